@@ -1,0 +1,12 @@
+"""Cited extractive answers from a folder of news articles.
+
+    from qa import ask
+    a = ask("Who accepted the pledge and when?")
+    print(a.text)
+"""
+
+from qa.api import ask, build_index, warm_up
+from qa.config import Settings
+from qa.types import Answer, Citation
+
+__all__ = ["Answer", "Citation", "Settings", "ask", "build_index", "warm_up"]

@@ -1,0 +1,80 @@
+"""When two extracted answers name the same thing: "IS", "ISIS" and "Islamic State"."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from qa.text import STOPWORDS, words
+
+# "Islamic State (IS)", "Voice of America (VOA)": a capitalised name, then its acronym.
+_DEFINED_ACRONYM = re.compile(
+    r"\b((?:[A-Z][\w'’-]*)(?:\s+(?:of|the|and|for|de|al)?\s*[A-Z][\w'’-]*){0,6})\s+\(([A-Z]{2,8})\)"
+)
+_TITLES = frozenset("mr mrs ms dr gen president leader spokesman caliph".split())
+
+
+def answer_key(text: str) -> tuple[str, ...]:
+    """Folded content words of an answer: "the Islamic State's" -> ("islamic", "state").
+
+    Acronyms stay even when they spell a stopword ("IS").
+    """
+    acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,8}\b", text)}
+    return tuple(w for w in words(text) if w in acronyms or (w not in STOPWORDS and w not in _TITLES))
+
+
+def find_aliases(texts: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Acronyms defined in the texts, mapped to the key of the name they stand for."""
+    aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for text in texts:
+        for match in _DEFINED_ACRONYM.finditer(text):
+            name = _name_for(match.group(1).split(), match.group(2))
+            if name:
+                aliases[answer_key(match.group(2))] = answer_key(name)
+    return aliases
+
+
+def _name_for(name_words: list[str], acronym: str) -> str | None:
+    """The trailing words of `name_words` the acronym abbreviates ("IS" <- "Islamic State")."""
+    best = None
+    for k in range(1, len(name_words) + 1):
+        suffix = name_words[-k:]
+        initials = "".join(w[0] for w in suffix).upper()
+        capitals = "".join(w[0] for w in suffix if w[0].isupper())
+        if initials == acronym or capitals == acronym or (
+            acronym.startswith(capitals) and len(capitals) >= 2 and suffix[0][0] == acronym[0]
+        ):
+            best = " ".join(suffix)
+    return best
+
+
+def canonical(key: tuple[str, ...], aliases: dict[tuple[str, ...], tuple[str, ...]]) -> tuple[str, ...]:
+    """The key an acronym stands for, or the key itself."""
+    return aliases.get(key, key)
+
+
+def same_answer(a: str, b: str, aliases: dict[tuple[str, ...], tuple[str, ...]]) -> bool:
+    """Whether two answer strings name the same thing.
+
+    Equal keys, an acronym and its name, or one name inside the other ("Shekau" and
+    "Abubakar Shekau", "Baghdadi" and "Abu Bakr al-Baghdadi").
+    """
+    key_a, key_b = canonical(answer_key(a), aliases), canonical(answer_key(b), aliases)
+    if not key_a or not key_b:
+        return False
+    if key_a == key_b:
+        return True
+    small, large = sorted((key_a, key_b), key=len)
+    return _contains(large, small) or _contains(_unprefixed(large), _unprefixed(small))
+
+
+def _contains(large: tuple[str, ...], small: tuple[str, ...]) -> bool:
+    if not small:
+        return False
+    n = len(small)
+    return any(large[i : i + n] == small for i in range(len(large) - n + 1))
+
+
+def _unprefixed(key: tuple[str, ...]) -> tuple[str, ...]:
+    """Arabic names: "al-Baghdadi" and "Baghdadi" are one name (words() split the hyphen)."""
+    return tuple(w for w in key if w not in ("al", "el"))

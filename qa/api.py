@@ -1,0 +1,109 @@
+"""The public entry points: `ask`, `build_index`, `warm_up`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from qa.answerer import answer_part
+from qa.build import Progress
+from qa.compose import compose
+from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
+from qa.embedder import Embedder, get_embedder
+from qa.index import ensure_index
+from qa.question import analyse, clean_question
+from qa.retriever import Query
+from qa.search import SearchIndex
+from qa.types import Answer
+
+
+def ask(
+    question: str,
+    *,
+    corpus: str | os.PathLike[str] | None = None,
+    history: Sequence[tuple[str, str]] | None = None,
+    index_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer `question` from the articles in `corpus`, with cited passages.
+
+    The index is built on first use and rebuilt when files are added, changed or removed.
+
+    Args:
+        question: a question in English; cut to 2,000 characters with a warning.
+        corpus: folder of .txt/.md articles (default: env `QA_CORPUS`, else the bundled seeds/).
+        history: earlier (question, reply) turns, oldest first, for follow-up questions.
+        index_dir: where indexes live (default: env `QA_INDEX_DIR`, else index/).
+        settings: full settings; `index_dir` overrides its index location.
+
+    Returns:
+        The answer: short span, markdown text, citations, confidence, answerable.
+
+    Raises:
+        ValueError: the question is empty or not text.
+        CorpusError: the corpus folder is missing or holds no readable article.
+    """
+    text = clean_question(question)
+    resolved = _settings(settings, index_dir)
+    index = ensure_index(resolve_corpus(corpus), resolved)
+    return answer_with_index(index, text, resolved, history)
+
+
+def answer_with_index(
+    index: SearchIndex,
+    question: str,
+    settings: Settings,
+    history: Sequence[tuple[str, str]] | None = None,
+    embedder: Embedder | None = None,
+) -> Answer:
+    """Answer a cleaned question from an already loaded index (the benchmark's entry point)."""
+    analysis = analyse(question, list(history or []))
+    embedder = embedder or get_embedder(settings.model)
+    vectors = embedder.encode([part.search_text for part in analysis.parts])
+    results = [
+        answer_part(index, part, Query.of(part.search_text, vector), settings)
+        for part, vector in zip(analysis.parts, vectors)
+    ]
+    return compose(index, analysis, results, settings)
+
+
+def build_index(
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    index_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> SearchIndex:
+    """Build (or bring up to date) the index of `corpus` and return it.
+
+    Args:
+        corpus: folder of articles (default as in `ask`).
+        index_dir: where indexes live.
+        settings: full settings.
+        progress: called as progress(stage, done, total) while building.
+        force: rebuild even if the index is current.
+    """
+    resolved = _settings(settings, index_dir)
+    return ensure_index(resolve_corpus(corpus), resolved, progress=progress, force=force)
+
+
+def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> SearchIndex:
+    """Load the model and the index now, so the first question is as fast as the rest."""
+    resolved = settings or settings_from_env()
+    index = build_index(corpus, settings=resolved)
+    get_embedder(resolved.model).encode(["warm up"])
+    return index
+
+
+def resolve_corpus(corpus: str | os.PathLike[str] | None) -> Path:
+    """The corpus folder: the argument, else env `QA_CORPUS`, else the bundled seeds/."""
+    if corpus is not None:
+        return Path(corpus)
+    return Path(os.environ.get("QA_CORPUS") or DEFAULT_CORPUS)
+
+
+def _settings(settings: Settings | None, index_dir: str | os.PathLike[str] | None) -> Settings:
+    base = settings or settings_from_env()
+    return base.with_(index_dir=Path(index_dir)) if index_dir is not None else base

@@ -1,0 +1,123 @@
+"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, `qa eval ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from dataclasses import asdict
+from typing import Sequence
+
+from qa.errors import QAError
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["eval"]:
+        from eval.cli import main as eval_main  # the benchmark lives outside the package
+
+        return eval_main(args[1:])
+    parser = _parser()
+    options = parser.parse_args(args)
+    warnings.showwarning = _show_warning
+    try:
+        return options.run(options)
+    except ValueError as error:  # includes CorpusError: the message says what to do
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except QAError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Cited answers from a folder of news articles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build or update the index of a corpus folder")
+    index.add_argument("corpus", nargs="?", help="folder of .txt/.md articles (default: seeds/ or $QA_CORPUS)")
+    index.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    _common(index)
+    index.set_defaults(run=_run_index)
+
+    ask = commands.add_parser("ask", help="answer a question from the articles")
+    ask.add_argument("question")
+    ask.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/ or $QA_CORPUS)")
+    ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    _common(ask)
+    ask.set_defaults(run=_run_ask)
+
+    commands.add_parser("eval", help="run the benchmark (see `qa eval --help`)", add_help=False)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", help="where indexes live (default: index/ or $QA_INDEX_DIR)")
+    parser.add_argument("--model", help="sentence-transformers model name or folder (default: $QA_MODEL)")
+
+
+def _settings(options: argparse.Namespace):
+    from qa.config import settings_from_env
+
+    return settings_from_env(model=options.model, index_dir=options.index_dir)
+
+
+def _run_index(options: argparse.Namespace) -> int:
+    from qa.api import build_index
+
+    with _ProgressBars() as bars:
+        index = build_index(options.corpus, settings=_settings(options), progress=bars.update, force=options.force)
+    counts = index.manifest.get("counts", {})
+    print(
+        f"indexed {counts.get('articles', 0)} articles: {counts.get('sentences', 0)} sentences, "
+        f"{counts.get('chunks', 0)} chunks (model {index.manifest.get('model')})"
+    )
+    return 0
+
+
+def _run_ask(options: argparse.Namespace) -> int:
+    from qa.api import ask
+
+    answer = ask(options.question, corpus=options.corpus, settings=_settings(options))
+    if options.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+        print(f"\nconfidence {answer.confidence:.2f}" + ("" if answer.answerable else " (not answered)"))
+    return 0
+
+
+class _ProgressBars:
+    """One tqdm bar per build stage, shown only for corpora big enough to wait for."""
+
+    MIN_TOTAL = 50
+
+    def __init__(self) -> None:
+        self._bars: dict[str, object] = {}
+
+    def __enter__(self) -> "_ProgressBars":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for bar in self._bars.values():
+            bar.close()  # type: ignore[attr-defined]
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if total < self.MIN_TOTAL:
+            return
+        from tqdm import tqdm
+
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr)
+        bar.n = done  # type: ignore[attr-defined]
+        bar.refresh()  # type: ignore[attr-defined]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    print(f"warning: {message}", file=sys.stderr)
+

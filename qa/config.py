@@ -1,0 +1,96 @@
+"""Typed settings with defaults in code; a few environment variables for deployment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO_ROOT / "seeds"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+FUSION_MODES = ("rrf", "weighted", "bm25", "dense")
+ANNOTATORS = ("spacy", "rules")
+
+# Settings that change what is stored in an index; recorded in its manifest.
+INDEX_SHAPING = ("model", "chunk_sentences", "chunk_overlap", "annotator")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes an index or an answer.
+
+    Args:
+        model: sentence-transformers model name or local path (env `QA_MODEL`).
+        index_dir: root folder of built indexes (env `QA_INDEX_DIR`).
+        chunk_sentences: sentences per chunk.
+        chunk_overlap: sentences shared by neighbouring chunks.
+        annotator: "spacy" (en_core_web_sm) or "rules" for entities and dates.
+        fusion: "rrf", "weighted", or a single retriever, "bm25" or "dense".
+        rrf_k: the constant of reciprocal rank fusion.
+        dense_weight: share of the dense score in weighted fusion.
+        top_chunks: chunks handed from the retriever to the answerer.
+        max_citations: citations returned per answer.
+        reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`).
+        abstain_below: confidence under which the answer is "not in these articles".
+    """
+
+    model: str = DEFAULT_MODEL
+    index_dir: Path = REPO_ROOT / "index"
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    annotator: str = "spacy"
+    fusion: str = "rrf"
+    rrf_k: int = 60
+    dense_weight: float = 0.5
+    top_chunks: int = 8
+    max_citations: int = 4
+    reader_model: str | None = None
+    abstain_below: float = 0.35
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSION_MODES:
+            raise ValueError(f"fusion must be one of {FUSION_MODES}, not {self.fusion!r}")
+        if self.annotator not in ANNOTATORS:
+            raise ValueError(f"annotator must be one of {ANNOTATORS}, not {self.annotator!r}")
+        if self.chunk_sentences < 1:
+            raise ValueError(f"chunk_sentences must be at least 1, not {self.chunk_sentences}")
+        if not 0 <= self.chunk_overlap < self.chunk_sentences:
+            raise ValueError(
+                f"chunk_overlap must be at least 0 and below chunk_sentences "
+                f"({self.chunk_sentences}), not {self.chunk_overlap}"
+            )
+        if self.top_chunks < 1 or self.max_citations < 1:
+            raise ValueError("top_chunks and max_citations must be at least 1")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must lie in [0, 1], not {self.dense_weight}")
+        if self.rrf_k < 1:
+            raise ValueError(f"rrf_k must be at least 1, not {self.rrf_k}")
+
+    def with_(self, **changes: object) -> "Settings":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def index_shape(self) -> dict[str, object]:
+        """The settings an index was built with, as stored in its manifest."""
+        return {name: getattr(self, name) for name in INDEX_SHAPING}
+
+
+def settings_from_env(**overrides: object) -> Settings:
+    """Defaults, then `QA_MODEL`, `QA_INDEX_DIR`, `QA_READER_MODEL`, then `overrides`."""
+    env: dict[str, object] = {}
+    if os.environ.get("QA_MODEL"):
+        env["model"] = os.environ["QA_MODEL"]
+    if os.environ.get("QA_INDEX_DIR"):
+        env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+    if os.environ.get("QA_READER_MODEL"):
+        env["reader_model"] = os.environ["QA_READER_MODEL"]
+    known = {f.name for f in fields(Settings)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    if "index_dir" in env:
+        env["index_dir"] = Path(env["index_dir"])  # type: ignore[arg-type]
+    return Settings(**env)  # type: ignore[arg-type]

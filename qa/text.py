@@ -1,0 +1,54 @@
+"""Normalised tokens for lexical matching: folded case and accents, no stopwords, stems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can cannot could did do does doing down during
+    each few for from further had has have having he her here hers herself him himself his
+    how i if in into is it its itself just let me more most my myself no nor not of off on
+    once only or other ought our ours ourselves out over own same she should so some such
+    than that the their theirs them themselves then there these they this those through to
+    too under until up very was we were what when where which while who whom whose why will
+    with would you your yours yourself yourselves s t also did does said says say
+    """.split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower-case, NFKC-normalise and strip accents, keeping one character per character."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, possessive endings removed ("Haram's" -> "haram")."""
+    out = []
+    for match in _WORD.finditer(fold(text)):
+        word = match.group().replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        out.append(word)
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem of one folded word."""
+    return _stemmer.stemWord(word)
+
+
+def content_tokens(text: str) -> list[str]:
+    """The tokens BM25 and overlap features use: stems of the non-stopwords."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]

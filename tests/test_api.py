@@ -1,0 +1,88 @@
+"""`ask()` end to end with the real bundled model and a real FAISS index on seeds/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qa import ask
+from qa.corpus import load_corpus
+from qa.errors import CorpusError
+from qa.question import QuestionWarning
+
+pytestmark = pytest.mark.slow
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+TEXTS = {a.doc_id: a.text for a in load_corpus(SEEDS)}
+ISLAMIC_STATE = re.compile(r"\b(Islamic State|ISIS|IS)\b")
+
+
+def test_who_accepted_the_pledge_and_when(seeds_index_dir: Path) -> None:
+    answer = ask("Who accepted the pledge and when?", index_dir=seeds_index_dir)
+    assert answer.answerable
+    assert ISLAMIC_STATE.search(answer.parts[0].answer), answer.text
+    assert "Thursday" in answer.parts[1].answer, answer.text
+    cited = {source.doc_id for c in answer.citations for source in c.sources}
+    assert len(cited) >= 2, answer.text
+    assert "[1]" in answer.text and 0.0 <= answer.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who accepted the pledge and when?",
+        "Who is the leader of Boko Haram?",
+        "How many people has the insurgency killed?",
+        "Where did IS say the caliphate had expanded to?",
+        "What is the price of oil in Lagos?",
+    ],
+)
+def test_every_citation_quotes_its_article_exactly(seeds_index_dir: Path, question: str) -> None:
+    answer = ask(question, index_dir=seeds_index_dir)
+    assert answer.citations, "even a miss shows the nearest passages"
+    for citation in answer.citations:
+        assert citation.quote == TEXTS[citation.doc_id][citation.start : citation.end]
+        assert len(citation.quote) <= 400
+        assert "Image copyright" not in citation.quote
+        for source in citation.sources:
+            assert TEXTS[source.doc_id][source.start : source.end]
+    scores = [c.score for c in answer.citations]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_follow_up_question_uses_the_conversation(seeds_index_dir: Path) -> None:
+    first = ask("Which group accepted Boko Haram's pledge?", index_dir=seeds_index_dir)
+    follow = ask("And who is their leader?", history=[(first.question, first.text)], index_dir=seeds_index_dir)
+    alone = ask("And who is their leader?", index_dir=seeds_index_dir)
+    assert "Baghdadi" in follow.answer, follow.text
+    assert follow.passages != alone.passages
+
+
+def test_answer_for_any_corpus_folder(tiny_corpus: Path, tmp_path: Path) -> None:
+    answer = ask("How many visitors attended the lantern festival?", corpus=tiny_corpus, index_dir=tmp_path / "i")
+    assert answer.citations[0].doc_id == "festival"
+    assert "50,000" in answer.answer
+
+
+@pytest.mark.parametrize("bad", ["", "   "])
+def test_empty_question(bad: str, seeds_index_dir: Path) -> None:
+    with pytest.raises(ValueError, match="the question is empty"):
+        ask(bad, index_dir=seeds_index_dir)
+
+
+def test_over_long_question_is_cut_and_answered(seeds_index_dir: Path) -> None:
+    with pytest.warns(QuestionWarning):
+        answer = ask("Who accepted the pledge? " + "please " * 400, index_dir=seeds_index_dir)
+    assert answer.citations
+
+
+def test_missing_corpus_folder(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        ask("Who?", corpus=tmp_path / "missing", index_dir=tmp_path / "i")
+
+
+def test_empty_corpus_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no .txt or .md files"):
+        ask("Who?", corpus=tmp_path / "empty", index_dir=tmp_path / "i")

@@ -1,0 +1,186 @@
+"""Index build, save, load and refresh, with a deterministic fake embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from qa import store
+from qa.api import answer_with_index
+from qa.config import Settings
+from qa.index import IndexWarning, ensure_index, forget_cached, index_home
+
+QUESTIONS = [
+    "When did the Harbour Bridge reopen?",
+    "How many visitors attended the lantern festival?",
+    "Why were residents evacuated?",
+]
+
+
+def answers(index, settings, embedder):
+    return [answer_with_index(index, q, settings, embedder=embedder) for q in QUESTIONS]
+
+
+def current_build(settings: Settings, corpus: Path) -> Path:
+    home = index_home(corpus, settings)
+    return home / (home / "CURRENT").read_text().strip()
+
+
+def test_round_trip_gives_identical_answers(tiny_corpus, fake_settings, fake_embedder) -> None:
+    built = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    before = answers(built, fake_settings, fake_embedder)
+    forget_cached()
+    loaded = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert loaded is not built
+    assert [s.id for s in loaded.sentences] == [s.id for s in built.sentences]
+    assert (loaded.stored.chunk_vectors == built.stored.chunk_vectors).all()
+    after = answers(loaded, fake_settings, fake_embedder)
+    assert [(a.text, a.citations, a.confidence) for a in after] == [(a.text, a.citations, a.confidence) for a in before]
+
+
+def test_index_folder_is_documented_and_pickle_free(tiny_corpus, fake_settings, fake_embedder) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    build = current_build(fake_settings, tiny_corpus)
+    assert sorted(p.name for p in build.iterdir()) == sorted([store.MANIFEST, *store.DATA_FILES])
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["model"] == "fake" and manifest["dimension"] == 64
+    assert manifest["settings"] == fake_settings.index_shape()
+    assert set(manifest["files"]) == {"festival.md", "harbour.txt", "storm.txt"}
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
+    for path in build.iterdir():
+        assert not path.read_bytes().startswith(b"\x80")  # no pickle protocol header anywhere
+
+
+def test_citation_offsets_match_the_article(tiny_corpus, fake_settings, fake_embedder) -> None:
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    for answer in answers(index, fake_settings, fake_embedder):
+        assert answer.citations
+        for c in answer.citations:
+            assert index.articles[c.doc_id].text[c.start : c.end] == c.quote
+            for source in c.also_in:
+                assert index.articles[source.doc_id].text[source.start : source.end]
+
+
+@pytest.mark.parametrize("change", ["add", "edit", "remove"])
+def test_changes_to_the_corpus_are_noticed(tiny_corpus, fake_settings, fake_embedder, change) -> None:
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder) is first  # nothing changed
+    if change == "add":
+        (tiny_corpus / "new.txt").write_text("A new museum opened in Riverton on Friday.", encoding="utf-8")
+    elif change == "edit":
+        (tiny_corpus / "storm.txt").write_text("The storm passed without damage on Tuesday.", encoding="utf-8")
+    else:
+        (tiny_corpus / "festival.md").unlink()
+    second = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert second is not first
+    docs = set(second.articles)
+    assert ("new" in docs) == (change == "add")
+    assert ("festival" in docs) == (change != "remove")
+    if change == "edit":
+        assert "without damage" in second.articles["storm"].text
+
+
+def test_touched_but_unchanged_file_keeps_the_index(tiny_corpus, fake_settings, fake_embedder) -> None:
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    path = tiny_corpus / "storm.txt"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
+    assert ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder) is first
+
+
+def test_unchanged_articles_are_not_embedded_again(tiny_corpus, fake_settings, fake_embedder) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    first_texts = fake_embedder.texts_seen
+    (tiny_corpus / "new.txt").write_text("A museum opened on Friday. It has two floors.", encoding="utf-8")
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    # Only the new article's 2 sentences and 1 chunk are embedded.
+    assert fake_embedder.texts_seen - first_texts == 3
+
+
+def test_other_settings_rebuild(tiny_corpus, fake_settings, fake_embedder) -> None:
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    wider = fake_settings.with_(chunk_sentences=5)
+    second = ensure_index(tiny_corpus, wider, embedder=fake_embedder)
+    assert second is not first and second.manifest["settings"]["chunk_sentences"] == 5
+
+
+def damage_faiss(build: Path) -> None:
+    path = build / "chunks.faiss"
+    path.write_bytes(path.read_bytes()[:40])
+
+
+def damage_manifest(build: Path) -> None:
+    (build / "manifest.json").write_text("{not json", encoding="utf-8")
+
+
+def damage_records(build: Path) -> None:
+    with open(build / "sentences.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('{"id": "x"}\n')
+
+
+def damage_pointer(build: Path) -> None:
+    (build.parent / "CURRENT").write_text("../../etc\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [damage_faiss, damage_manifest, damage_records, damage_pointer])
+def test_damaged_index_is_rebuilt_with_a_warning(tiny_corpus, fake_settings, fake_embedder, damage) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    expected = answers(ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder), fake_settings, fake_embedder)
+    damage(current_build(fake_settings, tiny_corpus))
+    forget_cached()
+    with pytest.warns(IndexWarning, match="damaged"):
+        rebuilt = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert [a.text for a in answers(rebuilt, fake_settings, fake_embedder)] == [a.text for a in expected]
+    forget_cached()
+    store.load(current_build(fake_settings, tiny_corpus))  # the new build on disk is whole
+
+
+class ExplodingEmbedder:
+    """Fails part-way through embedding, as a killed or crashed build would."""
+
+    name = "fake"
+    dimension = 64
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.left = 1
+
+    def encode(self, texts):
+        if self.left == 0:
+            raise KeyboardInterrupt("build interrupted")
+        self.left -= 1
+        return self.inner.encode(texts)
+
+
+def test_interrupted_build_keeps_the_last_good_index(tiny_corpus, fake_settings, fake_embedder) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    good = current_build(fake_settings, tiny_corpus)
+    (tiny_corpus / "new.txt").write_text("A museum opened on Friday.", encoding="utf-8")
+    forget_cached()
+    with pytest.raises(KeyboardInterrupt):
+        ensure_index(tiny_corpus, fake_settings, embedder=ExplodingEmbedder(fake_embedder))
+    assert current_build(fake_settings, tiny_corpus) == good
+    survivor = store.load(good)
+    assert "new" not in {a.doc_id for a in survivor.articles}
+    assert not [p for p in good.parent.iterdir() if p.name.endswith(".partial")]
+    recovered = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert "new" in recovered.articles
+
+
+def test_crash_while_saving_keeps_the_last_good_index(tiny_corpus, fake_settings, fake_embedder, monkeypatch) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    good = current_build(fake_settings, tiny_corpus)
+    (tiny_corpus / "new.txt").write_text("A museum opened on Friday.", encoding="utf-8")
+    forget_cached()
+
+    def disk_full(path, vectors):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_write_faiss", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert current_build(fake_settings, tiny_corpus) == good
+    assert store.load(good).manifest["files"].keys() == {"festival.md", "harbour.txt", "storm.txt"}

@@ -1,0 +1,81 @@
+"""Question analysis: answer types, two-part questions, follow-ups, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.question import (
+    DATE, NUMBER, OTHER, PERSON, PLACE, REASON, QuestionWarning, analyse, answer_type, clean_question,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who accepted the pledge?", PERSON),
+        ("Which militant group swore loyalty?", PERSON),
+        ("When was the tape released?", DATE),
+        ("What year was Boko Haram founded?", DATE),
+        ("Where is Boko Haram based?", PLACE),
+        ("In which country is Tikrit?", PLACE),
+        ("How many people were killed?", NUMBER),
+        ("How much did the repairs cost?", NUMBER),
+        ("Why were the elections delayed?", REASON),
+        ("What did the spokesman urge Muslims to do?", OTHER),
+    ],
+)
+def test_answer_types(question: str, expected: str) -> None:
+    assert answer_type(question) == expected
+
+
+def test_two_part_question_borrows_the_predicate() -> None:
+    analysis = analyse("Who accepted the pledge and when?")
+    assert [(p.text, p.answer_type) for p in analysis.parts] == [
+        ("Who accepted the pledge?", PERSON),
+        ("when accepted the pledge?", DATE),
+    ]
+
+
+def test_two_full_questions_joined_by_and() -> None:
+    analysis = analyse("Who leads Boko Haram and where is the group based?")
+    assert [p.answer_type for p in analysis.parts] == [PERSON, PLACE]
+    assert analysis.parts[1].text == "where is the group based?"
+
+
+def test_a_single_question_with_and_stays_whole() -> None:
+    analysis = analyse("Which groups in Egypt and Libya pledged allegiance?")
+    assert len(analysis.parts) == 1
+
+
+def test_follow_up_uses_the_previous_answer() -> None:
+    history = [("Who accepted the pledge?", "**Islamic State** [1]\n\n[1] “...”")]
+    analysis = analyse("And who is their leader?", history)
+    assert analysis.context == "Islamic State"
+    assert analysis.parts[0].search_text == "And who is their leader? Islamic State"
+
+
+def test_follow_up_after_a_miss_uses_the_previous_question() -> None:
+    history = [("Who accepted the pledge?", "**Not in these articles.** None of ...")]
+    assert analyse("When did they do it?", history).context == "accepted the pledge"
+
+
+def test_self_contained_question_ignores_history() -> None:
+    history = [("Who accepted the pledge?", "**Islamic State** [1]")]
+    assert analyse("Where is Tikrit located in Iraq?", history).context == ""
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t"])
+def test_empty_question_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="the question is empty"):
+        clean_question(bad)
+
+
+def test_non_text_question_is_refused() -> None:
+    with pytest.raises(ValueError, match="must be text"):
+        clean_question(None)
+
+
+def test_long_question_is_cut_with_a_warning() -> None:
+    with pytest.warns(QuestionWarning, match="only the first 2000"):
+        text = clean_question("why " * 1000)
+    assert len(text) == 2000

@@ -1,0 +1,78 @@
+"""Sentence boundaries on hard news prose; every span maps back to the text exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.sentences import MAX_SENTENCE_CHARS, split_sentences
+
+
+def sentences(text: str) -> list[str]:
+    spans = split_sentences(text)
+    for start, end in spans:
+        assert text[start:end] == text[start:end].strip()
+    return [text[start:end] for start, end in spans]
+
+
+def test_abbreviations_do_not_end_sentences() -> None:
+    text = "Mr. Smith met Gen. Adams in Washington. The U.S. Army said Dr. Jones left."
+    assert sentences(text) == ["Mr. Smith met Gen. Adams in Washington.", "The U.S. Army said Dr. Jones left."]
+
+
+def test_acronym_can_end_a_sentence_before_a_common_opener() -> None:
+    text = "The coalition is led by the U.S. The group denied it."
+    assert sentences(text) == ["The coalition is led by the U.S.", "The group denied it."]
+
+
+def test_ellipsis_inside_a_quotation_keeps_the_sentence() -> None:
+    text = 'He said "the caliph... has accepted the allegiance" of the group. It was Thursday.'
+    assert sentences(text) == ['He said "the caliph... has accepted the allegiance" of the group.', "It was Thursday."]
+
+
+def test_spaced_and_unspaced_ellipses() -> None:
+    text = "the caliph ... has accepted it. the caliph...has accepted it."
+    assert len(sentences(text)) == 1  # lower case after the full stop: not a new sentence
+
+
+def test_quotation_ending_a_sentence() -> None:
+    text = 'He said: "We will obey." "We call on Muslims," he added. Then he left.'
+    assert sentences(text) == ['He said: "We will obey."', '"We call on Muslims," he added.', "Then he left."]
+
+
+def test_question_and_exclamation_marks_inside_quotes() -> None:
+    text = '"Why now?" she asked. "Go!" he shouted.'
+    assert sentences(text) == ['"Why now?" she asked.', '"Go!" he shouted.']
+
+
+def test_headlines_without_full_stops_stand_alone() -> None:
+    text = "Growing influence\nIS spokesman speaks\n\nThe tape was released on Thursday."
+    assert sentences(text) == ["Growing influence", "IS spokesman speaks", "The tape was released on Thursday."]
+
+
+def test_hard_wrapped_lines_are_joined() -> None:
+    text = "The minister said the plan\nwould be ready next year. Critics disagreed."
+    assert sentences(text) == ["The minister said the plan\nwould be ready next year.", "Critics disagreed."]
+
+
+def test_numbers_and_initials() -> None:
+    text = "Prices rose 3.5 percent, J. K. Rowling said. No. 10 denied it."
+    assert sentences(text) == ["Prices rose 3.5 percent, J. K. Rowling said.", "No. 10 denied it."]
+
+
+def test_over_long_sentences_are_cut_at_soft_breaks() -> None:
+    clause = "the committee discussed the budget at length"
+    text = "; ".join([clause] * 20) + "."
+    spans = split_sentences(text)
+    assert len(spans) > 1
+    assert all(end - start <= MAX_SENTENCE_CHARS for start, end in spans)
+    assert "".join(text[s:e] for s, e in spans).replace(" ", "") == text.replace(" ", "")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "\n"])
+def test_blank_text_has_no_sentences(text: str) -> None:
+    assert split_sentences(text) == []
+
+
+def test_crlf_line_endings() -> None:
+    text = "First line\r\nSecond sentence here. Third one.\r\n"
+    assert sentences(text) == ["First line", "Second sentence here.", "Third one."]
