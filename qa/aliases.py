@@ -59,7 +59,11 @@ def same_answer(a: str, b: str, aliases: dict[tuple[str, ...], tuple[str, ...]])
     Equal keys, an acronym and its name, or one name inside the other ("Shekau" and
     "Abubakar Shekau", "Baghdadi" and "Abu Bakr al-Baghdadi").
     """
-    key_a, key_b = canonical(answer_key(a), aliases), canonical(answer_key(b), aliases)
+    return same_key(canonical(answer_key(a), aliases), canonical(answer_key(b), aliases))
+
+
+def same_key(key_a: tuple[str, ...], key_b: tuple[str, ...]) -> bool:
+    """`same_answer` on canonical keys (see `answer_key` and `canonical`)."""
     if not key_a or not key_b:
         return False
     if key_a == key_b:

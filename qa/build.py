@@ -6,8 +6,11 @@ build are reused, so adding one article never re-embeds the others.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -22,6 +25,18 @@ from qa.types import Article, Chunk, Sentence
 
 Progress = Callable[[str, int, int], None]
 _EMBED_BATCH = 256
+# The code that decides sentences, chunks, tokens and entities: when it changes, indexes
+# built by the old code are rebuilt (vectors of unchanged text are still reused).
+_PIPELINE_MODULES = ("sentences", "debris", "chunker", "annotate", "rules", "text", "corpus", "build")
+
+
+@lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """A hash of the text-processing code, recorded in every manifest."""
+    digest = hashlib.sha1()
+    for name in _PIPELINE_MODULES:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build(
@@ -51,6 +66,7 @@ def build(
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []
     for done, article in enumerate(articles):
+        report("reading articles", done, len(articles))
         own = sentences_of(article)
         if not all(s.id in reusable.entities for s in own):
             own = annotate(article, own, settings.annotator)
@@ -65,6 +81,7 @@ def build(
         "model": settings.model,
         "dimension": int(embedder.dimension),
         "settings": settings.index_shape(),
+        "pipeline": pipeline_fingerprint(),
         "files": files,
         "build_seconds": round(time.perf_counter() - started, 3),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -92,7 +109,8 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
     reusable = _Reusable()
     if previous is None or previous.manifest.get("model") != settings.model:
         return reusable
-    if previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
+    same_code = previous.manifest.get("pipeline") == pipeline_fingerprint()
+    if same_code and previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
         reusable.entities = {s.id: s.entities for s in previous.sentences}
     reusable.sentence_vectors = dict(zip((s.id for s in previous.sentences), previous.sentence_vectors))
     reusable.chunk_vectors = dict(zip((c.id for c in previous.chunks), previous.chunk_vectors))

@@ -153,7 +153,10 @@ def _not_found_text(book: _CitationBook) -> str:
 def _source_lines(book: _CitationBook) -> list[str]:
     lines = []
     for number, citation in enumerate(book.citations, start=1):
-        where = ", ".join(f"{s.title} ({s.doc_id})" if s.title != s.doc_id else s.doc_id for s in citation.sources)
+        where = ", ".join(
+            f"{_one_line(s.title)} ({_one_line(s.doc_id)})" if s.title != s.doc_id else _one_line(s.doc_id)
+            for s in citation.sources
+        )
         lines.append(f"[{number}] “{_one_line(citation.quote)}” — {where}")
     return lines
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.aliases import answer_key, canonical, same_answer
+from qa.aliases import answer_key, canonical, same_key
 from qa.search import SearchIndex
 
 # Sentences this close in meaning report the same fact, so different answers in them disagree.
@@ -28,7 +28,7 @@ def carries(index: SearchIndex, s: int, answer: str) -> bool:
     key = canonical(answer_key(answer), index.aliases)
     if not key:
         return False
-    sentence_words = answer_key(index.sentences[s].text)
+    sentence_words = index.answer_words(s)
     variants = {key} | {alias for alias, name in index.aliases.items() if name == key}
     return any(_has_run(sentence_words, v) or _has_run(_strip_al(sentence_words), _strip_al(v)) for v in variants)
 
@@ -40,14 +40,19 @@ def supporting(index: SearchIndex, answer: str, ranked: list[tuple[int, float]],
 
 def group_spans(index: SearchIndex, spans: list[tuple[str, float, int]]) -> list[Group]:
     """Group (answer text, score, sentence) triples naming the same thing; best group first."""
-    groups: list[list[tuple[str, float, int]]] = []
+    by_key: dict[tuple[str, ...], list[tuple[str, float, int]]] = {}
     for span in sorted(spans, key=lambda x: -x[1]):
-        for group in groups:
-            if same_answer(group[0][0], span[0], index.aliases):
-                group.append(span)
+        by_key.setdefault(canonical(answer_key(span[0]), index.aliases), []).append(span)
+    groups: list[list[tuple[str, float, int]]] = []
+    group_keys: list[tuple[str, ...]] = []
+    for key, members in by_key.items():  # best first, as dicts keep insertion order
+        for group, group_key in zip(groups, group_keys):
+            if same_key(group_key, key):
+                group.extend(members)
                 break
         else:
-            groups.append([span])
+            groups.append(list(members))
+            group_keys.append(key)
     out = []
     for group in groups:
         seen: list[int] = []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from qa import store
-from qa.build import Progress, build
+from qa.build import Progress, build, pipeline_fingerprint
 from qa.config import Settings
 from qa.corpus import FileState, load_corpus, scan
 from qa.embedder import Embedder, get_embedder
@@ -137,6 +137,8 @@ def _matches(entry: _Entry, states: list[FileState], corpus: Path, settings: Set
     """Same settings and the same files with the same content (sizes and times first, then hashes)."""
     manifest = entry.index.manifest
     if manifest.get("model") != settings.model or manifest.get("settings") != settings.index_shape():
+        return False
+    if manifest.get("pipeline") != pipeline_fingerprint():
         return False
     files: dict[str, dict] = manifest.get("files", {})
     if set(files) != {s.relpath for s in states}:

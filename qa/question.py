@@ -134,7 +134,8 @@ def followup_context(question: str, history: list[tuple[str, str]]) -> str:
     if not history:
         return ""
     words = re.findall(r"[\w'-]+", question)
-    leans_back = bool(_ANAPHORA.search(question) or _CONTINUATION.search(question)) or len(words) <= 3
+    bare_wh = len(words) <= 3 and bool(_LEADING_WH.match(question))  # "Why?", "When was that?"
+    leans_back = bool(_ANAPHORA.search(question) or _CONTINUATION.search(question)) or bare_wh
     if not leans_back:
         return ""
     last_question, last_reply = history[-1]

@@ -94,11 +94,16 @@ DEFAULTS = {
         {
             "sentence_probability": 4.0,
             "label_prior": 2.0,
-            "proximity": 1.0,
+            "adjacent_match": 1.0,
             "support": 1.0,
             "in_question": -2.0,
             "log_chars": -0.3,
         },
         bias=-3.0,
+    ),
+    "confidence": LinearModel(
+        "confidence",
+        {"span_probability": 3.0, "best_sentence": 2.0, "coverage": 2.0, "unseen_words": -4.0},
+        bias=-2.5,
     ),
 }

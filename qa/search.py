@@ -10,7 +10,7 @@ import faiss
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from qa.aliases import find_aliases
+from qa.aliases import answer_key, find_aliases
 from qa.store import StoredIndex
 from qa.types import Article, Chunk, Sentence
 
@@ -27,11 +27,12 @@ class SearchIndex:
         self.sentence_tokens = stored.sentence_tokens
         self.chunk_tokens = stored.chunk_tokens
         self.sentence_vectors = stored.sentence_vectors
-        self._chunk_bm25 = _bm25(stored.chunk_tokens)
-        self._sentence_bm25 = _bm25(stored.sentence_tokens)
+        self._chunk_bm25 = _Postings(stored.chunk_tokens)
+        self._sentence_bm25 = _Postings(stored.sentence_tokens)
         self._chunk_faiss = _flat_ip(stored.chunk_vectors)
         self._sentence_faiss = _flat_ip(stored.sentence_vectors)
         self.aliases = find_aliases(a.text for a in stored.articles)
+        self._answer_words: dict[int, tuple[str, ...]] = {}
         self._sentence_at = {(s.doc_id, s.position): i for i, s in enumerate(stored.sentences)}
         self._chunks_of_sentence = _chunks_of_sentences(self)
         document_frequency = Counter(t for tokens in stored.sentence_tokens for t in set(tokens))
@@ -43,17 +44,28 @@ class SearchIndex:
         """Smoothed inverse sentence frequency; an unseen token is as rare as can be."""
         return self._idf.get(token, self._idf_unseen)
 
+    def answer_words(self, sentence_index: int) -> tuple[str, ...]:
+        """The sentence's words as `qa.aliases.answer_key` sees them (memoised)."""
+        words = self._answer_words.get(sentence_index)
+        if words is None:
+            words = self._answer_words[sentence_index] = answer_key(self.sentences[sentence_index].text)
+        return words
+
+    def knows(self, token: str) -> bool:
+        """Whether any sentence of the corpus has the token."""
+        return token in self._idf
+
     def chunks_of_sentence(self, sentence_index: int) -> list[int]:
         """Indices of the chunks that contain a sentence."""
         return self._chunks_of_sentence.get(sentence_index, [])
 
     def bm25_chunks(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens."""
-        return _scores(self._chunk_bm25, tokens, len(self.chunks))
+        return self._chunk_bm25.scores(tokens)
 
     def bm25_sentences(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every sentence for the query tokens."""
-        return _scores(self._sentence_bm25, tokens, len(self.sentences))
+        return self._sentence_bm25.scores(tokens)
 
     def dense_chunks(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunk indices, cosine similarities) of the `n` nearest chunks."""
@@ -82,17 +94,42 @@ def _chunks_of_sentences(index: SearchIndex) -> dict[int, list[int]]:
     return owners
 
 
-def _bm25(documents: tuple[tuple[str, ...], ...]) -> BM25Okapi | None:
-    # rank-bm25 divides by the average length: a corpus of only stopwords has none.
-    if not documents or not any(documents):
-        return None
-    return BM25Okapi([list(d) for d in documents])
+class _Postings:
+    """rank-bm25's Okapi BM25, scored through postings lists.
 
+    `BM25Okapi.get_scores` visits every document for every query word; this visits only
+    the documents that hold the word and gives the same scores (same idf, k1, b).
+    """
 
-def _scores(bm25: BM25Okapi | None, tokens: list[str], size: int) -> np.ndarray:
-    if bm25 is None or not tokens:
-        return np.zeros(size, dtype=np.float64)
-    return np.asarray(bm25.get_scores(tokens), dtype=np.float64)
+    def __init__(self, documents: tuple[tuple[str, ...], ...]) -> None:
+        self.size = len(documents)
+        self._bm25 = BM25Okapi([list(d) for d in documents]) if any(documents) else None
+        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if self._bm25 is None:
+            return
+        bm25 = self._bm25
+        lengths = np.asarray(bm25.doc_len, dtype=np.float64)
+        self._norm = bm25.k1 * (1 - bm25.b + bm25.b * lengths / bm25.avgdl)
+        gathered: dict[str, tuple[list[int], list[float]]] = {}
+        for doc, frequencies in enumerate(bm25.doc_freqs):
+            for token, count in frequencies.items():
+                ids, counts = gathered.setdefault(token, ([], []))
+                ids.append(doc)
+                counts.append(count)
+        self._lists = {t: (np.asarray(i), np.asarray(c, dtype=np.float64)) for t, (i, c) in gathered.items()}
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float64)
+        if self._bm25 is None:
+            return out
+        for token in tokens:
+            posting = self._lists.get(token)
+            if posting is None:
+                continue
+            ids, counts = posting
+            idf = self._bm25.idf.get(token) or 0.0
+            out[ids] += idf * counts * (self._bm25.k1 + 1) / (counts + self._norm[ids])
+        return out
 
 
 def _flat_ip(vectors: np.ndarray) -> faiss.IndexFlatIP:

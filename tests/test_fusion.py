@@ -46,3 +46,15 @@ def test_weighted_fusion_validates_weights() -> None:
 
 def test_ranked_limits_and_orders() -> None:
     assert ranked({"a": 1.0, "b": 3.0, "c": 2.0}, limit=2) == [("b", 3.0), ("c", 2.0)]
+
+
+def test_postings_bm25_equals_rank_bm25() -> None:
+    from rank_bm25 import BM25Okapi
+
+    from qa.search import _Postings
+
+    documents = (("storm", "port", "close"), ("port", "port", "ship"), ("festiv",), ("storm", "wind", "wind", "rain"))
+    query = ["port", "storm", "unknown", "port"]
+    expected = BM25Okapi([list(d) for d in documents]).get_scores(query)
+    assert _Postings(documents).scores(query) == pytest.approx(expected)
+    assert not _Postings(((), ())).scores(query).any()

@@ -1,0 +1,60 @@
+"""How likely the chosen answer is right: features for the learned confidence model.
+
+The model is a logistic regression fitted on SQuAD's training half, where answerable
+questions are labelled by whether the answer was right and the same questions asked
+with their source article hidden stand in for questions the articles cannot answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qa.question import DATE, NUMBER, PERSON, PLACE, QuestionPart
+from qa.retriever import Query
+from qa.search import SearchIndex
+
+if TYPE_CHECKING:
+    from qa.answerer import Ranking
+
+_TYPED = (PERSON, DATE, PLACE, NUMBER)
+
+
+def confidence_features(
+    index: SearchIndex,
+    part: QuestionPart,
+    query: Query,
+    ranking: "Ranking",
+    evidence_sentence: int,
+    span_probability: float,
+    support: int,
+) -> dict[str, float]:
+    """Evidence for and against the answer being right.
+
+    Args:
+        index: the searchable index.
+        part: the question part.
+        query: its retrieval query.
+        ranking: the ranked candidate sentences.
+        evidence_sentence: the sentence the answer comes from.
+        span_probability: the span model's probability (0 when no span was found).
+        support: how many sentences carry the answer.
+    """
+    probabilities = list(ranking.probabilities)
+    position = next(i for i, c in enumerate(ranking.candidates) if c.sentence == evidence_sentence)
+    evidence = ranking.candidates[position].features
+    weights = {t: index.idf(t) for t in set(query.tokens)}
+    total = sum(weights.values()) or 1.0
+    unseen = sum(w for t, w in weights.items() if not index.knows(t)) / total
+    return {
+        "span_probability": span_probability,
+        "has_span": 1.0 if span_probability > 0 else 0.0,
+        "typed": 1.0 if part.answer_type in _TYPED else 0.0,
+        "best_sentence": probabilities[0],
+        "evidence_sentence": probabilities[position],
+        "margin": probabilities[0] - (probabilities[1] if len(probabilities) > 1 else 0.0),
+        "coverage": evidence.get("overlap", 0.0),
+        "evidence_dense": evidence.get("dense", 0.0),
+        "top_chunk_dense": max((c.dense for c in ranking.chunks), default=0.0),
+        "unseen_words": unseen,
+        "support": min(support, 4) / 4.0,
+    }

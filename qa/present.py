@@ -1,0 +1,223 @@
+"""Pure presentation helpers for the web chat: excerpts, escaped source cards, labels.
+
+Everything that comes from an article or a user is escaped here before it becomes
+HTML or markdown, so a page shows `<script>` as text and never runs it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from qa.types import Answer, Article, Citation
+
+MAX_EXCERPT_CHARS = 900
+HIGH_CONFIDENCE = 0.75
+MEDIUM_CONFIDENCE = 0.5
+NOT_FOUND_LABEL = "Not found in these articles"
+
+_INLINE_SPACE = " \t\r\f\v\u00a0"
+_SENTENCE_END = ".!?:;\"'”’)]…"
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>]")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The paragraph around a cited sentence, split so the sentence can be highlighted.
+
+    `before + quote + after == article_text[start:end]`; `clipped_*` say whether the
+    paragraph was cut short on that side to keep the excerpt readable.
+    """
+
+    start: int
+    end: int
+    before: str
+    quote: str
+    after: str
+    clipped_before: bool = False
+    clipped_after: bool = False
+
+
+def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the paragraph holding `text[start:end]`, without its outer whitespace.
+
+    A paragraph ends at a blank line, or at a line break after sentence-final
+    punctuation; any other line break is a soft wrap inside the paragraph (articles
+    come both hard-wrapped and with one paragraph per line).
+
+    Raises:
+        ValueError: the offsets do not lie inside `text`.
+    """
+    if not 0 <= start <= end <= len(text):
+        raise ValueError(f"offsets {start}:{end} lie outside a text of {len(text)} characters")
+    left = text.rfind("\n", 0, start)
+    while left != -1 and not _ends_paragraph(text, left):
+        left = text.rfind("\n", 0, left)
+    right = text.find("\n", end)
+    while right != -1 and not _ends_paragraph(text, right):
+        right = text.find("\n", right + 1)
+    left, right = left + 1, len(text) if right == -1 else right
+    while left < start and text[left].isspace():
+        left += 1
+    while right > end and text[right - 1].isspace():
+        right -= 1
+    return left, right
+
+
+def _ends_paragraph(text: str, newline: int) -> bool:
+    """Whether the line break at `newline` closes a paragraph (see `paragraph_bounds`)."""
+    before, after = newline - 1, newline + 1
+    while before >= 0 and text[before] in _INLINE_SPACE:
+        before -= 1
+    while after < len(text) and text[after] in _INLINE_SPACE:
+        after += 1
+    if before < 0 or after >= len(text) or text[before] == "\n" or text[after] == "\n":
+        return True  # a blank line, or the start or end of the text
+    return text[before] in _SENTENCE_END
+
+
+def excerpt(text: str, start: int, end: int, max_chars: int = MAX_EXCERPT_CHARS) -> Excerpt:
+    """The cited span inside its surrounding paragraph, cut at word boundaries to `max_chars`.
+
+    Args:
+        text: the whole article.
+        start: where the cited sentence starts.
+        end: where it ends.
+        max_chars: longest context kept around the quote (the quote itself is never cut).
+
+    Raises:
+        ValueError: the offsets do not lie inside `text`, or `max_chars` is negative.
+    """
+    if max_chars < 0:
+        raise ValueError(f"max_chars must be at least 0, not {max_chars}")
+    left, right = paragraph_bounds(text, start, end)
+    room = max(0, max_chars - (end - start))
+    keep_before = min(start - left, room // 2 + max(0, room // 2 - (right - end)))
+    keep_after = min(right - end, room - keep_before)
+    new_left, new_right = start - keep_before, end + keep_after
+    if new_left > left:
+        space = text.find(" ", new_left, start)
+        new_left = space + 1 if space != -1 else start
+    if new_right < right:
+        space = text.rfind(" ", end, new_right)
+        new_right = space if space != -1 else end
+    return Excerpt(
+        start=new_left,
+        end=new_right,
+        before=text[new_left:start],
+        quote=text[start:end],
+        after=text[end:new_right],
+        clipped_before=new_left > left,
+        clipped_after=new_right < right,
+    )
+
+
+def confidence_level(confidence: float) -> str:
+    """"high", "medium" or "low", by the thresholds `HIGH_CONFIDENCE` and `MEDIUM_CONFIDENCE`."""
+    if confidence >= HIGH_CONFIDENCE:
+        return "high"
+    return "medium" if confidence >= MEDIUM_CONFIDENCE else "low"
+
+
+def confidence_label(confidence: float, answerable: bool = True) -> str:
+    """A plain-words confidence: "High confidence (95%)", or "Not found in these articles"."""
+    if not answerable:
+        return NOT_FOUND_LABEL
+    percent = round(max(0.0, min(1.0, confidence)) * 100)
+    return f"{confidence_level(confidence).capitalize()} confidence ({percent}%)"
+
+
+def escape_markdown(text: str) -> str:
+    """User or article text made to show as itself in markdown: no markup, no HTML."""
+    flat = " ".join(text.split())
+    escaped = html.escape(flat, quote=False)
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), escaped)
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The reply as the chat shows it: the answer text and a confidence line.
+
+    A "not found" reply is set off as a quote block, so it does not read as an answer.
+    """
+    if answer.answerable:
+        return f"{answer.text}\n\n*{confidence_label(answer.confidence)}*"
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in answer.text.splitlines())
+    return f"{quoted}\n\n*{NOT_FOUND_LABEL}: the nearest passages are listed as sources.*"
+
+
+def source_card(number: int, citation: Citation, article_text: str | None) -> str:
+    """HTML of one source: number, title, doc id, the cited sentence marked in its paragraph.
+
+    Args:
+        number: the citation's [n] marker.
+        citation: what was cited.
+        article_text: the article it came from; when missing or no longer matching the
+            citation's offsets, only the quote is shown.
+    """
+    e = html.escape
+    if article_text is not None and article_text[citation.start : citation.end] == citation.quote:
+        part = excerpt(article_text, citation.start, citation.end)
+        body = (
+            ("… " if part.clipped_before else "")
+            + e(part.before)
+            + f"<mark>{e(part.quote)}</mark>"
+            + e(part.after)
+            + (" …" if part.clipped_after else "")
+        )
+    else:
+        body = f"<mark>{e(citation.quote)}</mark>"
+    title = f'<span class="qa-title">{e(citation.title)}</span>' if citation.title != citation.doc_id else ""
+    also = ""
+    if citation.also_in:
+        names = ", ".join(e(s.title if s.title != s.doc_id else s.doc_id) for s in citation.also_in)
+        also = f'<div class="qa-also">Also in: {names}</div>'
+    return (
+        f'<div class="qa-card" data-number="{number}">'
+        f'<div class="qa-card-head"><span class="qa-num">[{number}]</span> {title}'
+        f'<code class="qa-doc">{e(citation.doc_id)}</code></div>'
+        f'<p class="qa-context">{body}</p>{also}</div>'
+    )
+
+
+def evidence_html(answer: Answer, texts: Mapping[str, str]) -> str:
+    """The evidence panel for one answer: a confidence banner, then one card per citation.
+
+    Args:
+        answer: what `qa.ask` returned.
+        texts: article text by doc id (for the surrounding paragraphs).
+    """
+    if answer.answerable:
+        level = confidence_level(answer.confidence)
+        banner = (
+            f'<div class="qa-banner qa-answered qa-{level}">'
+            f"<strong>{html.escape(confidence_label(answer.confidence))}</strong></div>"
+        )
+        heading = "Sources"
+    else:
+        banner = (
+            f'<div class="qa-banner qa-notfound"><strong>{NOT_FOUND_LABEL}.</strong> '
+            f"No passage states an answer.</div>"
+        )
+        heading = "Nearest passages"
+    cards = [source_card(n, c, texts.get(c.doc_id)) for n, c in enumerate(answer.citations, start=1)]
+    listing = "".join(cards) if cards else '<p class="qa-empty">No passages to show.</p>'
+    kind = "qa-evidence" if answer.answerable else "qa-evidence qa-nearest"
+    return f'<div class="{kind}">{banner}<h3>{heading}</h3>{listing}</div>'
+
+
+def articles_html(articles: Sequence[Article]) -> str:
+    """An escaped table of the corpus: doc id, title and length of each article."""
+    if not articles:
+        return '<p class="qa-empty">The corpus holds no readable article.</p>'
+    rows = "".join(
+        f"<tr><td><code>{html.escape(a.doc_id)}</code></td><td>{html.escape(a.title)}</td>"
+        f'<td class="qa-num-cell">{len(a.text):,}</td></tr>'
+        for a in articles
+    )
+    return (
+        f'<table class="qa-articles"><caption>{len(articles)} article(s)</caption>'
+        f"<thead><tr><th>Doc id</th><th>Title</th><th>Characters</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )

@@ -1,0 +1,135 @@
+"""Answer-span options in the best sentences, scored by the learned span model.
+
+Features say how well a span fits: its label against the wanted answer type, where it
+stands relative to the question's words in the sentence (the subject of "accepted" stands
+just before it), whether the question already names it, and how many other good
+sentences carry the same span.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from qa.question import ANSWER_TYPES, QuestionPart
+from qa.ranker import load_model
+from qa.search import SearchIndex
+from qa.spans import SpanCandidate, typed_spans
+from qa.text import STOPWORDS, content_tokens, stem
+
+SPAN_SENTENCES = 6  # sentences searched for answer spans
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_LABEL_GROUPS = {
+    "PERSON": "person", "ORG": "org", "NORP": "norp", "GPE": "place", "LOC": "place", "FAC": "place",
+    "DATE": "date", "TIME": "date", "CARDINAL": "number", "QUANTITY": "number", "MONEY": "number",
+    "PERCENT": "number", "ORDINAL": "ordinal", "NP": "np", "PROPER": "proper", "REASON": "reason",
+}
+
+
+@dataclass(frozen=True)
+class SpanOption:
+    """A scored possible answer."""
+
+    text: str
+    sentence: int
+    start: int
+    end: int
+    features: dict[str, float]
+    probability: float
+
+
+def span_options(
+    index: SearchIndex, part: QuestionPart, ranked: list[tuple[int, float]], avoid: frozenset[str]
+) -> list[SpanOption]:
+    """Every typed span in the top sentences, with features and the span model's probability.
+
+    Args:
+        index: the searchable index.
+        part: the question part (its answer type decides which labels fit).
+        ranked: (sentence, probability) best first.
+        avoid: stems of the question's words.
+    """
+    top = ranked[:SPAN_SENTENCES]
+    found: list[tuple[SpanCandidate, float, int]] = []
+    for rank, (s, probability) in enumerate(top):
+        for span in typed_spans(index, s, part.answer_type, avoid):
+            found.append((span, probability, rank))
+    if not found:
+        return []
+    texts = [_span_text(index, span) for span, _, _ in found]
+    keys = [tuple(content_tokens(t)) for t in texts]
+    total = sum(p for _, p in top) or 1.0
+    layouts = {s: _layout(index, s, avoid) for s, _ in top}
+    model = load_model("span")
+    out = []
+    for (span, probability, rank), text, key in zip(found, texts, keys):
+        backers = {found[j][0].sentence: found[j][1] for j, other in enumerate(keys) if other == key}
+        features = {
+            "sentence_probability": probability,
+            "sentence_rank": 1.0 / (1 + rank),
+            "label_prior": span.prior,
+            "support": sum(backers.values()) / total,
+            "in_question": _in_question(key, avoid),
+            "log_chars": math.log1p(len(text)),
+            "words": min(len(key), 10) / 10.0,
+            **_position_features(layouts[span.sentence], span),
+            f"type_{part.answer_type}_label_{_LABEL_GROUPS.get(span.label, 'other')}": 1.0,
+        }
+        out.append(SpanOption(text, span.sentence, span.start, span.end, features, model.probability(features)))
+    return sorted(out, key=lambda o: -o.probability)
+
+
+def type_label_features() -> list[str]:
+    """Every answer-type x label indicator the span model may weigh."""
+    groups = sorted(set(_LABEL_GROUPS.values()) | {"other"})
+    return [f"type_{t}_label_{g}" for t in ANSWER_TYPES for g in groups]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Words of a sentence with their offsets, and which of them the question also has."""
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    matched: tuple[bool, ...]
+
+
+def _layout(index: SearchIndex, s: int, avoid: frozenset[str]) -> _Layout:
+    sentence = index.sentences[s]
+    text = index.articles[sentence.doc_id].text
+    starts, ends, matched = [], [], []
+    for match in _WORD.finditer(text, sentence.start, sentence.end):
+        word = match.group().lower()
+        starts.append(match.start())
+        ends.append(match.end())
+        matched.append(word not in STOPWORDS and stem(word) in avoid)
+    return _Layout(tuple(starts), tuple(ends), tuple(matched))
+
+
+def _position_features(layout: _Layout, span: SpanCandidate) -> dict[str, float]:
+    """Distances (in words) from the span to the nearest question word on each side."""
+    inside = [i for i, start in enumerate(layout.starts) if span.start <= start < span.end]
+    if not inside:
+        return {"left_match": 0.0, "right_match": 0.0, "adjacent_match": 0.0, "relative_position": 0.0}
+    first, last = inside[0], inside[-1]
+    left = [first - i for i in range(first) if layout.matched[i]]
+    right = [i - last for i in range(last + 1, len(layout.matched)) if layout.matched[i]]
+    nearest_left = min(left, default=0)
+    nearest_right = min(right, default=0)
+    adjacent = any(d <= 2 for d in left + right)
+    return {
+        "left_match": 1.0 / nearest_left if nearest_left else 0.0,
+        "right_match": 1.0 / nearest_right if nearest_right else 0.0,
+        "adjacent_match": 1.0 if adjacent else 0.0,
+        "relative_position": first / max(len(layout.starts) - 1, 1),
+    }
+
+
+def _span_text(index: SearchIndex, span: SpanCandidate) -> str:
+    text = index.articles[index.sentences[span.sentence].doc_id].text
+    return " ".join(text[span.start : span.end].split())
+
+
+def _in_question(key: tuple[str, ...], avoid: frozenset[str]) -> float:
+    return sum(1 for t in key if t in avoid) / len(key) if key else 1.0

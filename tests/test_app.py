@@ -1,0 +1,184 @@
+"""The real web app, end to end: `python app.py` on a free port, asked through gradio_client.
+
+Real model, real index (in a tmp folder), real server; the corpus is a tmp copy of seeds/,
+so uploads never touch the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest_app import REPO, RunningApp, running_app
+
+gradio_client = pytest.importorskip("gradio_client")
+Client, handle_file = gradio_client.Client, gradio_client.handle_file
+
+pytestmark = pytest.mark.slow
+
+PLEDGE = "Who accepted the pledge and when?"
+FOLLOW_UP = "And who is their leader?"
+IS_NAMES = re.compile(r"\b(Islamic State|ISIS|IS)\b")
+
+LIGHTHOUSE = """Keeper Retires From Varnholt Lighthouse
+
+The Varnholt lighthouse on the island of Osterby was kept for forty-one years by Margit Oyelaran, who retired on Tuesday.
+
+Oyelaran said the lamp was first lit in 1887 and that the tower is painted in red and white bands.
+
+The island council will choose a new keeper in the spring.
+"""
+
+# Question -> what the answer line (the reply before its source list) must say.
+CONCURRENT = {
+    PLEDGE: "Thursday",
+    "Who is the ISIS spokesman?": "Adnani",
+    "When was Boko Haram founded?": "2002",
+    "How many lives has the insurgency claimed?": "13,000",
+    "Which city was hit by four bombs?": "Maiduguri",
+    "Who is the leader of Boko Haram?": "Shekau",
+    "When did Boko Haram begin its military campaign?": "2009",
+    "zzqx blorf vlim?": "Not in these articles",
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with running_app(tmp_path_factory.mktemp("app")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(app: RunningApp) -> Client:
+    return Client(app.url, verbose=False)
+
+
+def answer_lines(reply: str) -> str:
+    """The reply without its numbered source list: the answer the user reads first."""
+    return reply.split("\n[1] ", 1)[0]
+
+
+def test_chat_endpoint_answers_with_a_citation(client: Client) -> None:
+    reply = client.predict(PLEDGE, api_name="/chat")
+    assert isinstance(reply, str)
+    assert IS_NAMES.search(reply), reply
+    assert "Thursday" in answer_lines(reply), reply
+    assert "[1]" in answer_lines(reply) and "\n[1] “" in reply, reply  # a marker and its source
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="engine quality: the 'who' part of the pledge question answers \"Boko Haram's\" "
+    "(the pledger), not the Islamic State (who accepted); being tuned in qa/",
+)
+def test_pledge_who_part_names_the_islamic_state(client: Client) -> None:
+    answer = client.predict(PLEDGE, [], api_name="/ask")
+    who = answer["parts"][0]
+    assert who["answer_type"] == "person" or who["question"].lower().startswith("who")
+    assert IS_NAMES.search(who["answer"]), who
+
+
+def test_follow_up_question_uses_the_conversation(client: Client) -> None:
+    first = client.predict(PLEDGE, [], api_name="/ask")
+    follow = client.predict(FOLLOW_UP, [[PLEDGE, first["text"]]], api_name="/ask")
+    alone = client.predict(FOLLOW_UP, [], api_name="/ask")
+    assert follow["answerable"], follow["text"]
+    # the mechanism: the earlier turn changed what was retrieved
+    assert follow["passages"] != alone["passages"]
+    # the outcome: the reply brings up the Islamic State's leader
+    assert "Baghdadi" in follow["text"], follow["text"]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="engine quality: the follow-up's short answer is not al-Baghdadi: it has named the group "
+    "('ISIS') or, as turn one answered \"Boko Haram's\", Boko Haram's leader Abubakar Shekau; "
+    "Baghdadi appears only in the cited sentences",
+)
+def test_follow_up_short_answer_is_the_leader(client: Client) -> None:
+    first = client.predict(PLEDGE, [], api_name="/ask")
+    follow = client.predict(FOLLOW_UP, [[PLEDGE, first["text"]]], api_name="/ask")
+    assert "Baghdadi" in follow["answer"], follow["answer"]
+
+
+def test_absent_question_is_not_found_and_shows_nearest_passages(client: Client) -> None:
+    answer = client.predict("zzqx blorf vlim?", [], api_name="/ask")
+    assert answer["answerable"] is False
+    assert answer["answer"] == ""
+    assert answer["citations"], "the nearest passages are still given"
+    reply = client.predict("zzqx blorf vlim?", api_name="/chat")
+    assert reply.startswith("**Not in these articles.**")
+    assert "\n[1] “" in reply
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="engine quality: abstention is being tuned; 'capital of France' has been answered "
+    "'Abuja' from 'UN headquarters in capital, Abuja' (drop this marker once it stays fixed)",
+)
+def test_question_about_something_else_is_not_found(client: Client) -> None:
+    answer = client.predict("What is the capital of France?", [], api_name="/ask")
+    assert answer["answerable"] is False, answer["text"]
+
+
+def test_empty_question_is_refused_with_a_message(client: Client) -> None:
+    with pytest.raises(Exception, match="(?i)question"):
+        client.predict("   ", api_name="/chat")
+
+
+def test_eight_concurrent_questions_are_all_answered_correctly(app: RunningApp, client: Client) -> None:
+    alone = {q: client.predict(q, api_name="/chat") for q in CONCURRENT}
+    clients = [Client(app.url, verbose=False) for _ in CONCURRENT]
+    start = threading.Barrier(len(CONCURRENT))
+
+    def ask(pair: tuple[Client, str]) -> str:
+        own_client, question = pair
+        start.wait(timeout=60)
+        return own_client.predict(question, api_name="/chat")
+
+    with ThreadPoolExecutor(max_workers=len(CONCURRENT)) as pool:
+        replies = dict(zip(CONCURRENT, pool.map(ask, zip(clients, CONCURRENT))))
+    # first what concurrency must not change: each reply is the one it gets when asked alone
+    assert {q: replies[q] == alone[q] for q in CONCURRENT} == {q: True for q in CONCURRENT}
+    # then that the replies are right (a failure here is answer quality, not concurrency)
+    wrong = {q: answer_lines(r) for q, r in replies.items() if CONCURRENT[q] not in answer_lines(r)}
+    assert wrong == {}
+
+
+def test_uploaded_article_is_searchable_without_restart(app: RunningApp, client: Client, tmp_path: Path) -> None:
+    upload = tmp_path / "Varnholt lighthouse.txt"
+    upload.write_text(LIGHTHOUSE, encoding="utf-8")
+    status, listing = client.predict([handle_file(str(upload))], api_name="/add_articles")
+    assert "Added and indexed" in status and "Varnholt_lighthouse.txt" in status, status
+    assert "Keeper Retires From Varnholt Lighthouse" in listing
+    assert (app.corpus / "Varnholt_lighthouse.txt").read_text(encoding="utf-8") == LIGHTHOUSE
+    assert not (REPO / "seeds" / "Varnholt_lighthouse.txt").exists()
+
+    reply = client.predict("Who kept the Varnholt lighthouse?", api_name="/chat")
+    assert "(Varnholt_lighthouse)" in reply, reply  # searchable: cited from the new article
+    assert "Margit Oyelaran" in answer_lines(reply), reply  # and answered right
+
+
+def test_upload_of_a_binary_file_is_refused_with_a_clear_message(client: Client, tmp_path: Path) -> None:
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    status, _ = client.predict([handle_file(str(binary))], api_name="/add_articles")
+    assert "Not added" in status and "binary" in status, status
+
+
+def test_missing_corpus_folder_is_reported_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    done = subprocess.run(
+        [sys.executable, "app.py", "--corpus", str(missing)], cwd=REPO, capture_output=True, text=True,
+        timeout=120, env={**os.environ, "QA_INDEX_DIR": str(tmp_path / "index")},
+    )
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr and str(missing) in done.stderr

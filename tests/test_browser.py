@@ -1,0 +1,173 @@
+"""The web chat in a real headless Chromium (Debian's /usr/bin/chromium), driven by Playwright.
+
+Screenshots go to test-artifacts/ at the repository root (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest_app import REPO, RunningApp, running_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = REPO / "test-artifacts"
+ANSWER_TIMEOUT_MS = 60_000
+INDEX_TIMEOUT_MS = 180_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+SCRIPT = "<script>window.__pwned=1</script>"
+HOSTILE = f"""Grimsholt Council Votes On Ferry {SCRIPT}
+
+The Grimsholt council voted on Wednesday to buy a new ferry named Osprey Lantern. {SCRIPT} Residents cheered. <a href="javascript:alert(1)">x</a> <img src=x onerror="window.__pwned=2">
+
+The ferry will carry ninety cars between Grimsholt and the mainland.
+"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with running_app(tmp_path_factory.mktemp("browser-app")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def dialogs() -> list[str]:
+    """Messages of any alert/confirm the page opened (there must be none)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(app: RunningApp, dialogs: list[str]) -> Iterator["sync_api.Page"]:
+    """One browser tab for the whole module: the tests below follow one user's session, in order."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(app.url)
+            page.locator("#qa-question textarea").wait_for()
+            yield page
+        finally:
+            browser.close()
+
+
+def ask(page: "sync_api.Page", question: str) -> "sync_api.Locator":
+    """Type a question, send it, and return the bot message that answers it."""
+    replies = page.locator('#qa-chat [data-testid="bot"]')
+    before = replies.count()
+    page.locator("#qa-question textarea").fill(question)
+    page.locator("#qa-send").click()
+    sync_api.expect(replies).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    return replies.nth(before)
+
+
+def new_conversation(page: "sync_api.Page") -> None:
+    page.get_by_role("button", name="New conversation").click()
+    sync_api.expect(page.locator('#qa-chat [data-testid="bot"]')).to_have_count(0)
+
+
+def test_example_question_shows_answer_and_highlighted_source(page: "sync_api.Page") -> None:
+    expect = sync_api.expect
+    page.get_by_role("button", name="Who accepted the pledge and when?").click()
+    reply = page.locator('#qa-chat [data-testid="bot"]').first
+    expect(reply).to_contain_text("Thursday", timeout=ANSWER_TIMEOUT_MS)
+    expect(reply).to_contain_text("[1]")
+    expect(reply).to_contain_text("confidence")
+    expect(page.locator('#qa-chat [data-testid="user"]').first).to_have_text("Who accepted the pledge and when?")
+
+    evidence = page.locator("#qa-evidence")
+    expect(evidence.locator(".qa-answered")).to_be_visible()
+    first_card = evidence.locator('.qa-card[data-number="1"]')
+    expect(first_card).to_be_visible()
+    mark = first_card.locator("mark")
+    expect(mark).to_be_visible()
+    expect(mark).to_contain_text("accepted")
+    # the highlighted sentence sits inside its paragraph, and the card names the article
+    assert first_card.locator(".qa-context").inner_text().strip() != ""
+    expect(first_card.locator(".qa-doc")).to_have_text(re.compile(r"^\d{3}_[0-9a-f]{16}$"))
+    page.screenshot(path=str(ARTIFACTS / "browser-1-answer.png"), full_page=True)
+
+
+def test_follow_up_in_the_chat_uses_the_conversation(page: "sync_api.Page") -> None:
+    reply = ask(page, "And who is their leader?")
+    sync_api.expect(reply).to_contain_text("Baghdadi")
+    sync_api.expect(page.locator("#qa-evidence")).to_contain_text("Baghdadi")
+    page.screenshot(path=str(ARTIFACTS / "browser-2-follow-up.png"), full_page=True)
+    # clicking the earlier reply brings its own sources back
+    page.locator('#qa-chat [data-testid="bot"]').first.click()
+    sync_api.expect(page.locator("#qa-evidence .qa-card mark").first).to_contain_text("pledge")
+
+
+def test_not_found_looks_different_and_lists_nearest_passages(page: "sync_api.Page") -> None:
+    new_conversation(page)
+    reply = ask(page, "zzqx blorf vlim?")
+    sync_api.expect(reply.locator("blockquote")).to_contain_text("Not in these articles")
+    evidence = page.locator("#qa-evidence")
+    sync_api.expect(evidence.locator(".qa-notfound")).to_be_visible()
+    sync_api.expect(evidence.locator(".qa-answered")).to_have_count(0)
+    sync_api.expect(evidence).to_contain_text("Nearest passages")
+    sync_api.expect(evidence.locator(".qa-card mark").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "browser-3-not-found.png"), full_page=True)
+
+
+def test_uploaded_article_with_markup_is_shown_as_text_and_never_runs(
+    page: "sync_api.Page", app: RunningApp, dialogs: list[str], tmp_path: Path
+) -> None:
+    expect = sync_api.expect
+    article = tmp_path / "grimsholt ferry.txt"
+    article.write_text(HOSTILE, encoding="utf-8")
+
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#qa-upload input[type=file]").set_input_files(str(article))
+    page.get_by_role("button", name="Add to the corpus").click()
+    expect(page.locator("#qa-status")).to_contain_text("Added and indexed", timeout=INDEX_TIMEOUT_MS)
+    listing = page.locator("#qa-articles")
+    expect(listing).to_contain_text(f"Grimsholt Council Votes On Ferry {SCRIPT}")
+    assert (app.corpus / "grimsholt_ferry.txt").is_file()
+    idle = re.compile(r"\bhide\b")  # the progress overlay is gone
+    expect(page.locator('#qa-articles [data-testid="status-tracker"]')).to_have_class(idle)
+    page.screenshot(path=str(ARTIFACTS / "browser-4-articles.png"), full_page=True)
+
+    page.get_by_role("tab", name="Ask").click()
+    new_conversation(page)
+    question = "<b>Who</b> voted on Wednesday to buy a new ferry?"
+    reply = ask(page, question)
+    expect(page.locator('#qa-chat [data-testid="user"]').last).to_have_text(question)
+    expect(reply).to_contain_text("Grimsholt")
+    card = page.locator("#qa-evidence .qa-card").first
+    expect(card.locator("mark")).to_contain_text("Osprey Lantern")
+    expect(card.locator(".qa-context")).to_contain_text(SCRIPT)  # the literal text, visible
+    expect(card.locator(".qa-context")).to_contain_text('<a href="javascript:alert(1)">x</a>')
+    expect(card.locator(".qa-title")).to_have_text(f"Grimsholt Council Votes On Ferry {SCRIPT}")
+    expect(reply).to_contain_text(SCRIPT)  # the quote in the chat reply, as text
+
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    assert page.locator('#qa-evidence script, #qa-chat script, #qa-articles script, img[src="x"]').count() == 0
+    assert dialogs == []
+    page.screenshot(path=str(ARTIFACTS / "browser-5-markup-as-text.png"), full_page=True)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="qa/compose.py _source_lines puts the article title into Answer.text unescaped, so the "
+    "chat's sanitiser strips a title's <script> instead of showing it as text (it never runs)",
+)
+def test_article_title_with_markup_is_shown_as_text_in_the_chat(page: "sync_api.Page") -> None:
+    reply = page.locator('#qa-chat [data-testid="bot"]').last
+    sync_api.expect(reply).to_contain_text(f"Grimsholt Council Votes On Ferry {SCRIPT}", timeout=5_000)
