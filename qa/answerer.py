@@ -16,6 +16,7 @@ from qa.features import Candidate, candidates
 from qa.question import DATE, NUMBER, PERSON, PLACE, QuestionPart
 from qa.ranker import load_model
 from qa.reader import get_reader, reader_options
+from qa.reading import read_and_rerank, reader_span_options
 from qa.retriever import Query, RankedChunk, retrieve
 from qa.search import SearchIndex
 from qa.span_features import SpanOption, span_options
@@ -70,9 +71,12 @@ def answer_part(index: SearchIndex, part: QuestionPart, query: Query, settings: 
     ranking = rank_sentences(index, part, query, settings)
     if settings.reader_model:
         spans = reader_options(index, part.text, ranking.ranked, get_reader(settings.reader_model))
-    else:
-        spans = span_options(index, part, ranking.ranked, ranking.avoid)
-    return decide(index, part, query, ranking, spans)
+        return decide(index, part, query, ranking, spans)
+    if settings.passage_reader:
+        ranking, read = read_and_rerank(index, part, ranking)
+        spans = reader_span_options(index, part, read, ranking.avoid)
+        return decide(index, part, query, ranking, spans, confidence_model="reader_confidence")
+    return decide(index, part, query, ranking, span_options(index, part, ranking.ranked, ranking.avoid))
 
 
 def rank_sentences(index: SearchIndex, part: QuestionPart, query: Query, settings: Settings) -> Ranking:
@@ -86,7 +90,12 @@ def rank_sentences(index: SearchIndex, part: QuestionPart, query: Query, setting
 
 
 def decide(
-    index: SearchIndex, part: QuestionPart, query: Query, ranking: Ranking, spans: list[SpanOption]
+    index: SearchIndex,
+    part: QuestionPart,
+    query: Query,
+    ranking: Ranking,
+    spans: list[SpanOption],
+    confidence_model: str = "confidence",
 ) -> PartResult:
     """Pick the answer among the span options, gather its support and rate it."""
     ranked = ranking.ranked
@@ -106,7 +115,7 @@ def decide(
         answer, evidence, rivals = index.sentences[best_sentence].text, [best_sentence], []
         evidence_sentence, span_probability = best_sentence, 0.0
     features = confidence_features(index, part, query, ranking, evidence_sentence, span_probability, len(evidence))
-    confidence = load_model("confidence").probability(features)
+    confidence = load_model(confidence_model).probability(features)
     return PartResult(
         part, answer, confidence, tuple(evidence), tuple(ranked), tuple(rivals), ranking.chunks, bool(spans),
         features,

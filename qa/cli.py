@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["eval"]:
         from eval.cli import main as eval_main  # the benchmark lives outside the package
 
-        return eval_main(args[1:])
+        return eval_main(args[1:], prog="qa eval")
     parser = _parser()
     options = parser.parse_args(args)
     warnings.showwarning = _show_warning
@@ -121,3 +121,7 @@ class _ProgressBars:
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     print(f"warning: {message}", file=sys.stderr)
 
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

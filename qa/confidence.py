@@ -57,4 +57,8 @@ def confidence_features(
         "top_chunk_dense": max((c.dense for c in ranking.chunks), default=0.0),
         "unseen_words": unseen,
         "support": min(support, 4) / 4.0,
+        "reader_relevance": evidence.get("reader_relevance", 0.0),
+        "reader_best_relevance": max(
+            (c.features.get("reader_relevance", -10.0) for c in ranking.candidates[:5]), default=-10.0
+        ),
     }

@@ -32,7 +32,9 @@ class Settings:
         dense_weight: share of the dense score in weighted fusion.
         top_chunks: chunks handed from the retriever to the answerer.
         max_citations: citations returned per answer.
-        reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`).
+        passage_reader: re-rank the best sentences and score spans with the built-in reader.
+        reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`);
+            when set, its spans replace the built-in ones.
         abstain_below: confidence under which the answer is "not in these articles".
     """
 
@@ -46,6 +48,7 @@ class Settings:
     dense_weight: float = 0.5
     top_chunks: int = 8
     max_citations: int = 4
+    passage_reader: bool = False
     reader_model: str | None = None
     abstain_below: float = 0.35
 

@@ -29,7 +29,11 @@ class Candidate:
 
 
 def candidates(
-    index: SearchIndex, query: Query, chunks: list[RankedChunk], answer_type: str, avoid: frozenset[str]
+    index: SearchIndex,
+    query: Query,
+    chunks: list[RankedChunk],
+    answer_type: str,
+    avoid: frozenset[str],
 ) -> list[Candidate]:
     """Quotable sentences of the retrieved chunks plus the nearest sentences on their own.
 

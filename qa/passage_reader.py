@@ -27,10 +27,24 @@ LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate
 
 @dataclass(frozen=True)
 class Reading:
-    """What the reader says of one passage: relevance logit and its best spans."""
+    """What the reader says of one passage: relevance logit, best spans, token logits.
+
+    `offsets` are the character spans of the passage's tokens; `starts` and `ends` their
+    start and end logits, so any character span can be scored (see `score_span`).
+    """
 
     relevance: float
     spans: tuple[ReadSpan, ...]
+    offsets: tuple[tuple[int, int], ...]
+    starts: tuple[float, ...]
+    ends: tuple[float, ...]
+
+    def score_span(self, start: int, end: int) -> float | None:
+        """Start logit of the first token plus end logit of the last token inside [start, end)."""
+        inside = [i for i, (a, b) in enumerate(self.offsets) if b > start and a < end]
+        if not inside:
+            return None
+        return self.starts[inside[0]] + self.ends[inside[-1]]
 
 
 def build_network(base_path: str) -> Any:
@@ -92,8 +106,17 @@ class PassageReader:
         readings = []
         for row in range(len(passages)):
             context = [i for i, sid in enumerate(encoded.sequence_ids(row)) if sid == 1]
-            spans = best_spans(row, context, offsets[row], starts[row].tolist(), ends[row].tolist())
-            readings.append(Reading(float(relevance[row]), tuple(spans)))
+            row_starts, row_ends = starts[row].tolist(), ends[row].tolist()
+            spans = best_spans(row, context, offsets[row], row_starts, row_ends)
+            readings.append(
+                Reading(
+                    relevance=float(relevance[row]),
+                    spans=tuple(spans),
+                    offsets=tuple((offsets[row][i][0], offsets[row][i][1]) for i in context),
+                    starts=tuple(row_starts[i] for i in context),
+                    ends=tuple(row_ends[i] for i in context),
+                )
+            )
         return readings
 
 

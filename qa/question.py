@@ -24,10 +24,18 @@ _LEADING_WH = re.compile(
     re.IGNORECASE,
 )
 _PERSON_NOUNS = (
-    r"person|people|man|woman|men|women|group|groups|organi[sz]ation|organi[sz]ations|"
-    r"militants?|leader|leaders|country|countries|nation|team|company|party|spokesman|"
-    r"official|president|name|outlet|agency|newspaper|broadcaster|movement"
+    r"person|people|man|woman|men|women|group|groups|organi[sz]ations?|militants?|leaders?|"
+    r"team|company|party|spokesman|spokesperson|officials?|president|outlet|agency|newspaper|"
+    r"broadcaster|movement|scientists?|emperor|king|queen|ruler|general|commander|author|writer|"
+    r"philosopher|players?|coach|architect|engineer|actor|singer|poet|artist|minister|bishop|pope|"
+    r"explorer|inventor|chemist|physicist|mathematician|economist|historian|politician|senator|"
+    r"governor|mayor|founder|professor|journalist|expert|tribe|army|dynasty|family"
 )
+_AUXILIARIES = frozenset(
+    "is are was were be been being do does did has have had can could will would may might must "
+    "should shall".split()
+)
+_HEAD_OF = frozenset("type kind sort form part name number amount".split())
 _TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?:how (?:many|much)|what (?:percentage|proportion|number|amount|share))\b"), NUMBER),
     (re.compile(r"^how (?:long|old|far|large|big|often)\b"), NUMBER),
@@ -58,6 +66,7 @@ class QuestionPart:
     text: str
     answer_type: str
     search_text: str
+    head: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,26 @@ def answer_type(text: str) -> str:
     return OTHER
 
 
+def wh_head(text: str) -> str:
+    """The noun a "what/which" question asks about: "What welding process was ..." -> "process".
+
+    "What type of school ..." gives "school"; "What is ..." gives "".
+    """
+    found = re.search(r"\b(?:what|which)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+)(?=\s+(?:%s)\b|\s*\?|$)"
+                      % "|".join(sorted(_AUXILIARIES)), text.lower())
+    phrase = found.group(1).split() if found else []
+    if not phrase:
+        match = re.search(r"\b(?:what|which)\s+([\w'-]+)", text.lower())
+        phrase = [match.group(1)] if match else []
+    if not phrase or phrase[0] in _AUXILIARIES:
+        return ""
+    if len(phrase) >= 3 and phrase[-2] == "of" and phrase[-3] in _HEAD_OF:
+        return phrase[-1]
+    if len(phrase) >= 2 and phrase[1] == "of" and phrase[0] in _HEAD_OF:
+        return phrase[2] if len(phrase) > 2 else ""
+    return phrase[-1] if len(phrase) <= 2 else phrase[0]
+
+
 def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Analysis:
     """Split `question` into parts and, for a follow-up, borrow context from `history`.
 
@@ -123,9 +152,11 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
             text = piece.strip(" ,?") + "?"
             if _is_bare_wh(piece):
                 text = f"{piece.strip(' ,?')} {predicate}?".strip()
-            parts.append(QuestionPart(text, answer_type(text), _with_context(text, context)))
+            parts.append(QuestionPart(text, answer_type(text), _with_context(text, context), wh_head(text)))
     else:
-        parts.append(QuestionPart(question, answer_type(question), _with_context(question, context)))
+        parts.append(
+            QuestionPart(question, answer_type(question), _with_context(question, context), wh_head(question))
+        )
     return Analysis(question, tuple(parts), context)
 
 

@@ -106,4 +106,13 @@ DEFAULTS = {
         {"span_probability": 3.0, "best_sentence": 2.0, "coverage": 2.0, "unseen_words": -4.0},
         bias=-2.5,
     ),
+    "rerank": LinearModel("rerank", {"sentence_logit": 1.0, "reader_relevance": 1.0}, bias=0.0),
+    "reader_span": LinearModel(
+        "reader_span", {"read_score": 0.3, "sentence_probability": 3.0, "support": 1.0, "in_question": -2.0}, bias=-4.0
+    ),
+    "reader_confidence": LinearModel(
+        "reader_confidence",
+        {"span_probability": 3.0, "reader_relevance": 0.5, "coverage": 2.0, "unseen_words": -4.0},
+        bias=-2.5,
+    ),
 }

@@ -24,6 +24,7 @@ _LABEL_GROUPS = {
     "PERSON": "person", "ORG": "org", "NORP": "norp", "GPE": "place", "LOC": "place", "FAC": "place",
     "DATE": "date", "TIME": "date", "CARDINAL": "number", "QUANTITY": "number", "MONEY": "number",
     "PERCENT": "number", "ORDINAL": "ordinal", "NP": "np", "PROPER": "proper", "REASON": "reason",
+    "READ": "read",
 }
 
 
@@ -55,29 +56,58 @@ def span_options(
     for rank, (s, probability) in enumerate(top):
         for span in typed_spans(index, s, part.answer_type, avoid):
             found.append((span, probability, rank))
-    if not found:
-        return []
+    model = load_model("span")
+    out = []
+    for (span, _, _), (text, features) in zip(found, span_option_features(index, part, found, top, avoid)):
+        out.append(SpanOption(text, span.sentence, span.start, span.end, features, model.probability(features)))
+    return sorted(out, key=lambda o: -o.probability)
+
+
+def span_option_features(
+    index: SearchIndex,
+    part: QuestionPart,
+    found: list[tuple[SpanCandidate, float, int]],
+    top: list[tuple[int, float]],
+    avoid: frozenset[str],
+) -> list[tuple[str, dict[str, float]]]:
+    """(text, features) of each (span, sentence probability, sentence rank) in `found`.
+
+    Args:
+        index: the searchable index.
+        part: the question part.
+        found: the spans with the probability and rank of their sentence.
+        top: the sentences searched, (sentence, probability), best first.
+        avoid: stems of the question's words.
+    """
     texts = [_span_text(index, span) for span, _, _ in found]
     keys = [tuple(content_tokens(t)) for t in texts]
     total = sum(p for _, p in top) or 1.0
     layouts = {s: _layout(index, s, avoid) for s, _ in top}
-    model = load_model("span")
+    backing: dict[tuple[str, ...], dict[int, float]] = {}
+    for (span, probability, _), key in zip(found, keys):
+        backing.setdefault(key, {})[span.sentence] = probability
+    head = stem(part.head) if part.head else ""
     out = []
     for (span, probability, rank), text, key in zip(found, texts, keys):
-        backers = {found[j][0].sentence: found[j][1] for j, other in enumerate(keys) if other == key}
         features = {
+            "head_match": 1.0 if head and head in key else 0.0,
             "sentence_probability": probability,
             "sentence_rank": 1.0 / (1 + rank),
             "label_prior": span.prior,
-            "support": sum(backers.values()) / total,
+            "support": sum(backing[key].values()) / total,
             "in_question": _in_question(key, avoid),
             "log_chars": math.log1p(len(text)),
             "words": min(len(key), 10) / 10.0,
             **_position_features(layouts[span.sentence], span),
-            f"type_{part.answer_type}_label_{_LABEL_GROUPS.get(span.label, 'other')}": 1.0,
+            f"type_{part.answer_type}_label_{label_group(span.label)}": 1.0,
         }
-        out.append(SpanOption(text, span.sentence, span.start, span.end, features, model.probability(features)))
-    return sorted(out, key=lambda o: -o.probability)
+        out.append((text, features))
+    return out
+
+
+def label_group(label: str) -> str:
+    """The coarse group of an entity label used in type x label features."""
+    return _LABEL_GROUPS.get(label, "other")
 
 
 def type_label_features() -> list[str]:

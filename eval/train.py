@@ -1,0 +1,249 @@
+"""Learn the answerer's weights from the training half of SQuAD; write them to qa/models/.
+
+    python -m eval.train            # sentence ranker, span scorer, confidence, threshold
+
+Only the training articles' questions are used (see `eval.squad.squad_split_titles`);
+the held-out half and the project's own seed questions are never seen here. The corpus
+is still all 24 articles, as in the benchmark, so the ranker learns to find the right
+article among distractors. Unanswerable examples come from asking the same training
+questions with their source article hidden from the index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from eval.metrics import contains_answer, hit_at_1, token_f1
+from eval.records import EvalQuestion
+from eval.squad import load_squad
+from qa.answerer import decide, rank_sentences
+from qa.reading import read_and_rerank, reader_span_options
+from qa.api import build_index
+from qa.config import Settings, settings_from_env
+from qa.embedder import get_embedder
+from qa.question import analyse
+from qa.ranker import MODELS_DIR, LinearModel, load_model
+from qa.retriever import Query
+from qa.search import SearchIndex
+from qa.span_features import span_options
+from qa.store import StoredIndex
+
+SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev-half.json"  # ../shared
+WORK = Path(__file__).resolve().parent / ".work" / "squad"
+SPAN_GOOD_F1 = 0.5  # a span counts as a right answer from this token F1 on
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit the three models in order (each uses the ones before it) and save them."""
+    parser = argparse.ArgumentParser(prog="python -m eval.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--squad", type=Path, default=SQUAD)
+    parser.add_argument("--stages", default="sentence,span,confidence,rerank,reader_span,reader_confidence")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N training questions")
+    parser.add_argument("--out", type=Path, default=MODELS_DIR)
+    parser.add_argument(
+        "--fold-readers",
+        default="",
+        help="A,B: passage readers trained without the even-/odd-numbered training articles; "
+        "each question is read by the one that never saw its article (cross-fitting)",
+    )
+    args = parser.parse_args(argv)
+    settings = settings_from_env()
+    evalset = load_squad(args.squad, WORK, split="train")
+    questions = [q for q in evalset.questions if len(analyse(q.question).parts) == 1]
+    if args.limit:
+        questions = questions[: args.limit]
+    index = build_index(evalset.corpus_dir, settings=settings)
+    queries = _queries(questions, settings)
+    readers = _fold_readers(args.fold_readers, folds(questions)[0])
+    print(f"training on {len(questions)} SQuAD training questions", file=sys.stderr)
+    for stage in args.stages.split(","):
+        model = STAGES[stage](index, questions, queries, settings, readers)
+        _save(model, args.out)
+        load_model.cache_clear()
+    return 0
+
+
+def sentence_stage(index, questions, queries, settings, readers) -> LinearModel:
+    """Label each candidate sentence by whether it holds a gold answer."""
+    rows, labels = [], []
+    for question, query in zip(questions, queries):
+        ranking = rank_sentences(index, analyse(question.question).parts[0], query, settings)
+        for candidate in ranking.candidates:
+            rows.append(candidate.features)
+            labels.append(contains_answer(index.sentences[candidate.sentence].text, question.answers))
+    return fit("sentence", rows, labels)
+
+
+def span_stage(index, questions, queries, settings, readers) -> LinearModel:
+    """Label each span option by its token F1 against the gold answers."""
+    rows, labels = [], []
+    for question, query in zip(questions, queries):
+        part = analyse(question.question).parts[0]
+        ranking = rank_sentences(index, part, query, settings)
+        for option in span_options(index, part, ranking.ranked, ranking.avoid):
+            rows.append(option.features)
+            labels.append(token_f1(option.text, question.answers) >= SPAN_GOOD_F1)
+    return fit("span", rows, labels)
+
+
+def confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
+    """Right answers are positives; wrong ones, and answers with the source hidden, negatives."""
+    return _confidence("confidence", index, questions, queries, settings, None)
+
+
+def _confidence(name, index, questions, queries, settings, readers) -> LinearModel:
+    rows, labels = [], []
+    by_doc: dict[str, list[int]] = {}
+    for i, question in enumerate(questions):
+        for doc in question.gold_doc_ids:
+            by_doc.setdefault(doc, []).append(i)
+    for question, query in zip(questions, queries):
+        features, answer, first = _decision(index, question, query, settings, readers)
+        rows.append(features)
+        labels.append(hit_at_1(answer, first, question.answers, question.answer_parts))
+    for doc, members in sorted(by_doc.items()):
+        hidden = SearchIndex(without_docs(index.stored, {doc}))
+        for i in members[::2]:  # every other question keeps the two kinds of example balanced
+            features, _, _ = _decision(hidden, questions[i], queries[i], settings, readers)
+            rows.append(features)
+            labels.append(False)
+    return fit(name, rows, labels)
+
+
+def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:
+    """Label each read sentence by whether it holds a gold answer."""
+    rows, labels = [], []
+    for question, query in zip(questions, queries):
+        part = analyse(question.question).parts[0]
+        ranking = rank_sentences(index, part, query, settings)
+        reranked, read = read_and_rerank(index, part, ranking, readers(question))
+        for candidate in reranked.candidates[: len(read)]:
+            rows.append({k: candidate.features[k] for k in RERANK_FEATURES})
+            labels.append(contains_answer(index.sentences[candidate.sentence].text, question.answers))
+    return fit("rerank", rows, labels)
+
+
+def reader_span_stage(index, questions, queries, settings, readers) -> LinearModel:
+    """Label the reader's and the rules' spans by their token F1 against the gold answers."""
+    rows, labels = [], []
+    for question, query in zip(questions, queries):
+        part = analyse(question.question).parts[0]
+        reranked, read = read_and_rerank(index, part, rank_sentences(index, part, query, settings), readers(question))
+        for option in reader_span_options(index, part, read, reranked.avoid):
+            rows.append(option.features)
+            labels.append(token_f1(option.text, question.answers) >= SPAN_GOOD_F1)
+    return fit("reader_span", rows, labels)
+
+
+def reader_confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
+    """As `confidence_stage`, on the reader's answers."""
+    return _confidence("reader_confidence", index, questions, queries, settings, readers)
+
+
+STAGES: dict[str, Callable[..., LinearModel]] = {
+    "sentence": sentence_stage,
+    "span": span_stage,
+    "confidence": confidence_stage,
+    "rerank": rerank_stage,
+    "reader_span": reader_span_stage,
+    "reader_confidence": reader_confidence_stage,
+}
+RERANK_FEATURES = ("sentence_logit", "reader_relevance", "reader_best_span", "first_rank")
+
+
+def _decision(index: SearchIndex, question: EvalQuestion, query: Query, settings: Settings, readers):
+    """The confidence features of the answer the pipeline gives, the answer and its first quote."""
+    part = analyse(question.question).parts[0]
+    ranking = rank_sentences(index, part, query, settings)
+    if readers is None:
+        result = decide(index, part, query, ranking, span_options(index, part, ranking.ranked, ranking.avoid))
+    else:
+        ranking, read = read_and_rerank(index, part, ranking, readers(question))
+        spans = reader_span_options(index, part, read, ranking.avoid)
+        result = decide(index, part, query, ranking, spans, confidence_model="reader_confidence")
+    first = index.sentences[result.evidence[0]].text if result.evidence else ""
+    return result.features, result.answer if result.span_found else "", first
+
+
+def fit(name: str, rows: list[dict[str, float]], labels: list[bool]) -> LinearModel:
+    """Logistic regression on standardised features; prints its training log-loss."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = sorted({k for row in rows for k in row})
+    matrix = np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64)
+    y = np.array(labels, dtype=int)
+    means = matrix.mean(axis=0)
+    scales = matrix.std(axis=0)
+    scales[scales == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit((matrix - means) / scales, y)
+    probabilities = model.predict_proba((matrix - means) / scales)[:, 1]
+    loss = -np.mean(y * np.log(probabilities + 1e-12) + (1 - y) * np.log(1 - probabilities + 1e-12))
+    print(f"{name}: {len(y)} examples, {y.mean():.3f} positive, log-loss {loss:.4f}", file=sys.stderr)
+    return LinearModel(
+        name=name,
+        weights={n: round(float(w), 6) for n, w in zip(names, model.coef_[0])},
+        bias=round(float(model.intercept_[0]), 6),
+        means={n: round(float(m), 6) for n, m in zip(names, means)},
+        scales={n: round(float(s), 6) for n, s in zip(names, scales)},
+    )
+
+
+def folds(questions: list[EvalQuestion]) -> tuple[set[str], set[str]]:
+    """The training articles in two folds: even and odd positions in doc-id order."""
+    ids = sorted({doc for q in questions for doc in q.gold_doc_ids})
+    return set(ids[0::2]), set(ids[1::2])
+
+
+def _fold_readers(spec: str, even: set[str]):
+    """question -> the passage reader to read it with; the shipped one without folds.
+
+    With "A,B", A was trained without the even fold and reads its questions, B the odd.
+    """
+    from qa.passage_reader import PassageReader, get_passage_reader
+
+    if not spec:
+        return lambda question: get_passage_reader()
+    first, second = (PassageReader(Path(p)) for p in spec.split(","))
+    return lambda question: first if set(question.gold_doc_ids) & even else second
+
+
+def without_docs(stored: StoredIndex, hidden: set[str]) -> StoredIndex:
+    """The same index with some articles taken out (no re-embedding needed)."""
+    keep_s = [i for i, s in enumerate(stored.sentences) if s.doc_id not in hidden]
+    keep_c = [i for i, c in enumerate(stored.chunks) if c.doc_id not in hidden]
+    return replace(
+        stored,
+        articles=tuple(a for a in stored.articles if a.doc_id not in hidden),
+        sentences=tuple(stored.sentences[i] for i in keep_s),
+        sentence_tokens=tuple(stored.sentence_tokens[i] for i in keep_s),
+        chunks=tuple(stored.chunks[i] for i in keep_c),
+        chunk_tokens=tuple(stored.chunk_tokens[i] for i in keep_c),
+        chunk_vectors=stored.chunk_vectors[keep_c],
+        sentence_vectors=stored.sentence_vectors[keep_s],
+    )
+
+
+def _queries(questions: list[EvalQuestion], settings: Settings) -> list[Query]:
+    texts = [analyse(q.question).parts[0].search_text for q in questions]
+    vectors = get_embedder(settings.model).encode(texts)
+    return [Query.of(t, v) for t, v in zip(texts, vectors)]
+
+
+def _save(model: LinearModel, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{model.name}.json"
+    path.write_text(model.to_json() + "\n", encoding="utf-8")
+    top = sorted(model.weights.items(), key=lambda kv: -abs(kv[1]))[:8]
+    print(f"wrote {path}: " + ", ".join(f"{k}={v:+.2f}" for k, v in top), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

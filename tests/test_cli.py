@@ -1,0 +1,71 @@
+"""The `qa` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def qa(*args: str, index_dir: Path, corpus: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir)}
+    if corpus is not None:
+        env["QA_CORPUS"] = str(corpus)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_exits_2_with_the_message(question: str, tmp_path: Path) -> None:
+    result = qa("ask", question, index_dir=tmp_path)
+    assert result.returncode == 2
+    assert "the question is empty" in result.stderr
+
+
+def test_missing_corpus_is_named(tmp_path: Path) -> None:
+    result = qa("ask", "Who?", "--corpus", str(tmp_path / "nowhere"), index_dir=tmp_path / "i")
+    assert result.returncode == 2
+    assert "nowhere" in result.stderr and "does not exist" in result.stderr
+
+
+@pytest.mark.slow
+def test_index_then_ask_as_json(tiny_corpus: Path, tmp_path: Path) -> None:
+    built = qa("index", str(tiny_corpus), index_dir=tmp_path / "i")
+    assert built.returncode == 0, built.stderr
+    assert "indexed 3 articles" in built.stdout
+    asked = qa("ask", "How many visitors attended the lantern festival?", "--corpus", str(tiny_corpus),
+               "--json", index_dir=tmp_path / "i")
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {"answer", "text", "citations", "confidence", "answerable", "parts", "passages"}
+    first = answer["citations"][0]
+    text = (tiny_corpus / f"{first['doc_id']}.md").read_text(encoding="utf-8")
+    assert text[first["start"] : first["end"]] == first["quote"]
+
+
+@pytest.mark.slow
+def test_ask_prints_the_reply_and_confidence(tiny_corpus: Path, tmp_path: Path) -> None:
+    result = qa("ask", "Who cut the ribbon?", corpus=tiny_corpus, index_dir=tmp_path / "i")
+    assert result.returncode == 0, result.stderr
+    assert "[1]" in result.stdout and "confidence" in result.stdout
+
+
+def test_unknown_model_is_a_clear_error(tiny_corpus: Path, tmp_path: Path) -> None:
+    result = qa("index", str(tiny_corpus), "--model", str(tmp_path / "no-such-model"), index_dir=tmp_path / "i")
+    assert result.returncode == 1
+    assert "cannot load embedding model" in result.stderr and "QA_MODEL" in result.stderr
+
+
+@pytest.mark.slow
+def test_skipped_files_are_reported_as_warnings(tiny_corpus: Path, tmp_path: Path) -> None:
+    (tiny_corpus / "photo.txt").write_bytes(b"\x89PNG\x00\x00")
+    result = qa("index", str(tiny_corpus), index_dir=tmp_path / "i")
+    assert result.returncode == 0, result.stderr
+    assert "warning: skipped" in result.stderr and "photo.txt" in result.stderr
