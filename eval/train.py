@@ -108,13 +108,36 @@ def _confidence(name, index, questions, queries, settings, readers) -> LinearMod
         features, answer, first = _decision(index, question, query, settings, readers)
         rows.append(features)
         labels.append(hit_at_1(answer, first, question.answers, question.answer_parts))
+    answerable = len(rows)
     for doc, members in sorted(by_doc.items()):
         hidden = SearchIndex(without_docs(index.stored, {doc}))
         for i in members[::2]:  # every other question keeps the two kinds of example balanced
             features, _, _ = _decision(hidden, questions[i], queries[i], settings, readers)
             rows.append(features)
             labels.append(False)
-    return fit(name, rows, labels)
+    model = fit(name, rows, labels)
+    print_abstention_tradeoff([model.probability(r) for r in rows], labels, answerable)
+    return model
+
+
+def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> None:
+    """For each threshold: unanswerable declined, answerable declined, right answers kept.
+
+    The first `answerable` rows are asked with their source in the index, the rest with
+    it hidden. The threshold with the widest gap between the first two rates is marked.
+    """
+    rows = []
+    for threshold in np.arange(0.05, 0.65, 0.05):
+        declined = [c < threshold for c in confidences]
+        unanswerable = np.mean(declined[answerable:])
+        wrongly = np.mean(declined[:answerable])
+        kept = sum(1 for d, r in zip(declined[:answerable], right[:answerable]) if r and not d)
+        rows.append((float(threshold), float(unanswerable), float(wrongly), kept / max(1, sum(right[:answerable]))))
+    best = max(rows, key=lambda r: r[1] - r[2])
+    print("threshold  unanswerable_declined  answerable_declined  right_answers_kept", file=sys.stderr)
+    for row in rows:
+        mark = "  <- widest gap" if row is best else ""
+        print(f"{row[0]:9.2f}  {row[1]:21.3f}  {row[2]:19.3f}  {row[3]:18.3f}{mark}", file=sys.stderr)
 
 
 def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:

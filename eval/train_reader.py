@@ -112,9 +112,9 @@ def train(examples: list[Example], dev: list[Example], args: argparse.Namespace)
     adapters = add_lora(net, args.rank) if args.rank else {}
     trainable = [p for p in net.parameters() if p.requires_grad]
     print(f"trainable parameters: {sum(p.numel() for p in trainable)}", file=sys.stderr)
-    batches = _encode(tokenizer, examples)
+    groups = _groups(examples, _encode(tokenizer, examples))
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    steps = math.ceil(len(batches) / args.batch * args.epochs)
+    steps = math.ceil(len(examples) / args.batch * args.epochs)
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
@@ -122,11 +122,11 @@ def train(examples: list[Example], dev: list[Example], args: argparse.Namespace)
     net.train()
     started, step = time.time(), 0
     while step < steps:
-        random.shuffle(batches)
-        for first in range(0, len(batches), args.batch):
+        random.shuffle(groups)
+        for batch in _batches(groups, args.batch):
             if step >= steps:
                 break
-            loss = _loss(net, batches[first : first + args.batch], torch)
+            loss = _loss(net, batch, torch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
@@ -191,6 +191,26 @@ def _encode(tokenizer, examples: list[Example]) -> list[tuple]:
     return encoded
 
 
+def _groups(examples: list[Example], encoded: list[tuple]) -> list[list[tuple]]:
+    """Encoded passages grouped by question, each tagged with its group number."""
+    by_question: dict[str, list[tuple]] = {}
+    for example, item in zip(examples, encoded):
+        by_question.setdefault(example.question, []).append(item)
+    return list(by_question.values())
+
+
+def _batches(groups: list[list[tuple]], size: int):  # noqa: ANN201
+    """Whole questions per batch, about `size` passages each."""
+    batch: list[tuple] = []
+    for number, group in enumerate(groups):
+        batch.extend((*item, number) for item in group)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _loss(net, batch: list[tuple], torch):  # noqa: ANN001
     width = max(len(b[0]) for b in batch)
     ids = torch.tensor([b[0] + [0] * (width - len(b[0])) for b in batch])
@@ -200,9 +220,17 @@ def _loss(net, batch: list[tuple], torch):  # noqa: ANN001
     starts, ends, relevance = net(ids, mask, types)
     starts = starts.masked_fill(mask == 0, -1e4)
     ends = ends.masked_fill(mask == 0, -1e4)
-    # The span head learns from passages that hold the answer; the relevance head from all.
+    # The span head learns from passages that hold the answer. The relevance head learns to
+    # rank each question's passages (listwise softmax, the answer-bearing ones on top) and to
+    # keep an absolute scale for abstention (pointwise, half weight).
     answered = torch.tensor([b[4] > 0 for b in batch])
-    relevance_loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, answered.float())
+    relevance_loss = 0.5 * torch.nn.functional.binary_cross_entropy_with_logits(relevance, answered.float())
+    numbers = [b[5] for b in batch]
+    for number in set(numbers):
+        rows = torch.tensor([n == number for n in numbers])
+        if answered[rows].any():
+            log_soft = torch.log_softmax(relevance[rows], dim=0)
+            relevance_loss = relevance_loss - torch.logsumexp(log_soft[answered[rows]], dim=0) / len(set(numbers))
     if not answered.any():
         return relevance_loss
     cross = torch.nn.functional.cross_entropy

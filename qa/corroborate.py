@@ -55,12 +55,23 @@ def group_spans(index: SearchIndex, spans: list[tuple[str, float, int]]) -> list
             group_keys.append(key)
     out = []
     for group in groups:
-        seen: list[int] = []
-        for _, _, s in group:
-            if s not in seen:
-                seen.append(s)
-        out.append(Group(group[0][0], group[0][1], tuple(seen)))
-    return out
+        best_by_sentence: dict[int, float] = {}
+        for _, score, s in group:
+            best_by_sentence.setdefault(s, score)  # sorted best first, so the first is the best
+        out.append(Group(group[0][0], corroborated(list(best_by_sentence.values())), tuple(best_by_sentence)))
+    return sorted(out, key=lambda g: -g.score)
+
+
+def corroborated(scores: list[float]) -> float:
+    """The chance that at least one of several sentences carrying an answer is right.
+
+    Sentences from different reports of one event back each other: an answer that three
+    of them give is likelier than one that a single sentence gives a little more strongly.
+    """
+    doubt = 1.0
+    for score in scores:
+        doubt *= 1.0 - min(max(score, 0.0), 1.0)
+    return 1.0 - doubt
 
 
 def disagreements(index: SearchIndex, best: Group, others: list[Group], min_score: float) -> list[Group]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from qa.config import DEFAULT_MODEL
 from qa.errors import ModelError
+from qa.lazy import OncePerKey
 
 _BATCH_SIZE = 64
 
@@ -79,13 +79,9 @@ def resolve_model(name: str) -> str:
     return name  # a hub name: works where the model is already in the local cache
 
 
-_cache: dict[str, SentenceTransformerEmbedder] = {}
-_lock = threading.Lock()
+_embedders: OncePerKey[str, SentenceTransformerEmbedder] = OncePerKey(SentenceTransformerEmbedder)
 
 
 def get_embedder(name: str) -> SentenceTransformerEmbedder:
     """The process-wide embedder for `name`, loaded on first call."""
-    with _lock:
-        if name not in _cache:
-            _cache[name] = SentenceTransformerEmbedder(name)
-        return _cache[name]
+    return _embedders.get(name)

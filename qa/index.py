@@ -128,7 +128,7 @@ def _load_current(home: Path) -> _Entry | None:
             raise IndexCorruptError(f"{current} does not name a build")
         stored = store.load(home / name)
     except (IndexCorruptError, OSError) as error:
-        warnings.warn(f"the index in {home} is damaged ({error}); rebuilding it", IndexWarning, stacklevel=4)
+        warnings.warn(f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4)
         return None
     return _Entry(SearchIndex(stored))
 
@@ -150,7 +150,7 @@ def _matches(entry: _Entry, states: list[FileState], corpus: Path, settings: Set
             continue
         if seen == state:
             continue
-        if _file_sha256(corpus / state.relpath) != known["sha256"]:
+        if store.sha256_file(corpus / state.relpath) != known["sha256"]:
             return False
         entry.verified[state.relpath] = state  # touched but unchanged: do not hash it again
     return True
@@ -194,7 +194,7 @@ def _file_records(
         article = by_path.get(path)
         records[state.relpath] = {
             "doc_id": article.doc_id if article else None,
-            "sha256": article.sha256 if article else _file_sha256(path),
+            "sha256": article.sha256 if article else store.sha256_file(path),
             "size": state.size,
             "mtime_ns": state.mtime_ns,
         }
@@ -205,11 +205,3 @@ def _remove_other_builds(home: Path, keep: str) -> None:
     for path in home.iterdir():
         if path.name != keep and (path.name.startswith("build-") or path.name.endswith(".partial")):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

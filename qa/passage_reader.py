@@ -12,12 +12,12 @@ ordinary forward pass.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelError
+from qa.lazy import OncePerKey
 from qa.reader import ReadSpan, best_spans
 
 WEIGHTS = Path(__file__).resolve().parent / "models" / "passage_reader.safetensors"
@@ -141,14 +141,9 @@ def merge_updates(net: Any, tensors: dict[str, Any]) -> None:
     net.load_state_dict(plain, strict=False)
 
 
-_reader: PassageReader | None = None
-_lock = threading.Lock()
+_readers: OncePerKey[Path, PassageReader] = OncePerKey(PassageReader)
 
 
-def get_passage_reader() -> PassageReader:
+def get_passage_reader(weights: Path = WEIGHTS) -> PassageReader:
     """The process-wide passage reader, loaded on first use."""
-    global _reader
-    with _lock:
-        if _reader is None:
-            _reader = PassageReader()
-        return _reader
+    return _readers.get(weights)

@@ -67,6 +67,7 @@ class QuestionPart:
     answer_type: str
     search_text: str
     head: str = ""
+    asks_subject: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,19 @@ def wh_head(text: str) -> str:
     return phrase[-1] if len(phrase) <= 2 else phrase[0]
 
 
+def asks_subject(text: str) -> bool:
+    """Whether the wh-phrase is the subject: "Who accepted ...?" yes, "Who did X meet?" no.
+
+    A copula leaves it open ("Who is the leader?" is answered by "the leader is Y" and by
+    "Y, the leader"), so it does not count.
+    """
+    match = re.match(rf"\s*(?:and\s+)?(?:who|what|which)(?:\s+[\w'-]+){{0,2}}?\s+([\w'-]+)", text.lower())
+    if not match:
+        return False
+    verb = match.group(1)
+    return verb not in _AUXILIARIES or verb in ("has", "have", "had")
+
+
 def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Analysis:
     """Split `question` into parts and, for a follow-up, borrow context from `history`.
 
@@ -148,15 +162,15 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
     parts: list[QuestionPart] = []
     if len(pieces) > 1:
         predicate = _predicate(pieces[0])
-        for piece in pieces:
+        for number, piece in enumerate(pieces):
             text = piece.strip(" ,?") + "?"
             if _is_bare_wh(piece):
                 text = f"{piece.strip(' ,?')} {predicate}?".strip()
-            parts.append(QuestionPart(text, answer_type(text), _with_context(text, context), wh_head(text)))
+            # "..., and when did IS accept it?": "it" is what the first part was about.
+            leans = number > 0 and not _is_bare_wh(piece) and bool(_ANAPHORA.search(piece))
+            parts.append(_part(text, f"{context} {predicate}".strip() if leans else context))
     else:
-        parts.append(
-            QuestionPart(question, answer_type(question), _with_context(question, context), wh_head(question))
-        )
+        parts.append(_part(question, context))
     return Analysis(question, tuple(parts), context)
 
 
@@ -176,13 +190,21 @@ def followup_context(question: str, history: list[tuple[str, str]]) -> str:
     return _predicate(last_question or "")
 
 
+def _part(text: str, context: str) -> QuestionPart:
+    return QuestionPart(text, answer_type(text), _with_context(text, context), wh_head(text), asks_subject(text))
+
+
 def _with_context(text: str, context: str) -> str:
     return f"{text} {context}".strip() if context else text
 
 
 def _is_bare_wh(piece: str) -> bool:
+    """"when?", "and on what day?": a wh-phrase with at most one more word and no verb of its own."""
     match = _LEADING_WH.match(piece)
-    return bool(match) and not piece[match.end():].strip(" ?,.")
+    if not match:
+        return False
+    rest = piece[match.end():].strip(" ?,.").split()
+    return len(rest) <= 1 and not (rest and rest[0].lower() in _AUXILIARIES)
 
 
 def _predicate(piece: str) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import ModelError
+from qa.lazy import OncePerKey
 
 if TYPE_CHECKING:
     from qa.search import SearchIndex
@@ -113,16 +113,12 @@ def best_spans(
     return found[:3]
 
 
-_readers: dict[str, Reader] = {}
-_lock = threading.Lock()
+_readers: OncePerKey[str, Reader] = OncePerKey(Reader)
 
 
 def get_reader(path: str) -> Reader:
     """The process-wide reader for `path`, loaded on first use."""
-    with _lock:
-        if path not in _readers:
-            _readers[path] = Reader(path)
-        return _readers[path]
+    return _readers.get(path)
 
 
 READ_SENTENCES = 4  # best sentences the reader reads

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from qa.aliases import answer_key, canonical
 from qa.question import ANSWER_TYPES, QuestionPart
 from qa.ranker import load_model
 from qa.search import SearchIndex
@@ -81,24 +82,28 @@ def span_option_features(
     """
     texts = [_span_text(index, span) for span, _, _ in found]
     keys = [tuple(content_tokens(t)) for t in texts]
+    # "IS", "ISIS" and "Islamic State" back one answer: support is counted by canonical name
+    names = [canonical(answer_key(t), index.aliases) for t in texts]
     total = sum(p for _, p in top) or 1.0
     layouts = {s: _layout(index, s, avoid) for s, _ in top}
     backing: dict[tuple[str, ...], dict[int, float]] = {}
-    for (span, probability, _), key in zip(found, keys):
-        backing.setdefault(key, {})[span.sentence] = probability
+    for (span, probability, _), name in zip(found, names):
+        backing.setdefault(name, {})[span.sentence] = probability
     head = stem(part.head) if part.head else ""
     out = []
-    for (span, probability, rank), text, key in zip(found, texts, keys):
+    for (span, probability, rank), text, key, name in zip(found, texts, keys, names):
         features = {
             "head_match": 1.0 if head and head in key else 0.0,
             "sentence_probability": probability,
             "sentence_rank": 1.0 / (1 + rank),
             "label_prior": span.prior,
-            "support": sum(backing[key].values()) / total,
+            "support": sum(backing[name].values()) / total,
             "in_question": _in_question(key, avoid),
             "log_chars": math.log1p(len(text)),
             "words": min(len(key), 10) / 10.0,
-            **_position_features(layouts[span.sentence], span),
+            **_position_features(layouts[span.sentence], span, part.asks_subject),
+            "possessive": 1.0 if _is_possessive(index, span) else 0.0,
+            **_role_features(span, part.asks_subject, avoid),
             f"type_{part.answer_type}_label_{label_group(span.label)}": 1.0,
         }
         out.append((text, features))
@@ -137,28 +142,68 @@ def _layout(index: SearchIndex, s: int, avoid: frozenset[str]) -> _Layout:
     return _Layout(tuple(starts), tuple(ends), tuple(matched))
 
 
-def _position_features(layout: _Layout, span: SpanCandidate) -> dict[str, float]:
-    """Distances (in words) from the span to the nearest question word on each side."""
+def _position_features(layout: _Layout, span: SpanCandidate, asks_subject: bool) -> dict[str, float]:
+    """Distances (in words) from the span to the nearest question word on each side.
+
+    When the question asks for the subject ("Who accepted ...?") the answer tends to
+    stand before the matched verb; when it asks for an object, after it.
+    """
     inside = [i for i, start in enumerate(layout.starts) if span.start <= start < span.end]
     if not inside:
-        return {"left_match": 0.0, "right_match": 0.0, "adjacent_match": 0.0, "relative_position": 0.0}
+        return {
+            "left_match": 0.0, "right_match": 0.0, "adjacent_match": 0.0, "relative_position": 0.0,
+            "subject_before_match": 0.0, "object_after_match": 0.0, "between_matches": 0.0,
+            "subject_between_matches": 0.0,
+        }
     first, last = inside[0], inside[-1]
     left = [first - i for i in range(first) if layout.matched[i]]
     right = [i - last for i in range(last + 1, len(layout.matched)) if layout.matched[i]]
     nearest_left = min(left, default=0)
     nearest_right = min(right, default=0)
     adjacent = any(d <= 2 for d in left + right)
+    between = 1.0 if left and right else 0.0  # "accepted [Boko Haram's] pledge": a modifier, seldom the doer
     return {
         "left_match": 1.0 / nearest_left if nearest_left else 0.0,
         "right_match": 1.0 / nearest_right if nearest_right else 0.0,
         "adjacent_match": 1.0 if adjacent else 0.0,
         "relative_position": first / max(len(layout.starts) - 1, 1),
+        # the subject stands before every question word the sentence shares, the object after them
+        "subject_before_match": 1.0 / nearest_right if nearest_right and not left and asks_subject else 0.0,
+        "object_after_match": 1.0 / nearest_left if nearest_left and not right and not asks_subject else 0.0,
+        "between_matches": between,
+        "subject_between_matches": between if asks_subject else 0.0,
     }
 
 
-def _span_text(index: SearchIndex, span: SpanCandidate) -> str:
+def _role_features(span: SpanCandidate, asks_subject: bool, avoid: frozenset[str]) -> dict[str, float]:
+    """Whether the span is the doer or the thing done to of a verb the question names.
+
+    "Who accepted the pledge?" is answered by the subject of "accepted", not by the
+    possessor in "accepted Boko Haram's pledge".
+    """
+    governed = bool(span.governor) and stem(span.governor) in avoid
+    subject = 1.0 if governed and span.role == "subject" else 0.0
+    obj = 1.0 if governed and span.role == "object" else 0.0
+    return {
+        "subject_of_match": subject,
+        "object_of_match": obj,
+        "oblique_of_match": 1.0 if governed and span.role == "oblique" else 0.0,
+        "possessor": 1.0 if span.role == "possessor" else 0.0,
+        "subject_question_subject_of_match": subject if asks_subject else 0.0,
+        "subject_question_object_of_match": obj if asks_subject else 0.0,
+    }
+
+
+def _is_possessive(index: SearchIndex, span: SpanCandidate) -> bool:
     text = index.articles[index.sentences[span.sentence].doc_id].text
-    return " ".join(text[span.start : span.end].split())
+    return text[span.end - 2 : span.end] in ("'s", "’s") or text[span.end : span.end + 2] in ("'s", "’s")
+
+
+def _span_text(index: SearchIndex, span: SpanCandidate) -> str:
+    """The span as an answer: one line, without a possessive ending ("Boko Haram's")."""
+    text = index.articles[index.sentences[span.sentence].doc_id].text
+    words = " ".join(text[span.start : span.end].split())
+    return words[:-2] if words.endswith(("'s", "’s")) and len(words) > 2 else words
 
 
 def _in_question(key: tuple[str, ...], avoid: frozenset[str]) -> float:

@@ -45,6 +45,8 @@ class SpanCandidate:
     end: int
     label: str
     prior: float
+    role: str = ""
+    governor: str = ""
 
 
 def label_priors(answer_type: str) -> dict[str, float]:
@@ -76,7 +78,7 @@ def typed_spans(index: "SearchIndex", s: int, answer_type: str, avoid: frozenset
         if not _adds_information(text[entity.start : entity.end], avoid):
             continue
         seen.add((entity.start, entity.end))
-        out.append(SpanCandidate(s, entity.start, entity.end, entity.label, prior))
+        out.append(SpanCandidate(s, entity.start, entity.end, entity.label, prior, entity.role, entity.governor))
     return out
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from qa.errors import IndexCorruptError
 from qa.types import Article, Chunk, Entity, Sentence
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: entities carry their clause role and governing word
 MANIFEST = "manifest.json"
 DATA_FILES = ("articles.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss")
 
@@ -72,7 +72,7 @@ def save(folder: Path, index: StoredIndex) -> None:
         "sentences": len(index.sentences),
         "chunks": len(index.chunks),
     }
-    manifest["checksums"] = {name: _sha256(folder / name) for name in DATA_FILES}
+    manifest["checksums"] = {name: sha256_file(folder / name) for name in DATA_FILES}
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
     _fsync_dir(folder)
 
@@ -88,7 +88,7 @@ def load(folder: Path) -> StoredIndex:
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
-        if _sha256(path) != manifest["checksums"].get(name):
+        if sha256_file(path) != manifest["checksums"].get(name):
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
     try:
         articles = tuple(_article(r) for r in _read_jsonl(folder / "articles.jsonl"))
@@ -166,14 +166,14 @@ def _sentence_row(s: Sentence, tokens: Iterable[str]) -> dict[str, Any]:
         "start": s.start,
         "end": s.end,
         "quotable": s.quotable,
-        "entities": [[e.start, e.end, e.label] for e in s.entities],
+        "entities": [[e.start, e.end, e.label, e.role, e.governor] for e in s.entities],
         "tokens": list(tokens),
     }
 
 
 def _sentence(row: dict[str, Any], texts: dict[str, str]) -> Sentence:
     text = texts[row["doc_id"]][row["start"] : row["end"]]
-    entities = tuple(Entity(int(a), int(b), str(label)) for a, b, label in row["entities"])
+    entities = tuple(Entity(int(a), int(b), str(label), str(r), str(g)) for a, b, label, r, g in row["entities"])
     return Sentence(
         row["id"], row["doc_id"], row["position"], row["start"], row["end"], text, row["quotable"], entities
     )
@@ -229,7 +229,8 @@ def _read_faiss(path: Path) -> np.ndarray:
     return index.reconstruct_n(0, index.ntotal)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

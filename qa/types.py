@@ -18,11 +18,19 @@ class Article:
 
 @dataclass(frozen=True)
 class Entity:
-    """A typed span inside an article (person, date, number, ...), article offsets."""
+    """A typed span inside an article (person, date, number, ...), article offsets.
+
+    `role` is its part in the clause as the parser saw it: "subject" (the doer, also the
+    "by" phrase of a passive), "object" (the thing done to, also a passive's subject),
+    "possessor", "oblique" (after a preposition) or "" when unknown; `governor` is the
+    word it depends on, lower-cased ("accepted" for "ISIS has accepted ...").
+    """
 
     start: int
     end: int
     label: str
+    role: str = ""
+    governor: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""Re-ranking and span scoring around the passage reader, with a scripted fake reader."""
+
+from __future__ import annotations
+
+from qa.answerer import rank_sentences
+from qa.index import ensure_index
+from qa.passage_reader import Reading
+from qa.question import analyse
+from qa.reader import ReadSpan
+from qa.reading import READ_TOP, read_and_rerank, reader_span_options
+from qa.retriever import Query
+
+
+class ScriptedReader:
+    """Says the passage containing `favourite` is the relevant one and its word `answer` the span."""
+
+    def __init__(self, favourite: str, answer: str) -> None:
+        self.favourite = favourite
+        self.answer = answer
+
+    def read(self, question: str, passages: list[str]) -> list[Reading]:
+        readings = []
+        for row, passage in enumerate(passages):
+            offsets = []
+            cursor = 0
+            for word in passage.split():
+                start = passage.index(word, cursor)
+                offsets.append((start, start + len(word)))
+                cursor = start + len(word)
+            hit = self.favourite in passage
+            starts = tuple(5.0 if hit and passage[a:b].strip(".,") == self.answer else 0.0 for a, b in offsets)
+            spans = ()
+            if hit and self.answer in passage:
+                at = passage.index(self.answer)
+                spans = (ReadSpan(row, at, at + len(self.answer), 10.0),)
+            readings.append(Reading(4.0 if hit else -4.0, spans, tuple(offsets), starts, starts))
+        return readings
+
+
+def test_reader_relevance_reorders_the_best_sentences(tiny_corpus, fake_settings, fake_embedder) -> None:
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    part = analyse("When did the bridge reopen?").parts[0]
+    query = Query.of(part.search_text, fake_embedder.encode([part.search_text])[0])
+    ranking = rank_sentences(index, part, query, fake_settings)
+    favourite = next(c for c in ranking.candidates[1:READ_TOP] if "Mayor" in index.sentences[c.sentence].text)
+    reranked, read = read_and_rerank(index, part, ranking, ScriptedReader("Mayor", "Lind"))
+    assert reranked.candidates[0].sentence == favourite.sentence
+    assert reranked.probabilities == tuple(sorted(reranked.probabilities, reverse=True))
+    assert reranked.candidates[0].features["reader_relevance"] == 4.0
+    assert len(read) == min(READ_TOP, len(ranking.candidates))
+    assert {c.sentence for c in reranked.candidates} == {c.sentence for c in ranking.candidates}
+
+
+def test_reader_spans_are_exact_article_text(tiny_corpus, fake_settings, fake_embedder) -> None:
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    part = analyse("Who cut the ribbon?").parts[0]
+    query = Query.of(part.search_text, fake_embedder.encode([part.search_text])[0])
+    reranked, read = read_and_rerank(
+        index, part, rank_sentences(index, part, query, fake_settings), ScriptedReader("ribbon", "Anna Lind")
+    )
+    options = reader_span_options(index, part, read, reranked.avoid)
+    proposed = [o for o in options if o.features["read_proposed"] == 1.0]
+    assert [o.text for o in proposed] == ["Anna Lind"]
+    for option in options:
+        article = index.articles[index.sentences[option.sentence].doc_id].text
+        assert " ".join(article[option.start : option.end].split()) == option.text
+        assert 0.0 < option.probability < 1.0
