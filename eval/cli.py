@@ -69,6 +69,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--threads", type=_count, metavar="N",
         help="torch CPU threads (default: torch's choice); 1 keeps latency steady on a shared machine",
     )
+    parser.add_argument(
+        "--abstain-below", type=float, metavar="C",
+        help="decline answers under this confidence (default: the setting's, 0.15); 0 answers everything "
+        "and makes the printed abstention trade-off cover every threshold",
+    )
+    parser.add_argument(
+        "--passage-reader", action=argparse.BooleanOptionalAction, default=None,
+        help="read the best sentences with the built-in reader, or not (default: the setting's, on)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
     return parser
 
@@ -91,6 +100,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         parser.error(f"--split {split} applies to --dataset squad only; {args.dataset} has no splits")
     # Heavy imports (torch via qa) wait until the arguments are known to be good.
     from eval import harness, report
+    from eval.abstention import format_trade_offs, trade_offs
+    from qa.confidence import abstention_threshold
     from qa.config import settings_from_env
     from qa.errors import QAError
 
@@ -101,7 +112,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     try:
         full = _load(args, split)
         evalset = _subset(full, args)
-        base = settings_from_env(index_dir=args.index_dir, fusion=args.fusion)
+        overrides = {"abstain_below": args.abstain_below} if args.abstain_below is not None else {}
+        if args.passage_reader is not None:
+            overrides["passage_reader"] = args.passage_reader
+        base = settings_from_env(index_dir=args.index_dir, fusion=args.fusion, **overrides)
         configs = harness.ablation_configs(base) if args.ablations else [(harness.LABELS[base.fusion], base)]
         runs = harness.run_configs(evalset, configs, rebuild=args.rebuild, show_progress=not args.quiet)
     except (OSError, ValueError, QAError) as error:
@@ -111,6 +125,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     rows = [(run.label, run.summary) for run in runs]
     header = _header(runs[0], args.dataset, full, evalset, split, report.machine_info())
     footer = _footer(runs)
+    for run in runs:
+        footer += format_trade_offs(run.label, trade_offs(run.records, abstention_threshold(run.settings)))
     notes = [*header, *footer]
     json_path, latest = report.write_results(
         runs, args.out, dataset=args.dataset, split=split, notes=notes, stamp=stamp

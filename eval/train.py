@@ -116,15 +116,16 @@ def _confidence(name, index, questions, queries, settings, readers) -> LinearMod
             rows.append(features)
             labels.append(False)
     model = fit(name, rows, labels)
-    print_abstention_tradeoff([model.probability(r) for r in rows], labels, answerable)
-    return model
+    threshold = print_abstention_tradeoff([model.probability(r) for r in rows], labels, answerable)
+    return replace(model, threshold=round(threshold, 2))
 
 
-def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> None:
+def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> float:
     """For each threshold: unanswerable declined, answerable declined, right answers kept.
 
     The first `answerable` rows are asked with their source in the index, the rest with
-    it hidden. The threshold with the widest gap between the first two rates is marked.
+    it hidden. Returns the threshold with the widest gap between the first two rates
+    (marked in the table).
     """
     rows = []
     for threshold in np.arange(0.05, 0.65, 0.05):
@@ -138,6 +139,7 @@ def print_abstention_tradeoff(confidences: list[float], right: list[bool], answe
     for row in rows:
         mark = "  <- widest gap" if row is best else ""
         print(f"{row[0]:9.2f}  {row[1]:21.3f}  {row[2]:19.3f}  {row[3]:18.3f}{mark}", file=sys.stderr)
+    return best[0]
 
 
 def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:

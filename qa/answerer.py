@@ -7,10 +7,11 @@ best of them, `decide` picks the answer, its evidence and a calibrated confidenc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from qa.config import Settings
-from qa.confidence import confidence_features
+from qa.confidence import confidence_features, confidence_model_name
 from qa.corroborate import Group, disagreements, group_spans, supporting
 from qa.features import Candidate, candidates
 from qa.question import DATE, NUMBER, PERSON, PLACE, QuestionPart
@@ -20,7 +21,7 @@ from qa.reading import read_and_rerank, reader_span_options
 from qa.retriever import Query, RankedChunk, retrieve
 from qa.search import SearchIndex
 from qa.span_features import SpanOption, span_options
-from qa.text import stem, words
+from qa.text import STOPWORDS, stem, words
 
 TYPED = (PERSON, DATE, PLACE, NUMBER)
 SUPPORT_RATIO = 0.5  # a supporting sentence scores at least this share of the best one
@@ -75,14 +76,14 @@ def answer_part(index: SearchIndex, part: QuestionPart, query: Query, settings: 
     if settings.passage_reader:
         ranking, read = read_and_rerank(index, part, ranking)
         spans = reader_span_options(index, part, read, ranking.avoid)
-        return decide(index, part, query, ranking, spans, confidence_model="reader_confidence")
+        return decide(index, part, query, ranking, spans, confidence_model=confidence_model_name(settings))
     return decide(index, part, query, ranking, span_options(index, part, ranking.ranked, ranking.avoid))
 
 
 def rank_sentences(index: SearchIndex, part: QuestionPart, query: Query, settings: Settings) -> Ranking:
     """Retrieve chunks and rank the candidate sentences by the learned sentence model."""
     chunks = retrieve(index, query, settings, settings.top_chunks)
-    avoid = frozenset(stem(w) for w in words(part.search_text))
+    avoid = question_stems(index, part.search_text)
     pool = candidates(index, query, chunks, part.answer_type, avoid)
     model = load_model("sentence")
     scored = sorted(((c, model.probability(c.features)) for c in pool), key=lambda x: -x[1])
@@ -110,16 +111,38 @@ def decide(
         evidence = _ordered_unique(list(best.sentences) + supporting(index, best.answer, ranked, floor))
         rivals = disagreements(index, best, groups[1:], best.score * RIVAL_RATIO) if typed else []
         answer, evidence_sentence, span_probability = best.answer, best.sentences[0], best.score
+        carriers = best.sentences
     else:
         # No span of the wanted type: the best sentence itself is the answer.
         answer, evidence, rivals = index.sentences[best_sentence].text, [best_sentence], []
         evidence_sentence, span_probability = best_sentence, 0.0
-    features = confidence_features(index, part, query, ranking, evidence_sentence, span_probability, len(evidence))
+        carriers = (best_sentence,)
+    features = confidence_features(
+        index, part, query, ranking, evidence_sentence, span_probability, len(evidence), carriers
+    )
     confidence = load_model(confidence_model).probability(features)
     return PartResult(
         part, answer, confidence, tuple(evidence), tuple(ranked), tuple(rivals), ranking.chunks, bool(spans),
         features,
     )
+
+
+def question_stems(index: SearchIndex, text: str) -> frozenset[str]:
+    """Stems of the question's words, with the other names of any name it uses.
+
+    A question about "ISIS" also names the "Islamic State" when an article defines one as
+    the other; acronyms count only when written in capitals ("IS", not "is").
+    """
+    stems = {stem(w) for w in words(text)}
+    capitals = {w.lower() for w in re.findall(r"\b[A-Z]{2,8}\b", text)}
+    for acronym, name in index.aliases.items():
+        acronym_named = all(w in capitals for w in acronym)
+        name_named = all(stem(w) in stems for w in name)
+        if acronym_named or name_named:
+            stems.update(stem(w) for w in acronym + name if w not in STOPWORDS or w in capitals)
+            if name_named:
+                stems.update(acronym)  # folded, so the layout's words can match it
+    return frozenset(stems)
 
 
 def _ordered_unique(items: list[int]) -> list[int]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from qa.answerer import answer_part
+from qa.answerer import PartResult, answer_part
 from qa.build import Progress
 from qa.compose import compose
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
+from qa.confidence import abstention_threshold
 from qa.embedder import Embedder, get_embedder
 from qa.index import ensure_index
 from qa.question import analyse, clean_question
@@ -61,10 +63,14 @@ def answer_with_index(
     analysis = analyse(question, list(history or []))
     embedder = embedder or get_embedder(settings.model)
     vectors = embedder.encode([part.search_text for part in analysis.parts])
-    results = [
-        answer_part(index, part, Query.of(part.search_text, vector), settings)
-        for part, vector in zip(analysis.parts, vectors)
-    ]
+    results: list[PartResult] = []
+    for part, vector in zip(analysis.parts, vectors):
+        if part.about_first_part and results and results[0].answer and results[0].span_found:
+            # "Who accepted the pledge and when?": when did *that answer* accept it
+            if results[0].confidence >= abstention_threshold(settings):
+                part = replace(part, search_text=f"{part.search_text} {results[0].answer}")
+                vector = embedder.encode([part.search_text])[0]
+        results.append(answer_part(index, part, Query.of(part.search_text, vector), settings))
     return compose(index, analysis, results, settings)
 
 
@@ -90,10 +96,13 @@ def build_index(
 
 
 def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> SearchIndex:
-    """Load the model and the index now, so the first question is as fast as the rest."""
+    """Load the models and the index now, so the first question is as fast as the rest.
+
+    One throwaway question goes through every stage (embedder, reader, learned models).
+    """
     resolved = settings or settings_from_env()
     index = build_index(corpus, settings=resolved)
-    get_embedder(resolved.model).encode(["warm up"])
+    answer_with_index(index, "Who said what, and when?", resolved)
     return index
 
 

@@ -6,6 +6,7 @@ import re
 
 from qa.answerer import PartResult
 from qa.config import Settings
+from qa.confidence import abstention_threshold
 from qa.corroborate import collapse_duplicates, one_per_article
 from qa.question import Analysis
 from qa.search import SearchIndex
@@ -27,7 +28,7 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
     """
     book = _CitationBook(index)
     parts: list[AnswerPart] = []
-    answered = [r for r in results if r.confidence >= settings.abstain_below and r.evidence]
+    answered = [r for r in results if r.confidence >= abstention_threshold(settings) and r.evidence]
     for result in results:
         if result not in answered:
             parts.append(AnswerPart(result.part.text, result.part.answer_type, "", result.confidence))

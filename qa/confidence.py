@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from qa.config import Settings
 from qa.question import DATE, NUMBER, PERSON, PLACE, QuestionPart
+from qa.ranker import load_model
 from qa.retriever import Query
 from qa.search import SearchIndex
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from qa.answerer import Ranking
 
 _TYPED = (PERSON, DATE, PLACE, NUMBER)
+DEFAULT_THRESHOLD = 0.15  # when a confidence model carries no threshold of its own
 
 
 def confidence_features(
@@ -27,6 +30,7 @@ def confidence_features(
     evidence_sentence: int,
     span_probability: float,
     support: int,
+    carriers: tuple[int, ...] = (),
 ) -> dict[str, float]:
     """Evidence for and against the answer being right.
 
@@ -38,6 +42,7 @@ def confidence_features(
         evidence_sentence: the sentence the answer comes from.
         span_probability: the span model's probability (0 when no span was found).
         support: how many sentences carry the answer.
+        carriers: the sentences the answer (or another name for it) was found in.
     """
     probabilities = list(ranking.probabilities)
     position = next(i for i, c in enumerate(ranking.candidates) if c.sentence == evidence_sentence)
@@ -58,7 +63,25 @@ def confidence_features(
         "unseen_words": unseen,
         "support": min(support, 4) / 4.0,
         "reader_relevance": evidence.get("reader_relevance", 0.0),
+        # the reader may like another sentence naming the same answer ("IS" for "ISIS") better
+        "carrier_relevance": max(
+            (c.features.get("reader_relevance", -10.0) for c in ranking.candidates if c.sentence in carriers),
+            default=evidence.get("reader_relevance", 0.0),
+        ),
         "reader_best_relevance": max(
             (c.features.get("reader_relevance", -10.0) for c in ranking.candidates[:5]), default=-10.0
         ),
     }
+
+
+def confidence_model_name(settings: Settings) -> str:
+    """The confidence model that rates answers under `settings`."""
+    return "reader_confidence" if settings.passage_reader and not settings.reader_model else "confidence"
+
+
+def abstention_threshold(settings: Settings) -> float:
+    """The confidence under which an answer is declined: the setting, else the model's own."""
+    if settings.abstain_below is not None:
+        return settings.abstain_below
+    threshold = load_model(confidence_model_name(settings)).threshold
+    return DEFAULT_THRESHOLD if threshold is None else threshold

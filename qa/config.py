@@ -36,8 +36,9 @@ class Settings:
         reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`);
             when set, its spans replace the built-in ones.
         abstain_below: confidence under which the answer is "not in these articles";
-            0.15 gives the widest gap between unanswerable and answerable questions
-            declined on the SQuAD training half (the table `python -m eval.train` prints).
+            None: the threshold stored with the confidence model in use, the one with the
+            widest gap between unanswerable and answerable questions declined on the SQuAD
+            training half (the table `python -m eval.train` prints).
     """
 
     model: str = DEFAULT_MODEL
@@ -45,14 +46,14 @@ class Settings:
     chunk_sentences: int = 3
     chunk_overlap: int = 1
     annotator: str = "spacy"
-    fusion: str = "rrf"
+    fusion: str = "weighted"
     rrf_k: int = 60
     dense_weight: float = 0.5
     top_chunks: int = 8
     max_citations: int = 4
     passage_reader: bool = False
     reader_model: str | None = None
-    abstain_below: float = 0.15
+    abstain_below: float | None = None
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSION_MODES:
@@ -83,7 +84,7 @@ class Settings:
 
 
 def settings_from_env(**overrides: object) -> Settings:
-    """Defaults, then `QA_MODEL`, `QA_INDEX_DIR`, `QA_READER_MODEL`, then `overrides`."""
+    """Defaults, then `QA_MODEL`, `QA_INDEX_DIR`, `QA_READER_MODEL`, `QA_PASSAGE_READER`, then `overrides`."""
     env: dict[str, object] = {}
     if os.environ.get("QA_MODEL"):
         env["model"] = os.environ["QA_MODEL"]
@@ -91,6 +92,8 @@ def settings_from_env(**overrides: object) -> Settings:
         env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
     if os.environ.get("QA_READER_MODEL"):
         env["reader_model"] = os.environ["QA_READER_MODEL"]
+    if os.environ.get("QA_PASSAGE_READER"):
+        env["passage_reader"] = os.environ["QA_PASSAGE_READER"].strip().lower() in ("1", "true", "yes", "on")
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known
     if unknown:

@@ -55,18 +55,21 @@ def group_spans(index: SearchIndex, spans: list[tuple[str, float, int]]) -> list
             group_keys.append(key)
     out = []
     for group in groups:
-        best_by_sentence: dict[int, float] = {}
+        group.sort(key=lambda x: -x[1])  # best first, so the first of each article is its best
+        best_by_article: dict[str, float] = {}
         for _, score, s in group:
-            best_by_sentence.setdefault(s, score)  # sorted best first, so the first is the best
-        out.append(Group(group[0][0], corroborated(list(best_by_sentence.values())), tuple(best_by_sentence)))
+            best_by_article.setdefault(index.sentences[s].doc_id, score)
+        sentences = tuple(dict.fromkeys(s for _, _, s in group))
+        out.append(Group(group[0][0], corroborated(list(best_by_article.values())), sentences))
     return sorted(out, key=lambda g: -g.score)
 
 
 def corroborated(scores: list[float]) -> float:
-    """The chance that at least one of several sentences carrying an answer is right.
+    """The chance that at least one of several articles' best sentences for an answer is right.
 
-    Sentences from different reports of one event back each other: an answer that three
-    of them give is likelier than one that a single sentence gives a little more strongly.
+    Different reports of one event back each other: an answer that three articles give is
+    likelier than one that a single sentence gives a little more strongly. Repeats inside
+    one article are not counted again.
     """
     doubt = 1.0
     for score in scores:

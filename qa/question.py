@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MAX_QUESTION_CHARS = 2000
 
@@ -68,6 +68,7 @@ class QuestionPart:
     search_text: str
     head: str = ""
     asks_subject: bool = False
+    about_first_part: bool = False  # "and when?": asks about what the first part's answer did
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
                 text = f"{piece.strip(' ,?')} {predicate}?".strip()
             # "..., and when did IS accept it?": "it" is what the first part was about.
             leans = number > 0 and not _is_bare_wh(piece) and bool(_ANAPHORA.search(piece))
-            parts.append(_part(text, f"{context} {predicate}".strip() if leans else context))
+            part = _part(text, f"{context} {predicate}".strip() if leans else context)
+            parts.append(replace(part, about_first_part=number > 0 and _is_bare_wh(piece)))
     else:
         parts.append(_part(question, context))
     return Analysis(question, tuple(parts), context)

@@ -24,6 +24,7 @@ class LinearModel:
     bias: float = 0.0
     means: dict[str, float] | None = None
     scales: dict[str, float] | None = None
+    threshold: float | None = None  # confidence models: decline answers under this probability
 
     def score(self, features: dict[str, float]) -> float:
         """The raw (logit) score of one feature vector; missing features count as their mean."""
@@ -41,7 +42,10 @@ class LinearModel:
     def to_json(self) -> str:
         """The model as JSON, readable by `load_model`."""
         return json.dumps(
-            {"name": self.name, "weights": self.weights, "bias": self.bias, "means": self.means, "scales": self.scales},
+            {
+                "name": self.name, "weights": self.weights, "bias": self.bias, "means": self.means,
+                "scales": self.scales, "threshold": self.threshold,
+            },
             indent=2,
             sort_keys=True,
         )
@@ -67,6 +71,7 @@ def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
             bias=float(data.get("bias", 0.0)),
             means=data.get("means"),
             scales=data.get("scales"),
+            threshold=data.get("threshold"),
         )
     return DEFAULTS[name]
 

@@ -163,11 +163,6 @@ def test_uploaded_article_with_markup_is_shown_as_text_and_never_runs(
     page.screenshot(path=str(ARTIFACTS / "browser-5-markup-as-text.png"), full_page=True)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="qa/compose.py _source_lines puts the article title into Answer.text unescaped, so the "
-    "chat's sanitiser strips a title's <script> instead of showing it as text (it never runs)",
-)
 def test_article_title_with_markup_is_shown_as_text_in_the_chat(page: "sync_api.Page") -> None:
     reply = page.locator('#qa-chat [data-testid="bot"]').last
     sync_api.expect(reply).to_contain_text(f"Grimsholt Council Votes On Ferry {SCRIPT}", timeout=5_000)

@@ -113,7 +113,7 @@ def test_results_json_holds_machine_settings_summary_and_rows(tmp_path: Path) ->
     assert {"platform", "cpu_count", "python", "date"} <= set(data["machine"])
     assert [c["label"] for c in data["configs"]] == ["bm25-only", "dense-only"]
     config = data["configs"][0]
-    assert config["settings"]["index_dir"] == "/tmp/x" and config["settings"]["fusion"] == "rrf"
+    assert config["settings"]["index_dir"] == "/tmp/x" and config["settings"]["fusion"] == Settings().fusion
     assert config["index"]["action"] == "loaded"
     assert config["summary"]["em"] == 0.5
     assert set(config["by_type"]) == {"who"}
@@ -131,7 +131,7 @@ def test_ablations_vary_only_fusion() -> None:
     configs = harness.ablation_configs(base)
     assert [label for label, _ in configs] == ["bm25-only", "dense-only", "hybrid-rrf", "hybrid-weighted"]
     assert [s.fusion for _, s in configs] == ["bm25", "dense", "rrf", "weighted"]
-    assert all(s.with_(fusion="rrf") == base for _, s in configs)
+    assert all(s.with_(fusion=base.fusion) == base for _, s in configs)
 
 
 def test_configs_that_need_different_indexes_are_refused() -> None:
@@ -205,12 +205,13 @@ def test_smoke_three_seed_questions(
     captured = capsys.readouterr()
     assert status == 0, captured.err[-2000:]
     out = captured.out
-    table_rows = [line for line in out.splitlines() if line.startswith("hybrid-rrf ")]
+    default = harness.LABELS[Settings().fusion]
+    table_rows = [line for line in out.splitlines() if line.startswith(default + " ")]
     assert len(table_rows) == 1 and len(table_rows[0].split()) == 1 + len(report.COLUMNS)
     assert "split: all" in out and "steady-state" in out and "machine check" in out
     data = json.loads((tmp_path / "latest-seeds.json").read_text(encoding="utf-8"))
     [config] = data["configs"]
-    assert config["label"] == "hybrid-rrf"
+    assert config["label"] == default
     assert len(config["questions"]) == 3
     assert config["index"]["action"] in {"built", "loaded"}
     check_summary(config["summary"], 3)

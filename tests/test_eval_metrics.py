@@ -250,3 +250,25 @@ def test_score_answer_two_part_question() -> None:
     assert got.hit and got.em == 1.0 and got.cite_support
     partial = score_answer(two, answer("Boko Haram", ()), 0.1)
     assert not partial.hit and partial.f1 == pytest.approx(0.8)  # precision 1, recall 2/3
+
+
+def test_abstention_trade_off_counts_both_sides_exactly() -> None:
+    from eval.abstention import trade_offs
+    from eval.metrics import QuestionResult
+
+    def result(answerable: bool, confidence: float, hit: bool, answered: bool = True) -> QuestionResult:
+        return QuestionResult("q", "who", answerable, "x", answered, confidence, 0.0, 0.0, hit, False, False,
+                              None, False, 0.0)
+
+    results = [
+        result(True, 0.9, True), result(True, 0.12, True), result(True, 0.3, False),
+        result(False, 0.08, False), result(False, 0.6, False), result(True, 0.01, False, answered=False),
+    ]
+    by_threshold = {round(t.threshold, 2): t for t in trade_offs(results, used=0.0)}
+    assert by_threshold[0.0].answerable_declined == 0.25  # the one declined by the run itself
+    assert by_threshold[0.0].hit_at_1 == 0.5
+    assert by_threshold[0.0].unanswerable_declined == 0.0
+    assert by_threshold[0.1].unanswerable_declined == 0.5
+    assert by_threshold[0.15].answerable_declined == 0.5 and by_threshold[0.15].hit_at_1 == 0.25
+    assert min(by_threshold) == 0.0
+    assert min(t.threshold for t in trade_offs(results, used=0.15)) == 0.15  # never below the run's own

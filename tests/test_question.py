@@ -34,6 +34,13 @@ def test_two_part_question_borrows_the_predicate() -> None:
         ("Who accepted the pledge?", PERSON),
         ("when accepted the pledge?", DATE),
     ]
+    assert [p.about_first_part for p in analysis.parts] == [False, True]
+
+
+def test_independent_second_question_is_not_about_the_first_answer() -> None:
+    analysis = analyse("Who leads Boko Haram and where is the group based?")
+    assert [p.about_first_part for p in analysis.parts] == [False, False]
+    assert analyse("Who accepted the pledge?").parts[0].about_first_part is False
 
 
 def test_two_full_questions_joined_by_and() -> None:
