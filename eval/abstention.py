@@ -27,22 +27,33 @@ class TradeOff:
 
 def trade_offs(results: Sequence[QuestionResult], used: float) -> list[TradeOff]:
     """The trade-off at each of THRESHOLDS not below `used` (the run's own threshold)."""
-    answerable = [r for r in results if r.answerable_gold]
-    unanswerable = [r for r in results if not r.answerable_gold]
-    out = []
-    for threshold in (t for t in THRESHOLDS if t >= used - 1e-9):
-        def declined(r: QuestionResult) -> bool:
-            return not r.answerable_pred or r.confidence < threshold
+    points = [(r.confidence if r.answerable_pred else -1.0, r.answerable_gold, r.hit) for r in results]
+    return trade_offs_of(points, [t for t in THRESHOLDS if t >= used - 1e-9])
 
+
+def trade_offs_of(points: Sequence[tuple[float, bool, bool]], thresholds: Sequence[float]) -> list[TradeOff]:
+    """The trade-off at each threshold, from (confidence, answerable, right) per question.
+
+    A question counts as declined at a threshold when its confidence is under it.
+    """
+    answerable = [(c, right) for c, is_answerable, right in points if is_answerable]
+    unanswerable = [c for c, is_answerable, _ in points if not is_answerable]
+    out = []
+    for threshold in thresholds:
         out.append(
             TradeOff(
-                threshold,
-                sum(map(declined, unanswerable)) / len(unanswerable) if unanswerable else None,
-                sum(map(declined, answerable)) / len(answerable) if answerable else 0.0,
-                sum(1 for r in answerable if r.hit and not declined(r)) / len(answerable) if answerable else 0.0,
+                float(threshold),
+                sum(c < threshold for c in unanswerable) / len(unanswerable) if unanswerable else None,
+                sum(c < threshold for c, _ in answerable) / len(answerable) if answerable else 0.0,
+                sum(right and c >= threshold for c, right in answerable) / len(answerable) if answerable else 0.0,
             )
         )
     return out
+
+
+def widest_gap(rows: Sequence[TradeOff]) -> TradeOff:
+    """The row that declines the most unanswerable questions beyond the answerable ones declined."""
+    return max(rows, key=lambda r: (r.unanswerable_declined or 0.0) - r.answerable_declined)
 
 
 def format_trade_offs(label: str, rows: list[TradeOff]) -> list[str]:

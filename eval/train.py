@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from eval.abstention import format_trade_offs, trade_offs_of, widest_gap
 from eval.metrics import contains_answer, hit_at_1, token_f1
 from eval.records import EvalQuestion
 from eval.squad import load_squad
@@ -83,14 +84,22 @@ def sentence_stage(index, questions, queries, settings, readers) -> LinearModel:
 
 def span_stage(index, questions, queries, settings, readers) -> LinearModel:
     """Label each span option by its token F1 against the gold answers."""
+
+    def options(question, part, ranking):
+        return span_options(index, part, ranking.ranked, ranking.avoid)
+
+    return _fit_spans("span", index, questions, queries, settings, options)
+
+
+def _fit_spans(name, index, questions, queries, settings, options_of) -> LinearModel:
+    """Fit model `name` on options_of(question, part, ranking), labelled by token F1."""
     rows, labels = [], []
     for question, query in zip(questions, queries):
         part = analyse(question.question).parts[0]
-        ranking = rank_sentences(index, part, query, settings)
-        for option in span_options(index, part, ranking.ranked, ranking.avoid):
+        for option in options_of(question, part, rank_sentences(index, part, query, settings)):
             rows.append(option.features)
             labels.append(token_f1(option.text, question.answers) >= SPAN_GOOD_F1)
-    return fit("span", rows, labels)
+    return fit(name, rows, labels)
 
 
 def confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
@@ -121,25 +130,17 @@ def _confidence(name, index, questions, queries, settings, readers) -> LinearMod
 
 
 def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> float:
-    """For each threshold: unanswerable declined, answerable declined, right answers kept.
+    """Print the abstention trade-off on the training questions; return the widest-gap threshold.
 
-    The first `answerable` rows are asked with their source in the index, the rest with
-    it hidden. Returns the threshold with the widest gap between the first two rates
-    (marked in the table).
+    The first `answerable` rows were asked with their source in the index, the rest with
+    it hidden (unanswerable).
     """
-    rows = []
-    for threshold in np.arange(0.05, 0.65, 0.05):
-        declined = [c < threshold for c in confidences]
-        unanswerable = np.mean(declined[answerable:])
-        wrongly = np.mean(declined[:answerable])
-        kept = sum(1 for d, r in zip(declined[:answerable], right[:answerable]) if r and not d)
-        rows.append((float(threshold), float(unanswerable), float(wrongly), kept / max(1, sum(right[:answerable]))))
-    best = max(rows, key=lambda r: r[1] - r[2])
-    print("threshold  unanswerable_declined  answerable_declined  right_answers_kept", file=sys.stderr)
-    for row in rows:
-        mark = "  <- widest gap" if row is best else ""
-        print(f"{row[0]:9.2f}  {row[1]:21.3f}  {row[2]:19.3f}  {row[3]:18.3f}{mark}", file=sys.stderr)
-    return best[0]
+    points = [(c, i < answerable, r) for i, (c, r) in enumerate(zip(confidences, right))]
+    rows = trade_offs_of(points, [round(t, 2) for t in np.arange(0.05, 0.65, 0.05)])
+    best = widest_gap(rows)
+    print("\n".join(format_trade_offs("the training questions", rows)), file=sys.stderr)
+    print(f"widest gap at {best.threshold:.2f}", file=sys.stderr)
+    return best.threshold
 
 
 def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:
@@ -157,14 +158,12 @@ def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:
 
 def reader_span_stage(index, questions, queries, settings, readers) -> LinearModel:
     """Label the reader's and the rules' spans by their token F1 against the gold answers."""
-    rows, labels = [], []
-    for question, query in zip(questions, queries):
-        part = analyse(question.question).parts[0]
-        reranked, read = read_and_rerank(index, part, rank_sentences(index, part, query, settings), readers(question))
-        for option in reader_span_options(index, part, read, reranked.avoid):
-            rows.append(option.features)
-            labels.append(token_f1(option.text, question.answers) >= SPAN_GOOD_F1)
-    return fit("reader_span", rows, labels)
+
+    def options(question, part, ranking):
+        reranked, read = read_and_rerank(index, part, ranking, readers(question))
+        return reader_span_options(index, part, read, reranked.avoid)
+
+    return _fit_spans("reader_span", index, questions, queries, settings, options)
 
 
 def reader_confidence_stage(index, questions, queries, settings, readers) -> LinearModel:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from qa.text import STOPWORDS, words
+from qa.text import STOPWORDS, stem, words
 
 # "Islamic State (IS)", "Voice of America (VOA)": a capitalised name, then its acronym.
 _DEFINED_ACRONYM = re.compile(
     r"\b((?:[A-Z][\w'’-]*)(?:\s+(?:of|the|and|for|de|al)?\s*[A-Z][\w'’-]*){0,6})\s+\(([A-Z]{2,8})\)"
 )
+_ACRONYM = re.compile(r"\b[A-Z]{2,8}\b")
 _TITLES = frozenset("mr mrs ms dr gen president leader spokesman caliph".split())
 
 
@@ -19,7 +20,7 @@ def answer_key(text: str) -> tuple[str, ...]:
 
     Acronyms stay even when they spell a stopword ("IS").
     """
-    acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,8}\b", text)}
+    acronyms = written_acronyms(text)
     return tuple(w for w in words(text) if w in acronyms or (w not in STOPWORDS and w not in _TITLES))
 
 
@@ -82,3 +83,26 @@ def _contains(large: tuple[str, ...], small: tuple[str, ...]) -> bool:
 def _unprefixed(key: tuple[str, ...]) -> tuple[str, ...]:
     """Arabic names: "al-Baghdadi" and "Baghdadi" are one name (words() split the hyphen)."""
     return tuple(w for w in key if w not in ("al", "el"))
+
+
+def written_acronyms(text: str) -> set[str]:
+    """Acronyms written in capitals in `text`, folded ("IS" counts, "is" does not)."""
+    return {w.lower() for w in _ACRONYM.findall(text)}
+
+
+def stems_with_other_names(text: str, aliases: dict[tuple[str, ...], tuple[str, ...]]) -> frozenset[str]:
+    """Stems of the words of `text`, plus those of the other name of any name it uses.
+
+    A question about "ISIS" also names the "Islamic State" when an article defines one as
+    the other.
+    """
+    stems = {stem(w) for w in words(text)}
+    out = set(stems)
+    capitals = written_acronyms(text)
+    for acronym, name in aliases.items():
+        name_named = all(stem(w) in stems for w in name)
+        if name_named or all(w in capitals for w in acronym):
+            out.update(stem(w) for w in acronym + name if w not in STOPWORDS or w in capitals)
+            if name_named:
+                out.update(acronym)  # folded, so a sentence's words can match it
+    return frozenset(out)

@@ -7,9 +7,9 @@ best of them, `decide` picks the answer, its evidence and a calibrated confidenc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from qa.aliases import stems_with_other_names
 from qa.config import Settings
 from qa.confidence import confidence_features, confidence_model_name
 from qa.corroborate import Group, disagreements, group_spans, supporting
@@ -21,7 +21,6 @@ from qa.reading import read_and_rerank, reader_span_options
 from qa.retriever import Query, RankedChunk, retrieve
 from qa.search import SearchIndex
 from qa.span_features import SpanOption, span_options
-from qa.text import STOPWORDS, stem, words
 
 TYPED = (PERSON, DATE, PLACE, NUMBER)
 SUPPORT_RATIO = 0.5  # a supporting sentence scores at least this share of the best one
@@ -83,7 +82,7 @@ def answer_part(index: SearchIndex, part: QuestionPart, query: Query, settings: 
 def rank_sentences(index: SearchIndex, part: QuestionPart, query: Query, settings: Settings) -> Ranking:
     """Retrieve chunks and rank the candidate sentences by the learned sentence model."""
     chunks = retrieve(index, query, settings, settings.top_chunks)
-    avoid = question_stems(index, part.search_text)
+    avoid = stems_with_other_names(part.search_text, index.aliases)
     pool = candidates(index, query, chunks, part.answer_type, avoid)
     model = load_model("sentence")
     scored = sorted(((c, model.probability(c.features)) for c in pool), key=lambda x: -x[1])
@@ -108,7 +107,7 @@ def decide(
         groups = group_spans(index, [(o.text, o.probability, o.sentence) for o in spans])
         best = groups[0]
         floor = best_probability * SUPPORT_RATIO
-        evidence = _ordered_unique(list(best.sentences) + supporting(index, best.answer, ranked, floor))
+        evidence = list(dict.fromkeys(list(best.sentences) + supporting(index, best.answer, ranked, floor)))
         rivals = disagreements(index, best, groups[1:], best.score * RIVAL_RATIO) if typed else []
         answer, evidence_sentence, span_probability = best.answer, best.sentences[0], best.score
         carriers = best.sentences
@@ -127,24 +126,3 @@ def decide(
     )
 
 
-def question_stems(index: SearchIndex, text: str) -> frozenset[str]:
-    """Stems of the question's words, with the other names of any name it uses.
-
-    A question about "ISIS" also names the "Islamic State" when an article defines one as
-    the other; acronyms count only when written in capitals ("IS", not "is").
-    """
-    stems = {stem(w) for w in words(text)}
-    capitals = {w.lower() for w in re.findall(r"\b[A-Z]{2,8}\b", text)}
-    for acronym, name in index.aliases.items():
-        acronym_named = all(w in capitals for w in acronym)
-        name_named = all(stem(w) in stems for w in name)
-        if acronym_named or name_named:
-            stems.update(stem(w) for w in acronym + name if w not in STOPWORDS or w in capitals)
-            if name_named:
-                stems.update(acronym)  # folded, so the layout's words can match it
-    return frozenset(stems)
-
-
-def _ordered_unique(items: list[int]) -> list[int]:
-    seen: set[int] = set()
-    return [i for i in items if not (i in seen or seen.add(i))]

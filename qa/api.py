@@ -65,11 +65,11 @@ def answer_with_index(
     vectors = embedder.encode([part.search_text for part in analysis.parts])
     results: list[PartResult] = []
     for part, vector in zip(analysis.parts, vectors):
-        if part.about_first_part and results and results[0].answer and results[0].span_found:
+        first = results[0] if results else None
+        if part.about_first_part and first and first.span_found and first.confidence >= abstention_threshold(settings):
             # "Who accepted the pledge and when?": when did *that answer* accept it
-            if results[0].confidence >= abstention_threshold(settings):
-                part = replace(part, search_text=f"{part.search_text} {results[0].answer}")
-                vector = embedder.encode([part.search_text])[0]
+            part = replace(part, search_text=f"{part.search_text} {first.answer}")
+            vector = embedder.encode([part.search_text])[0]
         results.append(answer_part(index, part, Query.of(part.search_text, vector), settings))
     return compose(index, analysis, results, settings)
 

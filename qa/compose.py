@@ -28,7 +28,8 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
     """
     book = _CitationBook(index)
     parts: list[AnswerPart] = []
-    answered = [r for r in results if r.confidence >= abstention_threshold(settings) and r.evidence]
+    threshold = abstention_threshold(settings)
+    answered = [r for r in results if r.confidence >= threshold and r.evidence]
     for result in results:
         if result not in answered:
             parts.append(AnswerPart(result.part.text, result.part.answer_type, "", result.confidence))

@@ -164,13 +164,12 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
     if len(pieces) > 1:
         predicate = _predicate(pieces[0])
         for number, piece in enumerate(pieces):
-            text = piece.strip(" ,?") + "?"
-            if _is_bare_wh(piece):
-                text = f"{piece.strip(' ,?')} {predicate}?".strip()
+            bare = _is_bare_wh(piece)
+            text = f"{piece.strip(' ,?')} {predicate}?".strip() if bare else piece.strip(" ,?") + "?"
             # "..., and when did IS accept it?": "it" is what the first part was about.
-            leans = number > 0 and not _is_bare_wh(piece) and bool(_ANAPHORA.search(piece))
+            leans = number > 0 and not bare and bool(_ANAPHORA.search(piece))
             part = _part(text, f"{context} {predicate}".strip() if leans else context)
-            parts.append(replace(part, about_first_part=number > 0 and _is_bare_wh(piece)))
+            parts.append(replace(part, about_first_part=number > 0 and bare))
     else:
         parts.append(_part(question, context))
     return Analysis(question, tuple(parts), context)
