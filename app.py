@@ -6,7 +6,7 @@
 Serves on 127.0.0.1:7860 unless GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise.
 API (gradio_client): "/chat" (message -> reply markdown), "/ask" (message, history ->
 the answer as JSON), "/add_articles" (files -> status, article table).
-A thin shell: retrieval and answering live in `qa`, formatting in `qa.present`.
+A thin shell: retrieval and answering live in `qa`, formatting in `qa.reply.present`.
 """
 
 import argparse
@@ -20,9 +20,10 @@ from typing import Callable
 import gradio as gr
 
 import qa
-from qa import present
+from qa.reply import present
 from qa.api import resolve_corpus
-from qa.corpus import MAX_UPLOAD_BYTES, add_article, list_articles
+from qa.ingest.corpus import list_articles
+from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article
 from qa.errors import QAError
 from qa.types import Answer
 

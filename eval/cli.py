@@ -54,7 +54,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--ablations", action="store_true",
         help="run BM25 only, dense only, hybrid RRF and hybrid weighted over one index",
     )
-    configs.add_argument("--fusion", choices=FUSIONS, help="the single configuration to run (default: rrf)")
+    configs.add_argument("--fusion", choices=FUSIONS, help="the single configuration to run (default: weighted)")
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild the index from scratch (a true build time)"
     )
@@ -71,12 +71,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--abstain-below", type=float, metavar="C",
-        help="decline answers under this confidence (default: the setting's, 0.15); 0 answers everything "
+        help="decline answers under this confidence (default: the threshold stored with the confidence "
+        "model in use, 0.20); 0 answers everything "
         "and makes the printed abstention trade-off cover every threshold",
     )
     parser.add_argument(
         "--passage-reader", action=argparse.BooleanOptionalAction, default=None,
-        help="read the best sentences with the built-in reader, or not (default: the setting's, on)",
+        help="read the best sentences with the built-in reader, or not (default: the setting's, off)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
     return parser
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     # Heavy imports (torch via qa) wait until the arguments are known to be good.
     from eval import harness, report
     from eval.abstention import format_trade_offs, trade_offs
-    from qa.confidence import abstention_threshold
+    from qa.answer.decide import threshold_for
     from qa.config import settings_from_env
     from qa.errors import QAError
 
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     header = _header(runs[0], args.dataset, full, evalset, split, report.machine_info())
     footer = _footer(runs)
     for run in runs:
-        footer += format_trade_offs(run.label, trade_offs(run.records, abstention_threshold(run.settings)))
+        footer += format_trade_offs(run.label, trade_offs(run.records, threshold_for(run.settings)))
     notes = [*header, *footer]
     json_path, latest = report.write_results(
         runs, args.out, dataset=args.dataset, split=split, notes=notes, stamp=stamp

@@ -2,7 +2,7 @@
 
 Every loader returns an `EvalSet` whose `corpus_dir` is a folder of `<doc_id>.txt`
 articles and whose gold evidence is given as character spans into those files (decoded
-as UTF-8 without newline translation, as `qa.corpus` reads them), the same offsets `qa`
+as UTF-8 without newline translation, as `qa.ingest.corpus` reads them), the same offsets `qa`
 puts on passages and citations.
 
 This module is the one place to import them from; each loader lives in its own module:

@@ -14,7 +14,7 @@ from typing import Any
 
 from eval.records import EvalQuestion, EvalSet
 
-# What qa.corpus reads as articles; kept here so importing eval stays free of qa.
+# What qa.ingest.corpus reads as articles; kept here so importing eval stays free of qa.
 ARTICLE_SUFFIXES = (".txt", ".md")
 # A doc or chunk id that is safe as a file stem.
 SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -40,7 +40,7 @@ def sync_corpus(folder: Path, files: dict[str, str]) -> None:
         if path.suffix.lower() in ARTICLE_SUFFIXES and not hidden and relative.as_posix() not in ours:
             foreign.append(relative.as_posix())
     if foreign:
-        # qa.corpus reads every such file below the folder, so a stray one would skew the benchmark.
+        # qa.ingest.corpus reads every such file below the folder, so a stray one would skew the benchmark.
         raise ValueError(
             f"{folder} holds {len(foreign)} article files outside this corpus "
             f"(e.g. {sorted(foreign)[0]}); "
@@ -57,7 +57,7 @@ def sync_corpus(folder: Path, files: dict[str, str]) -> None:
 
 
 def read_text(path: Path) -> str:
-    """The file decoded as `qa.corpus` decodes it: UTF-8, BOM dropped, newlines kept.
+    """The file decoded as `qa.ingest.corpus` decodes it: UTF-8, BOM dropped, newlines kept.
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -65,7 +65,7 @@ def read_text(path: Path) -> str:
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found")
-    # Decode bytes as qa.corpus does (BOM dropped, no newline translation), so offsets agree.
+    # Decode bytes as qa.ingest.corpus does (BOM dropped, no newline translation), so offsets agree.
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -23,7 +23,7 @@ from eval.records import EvalQuestion, EvalSet
 
 if TYPE_CHECKING:
     from qa.config import Settings
-    from qa.search import SearchIndex
+    from qa.indexing.memory import SearchIndex
     from qa.types import Answer, Citation
 
 # The ablation configurations, in table order: (label, fusion mode).
@@ -202,7 +202,7 @@ def _summary(rows: Sequence[QuestionRow], prepared: PreparedIndex, run_wide: Sum
 
 def _ask(index: SearchIndex, question: EvalQuestion, settings: Settings, bar: tqdm) -> QuestionRow:
     from qa.api import answer_with_index
-    from qa.question import clean_question
+    from qa.answer.question import clean_question
 
     error = None
     cpu_started, started = time.process_time(), time.perf_counter()

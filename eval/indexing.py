@@ -19,7 +19,7 @@ from eval.records import EvalSet
 
 if TYPE_CHECKING:
     from qa.config import Settings
-    from qa.search import SearchIndex
+    from qa.indexing.memory import SearchIndex
 
 PROBE_QUESTION = "Who accepted the pledge of allegiance, and when was it announced?"
 
@@ -71,7 +71,7 @@ def prepare_index(
         ModelError: the embedding model cannot be loaded.
     """
     import qa
-    from qa.embedder import get_embedder
+    from qa.indexing.embedder import get_embedder
 
     started = time.perf_counter()
     # Loading the model apart from the build keeps it out of the build time.
@@ -123,7 +123,7 @@ def encode_probe_ms(model: str, repeats: int = 20) -> float:
     Returns:
         Milliseconds.
     """
-    from qa.embedder import get_embedder
+    from qa.indexing.embedder import get_embedder
 
     embedder = get_embedder(model)
     times = []

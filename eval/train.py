@@ -1,6 +1,7 @@
 """Learn the answerer's weights from the training half of SQuAD; write them to qa/models/.
 
-    python -m eval.train            # sentence ranker, span scorer, confidence, threshold
+    python -m eval.train            # the six logistic models: sentence, span, confidence,
+                                    # rerank, reader_span, reader_confidence (and thresholds)
 
 Only the training articles' questions are used (see `eval.squad.squad_split_titles`);
 the held-out half and the project's own seed questions are never seen here. The corpus
@@ -24,17 +25,23 @@ from eval.abstention import format_trade_offs, trade_offs_of, widest_gap
 from eval.metrics import contains_answer, hit_at_1, token_f1
 from eval.records import EvalQuestion
 from eval.squad import load_squad
-from qa.answerer import decide, rank_sentences
-from qa.reading import read_and_rerank, reader_span_options
+from qa.answer.candidates import SENTENCE_FEATURES
+from qa.answer.confidence import CONFIDENCE_FEATURES
+from qa.answer.decide import answer_part
+from qa.answer.question import analyse
+from qa.answer.ranking import rank_sentences
+from qa.answer.span_features import SPAN_FEATURES
+from qa.answer.span_sources import (
+    READER_SPAN_FEATURES, RERANK_FEATURES, PassageReaderSpans, RuleSpans, SpanSource, read_and_rerank,
+)
 from qa.api import build_index
 from qa.config import Settings, settings_from_env
-from qa.embedder import get_embedder
-from qa.question import analyse
-from qa.ranker import MODELS_DIR, LinearModel, load_model
-from qa.retriever import Query
-from qa.search import SearchIndex
-from qa.span_features import span_options
-from qa.store import StoredIndex
+from qa.indexing.embedder import get_embedder
+from qa.indexing.memory import SearchIndex
+from qa.indexing.store import StoredIndex
+from qa.errors import ModelError
+from qa.models import MODELS_DIR, LinearModel, clear_cache, load_model
+from qa.retrieve.retriever import Query
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev-half.json"  # ../shared
 WORK = Path(__file__).resolve().parent / ".work" / "squad"
@@ -42,7 +49,7 @@ SPAN_GOOD_F1 = 0.5  # a span counts as a right answer from this token F1 on
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Fit the three models in order (each uses the ones before it) and save them."""
+    """Fit the six models in order (each uses the ones before it) and save them."""
     parser = argparse.ArgumentParser(prog="python -m eval.train", description=__doc__.split("\n")[0])
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--stages", default="sentence,span,confidence,rerank,reader_span,reader_confidence")
@@ -61,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         questions = questions[: args.limit]
     index = build_index(evalset.corpus_dir, settings=settings)
-    queries = _queries(questions, settings)
+    queries = queries_of(questions, settings)
     readers = _fold_readers(args.fold_readers, folds(questions)[0])
     print(f"training on {len(questions)} SQuAD training questions", file=sys.stderr)
     for stage in args.stages.split(","):
+        _placeholder_if_unloadable(stage, args.out)
         model = STAGES[stage](index, questions, queries, settings, readers)
         _save(model, args.out)
-        load_model.cache_clear()
+        clear_cache()
     return 0
 
 
@@ -79,52 +87,50 @@ def sentence_stage(index, questions, queries, settings, readers) -> LinearModel:
         for candidate in ranking.candidates:
             rows.append(candidate.features)
             labels.append(contains_answer(index.sentences[candidate.sentence].text, question.answers))
-    return fit("sentence", rows, labels)
+    return fit("sentence", rows, labels, SENTENCE_FEATURES)
 
 
 def span_stage(index, questions, queries, settings, readers) -> LinearModel:
     """Label each span option by its token F1 against the gold answers."""
 
-    def options(question, part, ranking):
-        return span_options(index, part, ranking.ranked, ranking.avoid)
-
-    return _fit_spans("span", index, questions, queries, settings, options)
+    return _fit_spans("span", index, questions, queries, settings, lambda question: RuleSpans(), SPAN_FEATURES)
 
 
-def _fit_spans(name, index, questions, queries, settings, options_of) -> LinearModel:
-    """Fit model `name` on options_of(question, part, ranking), labelled by token F1."""
+def _fit_spans(name, index, questions, queries, settings, source_of, features) -> LinearModel:
+    """Fit model `name` on the span options of source_of(question), labelled by token F1."""
     rows, labels = [], []
     for question, query in zip(questions, queries):
         part = analyse(question.question).parts[0]
-        for option in options_of(question, part, rank_sentences(index, part, query, settings)):
+        _, options = source_of(question).spans(index, part, rank_sentences(index, part, query, settings))
+        for option in options:
             rows.append(option.features)
             labels.append(token_f1(option.text, question.answers) >= SPAN_GOOD_F1)
-    return fit(name, rows, labels)
+    return fit(name, rows, labels, features)
 
 
 def confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
     """Right answers are positives; wrong ones, and answers with the source hidden, negatives."""
-    return _confidence("confidence", index, questions, queries, settings, None)
+    return _confidence("confidence", index, questions, queries, settings, lambda question: RuleSpans())
 
 
-def _confidence(name, index, questions, queries, settings, readers) -> LinearModel:
+def _confidence(name, index, questions, queries, settings, source_of) -> LinearModel:
     rows, labels = [], []
     by_doc: dict[str, list[int]] = {}
     for i, question in enumerate(questions):
         for doc in question.gold_doc_ids:
             by_doc.setdefault(doc, []).append(i)
     for question, query in zip(questions, queries):
-        features, answer, first = _decision(index, question, query, settings, readers)
+        features, answer, first = _decision(index, question, query, settings, source_of(question))
         rows.append(features)
         labels.append(hit_at_1(answer, first, question.answers, question.answer_parts))
     answerable = len(rows)
     for doc, members in sorted(by_doc.items()):
         hidden = SearchIndex(without_docs(index.stored, {doc}))
         for i in members[::2]:  # every other question keeps the two kinds of example balanced
-            features, _, _ = _decision(hidden, questions[i], queries[i], settings, readers)
+            features, _, _ = _decision(hidden, questions[i], queries[i], settings, source_of(questions[i]))
             rows.append(features)
             labels.append(False)
-    model = fit(name, rows, labels)
+    model = fit(name, rows, labels, CONFIDENCE_FEATURES)
     threshold = print_abstention_tradeoff([model.probability(r) for r in rows], labels, answerable)
     return replace(model, threshold=round(threshold, 2))
 
@@ -149,26 +155,49 @@ def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:
     for question, query in zip(questions, queries):
         part = analyse(question.question).parts[0]
         ranking = rank_sentences(index, part, query, settings)
-        reranked, read = read_and_rerank(index, part, ranking, readers(question))
+        reranked, read = read_and_rerank(index, part, ranking, readers(question), settings.read_sentences)
         for candidate in reranked.candidates[: len(read)]:
             rows.append({k: candidate.features[k] for k in RERANK_FEATURES})
             labels.append(contains_answer(index.sentences[candidate.sentence].text, question.answers))
-    return fit("rerank", rows, labels)
+    return fit("rerank", rows, labels, RERANK_FEATURES)
 
 
 def reader_span_stage(index, questions, queries, settings, readers) -> LinearModel:
     """Label the reader's and the rules' spans by their token F1 against the gold answers."""
 
-    def options(question, part, ranking):
-        reranked, read = read_and_rerank(index, part, ranking, readers(question))
-        return reader_span_options(index, part, read, reranked.avoid)
+    def source_of(question):
+        return PassageReaderSpans(settings.read_sentences, readers(question))
 
-    return _fit_spans("reader_span", index, questions, queries, settings, options)
+    return _fit_spans("reader_span", index, questions, queries, settings, source_of, READER_SPAN_FEATURES)
 
 
 def reader_confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
     """As `confidence_stage`, on the reader's answers."""
-    return _confidence("reader_confidence", index, questions, queries, settings, readers)
+    def source_of(question):
+        return PassageReaderSpans(settings.read_sentences, readers(question))
+
+    return _confidence("reader_confidence", index, questions, queries, settings, source_of)
+
+
+STAGE_FEATURES = {
+    "sentence": SENTENCE_FEATURES,
+    "span": SPAN_FEATURES,
+    "confidence": CONFIDENCE_FEATURES,
+    "rerank": RERANK_FEATURES,
+    "reader_span": READER_SPAN_FEATURES,
+    "reader_confidence": CONFIDENCE_FEATURES,
+}
+
+
+def _placeholder_if_unloadable(name: str, folder: Path) -> None:
+    """Training a stage runs the product, which loads that stage's own model (to order or
+    rate what it then ignores). When the file is missing or its features changed, write a
+    zero-weight placeholder first; the stage overwrites it."""
+    try:
+        load_model(name, STAGE_FEATURES[name], folder)
+    except ModelError:
+        _save(LinearModel(name, {f: 0.0 for f in STAGE_FEATURES[name]}, threshold=0.5), folder)
+        clear_cache()
 
 
 STAGES: dict[str, Callable[..., LinearModel]] = {
@@ -179,28 +208,25 @@ STAGES: dict[str, Callable[..., LinearModel]] = {
     "reader_span": reader_span_stage,
     "reader_confidence": reader_confidence_stage,
 }
-RERANK_FEATURES = ("sentence_logit", "reader_relevance", "reader_best_span", "first_rank")
 
 
-def _decision(index: SearchIndex, question: EvalQuestion, query: Query, settings: Settings, readers):
-    """The confidence features of the answer the pipeline gives, the answer and its first quote."""
-    part = analyse(question.question).parts[0]
-    ranking = rank_sentences(index, part, query, settings)
-    if readers is None:
-        result = decide(index, part, query, ranking, span_options(index, part, ranking.ranked, ranking.avoid))
-    else:
-        ranking, read = read_and_rerank(index, part, ranking, readers(question))
-        spans = reader_span_options(index, part, read, ranking.avoid)
-        result = decide(index, part, query, ranking, spans, confidence_model="reader_confidence")
+def _decision(index: SearchIndex, question: EvalQuestion, query: Query, settings: Settings, source: SpanSource):
+    """The confidence features of the answer the product gives, the answer and its first quote."""
+    # the threshold does not matter here: only the features and the answer are used
+    result = answer_part(index, analyse(question.question).parts[0], query, settings.with_(abstain_below=0.0), source)
     first = index.sentences[result.evidence[0]].text if result.evidence else ""
     return result.features, result.answer if result.span_found else "", first
 
 
-def fit(name: str, rows: list[dict[str, float]], labels: list[bool]) -> LinearModel:
-    """Logistic regression on standardised features; prints its training log-loss."""
+def fit(name: str, rows: list[dict[str, float]], labels: list[bool], features: tuple[str, ...]) -> LinearModel:
+    """Logistic regression on standardised `features`; prints its training log-loss.
+
+    Every declared feature gets a weight (one no row sets gets 0), so the model file
+    lists exactly the features the product computes (see `qa.models.load_model`).
+    """
     from sklearn.linear_model import LogisticRegression
 
-    names = sorted({k for row in rows for k in row})
+    names = sorted(set(features))
     matrix = np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64)
     y = np.array(labels, dtype=int)
     means = matrix.mean(axis=0)
@@ -213,6 +239,7 @@ def fit(name: str, rows: list[dict[str, float]], labels: list[bool]) -> LinearMo
     print(f"{name}: {len(y)} examples, {y.mean():.3f} positive, log-loss {loss:.4f}", file=sys.stderr)
     return LinearModel(
         name=name,
+        card=_card(name, len(y), float(loss)),
         weights={n: round(float(w), 6) for n, w in zip(names, model.coef_[0])},
         bias=round(float(model.intercept_[0]), 6),
         means={n: round(float(m), 6) for n, m in zip(names, means)},
@@ -231,7 +258,7 @@ def _fold_readers(spec: str, even: set[str]):
 
     With "A,B", A was trained without the even fold and reads its questions, B the odd.
     """
-    from qa.passage_reader import PassageReader, get_passage_reader
+    from qa.read.passage import PassageReader, get_passage_reader
 
     if not spec:
         return lambda question: get_passage_reader()
@@ -255,7 +282,18 @@ def without_docs(stored: StoredIndex, hidden: set[str]) -> StoredIndex:
     )
 
 
-def _queries(questions: list[EvalQuestion], settings: Settings) -> list[Query]:
+def _card(name: str, examples: int, loss: float) -> dict[str, object]:
+    return {
+        "trained_on": f"SQuAD v1.1 dev, training half (12 articles, see eval.squad); {examples} examples; "
+        "never the held-out half or the seed questions",
+        "training_log_loss": round(loss, 4),
+        "reproduce": f"python -m eval.train --stages {name} (after the stages before it)",
+        "held_out": "see the README's Evaluation section: qa eval --dataset squad measures the whole pipeline",
+    }
+
+
+def queries_of(questions: list[EvalQuestion], settings: Settings) -> list[Query]:
+    """The retrieval query of each question's single part, embedded in one batch."""
     texts = [analyse(q.question).parts[0].search_text for q in questions]
     vectors = get_embedder(settings.model).encode(texts)
     return [Query.of(t, v) for t, v in zip(texts, vectors)]

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval.squad import load_squad
-from eval.train import SQUAD, WORK, _queries, folds
-from qa.answerer import rank_sentences
+from eval.train import SQUAD, WORK, folds, queries_of
+from qa.answer.ranking import rank_sentences
 from qa.api import build_index
 from qa.config import settings_from_env
-from qa.embedder import resolve_model
-from qa.passage_reader import LORA_TARGETS, MAX_LENGTH, WEIGHTS, build_network
-from qa.question import analyse
+from qa.indexing.embedder import resolve_model
+from qa.read.passage import LORA_TARGETS, MAX_LENGTH, WEIGHTS, build_network, save_updates
+from qa.answer.question import analyse
 
 CANDIDATES = 8
 
@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     random.seed(0)
     examples, dev = collect(args.limit, args.hold_out_fold)
     print(f"{len(examples)} training passages, {sum(e.answer is not None for e in examples)} with an answer", file=sys.stderr)
-    tensors = train(examples, dev, args)
-    save(tensors, args.out)
+    heads, updates = train(examples, dev, args)
+    save_updates(args.out, heads, updates)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)", file=sys.stderr)
     return 0
 
 
@@ -70,7 +71,7 @@ def collect(limit: int, hold_out: str | None) -> tuple[list[Example], list[Examp
     even, odd = folds(questions)
     kept_out = {"even": even, "odd": odd}.get(hold_out or "", set())
     train, dev = [], []
-    for question, query in zip(questions, _queries(questions, settings)):
+    for question, query in zip(questions, queries_of(questions, settings)):
         ranking = rank_sentences(index, analyse(question.question).parts[0], query, settings)
         chosen = [s for s, _ in ranking.ranked[:CANDIDATES]]
         for span in question.evidence:
@@ -101,7 +102,8 @@ def _locate(text: str, answers: tuple[str, ...]) -> tuple[int, int] | None:
     return None
 
 
-def train(examples: list[Example], dev: list[Example], args: argparse.Namespace) -> dict:
+def train(examples: list[Example], dev: list[Example], args: argparse.Namespace) -> tuple[dict, dict]:
+    """Fit the LoRA updates and heads; returns (head tensors, {layer: (A, B, scale)})."""
     import torch
     from transformers import AutoTokenizer
 
@@ -138,12 +140,8 @@ def train(examples: list[Example], dev: list[Example], args: argparse.Namespace)
     net.eval()
     if dev:
         _check(net, tokenizer, dev, torch)
-    tensors = {k: v.detach().clone() for k, v in net.state_dict().items() if k.startswith(("span_head", "relevance_head"))}
-    for name, adapter in adapters.items():
-        tensors[f"{name}.lora_A"] = adapter.lora_A.detach().clone()
-        tensors[f"{name}.lora_B"] = adapter.lora_B.detach().clone()
-        tensors[f"{name}.lora_scale"] = torch.tensor(adapter.scale)
-    return tensors
+    heads = {k: v for k, v in net.state_dict().items() if k.startswith(("span_head", "relevance_head"))}
+    return heads, {name: (a.lora_A, a.lora_B, a.scale) for name, a in adapters.items()}
 
 
 def add_lora(net, rank: int) -> dict:
@@ -242,7 +240,7 @@ def _loss(net, batch: list[tuple], torch):  # noqa: ANN001
 
 def _check(net, tokenizer, dev: list[Example], torch) -> None:  # noqa: ANN001
     from eval.metrics import token_f1
-    from qa.reader import best_spans
+    from qa.read.base import best_spans
 
     f1s, right = [], []
     by_question: dict[str, list[tuple[float, bool]]] = {}
@@ -262,14 +260,6 @@ def _check(net, tokenizer, dev: list[Example], torch) -> None:  # noqa: ANN001
         right.append(max(readings)[1])
     print(f"dev: span F1 on answer passages {sum(f1s) / max(len(f1s), 1):.3f}; "
           f"most relevant passage has the answer {sum(right) / max(len(right), 1):.3f}", file=sys.stderr)
-
-
-def save(tensors: dict, path: Path) -> None:
-    from safetensors.torch import save_file
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
-    print(f"wrote {path} ({path.stat().st_size // 1024} KiB)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 
 from qa.api import ask, build_index, warm_up
 from qa.config import Settings
+from qa.errors import CorpusError, ModelError, QAError
 from qa.types import Answer, Citation
 
-__all__ = ["Answer", "Citation", "Settings", "ask", "build_index", "warm_up"]
+__all__ = ["Answer", "Citation", "CorpusError", "ModelError", "QAError", "Settings", "ask", "build_index", "warm_up"]

@@ -7,16 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from qa.answerer import PartResult, answer_part
-from qa.build import Progress
-from qa.compose import compose
+from qa.answer.decide import PartResult, answer_part
+from qa.answer.question import analyse, clean_question
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
-from qa.confidence import abstention_threshold
-from qa.embedder import Embedder, get_embedder
-from qa.index import ensure_index
-from qa.question import analyse, clean_question
-from qa.retriever import Query
-from qa.search import SearchIndex
+from qa.indexing.build import Progress
+from qa.indexing.catalog import ensure_index
+from qa.indexing.embedder import Embedder, get_embedder
+from qa.indexing.memory import SearchIndex
+from qa.reply.compose import compose
+from qa.retrieve.retriever import Query
 from qa.types import Answer
 
 
@@ -66,7 +65,7 @@ def answer_with_index(
     results: list[PartResult] = []
     for part, vector in zip(analysis.parts, vectors):
         first = results[0] if results else None
-        if part.about_first_part and first and first.span_found and first.confidence >= abstention_threshold(settings):
+        if part.about_first_part and first and first.span_found and first.answered:
             # "Who accepted the pledge and when?": when did *that answer* accept it
             part = replace(part, search_text=f"{part.search_text} {first.answer}")
             vector = embedder.encode([part.search_text])[0]

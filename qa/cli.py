@@ -1,4 +1,6 @@
-"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, `qa eval ...`."""
+"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, and commands that other
+packages add under the entry-point group `qa.commands` (the benchmark adds `qa eval`),
+so the library never imports its benchmark."""
 
 from __future__ import annotations
 
@@ -7,21 +9,22 @@ import json
 import sys
 import warnings
 from dataclasses import asdict
+from importlib import metadata
 from typing import Sequence
 
 from qa.errors import QAError
 
 EXIT_USAGE = 2
+PLUGIN_GROUP = "qa.commands"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["eval"]:
-        from eval.cli import main as eval_main  # the benchmark lives outside the package
-
-        return eval_main(args[1:], prog="qa eval")
-    parser = _parser()
+    plugins = _plugin_commands()
+    if args[:1] and args[0] in plugins:
+        return plugins[args[0]].load()(args[1:], prog=f"qa {args[0]}")
+    parser = _parser(plugins)
     options = parser.parse_args(args)
     warnings.showwarning = _show_warning
     try:
@@ -34,7 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def _plugin_commands() -> dict[str, metadata.EntryPoint]:
+    """Commands installed packages add to `qa` (entry-point group `qa.commands`)."""
+    return {entry.name: entry for entry in metadata.entry_points(group=PLUGIN_GROUP)}
+
+
+def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Cited answers from a folder of news articles.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -51,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     _common(ask)
     ask.set_defaults(run=_run_ask)
 
-    commands.add_parser("eval", help="run the benchmark (see `qa eval --help`)", add_help=False)
+    for name, entry in sorted(plugins.items()):
+        commands.add_parser(name, help=f"see `qa {name} --help` ({entry.value})", add_help=False)
     return parser
 
 
@@ -120,7 +129,6 @@ class _ProgressBars:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     print(f"warning: {message}", file=sys.stderr)
-
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ class Settings:
         passage_reader: re-rank the best sentences and score spans with the built-in reader.
         reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`);
             when set, its spans replace the built-in ones.
+        read_sentences: how many of the best sentences a reader reads per question part.
         abstain_below: confidence under which the answer is "not in these articles";
             None: the threshold stored with the confidence model in use, the one with the
             widest gap between unanswerable and answerable questions declined on the SQuAD
@@ -53,6 +54,7 @@ class Settings:
     max_citations: int = 4
     passage_reader: bool = False
     reader_model: str | None = None
+    read_sentences: int = 5
     abstain_below: float | None = None
 
     def __post_init__(self) -> None:
@@ -67,8 +69,8 @@ class Settings:
                 f"chunk_overlap must be at least 0 and below chunk_sentences "
                 f"({self.chunk_sentences}), not {self.chunk_overlap}"
             )
-        if self.top_chunks < 1 or self.max_citations < 1:
-            raise ValueError("top_chunks and max_citations must be at least 1")
+        if self.top_chunks < 1 or self.max_citations < 1 or self.read_sentences < 1:
+            raise ValueError("top_chunks, max_citations and read_sentences must be at least 1")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ValueError(f"dense_weight must lie in [0, 1], not {self.dense_weight}")
         if self.rrf_k < 1:

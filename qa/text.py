@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
     """
@@ -35,7 +35,7 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Folded word tokens, possessive endings removed ("Haram's" -> "haram")."""
     out = []
-    for match in _WORD.finditer(fold(text)):
+    for match in WORD.finditer(fold(text)):
         word = match.group().replace("’", "'")
         if word.endswith("'s"):
             word = word[:-2]
@@ -52,3 +52,14 @@ def stem(word: str) -> str:
 def content_tokens(text: str) -> list[str]:
     """The tokens BM25 and overlap features use: stems of the non-stopwords."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def contains_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    """Whether `needle` occurs in `haystack` as consecutive items (an empty needle never does)."""
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def without_article_prefix(key: tuple[str, ...]) -> tuple[str, ...]:
+    """Arabic names: "al-Baghdadi" and "Baghdadi" are one name (`words` splits the hyphen)."""
+    return tuple(w for w in key if w not in ("al", "el"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.aliases import answer_key, find_aliases, same_answer
+from qa.ingest.aliases import answer_key, find_aliases, same_answer
 
 TEXTS = [
     "Islamic State (IS) has accepted a pledge. He told Voice of America (VOA) on Monday.",

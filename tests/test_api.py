@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from qa import ask
-from qa.corpus import load_corpus
+from qa.ingest.corpus import load_corpus
 from qa.errors import CorpusError
-from qa.question import QuestionWarning
+from qa.answer.question import QuestionWarning
 
 pytestmark = pytest.mark.slow
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -97,3 +97,11 @@ def test_empty_corpus_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="no .txt or .md files"):
         ask("Who?", corpus=tmp_path / "empty", index_dir=tmp_path / "i")
+
+
+def test_the_public_errors_import_from_qa() -> None:
+    import qa
+    from qa.errors import CorpusError, ModelError, QAError
+
+    assert (qa.CorpusError, qa.ModelError, qa.QAError) == (CorpusError, ModelError, QAError)
+    assert {"ask", "build_index", "warm_up", "Answer", "Citation", "Settings", "CorpusError"} <= set(qa.__all__)

@@ -51,19 +51,38 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def page(app: RunningApp, dialogs: list[str]) -> Iterator["sync_api.Page"]:
-    """One browser tab for the whole module: the tests below follow one user's session, in order."""
+def browser() -> Iterator["sync_api.Browser"]:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.goto(app.url)
-            page.locator("#qa-question textarea").wait_for()
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(browser: "sync_api.Browser", app: RunningApp, dialogs: list[str]) -> Iterator["sync_api.Page"]:
+    """A fresh tab per test, so every test stands alone and the tests pass in any order."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto(app.url)
+        page.locator("#qa-question textarea").wait_for()
+        yield page
+    finally:
+        page.close()
+
+
+def upload_ferry_article(page: "sync_api.Page", folder: Path) -> None:
+    """Add the hostile ferry article through the Articles tab (adding it again changes nothing)."""
+    article = folder / "grimsholt ferry.txt"
+    article.write_text(HOSTILE, encoding="utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#qa-upload input[type=file]").set_input_files(str(article))
+    page.get_by_role("button", name="Add to the corpus").click()
+    sync_api.expect(page.locator("#qa-status")).to_contain_text("Added and indexed", timeout=INDEX_TIMEOUT_MS)
+    page.get_by_role("tab", name="Ask").click()
 
 
 def ask(page: "sync_api.Page", question: str) -> "sync_api.Locator":
@@ -104,6 +123,7 @@ def test_example_question_shows_answer_and_highlighted_source(page: "sync_api.Pa
 
 
 def test_follow_up_in_the_chat_uses_the_conversation(page: "sync_api.Page") -> None:
+    ask(page, "Who accepted the pledge and when?")
     reply = ask(page, "And who is their leader?")
     sync_api.expect(reply).to_contain_text("Baghdadi")
     sync_api.expect(page.locator("#qa-evidence")).to_contain_text("Baghdadi")
@@ -129,13 +149,8 @@ def test_uploaded_article_with_markup_is_shown_as_text_and_never_runs(
     page: "sync_api.Page", app: RunningApp, dialogs: list[str], tmp_path: Path
 ) -> None:
     expect = sync_api.expect
-    article = tmp_path / "grimsholt ferry.txt"
-    article.write_text(HOSTILE, encoding="utf-8")
-
+    upload_ferry_article(page, tmp_path)
     page.get_by_role("tab", name="Articles").click()
-    page.locator("#qa-upload input[type=file]").set_input_files(str(article))
-    page.get_by_role("button", name="Add to the corpus").click()
-    expect(page.locator("#qa-status")).to_contain_text("Added and indexed", timeout=INDEX_TIMEOUT_MS)
     listing = page.locator("#qa-articles")
     expect(listing).to_contain_text(f"Grimsholt Council Votes On Ferry {SCRIPT}")
     assert (app.corpus / "grimsholt_ferry.txt").is_file()
@@ -144,7 +159,6 @@ def test_uploaded_article_with_markup_is_shown_as_text_and_never_runs(
     page.screenshot(path=str(ARTIFACTS / "browser-4-articles.png"), full_page=True)
 
     page.get_by_role("tab", name="Ask").click()
-    new_conversation(page)
     question = "<b>Who</b> voted on Wednesday to buy a new ferry?"
     reply = ask(page, question)
     expect(page.locator('#qa-chat [data-testid="user"]').last).to_have_text(question)
@@ -163,6 +177,7 @@ def test_uploaded_article_with_markup_is_shown_as_text_and_never_runs(
     page.screenshot(path=str(ARTIFACTS / "browser-5-markup-as-text.png"), full_page=True)
 
 
-def test_article_title_with_markup_is_shown_as_text_in_the_chat(page: "sync_api.Page") -> None:
-    reply = page.locator('#qa-chat [data-testid="bot"]').last
+def test_article_title_with_markup_is_shown_as_text_in_the_chat(page: "sync_api.Page", tmp_path: Path) -> None:
+    upload_ferry_article(page, tmp_path)
+    reply = ask(page, "Who voted on Wednesday to buy a new ferry?")
     sync_api.expect(reply).to_contain_text(f"Grimsholt Council Votes On Ferry {SCRIPT}", timeout=5_000)

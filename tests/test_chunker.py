@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunker import chunk_sentences, content_id, sentences_of
-from qa.corpus import load_corpus
+from qa.ingest.chunker import chunk_sentences, content_id, sentences_of
+from qa.ingest.corpus import load_corpus
 from qa.types import Article
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.annotate import clause_role, load_spacy
-from qa.question import asks_subject
-from qa.spans import SpanCandidate
-from qa.span_features import _role_features
+from qa.ingest.annotate import clause_role, load_spacy
+from qa.answer.question import asks_subject
+from qa.answer.spans import SpanCandidate
+from qa.answer.span_features import _role_features
 from qa.text import stem
 
 

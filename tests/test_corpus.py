@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus import CorpusWarning, add_article, load_corpus, safe_file_name, tell_title
-from qa.debris import debris_spans
+from qa.ingest.corpus import CorpusWarning, load_corpus, tell_title
+from qa.ingest.uploads import add_article, safe_file_name
+from qa.ingest.debris import debris_spans
 from qa.errors import CorpusError
 
 

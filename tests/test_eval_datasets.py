@@ -142,7 +142,7 @@ def test_squad_bad_inputs(tmp_path: Path) -> None:
     (corpus / ".cache" / "notes.md").write_text("x", encoding="utf-8")  # hidden: qa skips it too
     load_squad(squad_json(tmp_path), corpus)
     (corpus / "sub").mkdir()
-    (corpus / "sub" / "stray.md").write_text("x", encoding="utf-8")  # qa.corpus would index it
+    (corpus / "sub" / "stray.md").write_text("x", encoding="utf-8")  # qa.ingest.corpus would index it
     with pytest.raises(ValueError, match="article files outside this corpus .*sub/stray.md"):
         load_squad(squad_json(tmp_path), corpus)
 

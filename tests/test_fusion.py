@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.fusion import min_max, ranked, rrf, weighted
+from qa.retrieve.fusion import min_max, ranked, rrf, weighted
 
 
 def test_rrf_exact_scores() -> None:
@@ -51,7 +51,7 @@ def test_ranked_limits_and_orders() -> None:
 def test_postings_bm25_equals_rank_bm25() -> None:
     from rank_bm25 import BM25Okapi
 
-    from qa.search import _Postings
+    from qa.indexing.memory import _Postings
 
     documents = (("storm", "port", "close"), ("port", "port", "ship"), ("festiv",), ("storm", "wind", "wind", "rain"))
     query = ["port", "storm", "unknown", "port"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import store
+from qa.indexing import store
 from qa.api import answer_with_index
 from qa.config import Settings
-from qa.index import IndexWarning, ensure_index, forget_cached, index_home
+from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 
 QUESTIONS = [
     "When did the Harbour Bridge reopen?",
@@ -107,8 +107,8 @@ def test_other_settings_rebuild(tiny_corpus, fake_settings, fake_embedder) -> No
     assert second is not first and second.manifest["settings"]["chunk_sentences"] == 5
 
 
-def damage_faiss(build: Path) -> None:
-    path = build / "chunks.faiss"
+def damage_vectors(build: Path) -> None:
+    path = build / "chunks.npy"
     path.write_bytes(path.read_bytes()[:40])
 
 
@@ -125,7 +125,7 @@ def damage_pointer(build: Path) -> None:
     (build.parent / "CURRENT").write_text("../../etc\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [damage_faiss, damage_manifest, damage_records, damage_pointer])
+@pytest.mark.parametrize("damage", [damage_vectors, damage_manifest, damage_records, damage_pointer])
 def test_damaged_index_is_rebuilt_with_a_warning(tiny_corpus, fake_settings, fake_embedder, damage) -> None:
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     expected = answers(ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder), fake_settings, fake_embedder)
@@ -176,10 +176,10 @@ def test_crash_while_saving_keeps_the_last_good_index(tiny_corpus, fake_settings
     (tiny_corpus / "new.txt").write_text("A museum opened on Friday.", encoding="utf-8")
     forget_cached()
 
-    def disk_full(path, vectors):
+    def disk_full(path, vectors, dimension):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store, "_write_faiss", disk_full)
+    monkeypatch.setattr(store, "_write_vectors", disk_full)
     with pytest.raises(OSError, match="No space"):
         ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert current_build(fake_settings, tiny_corpus) == good

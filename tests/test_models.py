@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from eval.train import STAGE_FEATURES as SHIPPED  # the features each trained model's code computes
+from qa.answer.confidence import CONFIDENCE_FEATURES, abstention_threshold
+from qa.answer.decide import threshold_for
 from qa.config import Settings
-from qa.confidence import abstention_threshold, confidence_model_name
-from qa.ranker import LinearModel, load_model
+from qa.errors import ModelError
+from qa.models import MODELS_DIR, LinearModel, load_model
 
 
 def test_score_standardises_features_and_missing_ones_count_as_their_mean() -> None:
@@ -20,29 +23,54 @@ def test_score_standardises_features_and_missing_ones_count_as_their_mean() -> N
     assert model.probability({}) == pytest.approx(1 / (1 + math.exp(-0.5)))
 
 
-def test_json_round_trip_keeps_the_threshold(tmp_path: Path) -> None:
-    model = LinearModel("conf", {"x": 1.5}, bias=-0.2, means={"x": 0.1}, scales={"x": 2.0}, threshold=0.25)
+def test_json_round_trip_keeps_the_threshold_and_the_card(tmp_path: Path) -> None:
+    card = {"trained_on": "a test", "held_out": "none"}
+    model = LinearModel("conf", {"x": 1.5}, bias=-0.2, means={"x": 0.1}, scales={"x": 2.0}, threshold=0.25, card=card)
     (tmp_path / "conf.json").write_text(model.to_json(), encoding="utf-8")
-    loaded = load_model("conf", tmp_path)
-    assert loaded == model
+    loaded = load_model("conf", ["x"], tmp_path)
+    assert loaded == model and loaded.card["trained_on"] == "a test"
     assert json.loads(model.to_json())["threshold"] == 0.25
+
+
+def test_a_model_fitted_on_other_features_is_refused_with_a_fix(tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_text(LinearModel("m", {"x": 1.0, "old": 2.0}).to_json(), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"missing from the file: \['new'\].*unknown to the code: \['old'\].*eval.train"):
+        load_model("m", ["x", "new"], tmp_path)
+
+
+def test_a_file_without_a_card_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_text(json.dumps({"name": "m", "weights": {"x": 1.0}}), encoding="utf-8")
+    with pytest.raises(ModelError, match="unreadable.*version-1 model card"):
+        load_model("m", ["x"], tmp_path)
+    with pytest.raises(ModelError, match="missing"):
+        load_model("absent", ["x"], tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_every_shipped_model_matches_its_code_and_says_where_it_came_from(name: str) -> None:
+    model = load_model(name, SHIPPED[name])
+    assert set(model.features) == set(SHIPPED[name])
+    assert {"trained_on", "reproduce", "held_out"} <= set(model.card)
+    assert "seed" in model.card["trained_on"]  # states that the seed questions were never used
 
 
 def test_shipped_confidence_models_carry_a_threshold() -> None:
     for name in ("confidence", "reader_confidence"):
-        threshold = load_model(name).threshold
+        threshold = load_model(name, CONFIDENCE_FEATURES).threshold
         assert threshold is not None and 0.0 < threshold < 1.0, name
 
 
+def test_every_model_file_is_listed_here() -> None:
+    assert {p.stem for p in MODELS_DIR.glob("*.json")} == set(SHIPPED)
+
+
 def test_abstention_threshold_is_the_setting_else_the_model_in_use() -> None:
-    assert abstention_threshold(Settings(abstain_below=0.42)) == 0.42
+    assert abstention_threshold(Settings(abstain_below=0.42), "confidence") == 0.42
+    assert threshold_for(Settings(abstain_below=0.42)) == 0.42
     with_reader = Settings(abstain_below=None, passage_reader=True)
     without = Settings(abstain_below=None, passage_reader=False)
-    assert confidence_model_name(with_reader) == "reader_confidence"
-    assert confidence_model_name(without) == "confidence"
-    assert confidence_model_name(Settings(passage_reader=True, reader_model="/some/model")) == "confidence"
-    assert abstention_threshold(with_reader) == load_model("reader_confidence").threshold
-    assert abstention_threshold(without) == load_model("confidence").threshold
+    assert threshold_for(with_reader) == load_model("reader_confidence", CONFIDENCE_FEATURES).threshold
+    assert threshold_for(without) == load_model("confidence", CONFIDENCE_FEATURES).threshold
 
 
 @pytest.mark.parametrize(("value", "expected"), [("1", True), ("on", True), ("0", False), ("no", False)])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.present import (
+from qa.reply.present import (
     NOT_FOUND_LABEL,
     articles_html,
     chat_markdown,
@@ -153,8 +153,15 @@ def test_escape_markdown_leaves_no_markup() -> None:
     shown = escape_markdown('<script>alert(1)</script> **bold** [x](javascript:alert(1)) `code`\n# h')
     assert "<" not in shown and ">" not in shown.replace("&gt;", "")
     assert "&lt;script&gt;" in shown
-    assert "\\*\\*bold\\*\\*" in shown and "\\[x\\]\\(javascript:alert\\(1\\)\\)" in shown
+    # an escaped bracket can open no link, so the parentheses after it stay as they are
+    assert "\\*\\*bold\\*\\*" in shown and "\\[x\\](javascript:alert(1))" in shown
     assert "\n" not in shown and "\\#" in shown
+
+
+@pytest.mark.parametrize(("text", "shown"), [("1. first", "1\\. first"), ("- item", "\\- item"), ("+1 vote", "\\+1 vote"),
+                                             ("20) x", "20\\) x"), ("in 2015. Then", "in 2015. Then")])
+def test_escape_markdown_defuses_list_markers_only_in_front(text: str, shown: str) -> None:
+    assert escape_markdown(text) == shown
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.question import (
+from qa.answer.question import (
     DATE, NUMBER, OTHER, PERSON, PLACE, REASON, QuestionWarning, analyse, answer_type, clean_question,
 )
 

@@ -9,7 +9,7 @@ import pytest
 from qa import ask
 from qa.config import Settings
 from qa.errors import ModelError
-from qa.reader import Reader
+from qa.read.extractive import ExtractiveReader
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def tiny_reader(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
-    from qa.embedder import resolve_model
+    from qa.indexing.embedder import resolve_model
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-reader")
@@ -36,10 +36,14 @@ def tiny_reader(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_reader_returns_spans_inside_the_passages(tiny_reader: Path) -> None:
     passages = ["The bridge reopened on Monday.", "Mayor Anna Lind cut the ribbon."]
-    spans = Reader(str(tiny_reader)).read("When did the bridge reopen?", passages)
-    assert spans and spans == sorted(spans, key=lambda s: -s.score)
-    for span in spans:
-        assert 0 <= span.start < span.end <= len(passages[span.passage])
+    readings = ExtractiveReader(str(tiny_reader)).read("When did the bridge reopen?", passages)
+    assert len(readings) == len(passages)
+    for row, reading in enumerate(readings):
+        assert reading.spans and list(reading.spans) == sorted(reading.spans, key=lambda s: -s.score)
+        assert reading.relevance == 0.0  # a plain QA model has no relevance head
+        for span in reading.spans:
+            assert span.passage == row and 0 <= span.start < span.end <= len(passages[row])
+            assert reading.score_span(span.start, span.end) is not None
 
 
 def test_ask_takes_spans_from_the_reader(tiny_reader: Path, tiny_corpus: Path, tmp_path: Path) -> None:
@@ -55,4 +59,4 @@ def test_ask_takes_spans_from_the_reader(tiny_reader: Path, tiny_corpus: Path, t
 
 def test_missing_reader_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="QA_READER_MODEL"):
-        Reader(str(tmp_path / "nope"))
+        ExtractiveReader(str(tmp_path / "nope"))

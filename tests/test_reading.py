@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from qa.answerer import rank_sentences
-from qa.index import ensure_index
-from qa.passage_reader import Reading
-from qa.question import analyse
-from qa.reader import ReadSpan
-from qa.reading import READ_TOP, read_and_rerank, reader_span_options
-from qa.retriever import Query
+from qa.answer.question import analyse
+from qa.answer.ranking import rank_sentences
+from qa.answer.span_sources import PassageReaderSpans, read_and_rerank, reader_span_options, span_source
+from qa.config import Settings
+from qa.indexing.catalog import ensure_index
+from qa.read.base import Reading, ReadSpan
+from qa.retrieve.retriever import Query
+
+READ = Settings().read_sentences
 
 
 class ScriptedReader:
@@ -42,12 +44,12 @@ def test_reader_relevance_reorders_the_best_sentences(tiny_corpus, fake_settings
     part = analyse("When did the bridge reopen?").parts[0]
     query = Query.of(part.search_text, fake_embedder.encode([part.search_text])[0])
     ranking = rank_sentences(index, part, query, fake_settings)
-    favourite = next(c for c in ranking.candidates[1:READ_TOP] if "Mayor" in index.sentences[c.sentence].text)
-    reranked, read = read_and_rerank(index, part, ranking, ScriptedReader("Mayor", "Lind"))
+    favourite = next(c for c in ranking.candidates[1:READ] if "Mayor" in index.sentences[c.sentence].text)
+    reranked, read = read_and_rerank(index, part, ranking, ScriptedReader("Mayor", "Lind"), READ)
     assert reranked.candidates[0].sentence == favourite.sentence
     assert reranked.probabilities == tuple(sorted(reranked.probabilities, reverse=True))
     assert reranked.candidates[0].features["reader_relevance"] == 4.0
-    assert len(read) == min(READ_TOP, len(ranking.candidates))
+    assert len(read) == min(READ, len(ranking.candidates))
     assert {c.sentence for c in reranked.candidates} == {c.sentence for c in ranking.candidates}
 
 
@@ -56,7 +58,7 @@ def test_reader_spans_are_exact_article_text(tiny_corpus, fake_settings, fake_em
     part = analyse("Who cut the ribbon?").parts[0]
     query = Query.of(part.search_text, fake_embedder.encode([part.search_text])[0])
     reranked, read = read_and_rerank(
-        index, part, rank_sentences(index, part, query, fake_settings), ScriptedReader("ribbon", "Anna Lind")
+        index, part, rank_sentences(index, part, query, fake_settings), ScriptedReader("ribbon", "Anna Lind"), READ
     )
     options = reader_span_options(index, part, read, reranked.avoid)
     proposed = [o for o in options if o.features["read_proposed"] == 1.0]
@@ -65,3 +67,22 @@ def test_reader_spans_are_exact_article_text(tiny_corpus, fake_settings, fake_em
         article = index.articles[index.sentences[option.sentence].doc_id].text
         assert " ".join(article[option.start : option.end].split()) == option.text
         assert 0.0 < option.probability < 1.0
+
+
+def test_the_passage_reader_source_reranks_and_marks_what_it_read(tiny_corpus, fake_settings, fake_embedder) -> None:
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    part = analyse("Who cut the ribbon?").parts[0]
+    query = Query.of(part.search_text, fake_embedder.encode([part.search_text])[0])
+    source = PassageReaderSpans(READ, ScriptedReader("ribbon", "Anna Lind"))
+    ranking, options = source.spans(index, part, rank_sentences(index, part, query, fake_settings))
+    assert ranking.read == min(READ, len(ranking.candidates))
+    assert options and options[0].text == "Anna Lind"
+    assert source.confidence_model == "reader_confidence"
+
+
+def test_one_place_chooses_the_span_source() -> None:
+    assert span_source(Settings()).confidence_model == "confidence"
+    assert isinstance(span_source(Settings(passage_reader=True)), PassageReaderSpans)
+    # a reader model of the user's own wins over the built-in reader, and is rated by the plain model
+    chosen = span_source(Settings(passage_reader=True, reader_model="/some/model"))
+    assert chosen.confidence_model == "confidence" and getattr(chosen, "path") == "/some/model"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.sentences import MAX_SENTENCE_CHARS, split_sentences
+from qa.ingest.sentences import MAX_SENTENCE_CHARS, split_sentences
 
 
 def sentences(text: str) -> list[str]:

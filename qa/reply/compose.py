@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-from qa.answerer import PartResult
+from qa.answer.corroborate import collapse_duplicates, one_per_article
+from qa.answer.decide import PartResult
+from qa.answer.question import Analysis
 from qa.config import Settings
-from qa.confidence import abstention_threshold
-from qa.corroborate import collapse_duplicates, one_per_article
-from qa.question import Analysis
-from qa.search import SearchIndex
+from qa.indexing.memory import SearchIndex
+from qa.reply.markdown import escape_markdown
 from qa.types import Answer, AnswerPart, Citation, Passage, Source
 
 NEAREST_PASSAGES = 3
-_MARKUP = re.compile(r"[\\`*_\[\]#|~]")
 NOT_FOUND = "Not in these articles."
+
+
+@dataclass(frozen=True)
+class _Rival:
+    """Another answer some articles give for a part, with its citation numbers."""
+
+    answer: str
+    docs: tuple[str, ...]
+    numbers: tuple[int, ...]
 
 
 def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], settings: Settings) -> Answer:
@@ -24,23 +32,24 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
         index: the index the results came from.
         analysis: the question and its parts.
         results: one result per part, in order.
-        settings: abstention threshold and citation limit.
+        settings: the citation limit.
     """
     book = _CitationBook(index)
     parts: list[AnswerPart] = []
-    threshold = abstention_threshold(settings)
-    answered = [r for r in results if r.confidence >= threshold and r.evidence]
+    rivals: list[list[_Rival]] = []
     for result in results:
-        if result not in answered:
+        if not result.answered:
             parts.append(AnswerPart(result.part.text, result.part.answer_type, "", result.confidence))
+            rivals.append([])
             continue
         evidence = one_per_article(index, list(result.evidence))[: settings.max_citations]
         numbers = book.cite(evidence, dict(result.ranked))
-        alternatives = []
+        own_rivals = []
         for group in result.alternatives:
-            alt_numbers = book.cite(list(group.sentences[:1]), dict(result.ranked))
-            docs = tuple(index.sentences[s].doc_id for s in group.sentences)
-            alternatives.append((group.answer, docs, alt_numbers))
+            rival_numbers = book.cite(list(group.sentences[:1]), dict(result.ranked))
+            rival_docs = tuple(index.sentences[s].doc_id for s in group.sentences)
+            own_rivals.append(_Rival(group.answer, rival_docs, tuple(rival_numbers)))
+        rivals.append(own_rivals)
         docs = tuple(dict.fromkeys(d for n in numbers for d in book.docs_of(n)))
         parts.append(
             AnswerPart(
@@ -50,16 +59,15 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
                 confidence=result.confidence,
                 citation_numbers=tuple(numbers),
                 supporting_docs=docs,
-                alternatives=tuple((a, d) for a, d, _ in alternatives),
+                alternatives=tuple((r.answer, r.docs) for r in own_rivals),
             )
         )
-        book.alternatives[len(parts) - 1] = alternatives
     passages = tuple(
         Passage(index.chunks[c.index].id, index.chunks[c.index].doc_id, index.chunks[c.index].start,
                 index.chunks[c.index].end, c.score)
         for c in (results[0].chunks if results else ())
     )
-    if not answered:
+    if not any(r.answered for r in results):
         nearest = [s for s, _ in results[0].ranked[: NEAREST_PASSAGES * 2]] if results else []
         book.cite(one_per_article(index, nearest)[:NEAREST_PASSAGES], dict(results[0].ranked) if results else {})
         confidence = max((r.confidence for r in results), default=0.0)
@@ -77,7 +85,7 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
     return Answer(
         question=analysis.question,
         answer="; ".join(p.answer for p in parts if p.answer),
-        text=_answer_text(parts, book, len(index.articles)),
+        text=_answer_text(parts, rivals, book, len(index.articles)),
         citations=tuple(book.citations),
         confidence=round(confidence, 4),
         answerable=True,
@@ -92,7 +100,6 @@ class _CitationBook:
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
         self.citations: list[Citation] = []
-        self.alternatives: dict[int, list] = {}
         self._number_of: dict[int, int] = {}
 
     def cite(self, sentences: list[int], scores: dict[int, float]) -> list[int]:
@@ -128,19 +135,22 @@ def _markers(numbers: list[int] | tuple[int, ...]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def _answer_text(parts: list[AnswerPart], book: _CitationBook, article_count: int) -> str:
+def _answer_text(parts: list[AnswerPart], rivals: list[list[_Rival]], book: _CitationBook, article_count: int) -> str:
     lines = []
-    for i, part in enumerate(parts):
+    for part, own_rivals in zip(parts, rivals):
         prefix = f"{_label(part)}: " if len(parts) > 1 else ""
         if not part.answer:
             lines.append(f"{prefix}{NOT_FOUND}")
             continue
-        line = f"{prefix}**{_one_line(part.answer)}** {_markers(part.citation_numbers)}"
+        line = f"{prefix}**{escape_markdown(part.answer)}** {_markers(part.citation_numbers)}"
         if article_count > 1 and len(part.supporting_docs) > 1:
             line += f" — reported by {len(part.supporting_docs)} of {article_count} articles"
         lines.append(line)
-        for answer, docs, numbers in book.alternatives.get(i, []):
-            lines.append(f"  - The articles differ: {len(set(docs))} report **{_one_line(answer)}** {_markers(numbers)}")
+        for rival in own_rivals:
+            lines.append(
+                f"  - The articles differ: {len(set(rival.docs))} report **{escape_markdown(rival.answer)}** "
+                f"{_markers(rival.numbers)}"
+            )
     lines.append("")
     lines.extend(_source_lines(book))
     return "\n".join(lines).strip()
@@ -156,10 +166,10 @@ def _source_lines(book: _CitationBook) -> list[str]:
     lines = []
     for number, citation in enumerate(book.citations, start=1):
         where = ", ".join(
-            f"{_one_line(s.title)} ({_one_line(s.doc_id)})" if s.title != s.doc_id else _one_line(s.doc_id)
+            f"{escape_markdown(s.title)} ({escape_markdown(s.doc_id)})" if s.title != s.doc_id else escape_markdown(s.doc_id)
             for s in citation.sources
         )
-        lines.append(f"[{number}] “{_one_line(citation.quote)}” — {where}")
+        lines.append(f"[{number}] “{escape_markdown(citation.quote)}” — {where}")
     return lines
 
 
@@ -167,8 +177,3 @@ def _label(part: AnswerPart) -> str:
     return part.question.rstrip("?").strip() or part.answer_type
 
 
-def _one_line(text: str) -> str:
-    """Article text made safe for markdown: one line, markup characters shown as themselves."""
-    flat = " ".join(text.split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKUP.sub(lambda m: "\\" + m.group(), flat)

@@ -9,18 +9,17 @@ sentences carry the same span.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-from qa.aliases import answer_key, canonical
-from qa.question import ANSWER_TYPES, QuestionPart
-from qa.ranker import load_model
-from qa.search import SearchIndex
-from qa.spans import SpanCandidate, typed_spans
-from qa.text import STOPWORDS, content_tokens, stem
+from qa.ingest.aliases import answer_key, canonical
+from qa.answer.question import ANSWER_TYPES, QuestionPart
+from qa.models import load_model
+from qa.indexing.memory import SearchIndex
+from qa.answer.spans import SpanCandidate, typed_spans
+from qa.text import STOPWORDS, WORD, content_tokens, stem
 
 SPAN_SENTENCES = 6  # sentences searched for answer spans
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+WORDS_SATURATION = 10  # answers of this many content words or more count as equally long
 _LABEL_GROUPS = {
     "PERSON": "person", "ORG": "org", "NORP": "norp", "GPE": "place", "LOC": "place", "FAC": "place",
     "DATE": "date", "TIME": "date", "CARDINAL": "number", "QUANTITY": "number", "MONEY": "number",
@@ -57,7 +56,7 @@ def span_options(
     for rank, (s, probability) in enumerate(top):
         for span in typed_spans(index, s, part.answer_type, avoid):
             found.append((span, probability, rank))
-    model = load_model("span")
+    model = load_model("span", SPAN_FEATURES)
     out = []
     for (span, _, _), (text, features) in zip(found, span_option_features(index, part, found, top, avoid)):
         out.append(SpanOption(text, span.sentence, span.start, span.end, features, model.probability(features)))
@@ -100,7 +99,7 @@ def span_option_features(
             "support": sum(backing[name].values()) / total,
             "in_question": _in_question(key, avoid),
             "log_chars": math.log1p(len(text)),
-            "words": min(len(key), 10) / 10.0,
+            "words": min(len(key), WORDS_SATURATION) / WORDS_SATURATION,
             **_position_features(layouts[span.sentence], span, part.asks_subject),
             "possessive": 1.0 if _is_possessive(index, span) else 0.0,
             **_role_features(span, part.asks_subject, avoid),
@@ -121,6 +120,17 @@ def type_label_features() -> list[str]:
     return [f"type_{t}_label_{g}" for t in ANSWER_TYPES for g in groups]
 
 
+# What the span models weigh (see `span_option_features`): these, and one indicator per
+# answer type x label group, of which each span sets one.
+SPAN_FEATURES = (
+    "head_match", "sentence_probability", "sentence_rank", "label_prior", "support", "in_question", "log_chars",
+    "words", "left_match", "right_match", "adjacent_match", "relative_position", "subject_before_match",
+    "object_after_match", "between_matches", "subject_between_matches", "possessive", "subject_of_match",
+    "object_of_match", "oblique_of_match", "possessor", "subject_question_subject_of_match",
+    "subject_question_object_of_match", *type_label_features(),
+)
+
+
 @dataclass(frozen=True)
 class _Layout:
     """Words of a sentence with their offsets, and which of them the question also has."""
@@ -134,7 +144,7 @@ def _layout(index: SearchIndex, s: int, avoid: frozenset[str]) -> _Layout:
     sentence = index.sentences[s]
     text = index.articles[sentence.doc_id].text
     starts, ends, matched = [], [], []
-    for match in _WORD.finditer(text, sentence.start, sentence.end):
+    for match in WORD.finditer(text, sentence.start, sentence.end):
         word = match.group().lower()
         starts.append(match.start())
         ends.append(match.end())

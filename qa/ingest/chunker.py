@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from qa.debris import debris_spans, overlaps_debris
-from qa.sentences import split_sentences
+from qa.ingest.debris import debris_spans, overlaps_debris
+from qa.ingest.sentences import split_sentences
 from qa.types import Article, Chunk, Sentence
 
 

@@ -15,19 +15,24 @@ from typing import Callable
 
 import numpy as np
 
-from qa.annotate import annotate
-from qa.chunker import chunk_sentences, sentences_of
+from qa.ingest.annotate import annotate
+from qa.ingest.chunker import chunk_sentences, sentences_of
 from qa.config import Settings
-from qa.embedder import Embedder
-from qa.store import StoredIndex
+from qa.indexing.embedder import Embedder
+from qa.indexing.store import StoredIndex
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
 Progress = Callable[[str, int, int], None]
+_PACKAGE = Path(__file__).resolve().parent.parent
 _EMBED_BATCH = 256
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
 # built by the old code are rebuilt (vectors of unchanged text are still reused).
-_PIPELINE_MODULES = ("sentences", "debris", "chunker", "annotate", "rules", "text", "corpus", "build")
+# Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
+_PIPELINE_MODULES = (
+    "ingest/sentences.py", "ingest/debris.py", "ingest/chunker.py", "ingest/annotate.py", "ingest/rules.py",
+    "ingest/corpus.py", "text.py", "indexing/build.py",
+)
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +40,7 @@ def pipeline_fingerprint() -> str:
     """A hash of the text-processing code, recorded in every manifest."""
     digest = hashlib.sha1()
     for name in _PIPELINE_MODULES:
-        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+        digest.update((_PACKAGE / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -50,7 +55,7 @@ def build(
     """Build every part of an index in memory.
 
     Args:
-        articles: the corpus, as from `qa.corpus.load_corpus`.
+        articles: the corpus, as from `qa.ingest.corpus.load_corpus`.
         settings: chunk sizes, annotator and model name to build with.
         embedder: turns texts into unit vectors.
         files: per source file (relative path): doc_id, sha256, size, mtime_ns.

@@ -10,8 +10,8 @@ import faiss
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from qa.aliases import answer_key, find_aliases
-from qa.store import StoredIndex
+from qa.ingest.aliases import answer_key, find_aliases
+from qa.indexing.store import StoredIndex
 from qa.types import Article, Chunk, Sentence
 
 
@@ -29,6 +29,7 @@ class SearchIndex:
         self.sentence_vectors = stored.sentence_vectors
         self._chunk_bm25 = _Postings(stored.chunk_tokens)
         self._sentence_bm25 = _Postings(stored.sentence_tokens)
+        self._chunk_vectors = stored.chunk_vectors
         self._chunk_faiss = _flat_ip(stored.chunk_vectors)
         self._sentence_faiss = _flat_ip(stored.sentence_vectors)
         self.aliases = find_aliases(a.text for a in stored.articles)
@@ -45,7 +46,7 @@ class SearchIndex:
         return self._idf.get(token, self._idf_unseen)
 
     def answer_words(self, sentence_index: int) -> tuple[str, ...]:
-        """The sentence's words as `qa.aliases.answer_key` sees them (memoised)."""
+        """The sentence's words as `qa.ingest.aliases.answer_key` sees them (memoised)."""
         words = self._answer_words.get(sentence_index)
         if words is None:
             words = self._answer_words[sentence_index] = answer_key(self.sentences[sentence_index].text)
@@ -74,6 +75,10 @@ class SearchIndex:
     def dense_sentences(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(sentence indices, cosine similarities) of the `n` nearest sentences."""
         return _search(self._sentence_faiss, vector, n)
+
+    def chunk_similarity(self, chunk_index: int, vector: np.ndarray) -> float:
+        """Cosine similarity of one chunk to a unit query vector."""
+        return float(self._chunk_vectors[chunk_index] @ vector)
 
     def sentence_index(self, doc_id: str, position: int) -> int | None:
         """Global index of the sentence at `position` of `doc_id`, if any."""

@@ -7,26 +7,29 @@ with their source article hidden stand in for questions the articles cannot answ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from qa.answer.question import TYPED, QuestionPart
+from qa.answer.ranking import Ranking
 from qa.config import Settings
-from qa.question import DATE, NUMBER, PERSON, PLACE, QuestionPart
-from qa.ranker import load_model
-from qa.retriever import Query
-from qa.search import SearchIndex
+from qa.errors import ModelError
+from qa.indexing.memory import SearchIndex
+from qa.models import load_model
+from qa.retrieve.retriever import Query
 
-if TYPE_CHECKING:
-    from qa.answerer import Ranking
-
-_TYPED = (PERSON, DATE, PLACE, NUMBER)
-DEFAULT_THRESHOLD = 0.15  # when a confidence model carries no threshold of its own
+# What the confidence models weigh (see `confidence_features`).
+CONFIDENCE_FEATURES = (
+    "span_probability", "has_span", "typed", "best_sentence", "evidence_sentence", "margin", "coverage",
+    "evidence_dense", "top_chunk_dense", "unseen_words", "support", "reader_relevance", "carrier_relevance",
+    "reader_best_relevance",
+)
+SUPPORT_SATURATION = 4  # more sentences than this carrying the answer add no further confidence
+NO_RELEVANCE = -10.0  # the relevance of a sentence no reader has read: far below any logit seen
 
 
 def confidence_features(
     index: SearchIndex,
     part: QuestionPart,
     query: Query,
-    ranking: "Ranking",
+    ranking: Ranking,
     evidence_sentence: int,
     span_probability: float,
     support: int,
@@ -53,7 +56,7 @@ def confidence_features(
     return {
         "span_probability": span_probability,
         "has_span": 1.0 if span_probability > 0 else 0.0,
-        "typed": 1.0 if part.answer_type in _TYPED else 0.0,
+        "typed": 1.0 if part.answer_type in TYPED else 0.0,
         "best_sentence": probabilities[0],
         "evidence_sentence": probabilities[position],
         "margin": probabilities[0] - (probabilities[1] if len(probabilities) > 1 else 0.0),
@@ -61,27 +64,34 @@ def confidence_features(
         "evidence_dense": evidence.get("dense", 0.0),
         "top_chunk_dense": max((c.dense for c in ranking.chunks), default=0.0),
         "unseen_words": unseen,
-        "support": min(support, 4) / 4.0,
+        "support": min(support, SUPPORT_SATURATION) / SUPPORT_SATURATION,
         "reader_relevance": evidence.get("reader_relevance", 0.0),
         # the reader may like another sentence naming the same answer ("IS" for "ISIS") better
         "carrier_relevance": max(
-            (c.features.get("reader_relevance", -10.0) for c in ranking.candidates if c.sentence in carriers),
+            (c.features.get("reader_relevance", NO_RELEVANCE) for c in ranking.candidates if c.sentence in carriers),
             default=evidence.get("reader_relevance", 0.0),
         ),
         "reader_best_relevance": max(
-            (c.features.get("reader_relevance", -10.0) for c in ranking.candidates[:5]), default=-10.0
+            (c.features.get("reader_relevance", NO_RELEVANCE) for c in ranking.candidates[: ranking.read]),
+            default=NO_RELEVANCE,
         ),
     }
 
 
-def confidence_model_name(settings: Settings) -> str:
-    """The confidence model that rates answers under `settings`."""
-    return "reader_confidence" if settings.passage_reader and not settings.reader_model else "confidence"
+def confidence_of(model_name: str, features: dict[str, float]) -> float:
+    """The calibrated probability that the answer behind `features` is right."""
+    return load_model(model_name, CONFIDENCE_FEATURES).probability(features)
 
 
-def abstention_threshold(settings: Settings) -> float:
-    """The confidence under which an answer is declined: the setting, else the model's own."""
+def abstention_threshold(settings: Settings, model_name: str) -> float:
+    """The confidence under which an answer is declined: the setting, else the model's own.
+
+    Raises:
+        ModelError: the confidence model carries no threshold.
+    """
     if settings.abstain_below is not None:
         return settings.abstain_below
-    threshold = load_model(confidence_model_name(settings)).threshold
-    return DEFAULT_THRESHOLD if threshold is None else threshold
+    threshold = load_model(model_name, CONFIDENCE_FEATURES).threshold
+    if threshold is None:
+        raise ModelError(f"the confidence model {model_name!r} carries no threshold; retrain it with `python -m eval.train`")
+    return threshold

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from qa.text import STOPWORDS, stem, words
+from qa.text import STOPWORDS, contains_run, stem, without_article_prefix, words
 
 # "Islamic State (IS)", "Voice of America (VOA)": a capitalised name, then its acronym.
 _DEFINED_ACRONYM = re.compile(
@@ -70,19 +70,7 @@ def same_key(key_a: tuple[str, ...], key_b: tuple[str, ...]) -> bool:
     if key_a == key_b:
         return True
     small, large = sorted((key_a, key_b), key=len)
-    return _contains(large, small) or _contains(_unprefixed(large), _unprefixed(small))
-
-
-def _contains(large: tuple[str, ...], small: tuple[str, ...]) -> bool:
-    if not small:
-        return False
-    n = len(small)
-    return any(large[i : i + n] == small for i in range(len(large) - n + 1))
-
-
-def _unprefixed(key: tuple[str, ...]) -> tuple[str, ...]:
-    """Arabic names: "al-Baghdadi" and "Baghdadi" are one name (words() split the hyphen)."""
-    return tuple(w for w in key if w not in ("al", "el"))
+    return contains_run(large, small) or contains_run(without_article_prefix(large), without_article_prefix(small))
 
 
 def written_acronyms(text: str) -> set[str]:

@@ -3,7 +3,7 @@
 The features combine the retriever's evidence (fused chunk score, BM25, embedding
 similarity) with evidence from the sentence itself (overlap with the question's content
 words and their proximity, a span of the wanted type that the question does not already
-name) and from its neighbours. `qa.ranker` weighs them.
+name) and from its neighbours. `qa.models` weighs them.
 """
 
 from __future__ import annotations
@@ -13,11 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.retriever import Query, RankedChunk
-from qa.search import SearchIndex
-from qa.spans import typed_spans
+from qa.retrieve.retriever import Query, RankedChunk
+from qa.indexing.memory import SearchIndex
+from qa.answer.spans import typed_spans
 
-_EXTRA_SENTENCES = 10
+_EXTRA_SENTENCES = 10  # nearest sentences by each retriever added to those of the retrieved chunks
+
+# What the sentence model weighs (see `candidates`); its model file must list exactly these.
+SENTENCE_FEATURES = (
+    "chunk_relative", "chunk_reciprocal_rank", "dense", "bm25_relative", "overlap", "bigram", "proximity",
+    "neighbour_overlap", "has_typed_span", "log_length", "lede",
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ def candidates(
         index: the searchable index.
         query: the part's retrieval query.
         chunks: the retrieved chunks, best first.
-        answer_type: what the part asks for (see `qa.question`).
+        answer_type: what the part asks for (see `qa.answer.question`).
         avoid: folded question words an answer span must not merely repeat.
 
     Returns:

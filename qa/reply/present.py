@@ -7,11 +7,16 @@ HTML or markdown, so a page shows `<script>` as text and never runs it.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from qa.reply.markdown import escape_markdown
 from qa.types import Answer, Article, Citation
+
+__all__ = [
+    "Excerpt", "articles_html", "chat_markdown", "confidence_label", "confidence_level", "escape_markdown",
+    "evidence_html", "excerpt", "paragraph_bounds", "source_card",
+]
 
 MAX_EXCERPT_CHARS = 900
 HIGH_CONFIDENCE = 0.75
@@ -20,7 +25,6 @@ NOT_FOUND_LABEL = "Not found in these articles"
 
 _INLINE_SPACE = " \t\r\f\v\u00a0"
 _SENTENCE_END = ".!?:;\"'”’)]…"
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!|~>]")
 
 
 @dataclass(frozen=True)
@@ -127,13 +131,6 @@ def confidence_label(confidence: float, answerable: bool = True) -> str:
         return NOT_FOUND_LABEL
     percent = round(max(0.0, min(1.0, confidence)) * 100)
     return f"{confidence_level(confidence).capitalize()} confidence ({percent}%)"
-
-
-def escape_markdown(text: str) -> str:
-    """User or article text made to show as itself in markdown: no markup, no HTML."""
-    flat = " ".join(text.split())
-    escaped = html.escape(flat, quote=False)
-    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), escaped)
 
 
 def chat_markdown(answer: Answer) -> str:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: BM25 and dense rankings of chunks, fused (RRF by default)."""
+"""Hybrid retrieval: BM25 and dense rankings of chunks, fused (weighted by default, see `Settings.fusion`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.config import Settings
-from qa.fusion import ranked, rrf, weighted
-from qa.search import SearchIndex
+from qa.retrieve.fusion import ranked, rrf, weighted
+from qa.indexing.memory import SearchIndex
 from qa.text import content_tokens
 
 # Each retriever contributes this many of its best chunks to the fusion.
@@ -75,17 +75,7 @@ def retrieve(index: SearchIndex, query: Query, settings: Settings, k: int) -> li
         )
     else:
         fused = rrf([bm25_top, list(dense)], k=settings.rrf_k)
-    dense_of = _dense_lookup(index, query, dense)
     return [
-        RankedChunk(i, score, float(bm25_all[i]), dense_of(i))
+        RankedChunk(i, score, float(bm25_all[i]), dense[i] if i in dense else index.chunk_similarity(i, query.vector))
         for i, score in ranked(fused, limit=k)
     ]
-
-
-def _dense_lookup(index: SearchIndex, query: Query, known: dict[int, float]):
-    def dense_of(i: int) -> float:
-        if i in known:
-            return known[i]
-        return float(index.stored.chunk_vectors[i] @ query.vector)
-
-    return dense_of

@@ -13,6 +13,7 @@ PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER = (
     "person", "date", "place", "number", "reason", "definition", "other"
 )
 ANSWER_TYPES = (PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER)
+TYPED = (PERSON, DATE, PLACE, NUMBER)  # answered by a named thing, so articles can disagree on it
 
 _WH = r"(?:who|whom|whose|when|where|why|what|which|how)"
 _SPLIT = re.compile(

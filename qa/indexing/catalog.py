@@ -4,7 +4,7 @@ Layout under the index root (setting `index_dir`, env `QA_INDEX_DIR`):
 
     <corpus-name>-<hash of its path>/
         CURRENT            name of the build in use, replaced atomically
-        build-<id>/        one complete build (see `qa.store`)
+        build-<id>/        one complete build (see `qa.indexing.store`)
         .lock              serialises builds across processes
 
 A build is written in full before CURRENT points at it, so an interrupted or failed
@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from qa import store
-from qa.build import Progress, build, pipeline_fingerprint
+from qa.indexing import store
+from qa.indexing.build import Progress, build, pipeline_fingerprint
 from qa.config import Settings
-from qa.corpus import FileState, load_corpus, scan
-from qa.embedder import Embedder, get_embedder
+from qa.ingest.corpus import FileState, load_corpus, scan
+from qa.indexing.embedder import Embedder, get_embedder
 from qa.errors import IndexCorruptError
 from qa.types import Article
-from qa.search import SearchIndex
+from qa.indexing.memory import SearchIndex
 
 
 class IndexWarning(UserWarning):

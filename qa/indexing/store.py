@@ -7,8 +7,12 @@ One build lives in its own folder:
     articles.jsonl    doc_id, title, path, sha256, text
     sentences.jsonl   id, doc_id, position, start, end, quotable, entities, tokens
     chunks.jsonl      id, doc_id, start, end, first_sentence, last_sentence, tokens (BM25 input)
-    chunks.faiss      FAISS IndexFlatIP of unit chunk vectors, in chunks.jsonl order
-    sentences.faiss   FAISS IndexFlatIP of unit sentence vectors, in sentences.jsonl order
+    chunks.npy        unit chunk vectors, float32, in chunks.jsonl order (NumPy, no pickle)
+    sentences.npy     unit sentence vectors, float32, in sentences.jsonl order
+
+The vectors are plain arrays rather than FAISS files: the search structures are built
+from them in memory (`qa.indexing.memory`), so storing a FAISS index only to read its
+vectors back would be a detour.
 
 Sentence and chunk text is not stored twice: it is `article.text[start:end]`.
 """
@@ -22,15 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import faiss
 import numpy as np
 
 from qa.errors import IndexCorruptError
 from qa.types import Article, Chunk, Entity, Sentence
 
-FORMAT_VERSION = 2  # 2: entities carry their clause role and governing word
+FORMAT_VERSION = 3  # 2: entities carry their clause role and governing word; 3: vectors as .npy
 MANIFEST = "manifest.json"
-DATA_FILES = ("articles.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss")
+DATA_FILES = ("articles.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.npy", "sentences.npy")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class StoredIndex:
 def save(folder: Path, index: StoredIndex) -> None:
     """Write `index` into the new folder `folder`, manifest last, every file fsynced.
 
-    The caller makes the folder visible (see `qa.index`) only after this returns, so a
+    The caller makes the folder visible (see `qa.indexing.catalog`) only after this returns, so a
     crash half-way leaves a stray folder, never a half-written index in use.
     """
     folder.mkdir(parents=True, exist_ok=False)
@@ -63,8 +66,8 @@ def save(folder: Path, index: StoredIndex) -> None:
     _write_jsonl(
         folder / "chunks.jsonl", (_chunk_row(c, t) for c, t in zip(index.chunks, index.chunk_tokens))
     )
-    _write_faiss(folder / "chunks.faiss", index.chunk_vectors)
-    _write_faiss(folder / "sentences.faiss", index.sentence_vectors)
+    _write_vectors(folder / "chunks.npy", index.chunk_vectors, index.manifest["dimension"])
+    _write_vectors(folder / "sentences.npy", index.sentence_vectors, index.manifest["dimension"])
     manifest = dict(index.manifest)
     manifest["format_version"] = FORMAT_VERSION
     manifest["counts"] = {
@@ -97,13 +100,13 @@ def load(folder: Path) -> StoredIndex:
         chunk_rows = list(_read_jsonl(folder / "chunks.jsonl"))
         sentences = tuple(_sentence(r, texts) for r in sentence_rows)
         chunks = tuple(_chunk(r, texts) for r in chunk_rows)
-        chunk_vectors = _read_faiss(folder / "chunks.faiss")
-        sentence_vectors = _read_faiss(folder / "sentences.faiss")
+        chunk_vectors = _read_vectors(folder / "chunks.npy")
+        sentence_vectors = _read_vectors(folder / "sentences.npy")
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise IndexCorruptError(f"index in {folder} is inconsistent: {error}") from error
     if len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexCorruptError(f"index in {folder} has vector counts that do not match its records")
-    if chunk_vectors.shape[1] != manifest.get("dimension"):
+    if chunk_vectors.ndim != 2 or chunk_vectors.shape[1] != manifest.get("dimension"):
         raise IndexCorruptError(f"index in {folder} has vectors of the wrong dimension")
     return StoredIndex(
         manifest=manifest,
@@ -213,20 +216,16 @@ def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def _write_faiss(path: Path, vectors: np.ndarray) -> None:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
-    with open(path, "rb+") as handle:
+def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> None:
+    array = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
+    with open(path, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+        handle.flush()
         os.fsync(handle.fileno())
 
 
-def _read_faiss(path: Path) -> np.ndarray:
-    index = faiss.read_index(str(path))
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    return index.reconstruct_n(0, index.ntotal)
+def _read_vectors(path: Path) -> np.ndarray:
+    return np.load(path, allow_pickle=False)
 
 
 def sha256_file(path: Path) -> str:

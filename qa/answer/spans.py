@@ -10,12 +10,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.question import DATE, DEFINITION, NUMBER, OTHER, PERSON, PLACE, REASON
+from qa.answer.question import DATE, NUMBER, PERSON, PLACE, REASON
 from qa.text import STOPWORDS, stem, words
-from qa.types import Entity
 
 if TYPE_CHECKING:
-    from qa.search import SearchIndex
+    from qa.indexing.memory import SearchIndex
 
 LABELS = {
     PERSON: {"PERSON": 1.0, "ORG": 0.9, "NORP": 0.6, "PROPER": 0.8},
@@ -60,7 +59,7 @@ def typed_spans(index: "SearchIndex", s: int, answer_type: str, avoid: frozenset
     Args:
         index: the searchable index (for the sentence and its entities).
         s: global sentence index.
-        answer_type: from `qa.question.answer_type`.
+        answer_type: from `qa.answer.question.answer_type`.
         avoid: stems of the question's words.
     """
     sentence = index.sentences[s]
@@ -98,11 +97,3 @@ def _adds_information(span_text: str, avoid: frozenset[str]) -> bool:
     if not tokens or all(t in _PRONOUNS for t in tokens):
         return False
     return not all(stem(t) in avoid for t in tokens)
-
-
-def entity_kind(entity: Entity) -> str:
-    """The answer type an entity label serves best (for grouping and display)."""
-    for kind in (PERSON, DATE, PLACE, NUMBER):
-        if LABELS[kind].get(entity.label, 0) >= 0.9:
-            return kind
-    return DEFINITION if entity.label == "NP" else OTHER

@@ -1,0 +1,197 @@
+"""Where answer spans come from: one interface, three sources, one place that chooses.
+
+- `RuleSpans` (the default): typed entity spans of the best sentences, scored by the
+  learned span model (`qa.answer.span_features`).
+- `PassageReaderSpans` (`Settings.passage_reader`): the built-in reader reads the best
+  sentences; its relevance logit joins the sentence ranker's evidence (learned model
+  "rerank"), and its start/end logits score both the spans it proposes and the typed
+  spans of each sentence (learned model "reader_span"), so a name the reader likes and
+  the type rules agree on wins.
+- `ExtractiveModelSpans` (`Settings.reader_model`): a transformers QA model of the
+  user's own proposes the spans, weighted by a softmax over its span scores.
+
+`span_source(settings)` is the one place that picks a source; each source names the
+confidence model calibrated on its answers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from qa.answer.question import QuestionPart
+from qa.answer.ranking import Ranking
+from qa.answer.span_features import SPAN_FEATURES, SpanOption, span_option_features, span_options
+from qa.answer.spans import SpanCandidate, typed_spans
+from qa.config import Settings
+from qa.indexing.memory import SearchIndex
+from qa.models import load_model
+from qa.read.base import Reader, Reading
+from qa.read.extractive import get_extractive_reader
+from qa.read.passage import get_passage_reader
+from qa.types import Sentence
+
+RERANK_FEATURES = ("sentence_logit", "reader_relevance", "reader_best_span", "first_rank")
+READER_SPAN_FEATURES = (*SPAN_FEATURES, "read_score", "read_margin", "read_proposed")
+
+
+class SpanSource(Protocol):
+    """Turns a sentence ranking into scored answer spans (and may re-rank the sentences)."""
+
+    confidence_model: str  # the confidence model fitted on this source's answers
+
+    def spans(self, index: SearchIndex, part: QuestionPart, ranking: Ranking) -> tuple[Ranking, list[SpanOption]]:
+        """The (possibly re-ranked) ranking and the span options, best first."""
+        ...
+
+
+@dataclass(frozen=True)
+class RuleSpans:
+    """Typed spans of the best sentences, scored by the learned span model."""
+
+    confidence_model: str = "confidence"
+
+    def spans(self, index: SearchIndex, part: QuestionPart, ranking: Ranking) -> tuple[Ranking, list[SpanOption]]:
+        return ranking, span_options(index, part, ranking.ranked, ranking.avoid)
+
+
+@dataclass(frozen=True)
+class PassageReaderSpans:
+    """The built-in passage reader re-ranks the best sentences and scores their spans.
+
+    `reader` defaults to the shipped reader; training passes a fold reader instead.
+    """
+
+    read_sentences: int
+    reader: Reader | None = None
+    confidence_model: str = "reader_confidence"
+
+    def spans(self, index: SearchIndex, part: QuestionPart, ranking: Ranking) -> tuple[Ranking, list[SpanOption]]:
+        reranked, read = read_and_rerank(index, part, ranking, self.reader or get_passage_reader(), self.read_sentences)
+        return reranked, reader_span_options(index, part, read, reranked.avoid)
+
+
+@dataclass(frozen=True)
+class ExtractiveModelSpans:
+    """Spans proposed by a local transformers extractive-QA model (`Settings.reader_model`)."""
+
+    path: str
+    read_sentences: int
+    confidence_model: str = "confidence"
+
+    def spans(self, index: SearchIndex, part: QuestionPart, ranking: Ranking) -> tuple[Ranking, list[SpanOption]]:
+        reader = get_extractive_reader(self.path)
+        return ranking, extractive_options(index, part.text, ranking.ranked[: self.read_sentences], reader)
+
+
+def span_source(settings: Settings) -> SpanSource:
+    """The span source the settings ask for: a reader model of the user's, the passage reader, or the rules."""
+    if settings.reader_model:
+        return ExtractiveModelSpans(settings.reader_model, settings.read_sentences)
+    if settings.passage_reader:
+        return PassageReaderSpans(settings.read_sentences)
+    return RuleSpans()
+
+
+def read_and_rerank(
+    index: SearchIndex, part: QuestionPart, ranking: Ranking, reader: Reader, count: int
+) -> tuple[Ranking, list[tuple[int, float, Reading]]]:
+    """The ranking with its `count` best sentences re-scored by the reader, and their readings.
+
+    Sentences below the read ones keep their order and are capped at the lowest re-scored
+    probability, so an unread sentence never overtakes a read one.
+    """
+    top = list(ranking.candidates[:count])
+    if not top:
+        return ranking, []
+    readings = reader.read(part.search_text, [index.sentences[c.sentence].text for c in top])
+    model = load_model("rerank", RERANK_FEATURES)
+    rescored = []
+    for rank, (candidate, probability, reading) in enumerate(zip(top, ranking.probabilities, readings)):
+        best = max((s.score for s in reading.spans), default=0.0)
+        extra = {
+            "sentence_logit": _logit(probability),
+            "reader_relevance": reading.relevance,
+            "reader_best_span": best,
+            "first_rank": 1.0 / (1 + rank),
+        }
+        rescored.append((replace(candidate, features={**candidate.features, **extra}), model.probability(extra), reading))
+    rescored.sort(key=lambda x: -x[1])
+    floor = min(p for _, p, _ in rescored)
+    rest = [(c, min(p, floor)) for c, p in zip(ranking.candidates[count:], ranking.probabilities[count:])]
+    candidates = tuple(c for c, _, _ in rescored) + tuple(c for c, _ in rest)
+    probabilities = tuple(p for _, p, _ in rescored) + tuple(p for _, p in rest)
+    reranked = replace(ranking, candidates=candidates, probabilities=probabilities, read=len(rescored))
+    return reranked, [(c.sentence, p, r) for c, p, r in rescored]
+
+
+def reader_span_options(
+    index: SearchIndex, part: QuestionPart, read: list[tuple[int, float, Reading]], avoid: frozenset[str]
+) -> list[SpanOption]:
+    """Spans proposed by the reader or by the type rules in the read sentences, scored together."""
+    found: list[tuple[SpanCandidate, float, int, float, float, bool]] = []
+    for rank, (s, probability, reading) in enumerate(read):
+        sentence = index.sentences[s]
+        best = max((x.score for x in reading.spans), default=0.0)
+        typed = {(c.start, c.end): c for c in typed_spans(index, s, part.answer_type, avoid)}
+        proposed = {(sentence.start + x.start, sentence.start + x.end) for x in reading.spans}
+        for start, end in proposed | set(typed):
+            score = reading.score_span(start - sentence.start, end - sentence.start)
+            if score is None or end <= start:
+                continue
+            span = typed.get((start, end)) or SpanCandidate(s, start, end, _label_of(sentence, start, end), 0.0)
+            found.append((span, probability, rank, score, score - best, (start, end) in proposed))
+    if not found:
+        return []
+    model = load_model("reader_span", READER_SPAN_FEATURES)
+    pairs = [(s, p) for s, p, _ in read]
+    options = span_option_features(index, part, [(f[0], f[1], f[2]) for f in found], pairs, avoid)
+    out = []
+    for (span, _, _, score, margin, proposed), (text, features) in zip(found, options):
+        features = {
+            **features,
+            "read_score": score,
+            "read_margin": margin,
+            "read_proposed": 1.0 if proposed else 0.0,
+        }
+        out.append(SpanOption(text, span.sentence, span.start, span.end, features, model.probability(features)))
+    return sorted(out, key=lambda o: -o.probability)
+
+
+def extractive_options(
+    index: SearchIndex, question: str, top: list[tuple[int, float]], reader: Reader
+) -> list[SpanOption]:
+    """Spans the reader finds in the `top` sentences, as span options (softmax probabilities)."""
+    sentences = [index.sentences[s] for s, _ in top]
+    readings = reader.read(question, [x.text for x in sentences])
+    spans = sorted((s for r in readings for s in r.spans if s.end > s.start), key=lambda s: -s.score)
+    if not spans:
+        return []
+    peak = max(s.score for s in spans)
+    weights = [math.exp(s.score - peak) for s in spans]
+    total = sum(weights)
+    options = []
+    for span, weight in zip(spans, weights):
+        sentence = sentences[span.passage]
+        start, end = sentence.start + span.start, sentence.start + span.end
+        text = " ".join(index.articles[sentence.doc_id].text[start:end].split())
+        features = {"reader_score": span.score, "sentence_probability": top[span.passage][1]}
+        options.append(SpanOption(text, top[span.passage][0], start, end, features, weight / total))
+    return options
+
+
+def _label_of(sentence: Sentence, start: int, end: int) -> str:
+    """The label of the entity the span coincides with (or lies inside), else READ."""
+    for entity in sentence.entities:
+        if entity.start <= start and end <= entity.end and entity.label != "NP":
+            return entity.label
+    for entity in sentence.entities:
+        if entity.start <= start and end <= entity.end:
+            return entity.label
+    return "READ"
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))

@@ -1,0 +1,9 @@
+"""Indexing: embed, build, persist and load the searchable index of a corpus.
+
+`embedder` turns texts into unit vectors (all-MiniLM-L6-v2 by default, offline);
+`build` turns articles into a `StoredIndex`, reusing the vectors of unchanged text;
+`store` is the on-disk format (manifest, JSON lines, NumPy vectors, checksums, no
+pickle); `catalog` finds, checks, rebuilds and caches the index of a corpus folder
+(the last good build stays in use until a new one is complete); `memory` holds the
+in-memory search structures over one build (BM25 postings, FAISS, idf, aliases).
+"""

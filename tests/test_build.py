@@ -1,0 +1,44 @@
+"""Building an index in memory: offsets, tokens, vectors, reuse of unchanged text, progress."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa.indexing.build import build, pipeline_fingerprint
+from qa.ingest.corpus import load_corpus
+from qa.text import content_tokens
+
+
+def test_every_record_points_at_its_text_and_has_a_unit_vector(tiny_corpus, fake_settings, fake_embedder) -> None:
+    articles = load_corpus(tiny_corpus)
+    stored = build(articles, fake_settings, fake_embedder, files={})
+    texts = {a.doc_id: a.text for a in articles}
+    assert len(stored.sentence_vectors) == len(stored.sentences) and len(stored.chunk_vectors) == len(stored.chunks)
+    for sentence, tokens in zip(stored.sentences, stored.sentence_tokens):
+        assert texts[sentence.doc_id][sentence.start : sentence.end] == sentence.text
+        assert tokens == tuple(content_tokens(sentence.text))
+    assert np.allclose(np.linalg.norm(stored.sentence_vectors, axis=1), 1.0)
+    assert stored.manifest["pipeline"] == pipeline_fingerprint()
+    assert stored.manifest["dimension"] == fake_embedder.dimension
+
+
+def test_a_rebuild_embeds_only_new_text_and_gives_the_same_vectors(tiny_corpus, fake_settings, fake_embedder) -> None:
+    articles = load_corpus(tiny_corpus)
+    first = build(articles, fake_settings, fake_embedder, files={})
+    (tiny_corpus / "extra.txt").write_text("A ferry sank near Port Ellis on Friday.", encoding="utf-8")
+    seen_before = fake_embedder.texts_seen
+    second = build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}, previous=first)
+    new_sentences = [s for s in second.sentences if s.doc_id == "extra"]
+    new_chunks = [c for c in second.chunks if c.doc_id == "extra"]
+    assert fake_embedder.texts_seen - seen_before == len(new_sentences) + len(new_chunks)
+    old = {s.id: v for s, v in zip(first.sentences, first.sentence_vectors)}
+    for sentence, vector in zip(second.sentences, second.sentence_vectors):
+        if sentence.id in old:
+            assert np.array_equal(vector, old[sentence.id])
+
+
+def test_progress_reports_each_stage_up_to_its_total(tiny_corpus, fake_settings, fake_embedder) -> None:
+    seen: dict[str, tuple[int, int]] = {}
+    build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}, progress=lambda s, d, t: seen.update({s: (d, t)}))
+    assert set(seen) == {"reading articles", "embedding sentences", "embedding chunks"}
+    assert all(done == total for done, total in seen.values())
