@@ -161,7 +161,7 @@ def _measure(
 
     for _, settings in configs:
         answer_with_index(prepared.index, WARM_UP_QUESTION, settings)
-    probe_before = encode_probe_ms(configs[0][1].model)
+    probe_before = encode_probe_ms(configs[0][1])
     rows: list[list[QuestionRow]] = [[] for _ in configs]
     desc = configs[0][0] if len(configs) == 1 else f"{len(configs)} configurations"
     total = len(evalset.questions) * len(configs)
@@ -173,7 +173,7 @@ def _measure(
     run_wide: Summary = {
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "probe_ms_before": round(probe_before, 2),
-        "probe_ms_after": round(encode_probe_ms(configs[0][1].model), 2),
+        "probe_ms_after": round(encode_probe_ms(configs[0][1]), 2),
     }
     return [
         RunResult(label, evalset.name, settings, prepared.info, tuple(own), _summary(own, prepared, run_wide))

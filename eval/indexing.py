@@ -71,11 +71,11 @@ def prepare_index(
         ModelError: the embedding model cannot be loaded.
     """
     import qa
-    from qa.indexing.embedder import get_embedder
+    from qa.indexing.embedder import embedder_for
 
     started = time.perf_counter()
     # Loading the model apart from the build keeps it out of the build time.
-    get_embedder(settings.model).encode(["warm up"])
+    embedder_for(settings).encode(["warm up"])
     model_seconds = time.perf_counter() - started
     progress = _BuildProgress(show_progress)
     started = time.perf_counter()
@@ -109,7 +109,7 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def encode_probe_ms(model: str, repeats: int = 20) -> float:
+def encode_probe_ms(settings: Settings, repeats: int = 20) -> float:
     """Median wall time of encoding one fixed question: a yardstick of the machine's state.
 
     On an idle machine this takes a few milliseconds; when other processes hold the CPUs,
@@ -117,15 +117,15 @@ def encode_probe_ms(model: str, repeats: int = 20) -> float:
     inflates every latency figure of the run alike.
 
     Args:
-        model: the embedding model name (loaded if needed).
+        settings: the embedding model and runtime (loaded if needed).
         repeats: encodes to take the median of.
 
     Returns:
         Milliseconds.
     """
-    from qa.indexing.embedder import get_embedder
+    from qa.indexing.embedder import embedder_for
 
-    embedder = get_embedder(model)
+    embedder = embedder_for(settings)
     times = []
     for _ in range(max(1, repeats)):
         started = time.perf_counter()

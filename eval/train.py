@@ -36,7 +36,7 @@ from qa.answer.span_sources import (
 )
 from qa.api import build_index
 from qa.config import Settings, settings_from_env
-from qa.indexing.embedder import get_embedder
+from qa.indexing.embedder import embedder_for
 from qa.indexing.memory import SearchIndex
 from qa.indexing.store import StoredIndex
 from qa.errors import ModelError
@@ -295,7 +295,7 @@ def _card(name: str, examples: int, loss: float) -> dict[str, object]:
 def queries_of(questions: list[EvalQuestion], settings: Settings) -> list[Query]:
     """The retrieval query of each question's single part, embedded in one batch."""
     texts = [analyse(q.question).parts[0].search_text for q in questions]
-    vectors = get_embedder(settings.model).encode(texts)
+    vectors = embedder_for(settings).encode(texts)
     return [Query.of(t, v) for t, v in zip(texts, vectors)]
 
 

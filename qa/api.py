@@ -12,7 +12,7 @@ from qa.answer.question import analyse, clean_question
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.indexing.build import Progress
 from qa.indexing.catalog import ensure_index
-from qa.indexing.embedder import Embedder, get_embedder
+from qa.indexing.embedder import Embedder, embedder_for
 from qa.indexing.memory import SearchIndex
 from qa.reply.compose import compose
 from qa.retrieve.retriever import Query
@@ -60,7 +60,7 @@ def answer_with_index(
 ) -> Answer:
     """Answer a cleaned question from an already loaded index (the benchmark's entry point)."""
     analysis = analyse(question, list(history or []))
-    embedder = embedder or get_embedder(settings.model)
+    embedder = embedder or embedder_for(settings)
     vectors = embedder.encode([part.search_text for part in analysis.parts])
     results: list[PartResult] = []
     for part, vector in zip(analysis.parts, vectors):

@@ -11,10 +11,11 @@ DEFAULT_CORPUS = REPO_ROOT / "seeds"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 FUSION_MODES = ("rrf", "weighted", "bm25", "dense")
+EMBEDDING_RUNTIMES = ("onnx-int8", "torch")
 ANNOTATORS = ("spacy", "rules")
 
 # Settings that change what is stored in an index; recorded in its manifest.
-INDEX_SHAPING = ("model", "chunk_sentences", "chunk_overlap", "annotator")
+INDEX_SHAPING = ("model", "embedding_runtime", "chunk_sentences", "chunk_overlap", "annotator")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Settings:
 
     Args:
         model: sentence-transformers model name or local path (env `QA_MODEL`).
+        embedding_runtime: "onnx-int8" (the model exported to ONNX with int8 weights, run by
+            ONNX Runtime; faster on a CPU) or "torch" (sentence-transformers as is)
+            (env `QA_EMBEDDING_RUNTIME`).
         index_dir: root folder of built indexes (env `QA_INDEX_DIR`).
         chunk_sentences: sentences per chunk.
         chunk_overlap: sentences shared by neighbouring chunks.
@@ -43,6 +47,7 @@ class Settings:
     """
 
     model: str = DEFAULT_MODEL
+    embedding_runtime: str = "onnx-int8"
     index_dir: Path = REPO_ROOT / "index"
     chunk_sentences: int = 3
     chunk_overlap: int = 1
@@ -60,6 +65,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.fusion not in FUSION_MODES:
             raise ValueError(f"fusion must be one of {FUSION_MODES}, not {self.fusion!r}")
+        if self.embedding_runtime not in EMBEDDING_RUNTIMES:
+            raise ValueError(f"embedding_runtime must be one of {EMBEDDING_RUNTIMES}, not {self.embedding_runtime!r}")
         if self.annotator not in ANNOTATORS:
             raise ValueError(f"annotator must be one of {ANNOTATORS}, not {self.annotator!r}")
         if self.chunk_sentences < 1:
@@ -86,12 +93,15 @@ class Settings:
 
 
 def settings_from_env(**overrides: object) -> Settings:
-    """Defaults, then `QA_MODEL`, `QA_INDEX_DIR`, `QA_READER_MODEL`, `QA_PASSAGE_READER`, then `overrides`."""
+    """Defaults, then `QA_MODEL`, `QA_EMBEDDING_RUNTIME`, `QA_INDEX_DIR`, `QA_READER_MODEL`,
+    `QA_PASSAGE_READER`, then `overrides`."""
     env: dict[str, object] = {}
     if os.environ.get("QA_MODEL"):
         env["model"] = os.environ["QA_MODEL"]
     if os.environ.get("QA_INDEX_DIR"):
         env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+    if os.environ.get("QA_EMBEDDING_RUNTIME"):
+        env["embedding_runtime"] = os.environ["QA_EMBEDDING_RUNTIME"].strip()
     if os.environ.get("QA_READER_MODEL"):
         env["reader_model"] = os.environ["QA_READER_MODEL"]
     if os.environ.get("QA_PASSAGE_READER"):

@@ -30,7 +30,7 @@ def test_a_rebuild_embeds_only_new_text_and_gives_the_same_vectors(tiny_corpus, 
     second = build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}, previous=first)
     new_sentences = [s for s in second.sentences if s.doc_id == "extra"]
     new_chunks = [c for c in second.chunks if c.doc_id == "extra"]
-    assert fake_embedder.texts_seen - seen_before == len(new_sentences) + len(new_chunks)
+    assert new_chunks and fake_embedder.texts_seen - seen_before == len(new_sentences)  # each text embedded once
     old = {s.id: v for s, v in zip(first.sentences, first.sentence_vectors)}
     for sentence, vector in zip(second.sentences, second.sentence_vectors):
         if sentence.id in old:
@@ -40,5 +40,33 @@ def test_a_rebuild_embeds_only_new_text_and_gives_the_same_vectors(tiny_corpus, 
 def test_progress_reports_each_stage_up_to_its_total(tiny_corpus, fake_settings, fake_embedder) -> None:
     seen: dict[str, tuple[int, int]] = {}
     build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}, progress=lambda s, d, t: seen.update({s: (d, t)}))
-    assert set(seen) == {"reading articles", "embedding sentences", "embedding chunks"}
+    assert set(seen) == {"reading articles", "embedding sentences"}  # chunk vectors are pooled, not embedded
     assert all(done == total for done, total in seen.values())
+
+
+def test_add_then_remove_gives_back_the_same_index_and_answers(tiny_corpus, fake_settings, fake_embedder) -> None:
+    from qa.api import answer_with_index
+    from qa.indexing.catalog import ensure_index
+
+    questions = ["Who cut the ribbon?", "When did the storm close the port?", "How many visitors came?"]
+    before = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    answers = [answer_with_index(before, q, fake_settings, embedder=fake_embedder) for q in questions]
+    extra = tiny_corpus / "ferry.txt"
+    extra.write_text("A ferry named Osprey sank near Port Ellis on Friday. Mayor Anna Lind wept.", encoding="utf-8")
+    during = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert "ferry" in during.articles
+    extra.unlink()
+    after = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert after.sentences == before.sentences and after.chunks == before.chunks
+    assert after.stored.sentence_tokens == before.stored.sentence_tokens
+    assert np.array_equal(after.sentence_vectors, before.sentence_vectors)
+    assert np.array_equal(after.stored.chunk_vectors, before.stored.chunk_vectors)
+    assert [answer_with_index(after, q, fake_settings, embedder=fake_embedder) for q in questions] == answers
+
+
+def test_an_unchanged_article_is_taken_over_whole(tiny_corpus, fake_settings, fake_embedder) -> None:
+    articles = load_corpus(tiny_corpus)
+    first = build(articles, fake_settings, fake_embedder, files={})
+    second = build(articles, fake_settings, fake_embedder, files={}, previous=first)
+    assert all(a is b for a, b in zip(first.sentences, second.sentences))  # the same records, not re-made
+    assert np.array_equal(first.chunk_vectors, second.chunk_vectors)

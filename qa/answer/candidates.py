@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.retrieve.retriever import Query, RankedChunk
-from qa.indexing.memory import SearchIndex
+from qa.indexing.memory import SearchIndex, top_positive
 from qa.answer.spans import typed_spans
 
 _EXTRA_SENTENCES = 10  # nearest sentences by each retriever added to those of the retrieved chunks
@@ -62,7 +62,7 @@ def candidates(
     dense_ids, _ = index.dense_sentences(query.vector, _EXTRA_SENTENCES)
     bm25 = index.bm25_sentences(list(query.tokens))
     pool = list(chunk_rank) + [int(i) for i in dense_ids]
-    pool += [int(i) for i in np.argsort(-bm25)[:_EXTRA_SENTENCES] if bm25[i] > 0]
+    pool += [int(i) for i in top_positive(bm25, _EXTRA_SENTENCES)]
     seen: set[int] = set()
     pool = [s for s in pool if not (s in seen or seen.add(s)) and index.sentences[s].quotable]
     if not pool:

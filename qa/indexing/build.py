@@ -1,21 +1,25 @@
 """Turn articles into a `StoredIndex`: sentences, chunks, tokens, entities and vectors.
 
-Vectors and entities of sentences and chunks whose content id is already in the previous
-build are reused, so adding one article never re-embeds the others.
+Each sentence is embedded once; a chunk's vector is the normalised mean of its sentences'
+vectors (`pooled_chunk_vector`), so no text is embedded twice. Vectors and entities of
+sentences whose content id is already in the previous build are reused, so adding one
+article never re-embeds or re-parses the others. An article the parser fails on is left
+out with a `BuildWarning` naming it; the manifest lists it under "skipped".
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import replace
+import warnings
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from qa.ingest.annotate import annotate
+from qa.ingest.annotate import AnnotationError, annotate_many
 from qa.ingest.chunker import chunk_sentences, sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
@@ -68,62 +72,175 @@ def build(
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
     reusable = _reusable(previous, settings)
-    sentences: list[Sentence] = []
-    chunks: list[Chunk] = []
-    for done, article in enumerate(articles):
-        report("reading articles", done, len(articles))
-        own = sentences_of(article)
-        if not all(s.id in reusable.entities for s in own):
-            own = annotate(article, own, settings.annotator)
-        else:
-            own = [replace(s, entities=reusable.entities[s.id]) for s in own]
-        sentences.extend(own)
-        chunks.extend(chunk_sentences(article, own, settings.chunk_sentences, settings.chunk_overlap))
-        report("reading articles", done + 1, len(articles))
+    fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
+    annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report)
+    parts: list[_Parts] = []
+    kept: list[Article] = []
+    for article in articles:
+        if article.doc_id in skipped:
+            continue
+        own = reusable.parts_of(article) or _parts(article, annotated[article.doc_id], settings)
+        parts.append(own)
+        kept.append(article)
+    sentences = [s for own in parts for s in own.sentences]
     sentence_vectors = _vectors(sentences, reusable.sentence_vectors, embedder, "embedding sentences", report)
-    chunk_vectors = _vectors(chunks, reusable.chunk_vectors, embedder, "embedding chunks", report)
     manifest = {
         "model": settings.model,
         "dimension": int(embedder.dimension),
         "settings": settings.index_shape(),
         "pipeline": pipeline_fingerprint(),
         "files": files,
+        "skipped": skipped,
         "build_seconds": round(time.perf_counter() - started, 3),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return StoredIndex(
         manifest=manifest,
-        articles=tuple(articles),
+        articles=tuple(kept),
         sentences=tuple(sentences),
-        sentence_tokens=tuple(tuple(content_tokens(s.text)) for s in sentences),
-        chunks=tuple(chunks),
-        chunk_tokens=tuple(tuple(content_tokens(c.text)) for c in chunks),
-        chunk_vectors=chunk_vectors,
+        sentence_tokens=tuple(t for own in parts for t in own.sentence_tokens),
+        chunks=tuple(c for own in parts for c in own.chunks),
+        chunk_tokens=tuple(t for own in parts for t in own.chunk_tokens),
+        chunk_vectors=_chunk_vectors(parts, sentence_vectors),
         sentence_vectors=sentence_vectors,
     )
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """One article's records in an index; `chunk_vectors` is None until pooled."""
+
+    sha256: str
+    sentences: tuple[Sentence, ...]
+    sentence_tokens: tuple[tuple[str, ...], ...]
+    chunks: tuple[Chunk, ...]
+    chunk_tokens: tuple[tuple[str, ...], ...]
+    chunk_vectors: np.ndarray | None = None
+
+
+def _parts(article: Article, sentences: list[Sentence], settings: Settings) -> _Parts:
+    chunks = chunk_sentences(article, sentences, settings.chunk_sentences, settings.chunk_overlap)
+    return _Parts(
+        article.sha256,
+        tuple(sentences),
+        tuple(tuple(content_tokens(s.text)) for s in sentences),
+        tuple(chunks),
+        tuple(tuple(content_tokens(c.text)) for c in chunks),
+    )
+
+
+def _chunk_vectors(parts: list[_Parts], sentence_vectors: np.ndarray) -> np.ndarray:
+    """Chunk vectors article by article: reused where the article is unchanged, else pooled."""
+    blocks, row = [], 0
+    for own in parts:
+        rows = sentence_vectors[row : row + len(own.sentences)]
+        blocks.append(own.chunk_vectors if own.chunk_vectors is not None else pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
+        row += len(own.sentences)
+    if not blocks:
+        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
+    return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+class BuildWarning(UserWarning):
+    """An article was left out of the index (the message names it and says why)."""
+
+
+def pooled_chunk_vectors(chunks: list[Chunk], sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
+    """Each chunk's vector: the mean of its sentences' unit vectors, made unit length again."""
+    row_of = {(s.doc_id, s.position): i for i, s in enumerate(sentences)}
+    out = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float32)
+    for i, chunk in enumerate(chunks):
+        rows = [row_of[(chunk.doc_id, p)] for p in range(chunk.first_sentence, chunk.last_sentence + 1)]
+        pooled = vectors[rows].mean(axis=0)
+        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    return out
+
+
+def _annotated(
+    split: list[tuple[Article, list[Sentence]]], settings: Settings, reusable: "_Reusable", total: int, report: Progress
+) -> tuple[dict[str, list[Sentence]], dict[str, str]]:
+    """Sentences with entities per doc id (reused where known, else parsed), and the skipped articles.
+
+    `split` holds the articles not reused whole; `total` counts every article, for progress.
+    """
+    annotated: dict[str, list[Sentence]] = {}
+    todo = []
+    for article, own in split:
+        if own and all(s.id in reusable.entities for s in own):
+            annotated[article.doc_id] = [replace(s, entities=reusable.entities[s.id]) for s in own]
+        else:
+            todo.append((article, own))
+    skipped: dict[str, str] = {}
+    reused = total - len(todo)
+    report("reading articles", reused, total)
+    results = annotate_many(
+        todo, settings.annotator, processes=2, done=lambda count: report("reading articles", reused + count, total)
+    )
+    for (article, _), result in zip(todo, results):
+        if isinstance(result, AnnotationError):
+            skipped[article.doc_id] = str(result)
+            warnings.warn(f"left {article.path} out of the index: {result}", BuildWarning, stacklevel=4)
+        else:
+            annotated[article.doc_id] = result
+    return annotated, skipped
+
+
 class _Reusable:
+    """What a build may take over from the previous one: whole unchanged articles, and the
+    entities and vectors of unchanged sentences of changed articles."""
+
     def __init__(self) -> None:
         self.entities: dict[str, tuple] = {}
         self.sentence_vectors: dict[str, np.ndarray] = {}
-        self.chunk_vectors: dict[str, np.ndarray] = {}
+        self.articles: dict[str, _Parts] = {}
+
+    def parts_of(self, article: Article) -> _Parts | None:
+        """The previous build's records of `article`, if its content is unchanged."""
+        own = self.articles.get(article.doc_id)
+        return own if own is not None and own.sha256 == article.sha256 else None
 
 
 def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
     reusable = _Reusable()
-    if previous is None or previous.manifest.get("model") != settings.model:
+    same_vectors = previous is not None and previous.manifest.get("model") == settings.model and (
+        previous.manifest.get("settings", {}).get("embedding_runtime", "torch") == settings.embedding_runtime
+    )
+    if previous is None or not same_vectors:
         return reusable
     same_code = previous.manifest.get("pipeline") == pipeline_fingerprint()
     if same_code and previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
         reusable.entities = {s.id: s.entities for s in previous.sentences}
+        if previous.manifest.get("settings") == settings.index_shape():
+            reusable.articles = _previous_parts(previous)
     reusable.sentence_vectors = dict(zip((s.id for s in previous.sentences), previous.sentence_vectors))
-    reusable.chunk_vectors = dict(zip((c.id for c in previous.chunks), previous.chunk_vectors))
     return reusable
 
 
+def _previous_parts(previous: StoredIndex) -> dict[str, _Parts]:
+    """The previous build cut back into per-article records (rows are contiguous per article)."""
+    out: dict[str, _Parts] = {}
+    s_row = c_row = 0
+    for article in previous.articles:
+        s_end = s_row
+        while s_end < len(previous.sentences) and previous.sentences[s_end].doc_id == article.doc_id:
+            s_end += 1
+        c_end = c_row
+        while c_end < len(previous.chunks) and previous.chunks[c_end].doc_id == article.doc_id:
+            c_end += 1
+        out[article.doc_id] = _Parts(
+            article.sha256,
+            previous.sentences[s_row:s_end],
+            previous.sentence_tokens[s_row:s_end],
+            previous.chunks[c_row:c_end],
+            previous.chunk_tokens[c_row:c_end],
+            np.array(previous.chunk_vectors[c_row:c_end], dtype=np.float32),
+        )
+        s_row, c_row = s_end, c_end
+    return out
+
+
 def _vectors(
-    records: list[Sentence] | list[Chunk],
+    records: list[Sentence],
     known: dict[str, np.ndarray],
     embedder: Embedder,
     stage: str,

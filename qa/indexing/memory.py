@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import faiss
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from qa.ingest.aliases import answer_key, find_aliases
 from qa.indexing.store import StoredIndex
@@ -19,6 +18,10 @@ class SearchIndex:
     """BM25 and FAISS over the chunks and sentences of one build; safe to share between threads."""
 
     def __init__(self, stored: StoredIndex) -> None:
+        # The vectors live once, inside FAISS; the records see them through views.
+        self._chunk_faiss, chunk_vectors = _flat_ip(stored.chunk_vectors)
+        self._sentence_faiss, sentence_vectors = _flat_ip(stored.sentence_vectors)
+        stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
         self.stored = stored
         self.manifest: dict[str, Any] = stored.manifest
         self.articles: dict[str, Article] = {a.doc_id: a for a in stored.articles}
@@ -30,15 +33,13 @@ class SearchIndex:
         self._chunk_bm25 = _Postings(stored.chunk_tokens)
         self._sentence_bm25 = _Postings(stored.sentence_tokens)
         self._chunk_vectors = stored.chunk_vectors
-        self._chunk_faiss = _flat_ip(stored.chunk_vectors)
-        self._sentence_faiss = _flat_ip(stored.sentence_vectors)
         self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
         self._sentence_at = {(s.doc_id, s.position): i for i, s in enumerate(stored.sentences)}
         self._chunks_of_sentence = _chunks_of_sentences(self)
-        document_frequency = Counter(t for tokens in stored.sentence_tokens for t in set(tokens))
         total = len(stored.sentences) + 1
-        self._idf = {t: math.log(total / (df + 0.5)) for t, df in document_frequency.items()}
+        frequencies = self._sentence_bm25.document_frequency.tolist()
+        self._idf = {t: math.log(total / (frequencies[w] + 0.5)) for t, w in self._sentence_bm25.vocabulary.items()}
         self._idf_unseen = math.log(total / 0.5)
 
     def idf(self, token: str) -> float:
@@ -100,48 +101,90 @@ def _chunks_of_sentences(index: SearchIndex) -> dict[int, list[int]]:
 
 
 class _Postings:
-    """rank-bm25's Okapi BM25, scored through postings lists.
+    """Okapi BM25 as rank-bm25's `BM25Okapi` computes it, scored through postings lists.
 
-    `BM25Okapi.get_scores` visits every document for every query word; this visits only
-    the documents that hold the word and gives the same scores (same idf, k1, b).
+    Same idf (with its floor for very common words: epsilon times the mean idf), k1 and
+    b, and the same arithmetic, so the scores equal `BM25Okapi.get_scores` exactly (a test
+    checks this). Each word's contribution to each document that holds it is computed
+    once, with NumPy, when the index loads; a query then adds the precomputed lists of
+    its words instead of visiting every document for every word.
     """
+
+    K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
 
     def __init__(self, documents: tuple[tuple[str, ...], ...]) -> None:
         self.size = len(documents)
-        self._bm25 = BM25Okapi([list(d) for d in documents]) if any(documents) else None
-        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if self._bm25 is None:
+        self.vocabulary: dict[str, int] = {}
+        token_ids = [self.vocabulary.setdefault(t, len(self.vocabulary)) for d in documents for t in d]
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=self.size)
+        self.document_frequency = np.zeros(len(self.vocabulary), dtype=np.int64)
+        self._starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._weights = np.zeros(0, dtype=np.float64)
+        self.idf: list[float] = []
+        if not token_ids:
             return
-        bm25 = self._bm25
-        lengths = np.asarray(bm25.doc_len, dtype=np.float64)
-        self._norm = bm25.k1 * (1 - bm25.b + bm25.b * lengths / bm25.avgdl)
-        gathered: dict[str, tuple[list[int], list[float]]] = {}
-        for doc, frequencies in enumerate(bm25.doc_freqs):
-            for token, count in frequencies.items():
-                ids, counts = gathered.setdefault(token, ([], []))
-                ids.append(doc)
-                counts.append(count)
-        self._lists = {t: (np.asarray(i), np.asarray(c, dtype=np.float64)) for t, (i, c) in gathered.items()}
+        # (document, word) pairs with their counts, grouped by word, documents ascending
+        docs = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
+        pairs, counts = np.unique(np.asarray(token_ids, dtype=np.int64) * self.size + docs, return_counts=True)
+        words, docs = np.divmod(pairs, self.size)
+        self.document_frequency = np.bincount(words, minlength=len(self.vocabulary))
+        self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
+        average_length = int(lengths.sum()) / self.size
+        norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
+        counts = counts.astype(np.float64)
+        idf = np.asarray(self.idf, dtype=np.float64)[words]
+        self._weights = idf * counts * (self.K1 + 1) / (counts + norm[docs])
+        self._ids = docs
+        self._starts[1:] = np.cumsum(self.document_frequency)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every document for the query tokens (a repeated token counts again)."""
         out = np.zeros(self.size, dtype=np.float64)
-        if self._bm25 is None:
-            return out
         for token in tokens:
-            posting = self._lists.get(token)
-            if posting is None:
+            word = self.vocabulary.get(token)
+            if word is None:
                 continue
-            ids, counts = posting
-            idf = self._bm25.idf.get(token) or 0.0
-            out[ids] += idf * counts * (self._bm25.k1 + 1) / (counts + self._norm[ids])
+            span = slice(self._starts[word], self._starts[word + 1])
+            out[self._ids[span]] += self._weights[span]
         return out
 
 
-def _flat_ip(vectors: np.ndarray) -> faiss.IndexFlatIP:
+def _okapi_idf(size: int, document_frequency: list[int], epsilon: float) -> list[float]:
+    """BM25Okapi's idf per word, in its order of summation (so the floor is the same float)."""
+    idf = [math.log(size - df + 0.5) - math.log(df + 0.5) for df in document_frequency]
+    floor = epsilon * (sum(idf) / len(idf))
+    return [value if value >= 0 else floor for value in idf]
+
+
+def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` highest positive scores, best first, ties in index order."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        # keep every candidate tied with the k-th, then order them stably
+        kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
+        positive = positive[scores[positive] >= kth]
+    return positive[np.argsort(-scores[positive], kind="stable")][:k]
+
+
+def _flat_ip(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:
+    """An exact inner-product index of `vectors`, and a read-only view of the copy it holds."""
     index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+    if not len(vectors):
+        return index, np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    owned = np.asarray(_KeepsAlive(index, view))  # the array's base holds the index, so its memory stays
+    owned.flags.writeable = False
+    return index, owned
+
+
+class _KeepsAlive:
+    """Exposes an array that points into `owner`'s memory, and keeps `owner` alive with it."""
+
+    def __init__(self, owner: Any, view: np.ndarray) -> None:
+        self.owner = owner
+        self.__array_interface__ = view.__array_interface__
 
 
 def _search(index: faiss.IndexFlatIP, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

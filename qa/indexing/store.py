@@ -225,7 +225,8 @@ def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> None:
 
 
 def _read_vectors(path: Path) -> np.ndarray:
-    return np.load(path, allow_pickle=False)
+    # memory-mapped: the search structures copy what they need, and the pages can go
+    return np.load(path, allow_pickle=False, mmap_mode="r")
 
 
 def sha256_file(path: Path) -> str:

@@ -8,8 +8,8 @@ time, so answering never waits for a parser.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 from qa.errors import ModelError
 from qa.lazy import OncePerKey
@@ -21,7 +21,17 @@ NOUN_PHRASE = "NP"
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _MAX_NP_TOKENS = 8
 _NAMING_WORDS = frozenset(("known", "called", "named", "dubbed"))
+# A paragraph longer than this is parsed in pieces cut at sentence ends: the parser's time
+# and memory grow with the length of one text, and spaCy refuses texts over 1,000,000
+# characters. News paragraphs are far shorter, so ordinary articles parse as before.
+MAX_PIECE_CHARS = 10_000
+_BATCH_SIZE = 64
+# Parse in two processes when there is at least this much text (starting them costs seconds).
+PARALLEL_MIN_CHARS = 500_000
 
+
+class AnnotationError(Exception):
+    """An article could not be annotated; the build skips it with a warning."""
 
 
 def annotate(article: Article, sentences: list[Sentence], annotator: str) -> list[Sentence]:
@@ -32,11 +42,42 @@ def annotate(article: Article, sentences: list[Sentence], annotator: str) -> lis
         sentences: its sentences, as from `qa.ingest.chunker.sentences_of`.
         annotator: "spacy" or "rules".
     """
-    if annotator == "spacy":
-        spans = _spacy_spans(article.text)
-    else:
-        spans = rule_entities(article.text)
-    return _assign(sentences, spans)
+    return annotate_many([(article, sentences)], annotator)[0]
+
+
+def annotate_many(
+    items: list[tuple[Article, list[Sentence]]],
+    annotator: str,
+    processes: int = 1,
+    done: Callable[[int], None] | None = None,
+) -> list[list[Sentence] | AnnotationError]:
+    """`annotate` for many articles at once: spaCy reads all their paragraphs in one stream.
+
+    Args:
+        items: (article, its sentences) pairs.
+        annotator: "spacy" or "rules".
+        processes: parser processes for large inputs (see `PARALLEL_MIN_CHARS`).
+        done: called with the number of articles parsed so far, now and then.
+
+    Returns:
+        Per item, its annotated sentences, or the `AnnotationError` that kept it out.
+    """
+    report = done or (lambda count: None)
+    if annotator != "spacy":
+        found = [_guarded(lambda: _assign(sentences, rule_entities(article.text))) for article, sentences in items]
+        report(len(items))
+        return found
+    pieces = [_pieces(article.text, sentences) for article, sentences in items]
+    total = sum(len(p.text) for own in pieces for p in own)
+    try:
+        spans = _spacy_spans_of_pieces(pieces, processes if total >= PARALLEL_MIN_CHARS else 1, report)
+    except Exception:  # one bad article must not sink the batch: retry each alone to find it
+        spans = [_spans_alone(own) for own in pieces]
+        report(len(items))
+    return [
+        found if isinstance(found, AnnotationError) else _assign(sentences, found)
+        for (_, sentences), found in zip(items, spans)
+    ]
 
 
 def _assign(sentences: list[Sentence], spans: list[Entity]) -> list[Sentence]:
@@ -81,25 +122,81 @@ def _load_pipeline(packages: tuple[str, ...]) -> Any:
 _pipelines: OncePerKey[tuple[str, ...], Any] = OncePerKey(_load_pipeline)
 
 
-def _spacy_spans(text: str) -> list[Entity]:
-    nlp = load_spacy()
-    offsets, paragraphs, cursor = [], [], 0
+@dataclass(frozen=True)
+class _Piece:
+    """A stretch of an article the parser reads as one text; `base` is its offset."""
+
+    base: int
+    text: str
+
+
+def _pieces(text: str, sentences: list[Sentence]) -> list[_Piece]:
+    """The article's paragraphs; a paragraph over `MAX_PIECE_CHARS` is cut at sentence ends."""
+    out: list[_Piece] = []
+    cursor = 0
     for match in list(_PARAGRAPH.finditer(text)) + [None]:
         end = match.start() if match else len(text)
         if text[cursor:end].strip():
-            offsets.append(cursor)
-            paragraphs.append(text[cursor:end])
+            if end - cursor <= MAX_PIECE_CHARS:
+                out.append(_Piece(cursor, text[cursor:end]))
+            else:
+                out.extend(_cut(text, cursor, end, sentences))
         cursor = match.end() if match else len(text)
+    return out
+
+
+def _cut(text: str, start: int, end: int, sentences: list[Sentence]) -> list[_Piece]:
+    """[start, end) in pieces of whole sentences, each at most `MAX_PIECE_CHARS` long."""
+    out: list[_Piece] = []
+    piece_start = start
+    for sentence in sentences:
+        if sentence.end <= start or sentence.start >= end:
+            continue
+        if sentence.end - piece_start > MAX_PIECE_CHARS and sentence.start > piece_start:
+            out.append(_Piece(piece_start, text[piece_start : sentence.start]))
+            piece_start = sentence.start
+    out.append(_Piece(piece_start, text[piece_start:end]))
+    return [p for p in out if p.text.strip()]
+
+
+def _spacy_spans_of_pieces(
+    pieces: list[list[_Piece]], processes: int, report: Callable[[int], None] = lambda count: None
+) -> list[list[Entity]]:
+    nlp = load_spacy()
+    flat = [(owner, piece) for owner, own in enumerate(pieces) for piece in own]
+    docs = nlp.pipe((piece.text for _, piece in flat), batch_size=_BATCH_SIZE, n_process=processes)
+    spans: list[list[Entity]] = [[] for _ in pieces]
+    for number, ((owner, piece), doc) in enumerate(zip(flat, docs)):
+        spans[owner].extend(_doc_spans(doc, piece))
+        if number % _BATCH_SIZE == 0:
+            report(owner)
+    report(len(pieces))
+    return spans
+
+
+def _spans_alone(pieces: list[_Piece]) -> list[Entity] | AnnotationError:
+    return _guarded(lambda: _spacy_spans_of_pieces([pieces], 1)[0])
+
+
+def _guarded(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except Exception as error:  # the parser's own errors are many kinds; all mean "skip this article"
+        return AnnotationError(f"the parser failed on it ({type(error).__name__}: {error})")
+
+
+def _doc_spans(doc: Any, piece: _Piece) -> list[Entity]:
+    """Entities and noun phrases of one parsed piece, trimmed, offsets into the article."""
+    base = piece.base
     spans: list[Entity] = []
-    for base, doc in zip(offsets, nlp.pipe(paragraphs, batch_size=32)):
-        for ent in doc.ents:
-            spans.append(Entity(base + ent.start_char, base + ent.end_char, ent.label_, *clause_role(_head_word(ent))))
-        for chunk in doc.noun_chunks:
-            words = [t for t in chunk if not (t.is_stop and t.i == chunk.start) and not t.is_punct]
-            if 0 < len(words) <= _MAX_NP_TOKENS:
-                end = words[-1].idx + len(words[-1])
-                spans.append(Entity(base + words[0].idx, base + end, NOUN_PHRASE, *clause_role(_head_word(chunk))))
-    trimmed = (_trim(text, e) for e in spans)
+    for ent in doc.ents:
+        spans.append(Entity(base + ent.start_char, base + ent.end_char, ent.label_, *clause_role(_head_word(ent))))
+    for chunk in doc.noun_chunks:
+        words = [t for t in chunk if not (t.is_stop and t.i == chunk.start) and not t.is_punct]
+        if 0 < len(words) <= _MAX_NP_TOKENS:
+            end = words[-1].idx + len(words[-1])
+            spans.append(Entity(base + words[0].idx, base + end, NOUN_PHRASE, *clause_role(_head_word(chunk))))
+    trimmed = (_trim(piece.text, e, base) for e in spans)
     return [e for e in trimmed if e.end > e.start]
 
 
@@ -141,9 +238,12 @@ def clause_role(token: Any) -> tuple[str, str]:
     return "", ""
 
 
-def _trim(text: str, entity: Entity) -> Entity:
-    """Entities sometimes swallow a line break or trailing space; keep them tight."""
-    start, end = entity.start, entity.end
+def _trim(text: str, entity: Entity, base: int = 0) -> Entity:
+    """Entities sometimes swallow a line break or trailing space; keep them tight.
+
+    `text` is the piece the entity was found in, starting at article offset `base`.
+    """
+    start, end = entity.start - base, entity.end - base
     while start < end and not text[start].isalnum() and text[start] not in "$£€\"'":
         start += 1
     while end > start and text[end - 1] in " \n\t\r,;:(\"“'‘":
@@ -155,4 +255,4 @@ def _trim(text: str, entity: Entity) -> Entity:
         end = newline
         while end > start and text[end - 1].isspace():
             end -= 1
-    return replace(entity, start=start, end=end)
+    return replace(entity, start=base + start, end=base + end)

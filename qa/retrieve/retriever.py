@@ -8,7 +8,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.retrieve.fusion import ranked, rrf, weighted
-from qa.indexing.memory import SearchIndex
+from qa.indexing.memory import SearchIndex, top_positive
 from qa.text import content_tokens
 
 # Each retriever contributes this many of its best chunks to the fusion.
@@ -61,7 +61,7 @@ def retrieve(index: SearchIndex, query: Query, settings: Settings, k: int) -> li
         return []
     pool = min(total, max(_MIN_POOL, k * _POOL_FACTOR))
     bm25_all = index.bm25_chunks(list(query.tokens))
-    bm25_top = [int(i) for i in np.argsort(-bm25_all, kind="stable")[:pool] if bm25_all[i] > 0]
+    bm25_top = [int(i) for i in top_positive(bm25_all, pool)]
     dense_ids, dense_scores = index.dense_chunks(query.vector, pool)
     dense = {int(i): float(s) for i, s in zip(dense_ids, dense_scores)}
     if settings.fusion == "bm25":

@@ -1,0 +1,372 @@
+"""Scale benchmark: build, load, query and update the index as the corpus grows.
+
+    python -m eval.scale                                  # about 1k and 10k sentences
+    python -m eval.scale --sizes 1000,10000,100000 --million
+    qa scale ...                                          # the same
+
+Corpora are cut from SQuAD v1.1 train (real text, one article per file, whole articles
+until the size is reached). Each size is built and served in fresh processes, so peak
+memory is that stage's own. The 1M-sentence figures come from ten perturbed copies of
+the largest built corpus (each copy drops one word per sentence and nudges its vectors)
+and measure retrieval speed and memory only. Prints a table and writes JSON plus a
+log-log PNG of time against corpus size to eval/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from eval.cli import DEFAULT_OUT, DEFAULT_WORK, SHARED_DATA
+
+SQUAD_TRAIN = SHARED_DATA / "squad-v1.1-train.json.gz"
+DEFAULT_SIZES = (1000, 10000)
+MILLION = 1_000_000
+SPARE_SENTENCES = 40  # about one news article
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the benchmark as the command line asks; 0 on success."""
+    parser = argparse.ArgumentParser(prog=prog or "python -m eval.scale", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="sentence counts, comma-separated")
+    parser.add_argument("--million", action="store_true", help="also retrieval at 1M sentences (from the largest size)")
+    parser.add_argument("--queries", type=int, default=100, help="questions timed per size (default 100)")
+    parser.add_argument("--squad-train", type=Path, default=SQUAD_TRAIN)
+    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK / "scale")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads in the child processes")
+    parser.add_argument("--child", nargs=2, metavar=("STAGE", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(CHILD_STAGES[args.child[0]](Path(args.child[1]), args)))
+        return 0
+    if not args.squad_train.is_file():
+        print(f"error: {args.squad_train} not found; pass --squad-train PATH", file=sys.stderr)
+        return 1
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    articles = squad_articles(args.squad_train)
+    rows = []
+    for size in sizes:
+        folder = args.work_dir / f"s{size}"
+        info = write_corpus(articles, size, folder)
+        print(f"{size}: {info['articles']} articles, {info['sentences']} sentences; building …", file=sys.stderr)
+        row = {"target": size, **info, **_child("build", folder, args), **_child("serve", folder, args)}
+        rows.append(row)
+        print(format_row(row), file=sys.stderr)
+    if args.million and rows:
+        rows.append({"target": MILLION, **_child("million", args.work_dir / f"s{sizes[-1]}", args)})
+    return report(rows, args.out)
+
+
+# ---- corpora -------------------------------------------------------------------------
+
+
+def squad_articles(path: Path) -> list[tuple[str, list[str], list[str]]]:
+    """(title, paragraphs, questions) of every SQuAD article, in file order."""
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        data = json.load(handle)["data"]
+    return [
+        (
+            a["title"].replace("_", " "),
+            [" ".join(p["context"].split()) for p in a["paragraphs"]],
+            [q["question"] for p in a["paragraphs"] for q in p["qas"]],
+        )
+        for a in data
+    ]
+
+
+def write_corpus(articles: list[tuple[str, list[str], list[str]]], sentences: int, folder: Path) -> dict[str, Any]:
+    """Whole articles into `folder/corpus` until about `sentences` sentences; the next one is kept aside.
+
+    Returns counts and the files' paths; questions of the written articles go to questions.json.
+    """
+    from qa.ingest.sentences import split_sentences
+
+    corpus = folder / "corpus"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    corpus.mkdir(parents=True)
+    count, used, questions = 0, 0, []
+    for title, paragraphs, asked in articles:
+        if count >= sentences:
+            break
+        text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
+        (corpus / f"{_UNSAFE.sub('_', title)[:80]}.txt").write_text(text, encoding="utf-8")
+        count += sum(len(split_sentences(p)) for p in paragraphs) + 1
+        used += 1
+        questions.extend(asked)
+    # the article added and removed in the update test: news length (SQuAD's are five times longer)
+    title, paragraphs, _ = articles[used]
+    kept, length = [], 0
+    for paragraph in paragraphs:
+        if length >= SPARE_SENTENCES:
+            break
+        kept.append(paragraph)
+        length += len(split_sentences(paragraph))
+    (folder / "spare.txt").write_text(title + "\n\n" + "\n\n".join(kept) + "\n", encoding="utf-8")
+    (folder / "questions.json").write_text(json.dumps(questions), encoding="utf-8")
+    return {"articles": used, "sentences": count}
+
+
+# ---- child processes -----------------------------------------------------------------
+
+
+def _child(stage: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, "-m", "eval.scale", "--child", stage, str(folder), "--queries", str(args.queries)]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if done.returncode != 0:
+        raise SystemExit(f"the {stage} stage failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _settings(folder: Path, args: argparse.Namespace):  # noqa: ANN202
+    from qa.config import settings_from_env
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    return settings_from_env(index_dir=folder / "index")
+
+
+def build_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Build from nothing; time per stage from the progress reports; peak memory."""
+    from qa.api import build_index
+    from qa.indexing.embedder import embedder_for
+
+    settings = _settings(folder, args)
+    shutil.rmtree(folder / "index", ignore_errors=True)
+    embedder_for(settings)
+    stages: dict[str, list[float]] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        stages.setdefault(stage, [now, now])[1] = now
+
+    started = time.perf_counter()
+    index = build_index(folder / "corpus", settings=settings, progress=progress)
+    seconds = time.perf_counter() - started
+    sentences = len(index.sentences)
+    return {
+        "sentences": sentences,
+        "chunks": len(index.chunks),
+        "build_s": round(seconds, 2),
+        "sentences_per_s": round(sentences / seconds, 1),
+        "stage_s": {k: round(v[1] - v[0], 2) for k, v in stages.items()},
+        "index_mb": round(_folder_bytes(folder / "index") / 2**20, 1),
+        "build_peak_mb": _peak_mb(children=True),
+    }
+
+
+def serve_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Load the built index in a fresh process, time queries, then add and remove an article."""
+    from qa.api import answer_with_index
+    from qa.indexing import catalog
+    from qa.indexing.embedder import embedder_for
+    from qa.retrieve.retriever import Query, retrieve
+    from qa.indexing.memory import top_positive
+
+    settings = _settings(folder, args)
+    embedder = embedder_for(settings)
+    corpus = folder / "corpus"
+    started = time.perf_counter()
+    index = catalog.ensure_index(corpus, settings)
+    load_s = time.perf_counter() - started
+    questions = json.loads((folder / "questions.json").read_text(encoding="utf-8"))[:: 7][: args.queries]
+    answer_with_index(index, questions[0], settings)  # warm up
+    timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": [], "ask": []}
+    for question in questions:
+        vector = embedder.encode([question])[0]
+        query = Query.of(question, vector)
+        timings["bm25"].append(_time(lambda: top_positive(index.bm25_chunks(list(query.tokens)), 40)))
+        timings["dense"].append(_time(lambda: index.dense_chunks(vector, 40)))
+        timings["hybrid"].append(_time(lambda: retrieve(index, query, settings, 8)))
+        timings["ask"].append(_time(lambda: answer_with_index(index, question, settings)))
+    serve_peak = _peak_mb()
+    spare = corpus / "zz_spare_article.txt"
+    shutil.copy(folder / "spare.txt", spare)
+    add_s = _time(lambda: catalog.ensure_index(corpus, settings))
+    spare.unlink()
+    remove_s = _time(lambda: catalog.ensure_index(corpus, settings))
+    return {
+        "load_s": round(load_s, 2),
+        **{f"{k}_p50_ms": _ms(v, 50) for k, v in timings.items()},
+        **{f"{k}_p95_ms": _ms(v, 95) for k, v in timings.items()},
+        "serve_peak_mb": serve_peak,
+        "add_s": round(add_s, 2),
+        "remove_s": round(remove_s, 2),
+    }
+
+
+def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Retrieval over ten perturbed copies of a built corpus, for speed and memory only."""
+    import numpy as np
+
+    from qa.indexing import catalog, store
+    from qa.indexing.embedder import embedder_for
+    from qa.indexing.memory import _flat_ip, _Postings, top_positive
+    from qa.retrieve.fusion import ranked, weighted
+
+    settings = _settings(folder, args)
+    embedder = embedder_for(settings)
+    home = catalog.index_home(folder / "corpus", settings)
+    stored = store.load(home / (home / "CURRENT").read_text(encoding="utf-8").strip())
+    copies = max(1, round(MILLION / max(len(stored.sentences), 1)))
+    rng = np.random.default_rng(0)
+
+    def perturbed(tokens: tuple[tuple[str, ...], ...], vectors: np.ndarray):  # noqa: ANN202
+        all_tokens, all_vectors = [], []
+        for copy in range(copies):
+            for t in tokens:
+                drop = int(rng.integers(len(t))) if len(t) > 1 and copy else -1
+                all_tokens.append(tuple(w for i, w in enumerate(t) if i != drop))
+            noisy = vectors + (0.02 * copy) * rng.standard_normal(vectors.shape).astype(np.float32)
+            all_vectors.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+        return tuple(all_tokens), np.concatenate(all_vectors).astype(np.float32)
+
+    started = time.perf_counter()
+    chunk_tokens, chunk_vectors = perturbed(stored.chunk_tokens, np.asarray(stored.chunk_vectors))
+    sentence_tokens, sentence_vectors = perturbed(stored.sentence_tokens, np.asarray(stored.sentence_vectors))
+    del stored
+    chunk_bm25, sentence_bm25 = _Postings(chunk_tokens), _Postings(sentence_tokens)
+    (chunk_flat, _), (sentence_flat, _) = _flat_ip(chunk_vectors), _flat_ip(sentence_vectors)
+    del chunk_vectors, sentence_vectors
+    build_s = time.perf_counter() - started
+    from qa.text import content_tokens
+
+    questions = json.loads((folder / "questions.json").read_text(encoding="utf-8"))[:: 7][: args.queries]
+    timings: dict[str, list[float]] = {"bm25": [], "dense": [], "retrieval": []}
+    for question in questions:
+        tokens, vector = content_tokens(question), embedder.encode([question])[0].reshape(1, -1)
+
+        def retrieval() -> None:
+            scores = chunk_bm25.scores(tokens)
+            lexical = {int(i): float(scores[i]) for i in top_positive(scores, 40)}
+            found, ids = chunk_flat.search(vector, 40)
+            ranked(weighted([lexical, dict(zip(ids[0].tolist(), found[0].tolist()))], [0.5, 0.5]), limit=8)
+            top_positive(sentence_bm25.scores(tokens), 10)
+            sentence_flat.search(vector, 10)
+
+        timings["bm25"].append(_time(lambda: top_positive(chunk_bm25.scores(tokens), 40)))
+        timings["dense"].append(_time(lambda: chunk_flat.search(vector, 40)))
+        timings["retrieval"].append(_time(retrieval))
+    return {
+        "sentences": len(sentence_tokens),
+        "chunks": len(chunk_tokens),
+        "copies": copies,
+        "structures_s": round(build_s, 2),
+        **{f"{k}_p50_ms": _ms(v, 50) for k, v in timings.items()},
+        **{f"{k}_p95_ms": _ms(v, 95) for k, v in timings.items()},
+        "serve_peak_mb": _peak_mb(),
+    }
+
+
+CHILD_STAGES = {"build": build_stage, "serve": serve_stage, "million": million_stage}
+
+
+# ---- measuring and reporting ---------------------------------------------------------
+
+
+def _time(action) -> float:  # noqa: ANN001
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _ms(seconds: list[float], percent: int) -> float:
+    ordered = sorted(seconds)
+    if not ordered:
+        return 0.0
+    return round(1000 * ordered[min(len(ordered) - 1, int(round(percent / 100 * (len(ordered) - 1))))], 1)
+
+
+def _peak_mb(children: bool = False) -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if children:  # parser worker processes, if the build used them
+        peak += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(peak / 1024, 1)
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+COLUMNS = (
+    "target", "sentences", "build_s", "sentences_per_s", "build_peak_mb", "index_mb", "load_s", "bm25_p50_ms",
+    "dense_p50_ms", "hybrid_p50_ms", "ask_p50_ms", "ask_p95_ms", "retrieval_p50_ms", "serve_peak_mb", "add_s",
+    "remove_s",
+)
+
+
+def format_row(row: dict[str, Any]) -> str:
+    return "  ".join(f"{c}={row[c]}" for c in COLUMNS if c in row)
+
+
+def report(rows: list[dict[str, Any]], out: Path) -> int:
+    """Print the table, write JSON and the log-log chart."""
+    from eval.report import machine_info, utc_stamp
+
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = utc_stamp()
+    header = " ".join(f"{c:>14}" for c in COLUMNS)
+    print(header)
+    for row in rows:
+        print(" ".join(f"{row.get(c, '-')!s:>14}" for c in COLUMNS))
+    for row in rows:
+        if "stage_s" in row:
+            print(f"{row['target']}: stages " + ", ".join(f"{k} {v} s" for k, v in row["stage_s"].items()))
+    payload = json.dumps({"machine": machine_info(), "rows": rows}, indent=2)
+    path = out / f"scale-{stamp}.json"
+    path.write_text(payload, encoding="utf-8")
+    (out / "latest-scale.json").write_text(payload, encoding="utf-8")
+    print(f"results: {path}")
+    chart = _chart(rows, out / f"scale-{stamp}.png")
+    print(f"chart:   {chart}" if chart else "chart:   skipped (pip install matplotlib, or the [eval] extra)")
+    return 0
+
+
+def _chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    series = {
+        "build (s)": "build_s", "load (s)": "load_s", "ask p50 (s)": "ask_p50_ms", "hybrid retrieval p50 (s)": "hybrid_p50_ms",
+        "retrieval at 1M p50 (s)": "retrieval_p50_ms", "add one article (s)": "add_s",
+    }
+    for label, key in series.items():
+        points = [(r["sentences"], r[key] / (1000 if key.endswith("_ms") else 1)) for r in rows if r.get(key)]
+        if points:
+            axis.plot(*zip(*points), marker="o", label=label)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("sentences in the corpus")
+    axis.set_ylabel("seconds")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    shutil.copy(path, path.with_name("latest-scale.png"))
+    return path
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

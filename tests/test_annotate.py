@@ -1,0 +1,68 @@
+"""Parsing at index time: long paragraphs in pieces, one failing article kept out of the build."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from qa.indexing.build import BuildWarning, build
+from qa.ingest import annotate
+from qa.ingest.chunker import sentences_of
+from qa.ingest.corpus import load_corpus
+from qa.types import Article
+
+
+def article(text: str, doc_id: str = "long") -> Article:
+    return Article(doc_id, doc_id, text, f"{doc_id}.txt", "0")
+
+
+def test_a_paragraph_over_the_limit_is_cut_at_sentence_ends_with_exact_offsets() -> None:
+    text = " ".join(f"Mayor Anna Lind visited Port Ellis on day {i}." for i in range(40))
+    sentences = sentences_of(article(text))
+    pieces = annotate._pieces(text, sentences)
+    assert len(pieces) == 1
+    limit = 300
+    original = annotate.MAX_PIECE_CHARS
+    try:
+        annotate.MAX_PIECE_CHARS = limit
+        pieces = annotate._pieces(text, sentences)
+    finally:
+        annotate.MAX_PIECE_CHARS = original
+    assert len(pieces) > 5
+    ends = {s.end for s in sentences}
+    for piece in pieces:
+        assert text[piece.base : piece.base + len(piece.text)] == piece.text
+        assert len(piece.text) <= limit
+    for piece in pieces[:-1]:
+        assert piece.base + len(piece.text.rstrip()) in ends  # every cut falls at a sentence end
+
+
+@pytest.mark.slow
+def test_spacy_finds_the_same_names_in_pieces_as_in_one_text(monkeypatch) -> None:
+    text = " ".join(f"Mayor Anna Lind visited Port Ellis on Monday with {i} aides." for i in range(30))
+    whole = annotate.annotate(article(text), sentences_of(article(text)), "spacy")
+    monkeypatch.setattr(annotate, "MAX_PIECE_CHARS", 400)
+    pieced = annotate.annotate(article(text), sentences_of(article(text)), "spacy")
+    names = lambda sentences: [(text[e.start : e.end], e.label) for s in sentences for e in s.entities if e.label == "PERSON"]  # noqa: E731
+    assert names(pieced) == names(whole) and len(names(whole)) == 30
+    for sentence in pieced:
+        for entity in sentence.entities:
+            assert sentence.start <= entity.start < entity.end <= sentence.end
+
+
+def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, fake_settings, fake_embedder, monkeypatch) -> None:
+    real = annotate.rule_entities
+
+    def fails_on_storms(text: str):  # a stand-in for a parser crash on one article
+        if "storm" in text:
+            raise RuntimeError("parser crashed")
+        return real(text)
+
+    monkeypatch.setattr(annotate, "rule_entities", fails_on_storms)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stored = build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={})
+    assert {a.doc_id for a in stored.articles} == {"festival", "harbour"}
+    assert "storm" in stored.manifest["skipped"] and "parser crashed" in stored.manifest["skipped"]["storm"]
+    assert any(issubclass(w.category, BuildWarning) and "storm.txt" in str(w.message) for w in caught)

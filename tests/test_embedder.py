@@ -1,0 +1,52 @@
+"""The two embedding runtimes: PyTorch as shipped, and the int8 ONNX export of the same model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.errors import ModelError
+from qa.indexing.embedder import get_embedder, resolve_model
+from qa.ingest.chunker import sentences_of
+from qa.ingest.corpus import load_corpus
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def test_the_runtime_is_a_checked_setting_that_shapes_the_index() -> None:
+    assert Settings().embedding_runtime == "onnx-int8"
+    assert Settings(embedding_runtime="torch").index_shape()["embedding_runtime"] == "torch"
+    with pytest.raises(ValueError, match="embedding_runtime"):
+        Settings(embedding_runtime="gpu")
+
+
+@pytest.mark.slow
+def test_int8_vectors_stay_close_to_torch_vectors_on_the_seed_articles(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))  # a fresh export, as on a new machine
+    texts = [s.text for article in load_corpus(SEEDS) for s in sentences_of(article)]
+    torch_vectors = get_embedder("all-MiniLM-L6-v2", "torch").encode(texts)
+    from qa.indexing.onnx_embedder import OnnxEmbedder
+
+    onnx_vectors = OnnxEmbedder("all-MiniLM-L6-v2", Path(resolve_model("all-MiniLM-L6-v2"))).encode(texts)
+    assert list(tmp_path.glob("*-int8.onnx"))
+    assert onnx_vectors.shape == torch_vectors.shape and onnx_vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    cosine = (onnx_vectors * torch_vectors).sum(axis=1)
+    assert cosine.mean() >= 0.99 and cosine.min() >= 0.95, (cosine.mean(), cosine.min())
+    # the nearest sentence to each sentence is mostly the same under both runtimes
+    same = (np.argsort(-(onnx_vectors @ onnx_vectors.T), axis=1)[:, 1] == np.argsort(-(torch_vectors @ torch_vectors.T), axis=1)[:, 1])
+    assert same.mean() >= 0.85  # near-duplicate sentences across the four reports make some ties
+
+
+def test_a_model_that_is_not_mean_pooled_is_refused_with_the_way_out(tmp_path) -> None:
+    from qa.indexing.onnx_embedder import _check_mean_pooling
+
+    (tmp_path / "modules.json").write_text('[{"type": "x.Transformer", "path": ""}, {"type": "x.Pooling", "path": "p"}]')
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
+    with pytest.raises(ModelError, match="embedding_runtime='torch'"):
+        _check_mean_pooling(tmp_path)

@@ -1,0 +1,36 @@
+"""The scale benchmark runs end to end on a small corpus and writes its figures (CI runs it at 1k)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval.cli import SHARED_DATA
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (SHARED_DATA / "squad-v1.1-train.json.gz").is_file(), reason="needs ../shared/data"),
+]
+
+
+def test_scale_benchmark_at_1k_sentences(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "eval.scale", "--sizes", "1000", "--queries", "5",
+        "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "out"),
+    ]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads((tmp_path / "out" / "latest-scale.json").read_text(encoding="utf-8"))["rows"][0]
+    assert 1000 <= row["sentences"] < 2000 and row["chunks"] > 0
+    assert row["sentences_per_s"] > 0 and row["build_peak_mb"] > 0 and row["index_mb"] > 0
+    for key in ("load_s", "bm25_p50_ms", "dense_p50_ms", "hybrid_p50_ms", "ask_p50_ms", "ask_p95_ms", "add_s", "remove_s"):
+        assert row[key] >= 0, key
+    assert row["ask_p95_ms"] >= row["ask_p50_ms"]
+    assert "reading articles" in row["stage_s"] and "embedding sentences" in row["stage_s"]
+    assert "sentences_per_s" in done.stdout and list((tmp_path / "out").glob("scale-*.png"))
