@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+import orjson
 
 from qa.errors import IndexCorruptError
 from qa.types import Article, Chunk, Entity, Sentence
@@ -102,7 +103,7 @@ def load(folder: Path) -> StoredIndex:
         chunks = tuple(_chunk(r, texts) for r in chunk_rows)
         chunk_vectors = _read_vectors(folder / "chunks.npy")
         sentence_vectors = _read_vectors(folder / "sentences.npy")
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+    except (KeyError, TypeError, ValueError, RuntimeError, orjson.JSONDecodeError) as error:
         raise IndexCorruptError(f"index in {folder} is inconsistent: {error}") from error
     if len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexCorruptError(f"index in {folder} has vector counts that do not match its records")
@@ -176,7 +177,7 @@ def _sentence_row(s: Sentence, tokens: Iterable[str]) -> dict[str, Any]:
 
 def _sentence(row: dict[str, Any], texts: dict[str, str]) -> Sentence:
     text = texts[row["doc_id"]][row["start"] : row["end"]]
-    entities = tuple(Entity(int(a), int(b), str(label), str(r), str(g)) for a, b, label, r, g in row["entities"])
+    entities = tuple(map(Entity._make, row["entities"]))  # rows of [start, end, label, role, governor]
     return Sentence(
         row["id"], row["doc_id"], row["position"], row["start"], row["end"], text, row["quotable"], entities
     )
@@ -202,18 +203,18 @@ def _chunk(row: dict[str, Any], texts: dict[str, str]) -> Chunk:
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+    with open(path, "wb") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.write(orjson.dumps(row) + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
 
 
 def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         for line in handle:
             if line.strip():
-                yield json.loads(line)
+                yield orjson.loads(line)
 
 
 def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> None:

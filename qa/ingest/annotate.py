@@ -255,4 +255,4 @@ def _trim(text: str, entity: Entity, base: int = 0) -> Entity:
         end = newline
         while end > start and text[end - 1].isspace():
             end -= 1
-    return replace(entity, start=base + start, end=base + end)
+    return entity._replace(start=base + start, end=base + end)
