@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if errors:
         print(f"warning: {errors} question(s) raised an error and were scored as declined ('error' in JSON)")
     print(f"results: {json_path} (copy: {latest.name})")
-    print(f"chart:   {chart} (copy: {latest_chart.name})")
+    print(f"chart:   {chart} (copy: {latest_chart.name})" if chart and latest_chart else f"chart:   skipped; {report.CHART_NEEDS}")
     return 0
 
 

@@ -163,7 +163,10 @@ def write_results(
     return path, latest
 
 
-def draw_chart(rows: Sequence[tuple[str, Mapping[str, object]]], path: Path, *, title: str) -> Path:
+CHART_NEEDS = "charts need matplotlib: pip install -e '.[eval]'"
+
+
+def draw_chart(rows: Sequence[tuple[str, Mapping[str, object]]], path: Path, *, title: str) -> Path | None:
     """Draw grouped bars of EM, F1, hit@1, R@5 and MRR, one group per configuration.
 
     Args:
@@ -172,10 +175,13 @@ def draw_chart(rows: Sequence[tuple[str, Mapping[str, object]]], path: Path, *, 
         title: the chart title (dataset, split, n, date).
 
     Returns:
-        `path`.
+        `path`, or None when matplotlib is not installed (the figures are in the JSON anyway).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
 
     figure = Figure(figsize=(max(6.0, 1.9 * len(rows) + 2.5), 4.2), dpi=120)
     FigureCanvasAgg(figure)  # the Agg backend, without pyplot's global state

@@ -317,7 +317,7 @@ def format_row(row: dict[str, Any]) -> str:
 
 def report(rows: list[dict[str, Any]], out: Path) -> int:
     """Print the table, write JSON and the log-log chart."""
-    from eval.report import machine_info, utc_stamp
+    from eval.report import CHART_NEEDS, machine_info, utc_stamp
 
     out.mkdir(parents=True, exist_ok=True)
     stamp = utc_stamp()
@@ -334,7 +334,7 @@ def report(rows: list[dict[str, Any]], out: Path) -> int:
     (out / "latest-scale.json").write_text(payload, encoding="utf-8")
     print(f"results: {path}")
     chart = _chart(rows, out / f"scale-{stamp}.png")
-    print(f"chart:   {chart}" if chart else "chart:   skipped (pip install matplotlib, or the [eval] extra)")
+    print(f"chart:   {chart}" if chart else f"chart:   skipped; {CHART_NEEDS}")
     return 0
 
 

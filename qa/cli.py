@@ -81,10 +81,14 @@ def _run_index(options: argparse.Namespace) -> int:
     with _ProgressBars() as bars:
         index = build_index(options.corpus, settings=_settings(options), progress=bars.update, force=options.force)
     counts = index.manifest.get("counts", {})
-    print(
-        f"indexed {counts.get('articles', 0)} articles: {counts.get('sentences', 0)} sentences, "
+    what = (
+        f"{counts.get('articles', 0)} articles: {counts.get('sentences', 0)} sentences, "
         f"{counts.get('chunks', 0)} chunks (model {index.manifest.get('model')})"
     )
+    if bars.built:
+        print(f"indexed {what}")
+    else:
+        print(f"the index is up to date: nothing changed since it was built at {index.manifest.get('built_at')}; {what}")
     return 0
 
 
@@ -95,8 +99,13 @@ def _run_ask(options: argparse.Namespace) -> int:
     if options.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
     else:
-        print(answer.text)
-        print(f"\nconfidence {answer.confidence:.2f}" + ("" if answer.answerable else " (not answered)"))
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        console = Console(width=None if sys.stdout.isatty() else 100)
+        # the reply is markdown (bold answers, escaped quotes) with one line per part and per source
+        console.print(Markdown(answer.text.replace("\n", "  \n")))
+        console.print(f"\nconfidence {answer.confidence:.2f}" + ("" if answer.answerable else " (not answered)"), markup=False)
     return 0
 
 
@@ -107,6 +116,7 @@ class _ProgressBars:
 
     def __init__(self) -> None:
         self._bars: dict[str, object] = {}
+        self.built = False  # a build reports progress; an index that is reused does not
 
     def __enter__(self) -> "_ProgressBars":
         return self
@@ -116,6 +126,7 @@ class _ProgressBars:
             bar.close()  # type: ignore[attr-defined]
 
     def update(self, stage: str, done: int, total: int) -> None:
+        self.built = True
         if total < self.MIN_TOTAL:
             return
         from tqdm import tqdm

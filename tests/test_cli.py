@@ -40,6 +40,8 @@ def test_index_then_ask_as_json(tiny_corpus: Path, tmp_path: Path) -> None:
     built = qa("index", str(tiny_corpus), index_dir=tmp_path / "i")
     assert built.returncode == 0, built.stderr
     assert "indexed 3 articles" in built.stdout
+    again = qa("index", str(tiny_corpus), index_dir=tmp_path / "i")
+    assert "the index is up to date" in again.stdout
     asked = qa("ask", "How many visitors attended the lantern festival?", "--corpus", str(tiny_corpus),
                "--json", index_dir=tmp_path / "i")
     assert asked.returncode == 0, asked.stderr
@@ -55,6 +57,7 @@ def test_ask_prints_the_reply_and_confidence(tiny_corpus: Path, tmp_path: Path) 
     result = qa("ask", "Who cut the ribbon?", corpus=tiny_corpus, index_dir=tmp_path / "i")
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout and "confidence" in result.stdout
+    assert "**" not in result.stdout  # the markdown is rendered for the terminal, not printed raw
 
 
 def test_unknown_model_is_a_clear_error(tiny_corpus: Path, tmp_path: Path) -> None:
