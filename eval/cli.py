@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     # Heavy imports (torch via qa) wait until the arguments are known to be good.
     from eval import harness, report
     from eval.abstention import format_trade_offs, trade_offs
+    from eval.metrics import calibration
     from qa.answer.decide import threshold_for
     from qa.config import settings_from_env
     from qa.errors import QAError
@@ -136,6 +137,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     title = f"{args.dataset} ({split}), n={len(evalset.questions)}, {date}"
     chart = report.draw_chart(rows, args.out / f"{args.dataset}-{split}-{stamp}.png", title=title)
     latest_chart = report.draw_chart(rows, args.out / f"latest-{args.dataset}.png", title=title)
+    reliability = [(run.label, calibration(run.records).bins) for run in runs]
+    report.draw_reliability(reliability, args.out / f"latest-reliability-{args.dataset}.png", title=f"reliability: {title}")
+    reliability_chart = report.draw_reliability(
+        reliability, args.out / f"reliability-{args.dataset}-{split}-{stamp}.png", title=f"reliability: {title}"
+    )
     print("\n".join(header))
     print()
     print(report.format_table(rows))
@@ -146,6 +152,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         print(f"warning: {errors} question(s) raised an error and were scored as declined ('error' in JSON)")
     print(f"results: {json_path} (copy: {latest.name})")
     print(f"chart:   {chart} (copy: {latest_chart.name})" if chart and latest_chart else f"chart:   skipped; {report.CHART_NEEDS}")
+    if reliability_chart:
+        print(f"reliability diagram: {reliability_chart}")
     return 0
 
 

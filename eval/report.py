@@ -41,6 +41,8 @@ COLUMNS = (
     Column("MRR", "mrr", 3),
     Column("abstain_unans", "abstain_unanswerable", 3),
     Column("wrongly_declined", "wrongly_declined", 3),
+    Column("ECE", "ece", 3),
+    Column("conf_wrong", "confidently_wrong", 3),
     Column("build_s", "build_seconds", 1),
     Column("median_ms", "median_ms", 1),
     Column("p95_ms", "p95_ms", 1),
@@ -200,6 +202,44 @@ def draw_chart(rows: Sequence[tuple[str, Mapping[str, object]]], path: Path, *, 
     axes.set_title(title, fontsize=10)
     axes.legend(ncols=len(CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    figure.savefig(tmp, format="png")
+    os.replace(tmp, path)
+    return path
+
+
+def draw_reliability(runs: Sequence[tuple[str, Sequence[tuple[float, int, float, float]]]], path: Path, *, title: str) -> Path | None:
+    """A reliability diagram: share right against mean confidence per bin, one line per configuration.
+
+    Args:
+        runs: (configuration label, `eval.metrics.Calibration.bins`) pairs.
+        path: the PNG to write (atomically).
+        title: the chart title.
+
+    Returns:
+        `path`, or None when matplotlib is not installed.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    figure = Figure(figsize=(5.5, 5.0), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    for label, bins in runs:
+        if bins:
+            axes.plot([b[2] for b in bins], [b[3] for b in bins], marker="o", label=label)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("confidence (mean in bin)")
+    axes.set_ylabel("share of best guesses that are right")
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=7, loc="upper left")
+    axes.grid(alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -24,7 +24,7 @@ SUMMARY_KEYS = {
     "count", "answerable", "unanswerable", "em", "f1", "hit@1", "citation_accuracy", "citation_support",
     "recall@1", "recall@5", "recall@10", "mrr", "abstain_unanswerable", "wrongly_declined",
     "median_ms", "p95_ms", "median_cpu_ms", "p95_cpu_ms", "build_seconds", "index_seconds", "peak_rss_mb",
-    "errors", "probe_ms_before", "probe_ms_after",
+    "errors", "probe_ms_before", "probe_ms_after", "ece", "confidently_wrong",
 }
 RATES = (
     "em", "f1", "hit@1", "citation_accuracy", "citation_support", "recall@1", "recall@5", "recall@10",
@@ -37,7 +37,7 @@ def figures(**changes: object) -> dict[str, object]:
         "count": 10, "em": 0.5, "f1": 0.6543, "hit@1": 0.7, "citation_accuracy": 0.8,
         "citation_support": 0.75, "recall@1": 0.4, "recall@5": 0.9, "mrr": 0.61234,
         "abstain_unanswerable": None, "wrongly_declined": 0.1, "build_seconds": 4.503,
-        "median_ms": 21.04, "p95_ms": 95.55, "peak_rss_mb": 545.7,
+        "median_ms": 21.04, "p95_ms": 95.55, "peak_rss_mb": 545.7, "ece": 0.0812, "confidently_wrong": 0.05,
     }
     base.update(changes)
     return base
@@ -62,14 +62,14 @@ def test_table_has_every_column_and_one_aligned_row_per_config() -> None:
     assert len(lines) == 4
     assert lines[0].split() == [
         "config", "n", "EM", "F1", "hit@1", "cite_acc", "cite_sup", "R@1", "R@5", "MRR",
-        "abstain_unans", "wrongly_declined", "build_s", "median_ms", "p95_ms", "peak_MB",
+        "abstain_unans", "wrongly_declined", "ECE", "conf_wrong", "build_s", "median_ms", "p95_ms", "peak_MB",
     ]
     assert set(lines[1]) == {"-", " "}
     assert len({len(line) for line in lines}) == 1
     first = lines[2].split()
     assert first == [
         "bm25-only", "10", "0.500", "0.654", "0.700", "0.800", "0.750", "0.400", "0.900", "0.612",
-        "-", "0.100", "4.5", "21.0", "95.5", "546",
+        "-", "0.100", "0.081", "0.050", "4.5", "21.0", "95.5", "546",
     ]
     assert lines[3].split()[:3] == ["hybrid-weighted", "10", "1.000"]
 

@@ -191,6 +191,8 @@ def test_summarize_by_hand() -> None:
         "mrr": (1 + 0.25 + 0) / 3,
         "abstain_unanswerable": 1.0, "wrongly_declined": 1 / 3,
         "median_ms": 250.0, "p95_ms": 385.0,  # 300 + 0.85 * 100
+        "ece": 0.5,  # every confidence is 0.5 and no best guess is marked right
+        "confidently_wrong": 0.0,  # the two answered questions are under 0.8
     })
 
 
@@ -228,7 +230,7 @@ def test_score_answer_applies_every_metric() -> None:
     assert got == QuestionResult(
         id="q1", type="who", answerable_gold=True, prediction="Broncos", answerable_pred=True,
         confidence=0.8, em=0.0, f1=pytest.approx(2 / 3), hit=True, cite_acc=True,
-        cite_support=True, retrieval_rank=2, has_evidence=True, seconds=0.25,
+        cite_support=True, retrieval_rank=2, has_evidence=True, seconds=0.25, right=True,
     )
 
 
@@ -272,3 +274,35 @@ def test_abstention_trade_off_counts_both_sides_exactly() -> None:
     assert by_threshold[0.15].answerable_declined == 0.5 and by_threshold[0.15].hit_at_1 == 0.25
     assert min(by_threshold) == 0.0
     assert min(t.threshold for t in trade_offs(results, used=0.15)) == 0.15  # never below the run's own
+
+
+def _result(confidence: float, right: bool, answered: bool = True, gold: bool = True):
+    from eval.metrics import QuestionResult
+
+    return QuestionResult("q", "who", gold, "x" if answered else "", answered, confidence, 0.0, 0.0, right and answered,
+                          False, False, None, False, 0.01, right=right)
+
+
+def test_calibration_error_is_zero_when_confidence_matches_the_share_right() -> None:
+    from eval.metrics import calibration
+
+    records = [_result(0.75, True), _result(0.75, True), _result(0.75, True), _result(0.75, False)]
+    assert calibration(records).error == pytest.approx(0.0)
+    assert calibration(records).bins == ((0.7, 4, 0.75, 0.75),)
+
+
+def test_calibration_error_weighs_each_bin_by_its_share() -> None:
+    from eval.metrics import calibration
+
+    records = [_result(0.95, False), _result(0.15, False), _result(0.15, True)]  # bins: 0.9 (0 right), 0.1 (half)
+    assert calibration(records).error == pytest.approx((0.95 + 2 * 0.35) / 3)
+    assert calibration([]).error is None
+
+
+def test_confidently_wrong_counts_only_answered_questions() -> None:
+    from eval.metrics import confidently_wrong
+
+    records = [_result(0.9, False), _result(0.9, True), _result(0.5, False), _result(0.95, False, answered=False)]
+    assert confidently_wrong(records) == pytest.approx(1 / 3)
+    assert confidently_wrong([_result(0.9, True, gold=False)]) == 1.0  # sure of an answer to an unanswerable question
+    assert confidently_wrong([]) is None
