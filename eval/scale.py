@@ -217,7 +217,7 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     from qa.indexing import catalog, store
     from qa.indexing.embedder import embedder_for
-    from qa.indexing.memory import _flat_ip, _Postings, top_positive
+    from qa.indexing.memory import _flat_ip, _Postings, ivf_ip, top_positive
     from qa.retrieve.fusion import ranked, weighted
 
     settings = _settings(folder, args)
@@ -243,31 +243,42 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     del stored
     chunk_bm25, sentence_bm25 = _Postings(chunk_tokens), _Postings(sentence_tokens)
     (chunk_flat, _), (sentence_flat, _) = _flat_ip(chunk_vectors), _flat_ip(sentence_vectors)
-    del chunk_vectors, sentence_vectors
     build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    chunk_ivf, sentence_ivf = ivf_ip(chunk_vectors), ivf_ip(sentence_vectors)
+    ivf_build_s = time.perf_counter() - started
+    del chunk_vectors, sentence_vectors
     from qa.text import content_tokens
 
     questions = json.loads((folder / "questions.json").read_text(encoding="utf-8"))[:: 7][: args.queries]
-    timings: dict[str, list[float]] = {"bm25": [], "dense": [], "retrieval": []}
+    timings: dict[str, list[float]] = {"bm25": [], "dense": [], "dense_ivf": [], "retrieval": [], "retrieval_flat": []}
+    recalls = []
     for question in questions:
         tokens, vector = content_tokens(question), embedder.encode([question])[0].reshape(1, -1)
 
-        def retrieval() -> None:
+        def retrieval(chunk_dense, sentence_dense) -> None:  # noqa: ANN001
             scores = chunk_bm25.scores(tokens)
             lexical = {int(i): float(scores[i]) for i in top_positive(scores, 40)}
-            found, ids = chunk_flat.search(vector, 40)
+            found, ids = chunk_dense.search(vector, 40)
             ranked(weighted([lexical, dict(zip(ids[0].tolist(), found[0].tolist()))], [0.5, 0.5]), limit=8)
             top_positive(sentence_bm25.scores(tokens), 10)
-            sentence_flat.search(vector, 10)
+            sentence_dense.search(vector, 10)
 
         timings["bm25"].append(_time(lambda: top_positive(chunk_bm25.scores(tokens), 40)))
         timings["dense"].append(_time(lambda: chunk_flat.search(vector, 40)))
-        timings["retrieval"].append(_time(retrieval))
+        timings["dense_ivf"].append(_time(lambda: chunk_ivf.search(vector, 40)))
+        timings["retrieval"].append(_time(lambda: retrieval(chunk_ivf, sentence_ivf)))
+        timings["retrieval_flat"].append(_time(lambda: retrieval(chunk_flat, sentence_flat)))
+        for exact, approximate in ((chunk_flat, chunk_ivf), (sentence_flat, sentence_ivf)):
+            truth = set(exact.search(vector, 10)[1][0].tolist())
+            recalls.append(len(truth & set(approximate.search(vector, 10)[1][0].tolist())) / 10)
     return {
         "sentences": len(sentence_tokens),
         "chunks": len(chunk_tokens),
         "copies": copies,
         "structures_s": round(build_s, 2),
+        "ivf_build_s": round(ivf_build_s, 2),
+        "ivf_recall_at_10": round(sum(recalls) / max(len(recalls), 1), 3),
         **{f"{k}_p50_ms": _ms(v, 50) for k, v in timings.items()},
         **{f"{k}_p95_ms": _ms(v, 95) for k, v in timings.items()},
         "serve_peak_mb": _peak_mb(),

@@ -46,6 +46,7 @@ from qa.retrieve.retriever import Query
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev-half.json"  # ../shared
 WORK = Path(__file__).resolve().parent / ".work" / "squad"
 SPAN_GOOD_F1 = 0.5  # a span counts as a right answer from this token F1 on
+NEGATIVES = "article"  # set from --negatives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--stages", default="sentence,span,confidence,rerank,reader_span,reader_confidence")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training questions")
+    parser.add_argument(
+        "--negatives", choices=("article", "same-event"), default="article",
+        help="unanswerable examples for the confidence models: the question's article hidden (the shipped "
+        "models), or also only its paragraph hidden, the rest of the article kept (see _hidden_indexes)",
+    )
     parser.add_argument("--out", type=Path, default=MODELS_DIR)
     parser.add_argument(
         "--fold-readers",
@@ -71,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     queries = queries_of(questions, settings)
     readers = _fold_readers(args.fold_readers, folds(questions)[0])
     print(f"training on {len(questions)} SQuAD training questions", file=sys.stderr)
+    global NEGATIVES
+    NEGATIVES = args.negatives
     for stage in args.stages.split(","):
         _placeholder_if_unloadable(stage, args.out)
         model = STAGES[stage](index, questions, queries, settings, readers)
@@ -114,25 +122,56 @@ def confidence_stage(index, questions, queries, settings, readers) -> LinearMode
 
 
 def _confidence(name, index, questions, queries, settings, source_of) -> LinearModel:
+    """Answerable rows labelled by hit@1, then unanswerable rows (see `_hidden_indexes`)."""
     rows, labels = [], []
-    by_doc: dict[str, list[int]] = {}
-    for i, question in enumerate(questions):
-        for doc in question.gold_doc_ids:
-            by_doc.setdefault(doc, []).append(i)
     for question, query in zip(questions, queries):
         features, answer, first = _decision(index, question, query, settings, source_of(question))
         rows.append(features)
         labels.append(hit_at_1(answer, first, question.answers, question.answer_parts))
     answerable = len(rows)
-    for doc, members in sorted(by_doc.items()):
-        hidden = SearchIndex(without_docs(index.stored, {doc}))
-        for i in members[::2]:  # every other question keeps the two kinds of example balanced
+    for hidden, members in _hidden_indexes(index, questions):
+        for i in members:
             features, _, _ = _decision(hidden, questions[i], queries[i], settings, source_of(questions[i]))
             rows.append(features)
             labels.append(False)
+    print(f"{name}: {answerable} answerable rows, {len(rows) - answerable} unanswerable", file=sys.stderr)
     model = fit(name, rows, labels, CONFIDENCE_FEATURES)
     threshold = print_abstention_tradeoff([model.probability(r) for r in rows], labels, answerable)
     return replace(model, threshold=round(threshold, 2))
+
+
+def _hidden_indexes(index: SearchIndex, questions: list[EvalQuestion]):  # noqa: ANN201
+    """(index with something hidden, questions it makes unanswerable), one index at a time.
+
+    "article" negatives: every other question of each article asked with the article hidden.
+    "same-event" negatives: every other question asked with only the paragraph that holds
+    its answer hidden, the rest of the article kept (the event is covered, the fact is
+    not; a question whose answer still occurs elsewhere in its article is left out), and
+    every fourth with its article hidden.
+    """
+    by_passage: dict[tuple[str, int, int], list[int]] = {}
+    by_doc: dict[str, list[int]] = {}
+    for i, question in enumerate(questions):
+        if NEGATIVES == "article":
+            for doc in question.gold_doc_ids:
+                by_doc.setdefault(doc, []).append(i)
+        elif i % 2 == 0 and question.evidence:
+            span = question.evidence[0]
+            text = index.articles[span.doc_id].text
+            start, end = text.rfind("\n\n", 0, span.start) + 1, text.find("\n\n", span.end)
+            by_passage.setdefault((span.doc_id, start, len(text) if end < 0 else end), []).append(i)
+        elif i % 4 == 1:
+            for doc in question.gold_doc_ids:
+                by_doc.setdefault(doc, []).append(i)
+    for (doc, start, end), members in sorted(by_passage.items()):
+        stored = without_passage(index.stored, doc, start, end)
+        rest = [s.text for s in stored.sentences if s.doc_id == doc]
+        gone = [i for i in members if not any(contains_answer(t, questions[i].answers) for t in rest)]
+        if gone:
+            yield SearchIndex(stored), gone
+    for doc, members in sorted(by_doc.items()):
+        # every other question keeps the two kinds of example balanced
+        yield SearchIndex(without_docs(index.stored, {doc})), members[::2] if NEGATIVES == "article" else members
 
 
 def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> float:
@@ -266,13 +305,24 @@ def _fold_readers(spec: str, even: set[str]):
     return lambda question: first if set(question.gold_doc_ids) & even else second
 
 
+def without_passage(stored: StoredIndex, doc: str, start: int, end: int) -> StoredIndex:
+    """The same index without the sentences of `doc` inside [start, end) and the chunks touching them."""
+    keep_s = [i for i, s in enumerate(stored.sentences) if not (s.doc_id == doc and start <= s.start < end)]
+    keep_c = [i for i, c in enumerate(stored.chunks) if not (c.doc_id == doc and c.start < end and start < c.end)]
+    return _keep(stored, keep_s, keep_c, stored.articles)
+
+
 def without_docs(stored: StoredIndex, hidden: set[str]) -> StoredIndex:
     """The same index with some articles taken out (no re-embedding needed)."""
     keep_s = [i for i, s in enumerate(stored.sentences) if s.doc_id not in hidden]
     keep_c = [i for i, c in enumerate(stored.chunks) if c.doc_id not in hidden]
+    return _keep(stored, keep_s, keep_c, tuple(a for a in stored.articles if a.doc_id not in hidden))
+
+
+def _keep(stored: StoredIndex, keep_s: list[int], keep_c: list[int], articles) -> StoredIndex:  # noqa: ANN001
     return replace(
         stored,
-        articles=tuple(a for a in stored.articles if a.doc_id not in hidden),
+        articles=articles,
         sentences=tuple(stored.sentences[i] for i in keep_s),
         sentence_tokens=tuple(stored.sentence_tokens[i] for i in keep_s),
         chunks=tuple(stored.chunks[i] for i in keep_c),
