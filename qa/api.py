@@ -13,7 +13,7 @@ from qa.answer.decide import PartResult, answer_part
 from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.indexing.build import Progress
-from qa.indexing.catalog import ensure_index
+from qa.indexing.catalog import building, ensure_index
 from qa.indexing.embedder import Embedder, get_embedder
 from qa.indexing.memory import SearchIndex
 from qa.reply.compose import compose
@@ -126,6 +126,20 @@ def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | N
     index = build_index(corpus, settings=resolved)
     answer_with_index(index, "Who said what, and when?", resolved)
     return index
+
+
+def updating(
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    index_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+) -> bool:
+    """Whether the index of `corpus` is being built or brought up to date in this process.
+
+    Cheap (no disk access): the chat calls it to say that answers come from the articles
+    indexed so far.
+    """
+    return building(resolve_corpus(corpus), _settings(settings, index_dir))
 
 
 def resolve_corpus(corpus: str | os.PathLike[str] | None) -> Path:
