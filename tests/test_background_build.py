@@ -133,6 +133,20 @@ def test_a_failed_background_build_keeps_serving_and_is_not_retried_in_a_loop(ti
     assert "museum" in ensure_index(tiny_corpus, fake_settings, embedder=gated, wait=False).articles
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own nice value on Linux only")
+def test_builds_run_at_a_lower_cpu_priority_than_questions(tiny_corpus, fake_settings) -> None:
+    seen: list[int] = []
+
+    class Recording(FakeEmbedder):
+        def encode(self, texts):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().encode(texts)
+
+    ensure_index(tiny_corpus, fake_settings, embedder=Recording())
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen and all(nice == min(19, mine + 10) for nice in seen)
+
+
 BUILDER = textwrap.dedent(
     """
     import sys, time

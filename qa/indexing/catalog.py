@@ -12,18 +12,21 @@ build leaves the last good index in use. Everything read back is checked first (
 shape, the manifest's own checksum and schema, every file's checksum); anything unexpected
 means a rebuild with an `IndexWarning`, never a crash.
 
-Builds never block questions that can be answered: while one runs (in a background thread
-of this process, or in another process holding `.lock`), `ensure_index(..., wait=False)`
-returns the last good index, and the new one is swapped in when it is complete. One build
-runs per index at a time; every caller that needs it waits for that same build.
+Builds never block questions that can be answered: while one runs (in a thread of its own
+at a lower CPU priority, or in another process holding `.lock`), `ensure_index(...,
+wait=False)` returns the last good index, and the new one is swapped in when it is
+complete. One build runs per index at a time; every caller that needs it waits for that
+same build.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import re
 import shutil
+import sys
 import threading
 import uuid
 import warnings
@@ -44,6 +47,7 @@ from qa.types import Article
 POINTER = "CURRENT"
 _BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
 _MAX_POINTER_BYTES = 64
+BUILD_NICENESS = 10  # builds run this much nicer than questions
 _LOAD_ATTEMPTS = 5  # a build swapped in while we read the old one: read the new one instead
 
 
@@ -155,7 +159,8 @@ def ensure_index(
             job.done.wait()
             force = False
             continue
-        _run(job, home, folder, corpus, settings, embedder, force)
+        _start(job, home, folder, corpus, settings, embedder, force, None)
+        job.done.wait()
         if job.error is not None:
             raise job.error
         return job.entry.index  # type: ignore[union-attr]
@@ -212,11 +217,40 @@ def _build_in_background(
         if home.build is not None or (home.failed is not None and home.failed[0] == states):
             return
         job = home.build = _Build()
-    thread = threading.Thread(
-        target=_run, args=(job, home, folder, corpus, settings, embedder, False, states),
-        name=f"qa-index-build-{folder.name}", daemon=True,
-    )
-    thread.start()
+    _start(job, home, folder, corpus, settings, embedder, False, states)
+
+
+def _start(
+    job: _Build,
+    home: _Home,
+    folder: Path,
+    corpus: Path,
+    settings: Settings,
+    embedder: Embedder | None,
+    force: bool,
+    background_states: tuple[FileState, ...] | None,
+) -> None:
+    """Run `job` in a thread of its own, at a lower CPU priority, so questions come first."""
+
+    def work() -> None:
+        _lower_priority()
+        _run(job, home, folder, corpus, settings, embedder, force, background_states)
+
+    threading.Thread(target=work, name=f"qa-index-build-{folder.name}", daemon=True).start()
+
+
+def _lower_priority() -> None:
+    """Give this thread a higher nice value (Linux gives each thread its own; elsewhere: no change).
+
+    A build is long and questions are short: on a busy machine the questions get the CPU.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + BUILD_NICENESS))
+    except OSError:
+        pass
 
 
 def _run(
@@ -229,7 +263,7 @@ def _run(
     force: bool,
     background_states: tuple[FileState, ...] | None = None,
 ) -> None:
-    """Run `job` in this thread: load what another process built meanwhile, or build; then swap."""
+    """Run `job`: load what another process built meanwhile, or build; then swap it in."""
     try:
         encoder = embedder or get_embedder(settings.model)
         with _file_lock(folder):
