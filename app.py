@@ -161,13 +161,23 @@ class Assistant:
                     added.append(add_article(self.corpus, name, data).name)  # safe: [A-Za-z0-9._-]
                 except (QAError, OSError) as error:
                     problems.append(str(error))
+            failure = None
             if added:
                 try:
                     qa.build_index(self.corpus, settings=self.settings, progress=progress)
                 except Exception as error:  # noqa: BLE001 - reported to the user; the last good index stays in use
-                    problems.append(f"indexing failed: {error}")
+                    failure = str(error)
                 self._refresh_texts()
-        lines = [f"Added and indexed: {', '.join(f'`{n}`' for n in added)}."] if added else []
+        names = ", ".join(f"`{n}`" for n in added)
+        if not added:
+            lines = []
+        elif failure is None:
+            lines = [f"Added and indexed: {names}."]
+        else:
+            lines = [
+                f"Added to the corpus but not indexed: {names}. Indexing failed: {present.escape_markdown(failure)} "
+                "Questions are answered from the articles indexed before."
+            ]
         lines += [f"Not added: {present.escape_markdown(p)}" for p in problems]
         return "\n\n".join(lines) or "Choose one or more .txt or .md files first."
 
