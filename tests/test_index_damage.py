@@ -262,3 +262,33 @@ def test_a_reader_never_sees_a_false_alarm_while_builds_are_swapped(tiny_corpus,
             reader.join(timeout=60)
     assert loaded and all(loaded)
     assert [str(w.message) for w in caught if issubclass(w.category, IndexWarning)] == []
+
+
+@pytest.mark.slow
+def test_qa_index_force_and_qa_ask_recover_from_a_current_of_garbage(tiny_corpus, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "i"), "HF_HUB_OFFLINE": "1"}
+
+    def qa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "qa.cli", *args], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    assert qa("index", str(tiny_corpus)).returncode == 0
+    (homes,) = list((tmp_path / "i").iterdir())
+    for garbage in (b"\xff\xfe\x81 not utf-8", None):
+        pointer = homes / "CURRENT"
+        pointer.unlink()
+        if garbage is None:
+            pointer.mkdir()
+        else:
+            pointer.write_bytes(garbage)
+        asked = qa("ask", "Who cut the ribbon?", "--corpus", str(tiny_corpus))
+        assert asked.returncode == 0 and "warning: the index in" in asked.stderr, asked.stderr
+        assert "Traceback" not in asked.stderr
+    (homes / "CURRENT").write_bytes(b"\x00\xff")
+    forced = qa("index", str(tiny_corpus), "--force")
+    assert forced.returncode == 0 and "indexed 3 articles" in forced.stdout, forced.stderr
+    assert leftovers(homes) == [] and (homes / "CURRENT").is_file()
