@@ -7,24 +7,34 @@ Serves on 127.0.0.1:7860 unless GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say othe
 API (gradio_client): "/chat" (message -> reply markdown), "/ask" (message, history ->
 the answer as JSON), "/add_articles" (files -> status, article table).
 A thin shell: retrieval and answering live in `qa`, formatting in `qa.reply.present`.
+
+Under load: questions and uploads queue apart (an upload's build never takes a question's
+place), questions are answered from the last good index while a build runs, and long
+questions (many parts, many words) take turns in a few slots of their own, so they cannot
+starve the short ones.
 """
 
 import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 import threading
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import gradio as gr
 
 import qa
+from qa.answer.question import QuestionWarning, part_count
+from qa.api import resolve_corpus, updating
+from qa.config import Settings, settings_from_env
+from qa.errors import CorpusError, QAError
+from qa.ingest.corpus import list_articles, scan
+from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article, check_upload
 from qa.reply import present
-from qa.api import resolve_corpus
-from qa.ingest.corpus import list_articles
-from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article
-from qa.errors import QAError
 from qa.types import Answer
 
 EXAMPLES = (
@@ -37,7 +47,18 @@ EXAMPLES = (
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 EMPTY_EVIDENCE = '<p class="qa-empty">Sources of the latest answer appear here.</p>'
-CONCURRENCY = 16  # questions answered at once; the index is shared read-only
+# Questions taken off Gradio's queue at once (the index is shared read-only). Above the
+# long-question slots, so long questions waiting for a slot never hold up short ones.
+QUESTION_CONCURRENCY = 16
+UPLOAD_CONCURRENCY = 1  # uploads are indexed one at a time, in a queue of their own
+QUEUE_SIZE = 512  # waiting requests beyond this are refused at once ("queue full") instead of timing out
+LONG_QUESTION_CHARS = 300  # longer, or more than two parts: a long question
+LONG_QUESTION_SLOTS = 2  # long questions answered at once; the others wait for a slot
+LONG_QUESTION_WAIT_S = 20.0  # a long question waiting longer than this is refused with a message
+UPDATING = (
+    "The index is being updated with new or changed articles; "
+    "this answer comes from the articles indexed so far."
+)
 
 CSS = """
 .qa-evidence h3 { margin: .6em 0 .3em; }
@@ -62,19 +83,50 @@ CSS = """
 """
 
 
+class Busy(QAError):
+    """Too many long questions at once; the message says to try again."""
+
+
 class Assistant:
     """The shared state of one server: its corpus folder, article texts and an add lock."""
 
-    def __init__(self, corpus: Path) -> None:
+    def __init__(self, corpus: Path, settings: Settings | None = None) -> None:
         self.corpus = corpus
+        self.settings = settings or settings_from_env()
         self._add_lock = threading.Lock()
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}
+        self._long = threading.BoundedSemaphore(LONG_QUESTION_SLOTS)
+        self._listing: tuple[tuple, str] | None = None
         self._refresh_texts()
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
-        """`qa.ask` on this corpus; the index is shared, read-only, between requests."""
-        return qa.ask(question, corpus=self.corpus, history=history or None)
+    def ask(self, question: str, history: object = None) -> tuple[Answer, list[str]]:
+        """`qa.ask` on this corpus, never waiting for a build; the answer and notes for the user.
+
+        The notes say what was left out of the question (QuestionWarning) and whether the
+        index is being updated.
+
+        Raises:
+            ValueError: the question or history is malformed (the message says how).
+            Busy: a long question found no free slot in time.
+        """
+        long = _is_long(question)
+        if long and not self._long.acquire(timeout=LONG_QUESTION_WAIT_S):
+            raise Busy(
+                "Many long questions are being answered right now; "
+                "try again in a moment, or ask a shorter question."
+            )
+        try:
+            with _question_notes() as notes:
+                answer = qa.ask(
+                    question, corpus=self.corpus, history=history or None, settings=self.settings, wait=False
+                )
+        finally:
+            if long:
+                self._long.release()
+        if updating(self.corpus, settings=self.settings):
+            notes.append(UPDATING)
+        return answer, list(dict.fromkeys(notes))
 
     def evidence(self, answer: Answer) -> str:
         """The evidence panel of an answer, with texts re-read if the corpus changed."""
@@ -85,25 +137,47 @@ class Assistant:
         return present.evidence_html(answer, texts)
 
     def articles_html(self) -> str:
-        """The corpus listing."""
-        return present.articles_html(list_articles(self.corpus))
+        """The corpus listing, read again only when a file was added, changed or removed."""
+        try:
+            key = tuple(scan(self.corpus))
+        except QAError:
+            key = ()
+        cached = self._listing
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        html = present.articles_html(list_articles(self.corpus))
+        self._listing = (key, html)
+        return html
 
     def add(self, files: list[tuple[str, bytes]], progress: Callable[[str, int, int], None]) -> str:
-        """Store uploaded articles and re-index, one addition at a time; a markdown status."""
+        """Store uploaded articles and re-index, one addition at a time; a markdown status.
+
+        Questions go on meanwhile, answered from the last good index.
+        """
         added, problems = [], []
         with self._add_lock:
             for name, data in files:
                 try:
                     added.append(add_article(self.corpus, name, data).name)  # safe: [A-Za-z0-9._-]
-                except QAError as error:
+                except (QAError, OSError) as error:
                     problems.append(str(error))
+            failure = None
             if added:
                 try:
-                    qa.build_index(self.corpus, progress=progress)
-                except QAError as error:
-                    problems.append(f"indexing failed: {error}")
+                    qa.build_index(self.corpus, settings=self.settings, progress=progress)
+                except Exception as error:  # noqa: BLE001 - reported to the user; the last good index stays in use
+                    failure = str(error)
                 self._refresh_texts()
-        lines = [f"Added and indexed: {', '.join(f'`{n}`' for n in added)}."] if added else []
+        names = ", ".join(f"`{n}`" for n in added)
+        if not added:
+            lines = []
+        elif failure is None:
+            lines = [f"Added and indexed: {names}."]
+        else:
+            lines = [
+                f"Added to the corpus but not indexed: {names}. Indexing failed: {present.escape_markdown(failure)} "
+                "Questions are answered from the articles indexed before."
+            ]
         lines += [f"Not added: {present.escape_markdown(p)}" for p in problems]
         return "\n\n".join(lines) or "Choose one or more .txt or .md files first."
 
@@ -117,32 +191,130 @@ class Assistant:
             self._texts = texts
 
 
+def _is_long(question: object) -> bool:
+    """Many characters or more than two parts: answered in the few slots for long questions."""
+    if not isinstance(question, str):
+        return False
+    text = " ".join(question.split())
+    return len(text) > LONG_QUESTION_CHARS or part_count(text) > 2
+
+
+_notes = threading.local()
+_notes_installed = False
+
+
+@contextmanager
+def _question_notes() -> Iterator[list[str]]:
+    """Collect the QuestionWarnings raised in this thread (what was left out of the question).
+
+    `warnings.catch_warnings` changes process-wide state and is not safe across the threads
+    that answer questions at once, so one hook installed at start routes each warning to the
+    thread that raised it.
+    """
+    notes: list[str] = []
+    _notes.current = notes
+    try:
+        yield notes
+    finally:
+        _notes.current = None
+
+
+def _install_note_hook() -> None:
+    global _notes_installed
+    if _notes_installed:
+        return
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        notes = getattr(_notes, "current", None)
+        if notes is not None and issubclass(category, QuestionWarning):
+            notes.append(str(message))
+            return
+        shown(message, category, filename, lineno, file, line)
+
+    warnings.filterwarnings("always", category=QuestionWarning)  # every request's notes, not the first only
+    warnings.showwarning = show
+    _notes_installed = True
+
+
+def _with_notes(markdown: str, notes: list[str]) -> str:
+    """The reply with a line per note under it."""
+    return "\n\n".join([markdown, *(f"*Note: {present.escape_markdown(n)}*" for n in notes)])
+
+
+def _upload_folder() -> Path:
+    """Where Gradio keeps uploaded files (its own rule: GRADIO_TEMP_DIR, else <tmp>/gradio)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete a refused upload from Gradio's temporary folder (never anything outside it)."""
+    try:
+        resolved = path.resolve()
+        folder = _upload_folder()
+        if not resolved.is_relative_to(folder) or not resolved.is_file():
+            return
+        resolved.unlink()
+        if resolved.parent != folder and not any(resolved.parent.iterdir()):
+            resolved.parent.rmdir()  # the per-upload folder Gradio made for it
+    except OSError:
+        pass
+
+
+def _read_uploads(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The uploads that may be articles, read; a message for each refused one (its file deleted)."""
+    accepted, refused = [], []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            size = path.stat().st_size
+            if size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
+                raise CorpusError(
+                    f"{path.name!r} is {size // 1024} KiB; articles up to {MAX_UPLOAD_BYTES // 1024} KiB can be added"
+                )
+            data = path.read_bytes()
+            check_upload(path.name, data)
+        except (QAError, OSError) as error:
+            refused.append(str(error))
+            _discard_upload(path)
+            continue
+        accepted.append((path.name, data))
+    return accepted, refused
+
+
 def build_ui(assistant: Assistant) -> gr.Blocks:
     """The Gradio Blocks: chat and evidence side by side, an articles tab, API endpoints."""
+    _install_note_hook()
 
     def chat(message: str) -> str:
         """Answer one question from the articles; returns the reply markdown with [n] markers."""
-        return _answer_or_error(assistant, message, None).text
+        answer, notes = _answer_or_error(assistant, message, None)
+        return _with_notes(answer.text, notes)
 
     def ask(message: str, history: list[list[str]] | None = None) -> dict:
-        """Answer a question, with earlier [question, reply] turns for follow-ups; the Answer as JSON."""
-        turns = [(str(q), str(r)) for q, r in (history or [])]
-        return dataclasses.asdict(_answer_or_error(assistant, message, turns))
+        """Answer a question, with earlier [question, reply] turns for follow-ups; the Answer as JSON.
+
+        "notes" says what was left out of the question, and whether the index is being updated.
+        """
+        answer, notes = _answer_or_error(assistant, message, history)
+        return {**dataclasses.asdict(answer), "notes": notes}
 
     def respond(message: str, messages: list, turns: list, panels: list) -> tuple:
         if not (message or "").strip():
             gr.Warning("Type a question first.")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
-            answer = assistant.ask(message, turns)
+            answer, notes = assistant.ask(message, turns)
         except (ValueError, QAError) as error:
             gr.Warning(str(error))
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        for note in notes:
+            (gr.Info if note == UPDATING else gr.Warning)(note)
         panel = assistant.evidence(answer)
         messages = [
             *messages,
             {"role": "user", "content": present.escape_markdown(message)},
-            {"role": "assistant", "content": present.chat_markdown(answer)},
+            {"role": "assistant", "content": _with_notes(present.chat_markdown(answer), notes)},
         ]
         return "", messages, [*turns, (message, answer.text)], [*panels, panel], panel
 
@@ -152,15 +324,17 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         return panels[turn] if 0 <= turn < len(panels) else gr.skip()
 
     def add_articles(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
-        uploads = [(Path(path).name, Path(path).read_bytes()) for path in files or []]
+        uploads, refused = _read_uploads(files or [])
 
         def report(stage: str, done: int, total: int) -> None:
             # stages are "reading articles", "embedding sentences", ...: count in their noun
             progress((done, total) if total else 0.0, desc=f"Indexing: {stage}", unit=stage.split()[-1])
 
         progress(0.0, desc="Adding articles")
-        status = assistant.add(uploads, report)
-        return status, assistant.articles_html()
+        status = assistant.add(uploads, report) if uploads else ""
+        lines = [status] if status else []
+        lines += [f"Not added: {present.escape_markdown(p)}" for p in refused]
+        return "\n\n".join(lines) or "Choose one or more .txt or .md files first.", assistant.articles_html()
 
     with gr.Blocks(title="News QA", analytics_enabled=False) as demo:
         gr.Markdown(
@@ -199,12 +373,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             add = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
             status = gr.Markdown(elem_id="qa-status")
 
+        questions = dict(concurrency_id="questions", concurrency_limit=QUESTION_CONCURRENCY)
         ui_io = dict(inputs=[box, chatbot, turns, panels], outputs=[box, chatbot, turns, panels, evidence])
-        box.submit(respond, **ui_io, api_visibility="private")
-        send.click(respond, **ui_io, api_visibility="private")
+        box.submit(respond, **ui_io, **questions, api_visibility="private")
+        send.click(respond, **ui_io, **questions, api_visibility="private")
         for button, question in zip(example_buttons, EXAMPLES):
             button.click(lambda q=question: q, outputs=box, queue=False, api_visibility="private").then(
-                respond, **ui_io, api_visibility="private"
+                respond, **ui_io, **questions, api_visibility="private"
             )
         chatbot.select(show_turn, inputs=panels, outputs=evidence, api_visibility="private")
         clear.click(
@@ -215,16 +390,21 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             lambda: ([], [], EMPTY_EVIDENCE), outputs=[turns, panels, evidence], queue=False,
             api_visibility="private",
         )
-        add.click(add_articles, inputs=upload, outputs=[status, listing], api_name="add_articles")
-        gr.api(chat, api_name="chat")
-        gr.api(ask, api_name="ask")
-    demo.queue(default_concurrency_limit=CONCURRENCY)
+        add.click(
+            add_articles, inputs=upload, outputs=[status, listing], api_name="add_articles",
+            concurrency_id="uploads", concurrency_limit=UPLOAD_CONCURRENCY,
+        )
+        gr.api(chat, api_name="chat", **questions)
+        gr.api(ask, api_name="ask", **questions)
+        # A page opened after an upload (or a file dropped into the folder) lists it.
+        demo.load(assistant.articles_html, outputs=listing, api_visibility="private", queue=False)
+    demo.queue(default_concurrency_limit=QUESTION_CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
 
-def _answer_or_error(assistant: Assistant, message: str, turns: list | None) -> Answer:
+def _answer_or_error(assistant: Assistant, message: str, history: object) -> tuple[Answer, list[str]]:
     try:
-        return assistant.ask(message, turns)
+        return assistant.ask(message, history)
     except (ValueError, QAError) as error:
         raise gr.Error(str(error)) from error
 

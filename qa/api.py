@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 from qa.answer.decide import PartResult, answer_part
-from qa.answer.question import analyse, clean_question
+from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.indexing.build import Progress
-from qa.indexing.catalog import ensure_index
+from qa.indexing.catalog import building, ensure_index
 from qa.indexing.embedder import Embedder, embedder_for
 from qa.indexing.memory import SearchIndex
 from qa.reply.compose import compose
@@ -26,29 +28,36 @@ def ask(
     history: Sequence[tuple[str, str]] | None = None,
     index_dir: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
+    wait: bool = True,
 ) -> Answer:
     """Answer `question` from the articles in `corpus`, with cited passages.
 
     The index is built on first use and rebuilt when files are added, changed or removed.
 
     Args:
-        question: a question in English; cut to 2,000 characters with a warning.
+        question: a question in English; cut to 2,000 characters and 4 parts with a warning.
         corpus: folder of .txt/.md articles (default: env `QA_CORPUS`, else the bundled seeds/).
         history: earlier (question, reply) turns, oldest first, for follow-up questions.
         index_dir: where indexes live (default: env `QA_INDEX_DIR`, else index/).
         settings: full settings; `index_dir` overrides its index location.
+        wait: when the articles changed since the index was built, True (the default)
+            brings the index up to date before answering; False answers at once from the
+            last good index while it is updated in a background thread (the chat does this,
+            so a build never holds questions up). Only a first build is always waited for.
 
     Returns:
         The answer: short span, markdown text, citations, confidence, answerable.
 
     Raises:
-        ValueError: the question is empty or not text.
+        ValueError: the question is empty or not text, or the history is not a list of
+            (question, reply) pairs of text.
         CorpusError: the corpus folder is missing or holds no readable article.
     """
     text = clean_question(question)
+    turns = clean_history(history)
     resolved = _settings(settings, index_dir)
-    index = ensure_index(resolve_corpus(corpus), resolved)
-    return answer_with_index(index, text, resolved, history)
+    index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
+    return answer_with_index(index, text, resolved, turns, deadline=time.monotonic() + resolved.question_seconds)
 
 
 def answer_with_index(
@@ -57,13 +66,27 @@ def answer_with_index(
     settings: Settings,
     history: Sequence[tuple[str, str]] | None = None,
     embedder: Embedder | None = None,
+    deadline: float | None = None,
 ) -> Answer:
-    """Answer a cleaned question from an already loaded index (the benchmark's entry point)."""
+    """Answer a cleaned question from an already loaded index (the benchmark's entry point).
+
+    Parts not started by `deadline` (a `time.monotonic()` time) are left out with a
+    `QuestionWarning`; the first part is always answered.
+    """
     analysis = analyse(question, list(history or []))
     embedder = embedder or embedder_for(settings)
     vectors = embedder.encode([part.search_text for part in analysis.parts])
     results: list[PartResult] = []
     for part, vector in zip(analysis.parts, vectors):
+        if results and deadline is not None and time.monotonic() > deadline:
+            warnings.warn(
+                f"the question took too long; {len(results)} of its {len(analysis.parts)} parts were "
+                "answered (ask the others separately)",
+                QuestionWarning,
+                stacklevel=2,
+            )
+            analysis = replace(analysis, parts=analysis.parts[: len(results)])
+            break
         first = results[0] if results else None
         if part.about_first_part and first and first.span_found and first.answered:
             # "Who accepted the pledge and when?": when did *that answer* accept it
@@ -103,6 +126,20 @@ def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | N
     index = build_index(corpus, settings=resolved)
     answer_with_index(index, "Who said what, and when?", resolved)
     return index
+
+
+def updating(
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    index_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+) -> bool:
+    """Whether the index of `corpus` is being built or brought up to date in this process.
+
+    Cheap (no disk access): the chat calls it to say that answers come from the articles
+    indexed so far.
+    """
+    return building(resolve_corpus(corpus), _settings(settings, index_dir))
 
 
 def resolve_corpus(corpus: str | os.PathLike[str] | None) -> Path:

@@ -40,6 +40,8 @@ class Settings:
         reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`);
             when set, its spans replace the built-in ones.
         read_sentences: how many of the best sentences a reader reads per question part.
+        question_seconds: time budget for answering one question; parts not started
+            by then are left out with a `QuestionWarning` (the first part is always answered).
         abstain_below: confidence under which the answer is "not in these articles";
             None: the threshold stored with the confidence model in use, the one with the
             widest gap between unanswerable and answerable questions declined on the SQuAD
@@ -61,6 +63,7 @@ class Settings:
     reader_model: str | None = None
     read_sentences: int = 5
     abstain_below: float | None = None
+    question_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSION_MODES:
@@ -82,6 +85,8 @@ class Settings:
             raise ValueError(f"dense_weight must lie in [0, 1], not {self.dense_weight}")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k must be at least 1, not {self.rrf_k}")
+        if not self.question_seconds > 0:
+            raise ValueError(f"question_seconds must be above 0, not {self.question_seconds}")
 
     def with_(self, **changes: object) -> "Settings":
         """A copy with some fields changed (validated again)."""

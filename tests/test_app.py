@@ -6,6 +6,7 @@ so uploads never touch the repository.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -161,6 +162,77 @@ def test_upload_of_a_binary_file_is_refused_with_a_clear_message(client: Client,
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     status, _ = client.predict([handle_file(str(binary))], api_name="/add_articles")
     assert "Not added" in status and "binary" in status, status
+
+
+def call_raw(app: RunningApp, api: str, body: str) -> tuple[str, object]:
+    """Call an endpoint with a JSON body as written (a client library would refuse a lone surrogate)."""
+    import httpx
+
+    posted = httpx.post(f"{app.url}gradio_api/call/{api}", content=body,
+                        headers={"content-type": "application/json"}, timeout=60)
+    posted.raise_for_status()
+    event = None
+    with httpx.stream("GET", f"{app.url}gradio_api/call/{api}/{posted.json()['event_id']}", timeout=60) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                return event, json.loads(line.split(":", 1)[1])
+    raise AssertionError(f"no result (last event {event!r})")
+
+
+def test_a_lone_surrogate_gets_a_clear_error_not_an_empty_one(app: RunningApp) -> None:
+    body = json.dumps({"data": ["Who accepted \ud800 the pledge?"]})  # JSON escapes it as \\ud800
+    assert "\\ud800" in body
+    event, payload = call_raw(app, "chat", body)
+    assert event == "error" and payload, payload
+    assert re.search("invalid character .*surrogate", str(payload)), payload
+
+
+@pytest.mark.parametrize(
+    ("history", "match"),
+    [("not a list", "history must be a list"), ([["only a question"]], "turn 1 of the history"), ([[1, 2]], "other than text")],
+)
+def test_malformed_history_gets_a_clear_error(client: Client, history, match: str) -> None:
+    with pytest.raises(Exception, match=match):
+        client.predict(PLEDGE, history, api_name="/ask")
+
+
+def test_a_question_of_many_parts_is_cut_and_says_so(client: Client) -> None:
+    question = "Who accepted the pledge" + " and who" * 240 + "?"
+    answer = client.predict(question, [], api_name="/ask")
+    assert len(answer["parts"]) <= 4
+    assert any("only the first 4 are answered" in note for note in answer["notes"]), answer["notes"]
+    reply = client.predict(question, api_name="/chat")
+    assert "Note: the question has" in reply and len(reply) < 12_000
+
+
+def test_refused_uploads_are_deleted_from_the_upload_folder(app: RunningApp, client: Client, tmp_path: Path) -> None:
+    binary = tmp_path / "refused-photo.txt"
+    binary.write_bytes(bytes(range(1, 32)) * 64)  # control characters, no NUL
+    status, _ = client.predict([handle_file(str(binary))], api_name="/add_articles")
+    assert "Not added" in status and "binary" in status, status
+    uploads = app.index_dir.parent / "gradio-tmp"
+    assert not [p for p in uploads.rglob("refused-photo.txt")], "the refused upload is still on the server"
+    assert not (app.corpus / "refused-photo.txt").exists()
+
+
+def test_questions_are_answered_while_an_upload_is_indexed(app: RunningApp, client: Client, tmp_path: Path) -> None:
+    paragraph = " ".join(
+        f"The ferry council of Ostrava{n} met on Monday and voted on route {n}." for n in range(40)
+    )
+    article = tmp_path / "long council report.txt"
+    article.write_text("Long Council Report\n\n" + "\n\n".join([paragraph] * 40), encoding="utf-8")
+    uploader = Client(app.url, verbose=False)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upload = pool.submit(uploader.predict, [handle_file(str(article))], api_name="/add_articles")
+        replies = []
+        while not upload.done() and len(replies) < 20:
+            replies.append(client.predict(PLEDGE, api_name="/chat"))
+        status, _ = upload.result(timeout=600)
+    assert "Added and indexed" in status, status
+    assert replies and all("Thursday" in answer_lines(r) for r in replies), replies[:1]
+    assert any("index is being updated" in r for r in replies), "no reply came while the build ran"
 
 
 def test_missing_corpus_folder_is_reported_at_start(tmp_path: Path) -> None:

@@ -181,3 +181,13 @@ def test_article_title_with_markup_is_shown_as_text_in_the_chat(page: "sync_api.
     upload_ferry_article(page, tmp_path)
     reply = ask(page, "Who voted on Wednesday to buy a new ferry?")
     sync_api.expect(reply).to_contain_text(f"Grimsholt Council Votes On Ferry {SCRIPT}", timeout=5_000)
+
+
+def test_a_fresh_page_lists_articles_added_since_the_server_started(page: "sync_api.Page", app: RunningApp) -> None:
+    (app.corpus / "quarry.txt").write_text(
+        "Quarry Reopens In Helmsby\n\nThe Helmsby quarry reopened on Tuesday after a two-year closure.\n",
+        encoding="utf-8",
+    )
+    page.reload()
+    page.get_by_role("tab", name="Articles").click()
+    sync_api.expect(page.locator("#qa-articles")).to_contain_text("Quarry Reopens In Helmsby")

@@ -85,4 +85,4 @@ def test_non_text_question_is_refused() -> None:
 def test_long_question_is_cut_with_a_warning() -> None:
     with pytest.warns(QuestionWarning, match="only the first 2000"):
         text = clean_question("why " * 1000)
-    assert len(text) == 2000
+    assert 1990 <= len(text) <= 2000 and text == text.strip()  # no space left dangling at the cut

@@ -8,6 +8,9 @@ import warnings
 from dataclasses import dataclass, replace
 
 MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_PARTS = 4  # "who ... and when ... and where ...": more parts are dropped, with a warning
+MAX_HISTORY_TURNS = 20  # only the latest turns can matter to a follow-up
+MAX_HISTORY_CHARS = 20_000  # per question or reply of the history
 
 PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER = (
     "person", "date", "place", "number", "reason", "definition", "other"
@@ -54,6 +57,8 @@ _ANAPHORA = re.compile(
 )
 _CONTINUATION = re.compile(r"^\s*(?:and|but|also|what about|how about|so)\b", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 class QuestionWarning(UserWarning):
@@ -84,12 +89,15 @@ class Analysis:
 def clean_question(question: object) -> str:
     """The question stripped and whitespace-collapsed, cut to 2,000 characters with a warning.
 
+    Invisible control characters are dropped.
+
     Raises:
-        ValueError: not a string, or empty once stripped.
+        ValueError: not a string, holds a lone surrogate (not text), or empty once stripped.
     """
     if not isinstance(question, str):
         raise ValueError(f"the question must be text, not {type(question).__name__}")
-    text = " ".join(question.split())
+    _refuse_surrogates(question, "the question")
+    text = " ".join(_CONTROL.sub("", question).split())
     if not text:
         raise ValueError("the question is empty; type a question about the articles, e.g. 'Who accepted the pledge?'")
     if len(text) > MAX_QUESTION_CHARS:
@@ -98,8 +106,52 @@ def clean_question(question: object) -> str:
             QuestionWarning,
             stacklevel=3,
         )
-        text = text[:MAX_QUESTION_CHARS]
+        text = text[:MAX_QUESTION_CHARS].rstrip()
     return text
+
+
+def clean_history(history: object) -> list[tuple[str, str]]:
+    """Earlier (question, reply) turns checked and bounded: the latest 20, each text cut to 20,000 characters.
+
+    A missing reply (None) counts as an empty one.
+
+    Raises:
+        ValueError: not a list of [question, reply] pairs of text; the message says which turn.
+    """
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, (list, tuple)):
+        raise ValueError(
+            f"the history must be a list of [question, reply] pairs, not {type(history).__name__}"
+        )
+    turns: list[tuple[str, str]] = []
+    for number, turn in enumerate(history[-MAX_HISTORY_TURNS:], start=1):
+        if isinstance(turn, (str, bytes)) or not isinstance(turn, (list, tuple)) or len(turn) != 2:
+            raise ValueError(
+                f"turn {number} of the history is not a [question, reply] pair; "
+                "send the history as a list of [question, reply] pairs of text"
+            )
+        question, reply = turn[0], "" if turn[1] is None else turn[1]
+        if not isinstance(question, str) or not isinstance(reply, str):
+            raise ValueError(f"turn {number} of the history holds something other than text; send text only")
+        _refuse_surrogates(question, f"turn {number} of the history")
+        _refuse_surrogates(reply, f"turn {number} of the history")
+        turns.append((question[:MAX_HISTORY_CHARS], reply[:MAX_HISTORY_CHARS]))
+    return turns
+
+
+def part_count(question: str) -> int:
+    """How many parts a cleaned question splits into, before the cap of `MAX_QUESTION_PARTS`."""
+    return len(_SPLIT.split(question))
+
+
+def _refuse_surrogates(text: str, what: str) -> None:
+    found = _SURROGATE.search(text)
+    if found:
+        raise ValueError(
+            f"{what} holds an invalid character at position {found.start()} (a lone UTF-16 surrogate, "
+            "which is not text); retype it or paste it as plain text"
+        )
 
 
 def answer_type(text: str) -> str:
@@ -161,6 +213,14 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
     """
     context = followup_context(question, history or [])
     pieces = _SPLIT.split(question)
+    if len(pieces) > MAX_QUESTION_PARTS:
+        warnings.warn(
+            f"the question has {len(pieces)} parts; only the first {MAX_QUESTION_PARTS} are answered "
+            "(ask the others separately)",
+            QuestionWarning,
+            stacklevel=2,
+        )
+        pieces = pieces[:MAX_QUESTION_PARTS]
     parts: list[QuestionPart] = []
     if len(pieces) > 1:
         predicate = _predicate(pieces[0])

@@ -8,14 +8,25 @@ Layout under the index root (setting `index_dir`, env `QA_INDEX_DIR`):
         .lock              serialises builds across processes
 
 A build is written in full before CURRENT points at it, so an interrupted or failed
-build leaves the last good index in use.
+build leaves the last good index in use. Everything read back is checked first (CURRENT's
+shape, the manifest's own checksum and schema, every file's checksum); anything unexpected
+means a rebuild with an `IndexWarning`, never a crash.
+
+Builds never block questions that can be answered: while one runs (in a thread of its own
+at a lower CPU priority, or in another process holding `.lock`), `ensure_index(...,
+wait=False)` returns the last good index, and the new one is swapped in when it is
+complete. One build runs per index at a time; every caller that needs it waits for that
+same build.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
+import re
 import shutil
+import sys
 import threading
 import uuid
 import warnings
@@ -24,29 +35,70 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from qa.config import Settings
+from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.build import Progress, build, pipeline_fingerprint
-from qa.config import Settings
-from qa.ingest.corpus import FileState, load_corpus, scan
 from qa.indexing.embedder import Embedder, embedder_for
-from qa.errors import IndexCorruptError
-from qa.types import Article
 from qa.indexing.memory import SearchIndex
+from qa.ingest.corpus import FileState, load_corpus, scan
+from qa.types import Article
+
+POINTER = "CURRENT"
+_BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
+_MAX_POINTER_BYTES = 64
+BUILD_NICENESS = 10  # builds run this much nicer than questions
+_LOAD_ATTEMPTS = 5  # a build swapped in while we read the old one: read the new one instead
 
 
 class IndexWarning(UserWarning):
-    """The index was damaged or stale and has been rebuilt."""
+    """The index was damaged or stale and has been rebuilt, or could not be updated."""
 
 
 @dataclass
 class _Entry:
     index: SearchIndex
+    name: str = ""  # the build folder it was loaded from
     verified: dict[str, FileState] = field(default_factory=dict)
 
 
-_cache: dict[Path, _Entry] = {}
-_locks: dict[Path, threading.Lock] = {}
-_locks_guard = threading.Lock()
+class _Build:
+    """One build under way; everyone who needs it waits for this same one."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.entry: _Entry | None = None
+        self.error: BaseException | None = None
+        self._listeners: list[Progress] = []
+        self._listeners_guard = threading.Lock()
+
+    def listen(self, progress: Progress | None) -> None:
+        if progress is not None:
+            with self._listeners_guard:
+                self._listeners.append(progress)
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        with self._listeners_guard:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(stage, done, total)
+            except Exception:  # noqa: BLE001 - a progress display that fails must not fail the build
+                pass
+
+
+class _Home:
+    """What this process knows of one index home: the index in use and the build under way."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()  # held only to read or swap the fields below
+        self.entry: _Entry | None = None
+        self.build: _Build | None = None
+        self.failed: tuple[tuple[FileState, ...], str] | None = None  # corpus state a build failed on
+
+
+_homes: dict[Path, _Home] = {}
+_homes_guard = threading.Lock()
 
 
 def index_home(corpus: Path, settings: Settings) -> Path:
@@ -62,6 +114,7 @@ def ensure_index(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    wait: bool = True,
 ) -> SearchIndex:
     """A current index of `corpus`: cached, loaded from disk, or (re)built.
 
@@ -71,6 +124,10 @@ def ensure_index(
         embedder: defaults to the configured sentence-transformers model.
         progress: called as progress(stage, done, total) while building.
         force: rebuild even when the index is current.
+        wait: True returns an index of the corpus as it is now, waiting for (or running)
+            the build that makes it. False returns the last good index at once when there
+            is one, and makes sure a build brings it up to date in a background thread;
+            it waits only when there is no index at all yet.
 
     Returns:
         The searchable index.
@@ -79,38 +136,176 @@ def ensure_index(
         CorpusError: the corpus folder is missing or holds no readable article.
     """
     corpus = Path(corpus)
-    home = index_home(corpus, settings)
-    with _lock_for(home):
+    folder = index_home(corpus, settings)
+    home = _home(folder)
+    while True:
         states = scan(corpus)
-        entry = _cache.get(home)
-        if entry and not force and _matches(entry, states, corpus, settings):
+        with home.guard:
+            entry = home.entry
+        if entry is None:
+            entry = _load_current(folder)
+            if entry is not None:
+                with home.guard:
+                    home.entry = home.entry or entry
+        if entry is not None and not force and _matches(entry, states, corpus, settings):
             return entry.index
-        encoder = embedder or embedder_for(settings)
-        previous = None if force else _load_current(home)
-        if previous is not None and _matches(previous, states, corpus, settings):
-            _cache[home] = previous
-            return previous.index
-        with _file_lock(home):
-            previous = previous or _load_current(home)
-            entry = _rebuild(corpus, states, home, settings, encoder, previous, progress)
-        _cache[home] = entry
-        return entry.index
+        if entry is not None and not wait:
+            _build_in_background(home, folder, corpus, settings, embedder, tuple(states))
+            return entry.index
+        job, mine = _claim(home, progress)
+        if not mine:
+            # Someone else's build: wait for it, then check it against the corpus as it is now
+            # (it may have started before the change this caller must see).
+            job.done.wait()
+            force = False
+            continue
+        _start(job, home, folder, corpus, settings, embedder, force, None)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.entry.index  # type: ignore[union-attr]
+
+
+def building(corpus: Path, settings: Settings) -> bool:
+    """Whether a build of `corpus`'s index is under way in this process (cheap; for a UI)."""
+    home = _homes.get(index_home(Path(corpus), settings))
+    return home is not None and home.build is not None
+
+
+def wait_for_build(corpus: Path, settings: Settings, timeout: float | None = None) -> bool:
+    """Wait until no build of `corpus`'s index is under way in this process; False on timeout."""
+    home = _homes.get(index_home(Path(corpus), settings))
+    job = home.build if home is not None else None
+    return job is None or job.done.wait(timeout)
 
 
 def forget_cached() -> None:
     """Drop every in-memory index (tests use this to force a load from disk)."""
-    _cache.clear()
+    with _homes_guard:
+        for home in _homes.values():
+            with home.guard:
+                home.entry = None
+                home.failed = None
 
 
-def _lock_for(home: Path) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(home, threading.Lock())
+def _home(folder: Path) -> _Home:
+    with _homes_guard:
+        return _homes.setdefault(folder, _Home())
+
+
+def _claim(home: _Home, progress: Progress | None) -> tuple[_Build, bool]:
+    """The build under way (joined), or a new one this caller must run: (build, mine)."""
+    with home.guard:
+        job, mine = home.build, False
+        if job is None:
+            job, mine = _Build(), True
+            home.build = job
+    job.listen(progress)
+    return job, mine
+
+
+def _build_in_background(
+    home: _Home,
+    folder: Path,
+    corpus: Path,
+    settings: Settings,
+    embedder: Embedder | None,
+    states: tuple[FileState, ...],
+) -> None:
+    """Start a build in a daemon thread unless one is under way or this corpus state just failed."""
+    with home.guard:
+        if home.build is not None or (home.failed is not None and home.failed[0] == states):
+            return
+        job = home.build = _Build()
+    _start(job, home, folder, corpus, settings, embedder, False, states)
+
+
+def _start(
+    job: _Build,
+    home: _Home,
+    folder: Path,
+    corpus: Path,
+    settings: Settings,
+    embedder: Embedder | None,
+    force: bool,
+    background_states: tuple[FileState, ...] | None,
+) -> None:
+    """Run `job` in a thread of its own, at a lower CPU priority, so questions come first."""
+
+    def work() -> None:
+        _lower_priority()
+        _run(job, home, folder, corpus, settings, embedder, force, background_states)
+
+    threading.Thread(target=work, name=f"qa-index-build-{folder.name}", daemon=True).start()
+
+
+def _lower_priority() -> None:
+    """Give this thread a higher nice value (Linux gives each thread its own; elsewhere: no change).
+
+    A build is long and questions are short: on a busy machine the questions get the CPU.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + BUILD_NICENESS))
+    except OSError:
+        pass
+
+
+def _run(
+    job: _Build,
+    home: _Home,
+    folder: Path,
+    corpus: Path,
+    settings: Settings,
+    embedder: Embedder | None,
+    force: bool,
+    background_states: tuple[FileState, ...] | None = None,
+) -> None:
+    """Run `job`: load what another process built meanwhile, or build; then swap it in."""
+    try:
+        encoder = embedder or embedder_for(settings)
+        with _file_lock(folder):
+            states = scan(corpus)
+            with home.guard:
+                known = home.entry
+            current = _load_current(folder, known)
+            if current is not None and not force and _matches(current, states, corpus, settings):
+                entry = current  # another process built it while we waited for the lock
+            else:
+                entry = _rebuild(corpus, states, folder, settings, encoder, current or known, job.report)
+        job.entry = entry
+        with home.guard:
+            home.entry, home.failed = entry, None
+    except BaseException as error:  # handed to every waiter, who raises it
+        job.error = error
+        if background_states is not None:
+            with home.guard:
+                home.failed = (background_states, str(error))
+            warnings.warn(
+                f"could not update the index in {folder} ({error}); questions are answered from the "
+                f"last good index until the articles change again",
+                IndexWarning,
+                stacklevel=2,
+            )
+    finally:
+        with home.guard:
+            if home.build is job:
+                home.build = None
+        job.done.set()
 
 
 @contextmanager
 def _file_lock(home: Path) -> Iterator[None]:
+    if home.is_symlink() or (home.exists() and not home.is_dir()):
+        warnings.warn(f"{home} is not an index folder; replacing it", IndexWarning, stacklevel=4)
+        home.unlink()
     home.mkdir(parents=True, exist_ok=True)
-    with open(home / ".lock", "a+") as handle:
+    lock = home / ".lock"
+    if lock.is_symlink() or (lock.exists() and not lock.is_file()):
+        _remove(lock)
+    with open(lock, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -118,39 +313,81 @@ def _file_lock(home: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _load_current(home: Path) -> _Entry | None:
-    current = home / "CURRENT"
-    if not current.is_file():
+def _read_pointer(home: Path) -> str | None:
+    """The build CURRENT names; None when there is no CURRENT yet.
+
+    Raises:
+        IndexCorruptError: CURRENT is not a small text file naming an existing build folder.
+    """
+    pointer = home / POINTER
+    if not pointer.exists() and not pointer.is_symlink():
         return None
+    if pointer.is_symlink() or not pointer.is_file():
+        raise IndexCorruptError(f"{pointer} is not a plain file")
     try:
-        name = current.read_text(encoding="utf-8").strip()
-        if not name.startswith("build-") or "/" in name:
-            raise IndexCorruptError(f"{current} does not name a build")
-        stored = store.load(home / name)
-    except (IndexCorruptError, OSError) as error:
-        warnings.warn(f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4)
-        return None
-    return _Entry(SearchIndex(stored))
+        with open(pointer, "rb") as handle:
+            data = handle.read(_MAX_POINTER_BYTES + 1)
+    except OSError as error:
+        raise IndexCorruptError(f"{pointer} cannot be read ({error.strerror})") from error
+    name = data.decode("ascii", errors="replace").strip()
+    if len(data) > _MAX_POINTER_BYTES or not _BUILD_NAME.fullmatch(name):
+        raise IndexCorruptError(f"{pointer} does not name a build")
+    build_folder = home / name
+    if build_folder.is_symlink() or not build_folder.is_dir():
+        raise IndexCorruptError(f"{pointer} names {name}, which is not a build folder")
+    return name
 
 
-def _matches(entry: _Entry, states: list[FileState], corpus: Path, settings: Settings) -> bool:
+def _load_current(home: Path, known: _Entry | None = None) -> _Entry | None:
+    """The build CURRENT names, checked and loaded (`known` is reused if it is that build).
+
+    None when there is none or it is damaged (warned). A build swapped in while the old
+    one was being read is read in turn, without a false alarm.
+    """
+    for _ in range(_LOAD_ATTEMPTS):
+        try:
+            name = _read_pointer(home)
+            if name is None:
+                return None
+            if known is not None and known.name == name:
+                return known
+            return _Entry(SearchIndex(store.load(home / name)), name)
+        except Exception as error:  # noqa: BLE001 - anything unexpected in an index means: rebuild it
+            try:
+                swapped = _read_pointer(home) != name
+            except Exception:  # noqa: BLE001
+                swapped = False
+            if swapped:
+                continue
+            warnings.warn(
+                f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4
+            )
+            return None
+    return None
+
+
+def _matches(entry: _Entry | None, states: list[FileState], corpus: Path, settings: Settings) -> bool:
     """Same settings and the same files with the same content (sizes and times first, then hashes)."""
+    if entry is None:
+        return False
     manifest = entry.index.manifest
     if manifest.get("model") != settings.model or manifest.get("settings") != settings.index_shape():
         return False
     if manifest.get("pipeline") != pipeline_fingerprint():
         return False
-    files: dict[str, dict] = manifest.get("files", {})
+    files: dict[str, dict] = manifest["files"]
     if set(files) != {s.relpath for s in states}:
         return False
     for state in states:
         known = files[state.relpath]
-        seen = entry.verified.get(state.relpath)
-        if (state.size, state.mtime_ns) == (known["size"], known["mtime_ns"]):
+        if (state.size, state.mtime_ns, state.ctime_ns) == (known["size"], known["mtime_ns"], known["ctime_ns"]):
             continue
-        if seen == state:
+        if entry.verified.get(state.relpath) == state:
             continue
-        if store.sha256_file(corpus / state.relpath) != known["sha256"]:
+        try:
+            if store.sha256_file(corpus / state.relpath) != known["sha256"]:
+                return False
+        except OSError:
             return False
         entry.verified[state.relpath] = state  # touched but unchanged: do not hash it again
     return True
@@ -174,12 +411,15 @@ def _rebuild(
     try:
         store.save(staging, stored)
         staging.rename(home / name)
-        store.write_atomic(home / "CURRENT", (name + "\n").encode("utf-8"))
+        pointer = home / POINTER
+        if pointer.is_symlink() or (pointer.exists() and not pointer.is_file()):
+            _remove(pointer)  # a folder or link where CURRENT belongs: it was damaged, replace it
+        store.write_atomic(pointer, (name + "\n").encode("utf-8"))
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    _remove_other_builds(home, keep=name)
-    return _Entry(SearchIndex(store.load(home / name)))
+    _remove_leftovers(home, keep=name)
+    return _Entry(SearchIndex(store.load(home / name)), name)
 
 
 def _file_records(
@@ -188,20 +428,35 @@ def _file_records(
     """What the manifest remembers per file; stats taken before reading, so a file
     changed meanwhile looks changed at the next check."""
     records: dict[str, dict[str, object]] = {}
-    by_path = {Path(a.path).resolve(): a for a in articles}
+    by_relpath = {Path(a.path).relative_to(corpus).as_posix(): a for a in articles}
     for state in states:
-        path = (corpus / state.relpath).resolve()
-        article = by_path.get(path)
+        article = by_relpath.get(state.relpath)
+        try:
+            sha256 = article.sha256 if article else store.sha256_file(corpus / state.relpath)
+        except OSError:
+            sha256 = "0" * 64  # gone meanwhile: whatever is there later looks changed
         records[state.relpath] = {
             "doc_id": article.doc_id if article else None,
-            "sha256": article.sha256 if article else store.sha256_file(path),
+            "sha256": sha256,
             "size": state.size,
             "mtime_ns": state.mtime_ns,
+            "ctime_ns": state.ctime_ns if state.ctime_ns is not None else 0,
         }
     return records
 
 
-def _remove_other_builds(home: Path, keep: str) -> None:
+def _remove_leftovers(home: Path, keep: str) -> None:
+    """Older builds, interrupted builds and temporary files (we hold the lock: none is in use)."""
     for path in home.iterdir():
-        if path.name != keep and (path.name.startswith("build-") or path.name.endswith(".partial")):
-            shutil.rmtree(path, ignore_errors=True)
+        name = path.name
+        old_build = name.startswith("build-") and name != keep
+        temporary = name.endswith(".partial") or (name.startswith(".") and name.endswith(".tmp"))
+        if old_build or temporary:
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

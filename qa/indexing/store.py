@@ -3,7 +3,8 @@
 One build lives in its own folder:
 
     manifest.json     format version, model, dimension, settings, source file hashes,
-                      and the SHA-256 of every other file of the build
+                      the SHA-256 of every other file of the build, and `checksum`: the
+                      SHA-256 of the manifest itself (its canonical JSON without that key)
     articles.jsonl    doc_id, title, path, sha256, text
     sentences.jsonl   id, doc_id, position, start, end, quotable, entities, tokens
     chunks.jsonl      id, doc_id, start, end, first_sentence, last_sentence, tokens (BM25 input)
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -35,6 +37,7 @@ from qa.types import Article, Chunk, Entity, Sentence
 FORMAT_VERSION = 3  # 2: entities carry their clause role and governing word; 3: vectors as .npy
 MANIFEST = "manifest.json"
 DATA_FILES = ("articles.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.npy", "sentences.npy")
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def save(folder: Path, index: StoredIndex) -> None:
         "chunks": len(index.chunks),
     }
     manifest["checksums"] = {name: sha256_file(folder / name) for name in DATA_FILES}
+    manifest["checksum"] = manifest_checksum(manifest)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
     _fsync_dir(folder)
 
@@ -122,17 +126,20 @@ def load(folder: Path) -> StoredIndex:
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a build folder.
+    """The manifest of a build folder, checked before anything in it is trusted.
 
     Raises:
-        IndexCorruptError: missing, unparsable, or of another format version.
+        IndexCorruptError: missing, unreadable, of another format version, altered (its
+            own checksum does not match) or not of the expected shape.
     """
     path = folder / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise IndexCorruptError(f"index manifest {path} is over {MAX_MANIFEST_BYTES // 2**20} MiB")
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as error:
         raise IndexCorruptError(f"index manifest {path} is missing") from error
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorruptError(
@@ -140,17 +147,83 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         )
     if not isinstance(manifest.get("checksums"), dict):
         raise IndexCorruptError(f"index manifest {path} has no checksums")
+    try:
+        own = manifest_checksum(manifest)
+    except (ValueError, RecursionError) as error:  # NaN or absurd nesting: not ours
+        raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
+    if manifest.get("checksum") != own:
+        raise IndexCorruptError(f"index manifest {path} does not match its own checksum (altered or damaged)")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise IndexCorruptError(f"index manifest {path} is malformed: {problem}")
     return manifest
 
 
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON (sorted keys, no spaces), without `checksum`.
+
+    Raises:
+        ValueError: the manifest holds a value JSON cannot write (NaN, infinity).
+    """
+    body = {key: value for key, value in manifest.items() if key != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a manifest (every key the code relies on), or None."""
+    for key, kind in (("model", str), ("pipeline", str), ("settings", dict), ("files", dict), ("checksums", dict)):
+        if not isinstance(manifest.get(key), kind):
+            return f"{key!r} is not a {kind.__name__}"
+    dimension = manifest.get("dimension")
+    if not _is_int(dimension) or dimension < 1:
+        return "'dimension' is not a positive integer"
+    for name in DATA_FILES:
+        if not _is_sha256(manifest["checksums"].get(name)):
+            return f"no checksum for {name}"
+    counts = manifest.get("counts", {})
+    if not isinstance(counts, dict) or not all(_is_int(v) and v >= 0 for v in counts.values()):
+        return "'counts' is not a table of counts"
+    for relpath, record in manifest["files"].items():
+        if not isinstance(record, dict):
+            return f"the record of {relpath!r} is not a table"
+        if not _is_sha256(record.get("sha256")):
+            return f"{relpath!r} has no SHA-256"
+        for key in ("size", "mtime_ns", "ctime_ns"):
+            if not _is_int(record.get(key)):
+                return f"{relpath!r} has no integer {key!r}"
+        if not isinstance(record.get("doc_id"), (str, type(None))):
+            return f"{relpath!r} has a doc_id that is not text"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside `path`, fsync, then `os.replace` onto it."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    """Write to a temporary name beside `path`, fsync, then `os.replace` onto it.
+
+    The temporary name is unique per call (threads of one process may write the same
+    file), and it is removed if anything fails, so no stray temporary file is left.
+
+    Raises:
+        OSError: the write failed; `path` is unchanged.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     _fsync_dir(path.parent)
 
 

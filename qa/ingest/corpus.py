@@ -7,8 +7,11 @@ fingerprint, see `qa.indexing.build`).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +23,19 @@ from qa.types import Article
 SUFFIXES = (".txt", ".md")
 MAX_TITLE_CHARS = 150
 BINARY_PROBE_BYTES = 8192
+MAX_ARTICLE_BYTES = 16 * 1024 * 1024  # far above any news article; keeps a stray log file out of memory
+# More control characters than this share of the first bytes: binary, even without a NUL.
+MAX_CONTROL_SHARE = 0.02
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 
 
@@ -29,20 +45,40 @@ class CorpusWarning(UserWarning):
 
 @dataclass(frozen=True)
 class FileState:
-    """What the index remembers of a source file to notice changes."""
+    """What the index remembers of a source file to notice changes.
+
+    `ctime_ns` is the inode change time: unlike the modification time, no program can
+    put it back, so an edit of the same size with its mtime restored is still noticed.
+    """
 
     relpath: str
     size: int
     mtime_ns: int
     sha256: str | None = None
+    ctime_ns: int | None = None
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """The article files of a folder, and what was left out (with why), both sorted."""
+
+    files: list[Path]
+    skipped: list[str]
 
 
 def corpus_files(folder: Path) -> list[Path]:
     """Every article file under `folder`, sorted; hidden files and folders are ignored.
 
+    The folder is a boundary: a linked folder is never entered and a linked file counts
+    only if it resolves to a file inside the folder (`load_corpus` warns about the others).
+
     Raises:
         CorpusError: the folder does not exist or is not a folder.
     """
+    return _walk(folder).files
+
+
+def _walk(folder: Path) -> _Walk:
     folder = Path(folder)
     if not folder.exists():
         raise CorpusError(
@@ -51,22 +87,51 @@ def corpus_files(folder: Path) -> list[Path]:
         )
     if not folder.is_dir():
         raise CorpusError(f"corpus {folder} is not a folder; pass the folder holding the articles")
-    files = []
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.suffix.lower() in SUFFIXES and path.is_file():
+    root = folder.resolve()
+    files: list[Path] = []
+    skipped: list[str] = []
+    for directory, folders, names in os.walk(folder, followlinks=False):
+        here = Path(directory)
+        kept = []
+        for name in folders:
+            if name.startswith("."):
+                continue
+            if (here / name).is_symlink():
+                skipped.append(f"skipped {here / name}: it links to a folder and links are not followed")
+            else:
+                kept.append(name)
+        folders[:] = kept  # os.walk descends only into these
+        for name in names:
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    skipped.append(f"skipped {path}: it links to {target}, outside the corpus folder {folder}")
+                    continue
+                if not target.is_file():
+                    skipped.append(f"skipped {path}: it links to {target}, which is not a file")
+                    continue
+            elif not path.is_file():
+                continue  # a pipe or device named like an article
             files.append(path)
-    return sorted(files)
+    return _Walk(sorted(files), sorted(skipped))
 
 
 def scan(folder: Path) -> list[FileState]:
-    """Size and modification time of every article file, without reading them."""
+    """Size and change times of every article file, without reading them."""
     states = []
     for path in corpus_files(folder):
-        stat = path.stat()
-        states.append(FileState(path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns))
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # removed meanwhile: it is simply not there
+        states.append(
+            FileState(
+                path.relative_to(folder).as_posix(), info.st_size, info.st_mtime_ns, ctime_ns=info.st_ctime_ns
+            )
+        )
     return states
 
 
@@ -77,27 +142,40 @@ def load_corpus(folder: Path) -> list[Article]:
         folder: the corpus folder; searched recursively for .txt and .md files.
 
     Returns:
-        The articles in file-name order; unreadable, binary and empty files are skipped
-        with a `CorpusWarning` naming them.
+        The articles in file-name order. Unreadable, binary, empty and over-large files,
+        links leading out of the folder, and files whose text repeats an earlier file's
+        (each article counts once as a source) are skipped with a `CorpusWarning` naming them.
 
     Raises:
         CorpusError: the folder is missing or holds no readable article.
     """
     folder = Path(folder)
-    files = corpus_files(folder)
+    walk = _walk(folder)
+    for reason in walk.skipped:
+        warnings.warn(reason, CorpusWarning, stacklevel=2)
     articles: list[Article] = []
     seen_ids: set[str] = set()
-    for path in files:
+    seen_texts: dict[str, Path] = {}
+    for path in walk.files:
         article = read_article(path, folder)
         if article is None:
             continue
+        key = text_key(article.text)
+        if key in seen_texts:
+            warnings.warn(
+                f"skipped {path}: it has the same text as {seen_texts[key]}, and each article counts once",
+                CorpusWarning,
+                stacklevel=2,
+            )
+            continue
+        seen_texts[key] = path
         if article.doc_id in seen_ids:
             # x.txt and x.md side by side: keep both, told apart by their extension.
             article = replace(article, doc_id=path.relative_to(folder).as_posix())
         seen_ids.add(article.doc_id)
         articles.append(article)
     if not articles:
-        found = f"{len(files)} file(s), none readable" if files else "no .txt or .md files"
+        found = f"{len(walk.files)} file(s), none readable" if walk.files else "no .txt or .md files"
         raise CorpusError(
             f"corpus folder {folder} holds {found}; add news articles as UTF-8 "
             f"{' or '.join(SUFFIXES)} files"
@@ -105,14 +183,17 @@ def load_corpus(folder: Path) -> list[Article]:
     return articles
 
 
+def text_key(text: str) -> str:
+    """What makes two articles the same: their words, whatever the line endings and spacing."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
 def read_article(path: Path, folder: Path) -> Article | None:
     """One article, or None (with a warning) when the file cannot be used."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        warnings.warn(f"skipped {path}: cannot read it ({error.strerror})", CorpusWarning, stacklevel=2)
+    data = _read_inside(path, Path(folder))
+    if data is None:
         return None
-    if b"\x00" in data[:BINARY_PROBE_BYTES]:
+    if looks_binary(data):
         warnings.warn(f"skipped {path}: it looks binary, not a text article", CorpusWarning, stacklevel=2)
         return None
     text = decode(data, path)
@@ -130,8 +211,76 @@ def read_article(path: Path, folder: Path) -> Article | None:
     )
 
 
-def decode(data: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM); else Windows-1252; else UTF-8 with replacement, warned."""
+def _read_inside(path: Path, folder: Path) -> bytes | None:
+    """The bytes of a file that is (or links to) a regular file inside `folder`, else None, warned.
+
+    The path is resolved and checked again here, right before reading, and the resolved
+    file is opened without following links, so a file swapped for a link after the folder
+    was listed cannot leak text from elsewhere.
+    """
+    try:
+        real = path.resolve(strict=True)
+        if not real.is_relative_to(folder.resolve()):
+            warnings.warn(f"skipped {path}: it leads outside the corpus folder {folder}", CorpusWarning, stacklevel=3)
+            return None
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                warnings.warn(f"skipped {path}: it is not a regular file", CorpusWarning, stacklevel=3)
+                return None
+            data = handle.read(MAX_ARTICLE_BYTES + 1)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        warnings.warn(f"skipped {path}: cannot read it ({reason})", CorpusWarning, stacklevel=3)
+        return None
+    if len(data) > MAX_ARTICLE_BYTES:
+        warnings.warn(
+            f"skipped {path}: it is over {MAX_ARTICLE_BYTES // (1024 * 1024)} MiB, too large for a news article",
+            CorpusWarning,
+            stacklevel=3,
+        )
+        return None
+    return data
+
+
+def bom_encoding(data: bytes) -> str | None:
+    """The codec a byte-order mark at the start of `data` announces (UTF-8, -16 or -32), if any."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return None
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether `data` is not text: a NUL, or many control characters, near its start.
+
+    UTF-16 and UTF-32 text (with a byte-order mark) is full of NUL bytes, so it is judged
+    on its decoded characters instead.
+    """
+    probe = data[:BINARY_PROBE_BYTES]
+    encoding = bom_encoding(probe)
+    if encoding in ("utf-16", "utf-32"):
+        text = probe.decode(encoding, errors="replace")
+        controls = len(_CONTROL_CHARS.findall(text))
+        return "\x00" in text or controls > MAX_CONTROL_SHARE * max(len(text), 1)
+    controls = len(probe) - len(probe.translate(None, _CONTROL_BYTES))
+    return b"\x00" in probe or controls > MAX_CONTROL_SHARE * max(len(probe), 1)
+
+
+def decode(data: bytes, path: Path | str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM; else Windows-1252; else
+    UTF-8 with replacement, warned."""
+    encoding = bom_encoding(data)
+    if encoding in ("utf-16", "utf-32"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            warnings.warn(
+                f"{path} is not valid {encoding.upper()}; undecodable bytes were replaced with U+FFFD",
+                CorpusWarning,
+                stacklevel=3,
+            )
+            return data.decode(encoding, errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.ingest.corpus import BINARY_PROBE_BYTES, SUFFIXES
+from qa.ingest.corpus import SUFFIXES, bom_encoding, corpus_files, looks_binary
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -38,30 +39,57 @@ def add_article(folder: Path, name: str, data: bytes) -> Path:
         data: its bytes.
 
     Returns:
-        Where the article was written.
+        Where the article was written; an article whose bytes are already in the corpus
+        is not stored twice, and the file holding it is returned.
 
     Raises:
         CorpusError: bad name, too large, binary, or empty.
     """
+    check_upload(name, data)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    same = _same_bytes(folder, data)
+    if same is not None:
+        return same  # the same article again: nothing to add
+    base = safe_file_name(name)
+    target = folder / base
+    counter = 1
+    while target.exists() or target.is_symlink():
+        stem, suffix = base.rsplit(".", 1)
+        target = folder / f"{stem}-{counter}.{suffix}"
+        counter += 1
+    temporary = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.upload"
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
+
+
+def check_upload(name: str, data: bytes) -> None:
+    """Refuse what cannot be an article, before anything is written.
+
+    Raises:
+        CorpusError: bad name, too large, binary, or empty; the message says which.
+    """
+    safe_file_name(name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise CorpusError(
             f"{name!r} is {len(data) // 1024} KiB; articles up to {MAX_UPLOAD_BYTES // 1024} KiB can be added"
         )
-    if b"\x00" in data[:BINARY_PROBE_BYTES]:
+    if looks_binary(data):
         raise CorpusError(f"{name!r} looks binary; add articles as plain text (.txt or .md)")
-    if not data.strip():
+    if not data.decode(bom_encoding(data) or "utf-8", errors="replace").strip():
         raise CorpusError(f"{name!r} is empty")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / safe_file_name(name)
-    counter = 1
-    while target.exists():
-        if target.read_bytes() == data:
-            return target  # the same article again: nothing to add
-        stem, suffix = safe_file_name(name).rsplit(".", 1)
-        target = folder / f"{stem}-{counter}.{suffix}"
-        counter += 1
-    temporary = folder / f".{target.name}.upload"
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
-    return target
+
+
+def _same_bytes(folder: Path, data: bytes) -> Path | None:
+    """An article file of the corpus with exactly these bytes (only files of the same size are read)."""
+    for path in corpus_files(folder):
+        try:
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return path
+        except OSError:
+            continue
+    return None
