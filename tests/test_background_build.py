@@ -106,6 +106,26 @@ def test_concurrent_builders_share_one_build(tiny_corpus, fake_settings, gated) 
     assert gated.texts.count("A museum opened in Riverton on Friday.") == 1  # one build embedded it once
 
 
+def test_many_first_questions_read_the_index_from_disk_once(tiny_corpus, fake_settings, fake_embedder) -> None:
+    from qa.indexing.catalog import forget_cached
+
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    forget_cached()
+    start = threading.Barrier(8)
+    results: list = []
+
+    def first_question() -> None:
+        start.wait(timeout=30)
+        results.append(ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder, wait=False))
+
+    threads = [threading.Thread(target=first_question) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 8 and all(r is results[0] for r in results)
+
+
 def test_the_first_build_is_waited_for_even_without_waiting(tiny_corpus, fake_settings, gated) -> None:
     index = ensure_index(tiny_corpus, fake_settings, embedder=gated, wait=False)
     assert set(index.articles) == {"harbour", "festival", "storm"}

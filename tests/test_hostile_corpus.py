@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import random
+import warnings
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,18 @@ def test_upload_beside_a_folder_of_the_same_name_takes_a_free_name(tmp_path: Pat
 def test_empty_utf16_upload_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="empty"):
         add_article(tmp_path, "blank.txt", " \n".encode("utf-16"))
+
+
+def test_listing_is_quiet_without_touching_the_process_wide_warning_filters(tiny_corpus: Path) -> None:
+    from qa.ingest.corpus import list_articles
+
+    (tiny_corpus / "image.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        listed = sorted(a.doc_id for a in list_articles(tiny_corpus))
+        assert caught == []
+        loaded = load_corpus(tiny_corpus)  # reading for a build still warns
+        assert any("image.txt" in str(w.message) for w in caught)
+    assert listed == sorted(a.doc_id for a in loaded) == ["festival", "harbour", "storm"]
+    assert list(warnings.filters) == filters

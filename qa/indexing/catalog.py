@@ -92,6 +92,7 @@ class _Home:
 
     def __init__(self) -> None:
         self.guard = threading.Lock()  # held only to read or swap the fields below
+        self.loading = threading.Lock()  # held while the index in use is read from disk
         self.entry: _Entry | None = None
         self.build: _Build | None = None
         self.failed: tuple[tuple[FileState, ...], str] | None = None  # corpus state a build failed on
@@ -143,10 +144,13 @@ def ensure_index(
         with home.guard:
             entry = home.entry
         if entry is None:
-            entry = _load_current(folder)
-            if entry is not None:
+            with home.loading:  # many first questions at once: one of them reads the index from disk
                 with home.guard:
-                    home.entry = home.entry or entry
+                    entry = home.entry
+                if entry is None:
+                    entry = _load_current(folder)
+                    with home.guard:
+                        home.entry = home.entry or entry
         if entry is not None and not force and _matches(entry, states, corpus, settings):
             return entry.index
         if entry is not None and not wait:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import stat
+import threading
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +42,14 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 
 class CorpusWarning(UserWarning):
     """A file of the corpus was skipped or decoded with replacement characters."""
+
+
+_quiet = threading.local()  # set while listing: the build that reads the files warns once, not every listing
+
+
+def _warn(message: str) -> None:
+    if not getattr(_quiet, "on", False):
+        warnings.warn(message, CorpusWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,7 @@ def load_corpus(folder: Path) -> list[Article]:
     folder = Path(folder)
     walk = _walk(folder)
     for reason in walk.skipped:
-        warnings.warn(reason, CorpusWarning, stacklevel=2)
+        _warn(reason)
     articles: list[Article] = []
     seen_ids: set[str] = set()
     seen_texts: dict[str, Path] = {}
@@ -162,11 +171,7 @@ def load_corpus(folder: Path) -> list[Article]:
             continue
         key = text_key(article.text)
         if key in seen_texts:
-            warnings.warn(
-                f"skipped {path}: it has the same text as {seen_texts[key]}, and each article counts once",
-                CorpusWarning,
-                stacklevel=2,
-            )
+            _warn(f"skipped {path}: it has the same text as {seen_texts[key]}, and each article counts once")
             continue
         seen_texts[key] = path
         if article.doc_id in seen_ids:
@@ -194,11 +199,11 @@ def read_article(path: Path, folder: Path) -> Article | None:
     if data is None:
         return None
     if looks_binary(data):
-        warnings.warn(f"skipped {path}: it looks binary, not a text article", CorpusWarning, stacklevel=2)
+        _warn(f"skipped {path}: it looks binary, not a text article")
         return None
     text = decode(data, path)
     if not text.strip():
-        warnings.warn(f"skipped {path}: the file is empty", CorpusWarning, stacklevel=2)
+        _warn(f"skipped {path}: the file is empty")
         return None
     relative = path.relative_to(folder)
     doc_id = relative.with_suffix("").as_posix()
@@ -221,24 +226,20 @@ def _read_inside(path: Path, folder: Path) -> bytes | None:
     try:
         real = path.resolve(strict=True)
         if not real.is_relative_to(folder.resolve()):
-            warnings.warn(f"skipped {path}: it leads outside the corpus folder {folder}", CorpusWarning, stacklevel=3)
+            _warn(f"skipped {path}: it leads outside the corpus folder {folder}")
             return None
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                warnings.warn(f"skipped {path}: it is not a regular file", CorpusWarning, stacklevel=3)
+                _warn(f"skipped {path}: it is not a regular file")
                 return None
             data = handle.read(MAX_ARTICLE_BYTES + 1)
     except OSError as error:
         reason = error.strerror or str(error)
-        warnings.warn(f"skipped {path}: cannot read it ({reason})", CorpusWarning, stacklevel=3)
+        _warn(f"skipped {path}: cannot read it ({reason})")
         return None
     if len(data) > MAX_ARTICLE_BYTES:
-        warnings.warn(
-            f"skipped {path}: it is over {MAX_ARTICLE_BYTES // (1024 * 1024)} MiB, too large for a news article",
-            CorpusWarning,
-            stacklevel=3,
-        )
+        _warn(f"skipped {path}: it is over {MAX_ARTICLE_BYTES // (1024 * 1024)} MiB, too large for a news article")
         return None
     return data
 
@@ -275,11 +276,7 @@ def decode(data: bytes, path: Path | str) -> str:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
-            warnings.warn(
-                f"{path} is not valid {encoding.upper()}; undecodable bytes were replaced with U+FFFD",
-                CorpusWarning,
-                stacklevel=3,
-            )
+            _warn(f"{path} is not valid {encoding.upper()}; undecodable bytes were replaced with U+FFFD")
             return data.decode(encoding, errors="replace")
     try:
         return data.decode("utf-8-sig")
@@ -287,14 +284,10 @@ def decode(data: bytes, path: Path | str) -> str:
         pass
     try:
         text = data.decode("cp1252")
-        warnings.warn(f"{path} is not UTF-8; read it as Windows-1252", CorpusWarning, stacklevel=3)
+        _warn(f"{path} is not UTF-8; read it as Windows-1252")
         return text
     except UnicodeDecodeError:
-        warnings.warn(
-            f"{path} is not valid UTF-8; undecodable bytes were replaced with U+FFFD",
-            CorpusWarning,
-            stacklevel=3,
-        )
+        _warn(f"{path} is not valid UTF-8; undecodable bytes were replaced with U+FFFD")
         return data.decode("utf-8", errors="replace")
 
 
@@ -318,10 +311,15 @@ def tell_title(text: str) -> str | None:
 
 
 def list_articles(folder: Path) -> list[Article]:
-    """The readable articles of a folder, without warnings (for listings)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CorpusWarning)
-        try:
-            return load_corpus(folder)
-        except CorpusError:
-            return []
+    """The readable articles of a folder, without warnings (for listings).
+
+    Silenced per thread: `warnings.catch_warnings` would change process-wide state under
+    the feet of the threads answering questions.
+    """
+    _quiet.on = True
+    try:
+        return load_corpus(folder)
+    except CorpusError:
+        return []
+    finally:
+        _quiet.on = False
