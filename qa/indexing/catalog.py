@@ -31,7 +31,7 @@ import threading
 import uuid
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -413,7 +413,7 @@ def _rebuild(
     name = f"build-{uuid.uuid4().hex[:12]}"
     staging = home / f".{name}.partial"
     try:
-        store.save(staging, stored)
+        manifest = store.save(staging, stored)
         staging.rename(home / name)
         pointer = home / POINTER
         if pointer.is_symlink() or (pointer.exists() and not pointer.is_file()):
@@ -423,7 +423,8 @@ def _rebuild(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     _remove_leftovers(home, keep=name)
-    return _Entry(SearchIndex(store.load(home / name)), name)
+    # What was just written is what is in memory: no need to read it back.
+    return _Entry(SearchIndex(replace(stored, manifest=manifest)), name)
 
 
 def _file_records(

@@ -54,11 +54,12 @@ class StoredIndex:
     sentence_vectors: np.ndarray
 
 
-def save(folder: Path, index: StoredIndex) -> None:
+def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
     """Write `index` into the new folder `folder`, manifest last, every file fsynced.
 
     The caller makes the folder visible (see `qa.indexing.catalog`) only after this returns, so a
-    crash half-way leaves a stray folder, never a half-written index in use.
+    crash half-way leaves a stray folder, never a half-written index in use. Returns the manifest
+    as written (with counts and checksums).
     """
     folder.mkdir(parents=True, exist_ok=False)
     articles = {a.doc_id: a for a in index.articles}
@@ -83,6 +84,7 @@ def save(folder: Path, index: StoredIndex) -> None:
     manifest["checksum"] = manifest_checksum(manifest)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
     _fsync_dir(folder)
+    return manifest
 
 
 def load(folder: Path) -> StoredIndex:
