@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from qa.answer.question import analyse
 from qa.answer.ranking import rank_sentences
 from qa.answer.span_sources import PassageReaderSpans, read_and_rerank, reader_span_options, span_source
@@ -86,3 +88,15 @@ def test_one_place_chooses_the_span_source() -> None:
     # a reader model of the user's own wins over the built-in reader, and is rated by the plain model
     chosen = span_source(Settings(passage_reader=True, reader_model="/some/model"))
     assert chosen.confidence_model == "confidence" and getattr(chosen, "path") == "/some/model"
+
+
+@pytest.mark.slow
+def test_the_shipped_passage_reader_loads_and_prefers_the_answering_sentence() -> None:
+    from qa.read.passage import WEIGHTS, PassageReader
+
+    assert WEIGHTS.is_file(), WEIGHTS
+    passages = ["The festival drew a record crowd on Saturday.", "Mayor Anna Lind cut the ribbon at 9 a.m."]
+    readings = PassageReader().read("Who cut the ribbon?", passages)
+    assert len(readings) == 2 and readings[1].relevance > readings[0].relevance
+    best = max(readings[1].spans, key=lambda s: s.score)
+    assert "Lind" in passages[1][best.start : best.end]

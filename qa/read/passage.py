@@ -19,7 +19,7 @@ from qa.errors import ModelError
 from qa.lazy import OncePerKey
 from qa.read.base import Reading, read_pairs
 
-WEIGHTS = Path(__file__).resolve().parent / "models" / "passage_reader.safetensors"
+WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "passage_reader.safetensors"
 MAX_LENGTH = 128
 _LORA_A, _LORA_B, _LORA_SCALE = ".lora_A", ".lora_B", ".lora_scale"
 LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
