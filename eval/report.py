@@ -202,12 +202,7 @@ def draw_chart(rows: Sequence[tuple[str, Mapping[str, object]]], path: Path, *, 
     axes.set_title(title, fontsize=10)
     axes.legend(ncols=len(CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     axes.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    figure.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return _save_png(figure, path)
 
 
 def draw_reliability(runs: Sequence[tuple[str, Sequence[tuple[float, int, float, float]]]], path: Path, *, title: str) -> Path | None:
@@ -240,10 +235,15 @@ def draw_reliability(runs: Sequence[tuple[str, Sequence[tuple[float, int, float,
     axes.set_title(title, fontsize=9)
     axes.legend(fontsize=7, loc="upper left")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
+    return _save_png(figure, path)
+
+
+def _save_png(figure: object, path: Path) -> Path:
+    """Lay out and write a matplotlib figure as PNG, atomically."""
+    figure.tight_layout()  # type: ignore[attr-defined]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    figure.savefig(tmp, format="png")
+    figure.savefig(tmp, format="png")  # type: ignore[attr-defined]
     os.replace(tmp, path)
     return path
 
