@@ -13,7 +13,6 @@ questions with their source article hidden from the index.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.errors import IndexCorruptError
-from qa.indexing import catalog, store
+from qa.indexing import folder, store
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 
 JSON = st.recursive(
@@ -247,7 +247,7 @@ def test_a_reader_never_sees_a_false_alarm_while_builds_are_swapped(tiny_corpus,
 
     def read_again_and_again() -> None:
         while not stop.is_set():
-            loaded.append(catalog._load_current(home) is not None)
+            loaded.append(folder.load_current(home) is not None)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

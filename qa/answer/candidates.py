@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 
 from qa.retrieve.retriever import Query, RankedChunk
 from qa.indexing.memory import SearchIndex, top_positive

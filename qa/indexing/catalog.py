@@ -1,65 +1,34 @@
 """Find, check, build and cache the index of a corpus folder.
 
-Layout under the index root (setting `index_dir`, env `QA_INDEX_DIR`):
-
-    <corpus-name>-<hash of its path>/
-        CURRENT            name of the build in use, replaced atomically
-        build-<id>/        one complete build (see `qa.indexing.store`)
-        .lock              serialises builds across processes
-
-A build is written in full before CURRENT points at it, so an interrupted or failed
-build leaves the last good index in use. Everything read back is checked first (CURRENT's
-shape, the manifest's own checksum and schema, every file's checksum); anything unexpected
-means a rebuild with an `IndexWarning`, never a crash.
+The index folder on disk (its lock, the CURRENT pointer, writing a build and swapping it
+in) is `qa.indexing.folder`; this module decides when an index is current, keeps the
+loaded ones in memory, and runs the builds.
 
 Builds never block questions that can be answered: while one runs (in a thread of its own
 at a lower CPU priority, or in another process holding `.lock`), `ensure_index(...,
 wait=False)` returns the last good index, and the new one is swapped in when it is
 complete. One build runs per index at a time; every caller that needs it waits for that
-same build.
+same build. Anything unexpected on disk means a rebuild with an `IndexWarning`, never a crash.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
-import re
-import shutil
 import sys
 import threading
-import uuid
 import warnings
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
 
 from qa.config import Settings
-from qa.errors import IndexCorruptError
 from qa.indexing import store
-from qa.indexing.build import Progress, build, pipeline_fingerprint
+from qa.indexing.build import Progress, pipeline_fingerprint
 from qa.indexing.embedder import Embedder, embedder_for
+from qa.indexing.folder import Entry, IndexWarning, file_lock, load_current, write_build
 from qa.indexing.memory import SearchIndex
-from qa.ingest.corpus import FileState, load_corpus, scan
-from qa.types import Article
+from qa.ingest.corpus import FileState, scan
 
-POINTER = "CURRENT"
-_BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
-_MAX_POINTER_BYTES = 64
 BUILD_NICENESS = 10  # builds run this much nicer than questions
-_LOAD_ATTEMPTS = 5  # a build swapped in while we read the old one: read the new one instead
-
-
-class IndexWarning(UserWarning):
-    """The index was damaged or stale and has been rebuilt, or could not be updated."""
-
-
-@dataclass
-class _Entry:
-    index: SearchIndex
-    name: str = ""  # the build folder it was loaded from
-    verified: dict[str, FileState] = field(default_factory=dict)
 
 
 class _Build:
@@ -67,7 +36,7 @@ class _Build:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.entry: _Entry | None = None
+        self.entry: Entry | None = None
         self.error: BaseException | None = None
         self._listeners: list[Progress] = []
         self._listeners_guard = threading.Lock()
@@ -93,7 +62,7 @@ class _Home:
     def __init__(self) -> None:
         self.guard = threading.Lock()  # held only to read or swap the fields below
         self.loading = threading.Lock()  # held while the index in use is read from disk
-        self.entry: _Entry | None = None
+        self.entry: Entry | None = None
         self.build: _Build | None = None
         self.failed: tuple[tuple[FileState, ...], str] | None = None  # corpus state a build failed on
 
@@ -148,7 +117,7 @@ def ensure_index(
                 with home.guard:
                     entry = home.entry
                 if entry is None:
-                    entry = _load_current(folder)
+                    entry = load_current(folder)
                     with home.guard:
                         home.entry = home.entry or entry
         if entry is not None and not force and _matches(entry, states, corpus, settings):
@@ -270,15 +239,15 @@ def _run(
     """Run `job`: load what another process built meanwhile, or build; then swap it in."""
     try:
         encoder = embedder or embedder_for(settings)
-        with _file_lock(folder):
+        with file_lock(folder):
             states = scan(corpus)
             with home.guard:
                 known = home.entry
-            current = _load_current(folder, known)
+            current = load_current(folder, known)
             if current is not None and not force and _matches(current, states, corpus, settings):
                 entry = current  # another process built it while we waited for the lock
             else:
-                entry = _rebuild(corpus, states, folder, settings, encoder, current or known, job.report)
+                entry = write_build(corpus, states, folder, settings, encoder, current or known, job.report)
         job.entry = entry
         with home.guard:
             home.entry, home.failed = entry, None
@@ -300,77 +269,7 @@ def _run(
         job.done.set()
 
 
-@contextmanager
-def _file_lock(home: Path) -> Iterator[None]:
-    if home.is_symlink() or (home.exists() and not home.is_dir()):
-        warnings.warn(f"{home} is not an index folder; replacing it", IndexWarning, stacklevel=4)
-        home.unlink()
-    home.mkdir(parents=True, exist_ok=True)
-    lock = home / ".lock"
-    if lock.is_symlink() or (lock.exists() and not lock.is_file()):
-        _remove(lock)
-    with open(lock, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _read_pointer(home: Path) -> str | None:
-    """The build CURRENT names; None when there is no CURRENT yet.
-
-    Raises:
-        IndexCorruptError: CURRENT is not a small text file naming an existing build folder.
-    """
-    pointer = home / POINTER
-    if not pointer.exists() and not pointer.is_symlink():
-        return None
-    if pointer.is_symlink() or not pointer.is_file():
-        raise IndexCorruptError(f"{pointer} is not a plain file")
-    try:
-        with open(pointer, "rb") as handle:
-            data = handle.read(_MAX_POINTER_BYTES + 1)
-    except OSError as error:
-        raise IndexCorruptError(f"{pointer} cannot be read ({error.strerror})") from error
-    name = data.decode("ascii", errors="replace").strip()
-    if len(data) > _MAX_POINTER_BYTES or not _BUILD_NAME.fullmatch(name):
-        raise IndexCorruptError(f"{pointer} does not name a build")
-    build_folder = home / name
-    if build_folder.is_symlink() or not build_folder.is_dir():
-        raise IndexCorruptError(f"{pointer} names {name}, which is not a build folder")
-    return name
-
-
-def _load_current(home: Path, known: _Entry | None = None) -> _Entry | None:
-    """The build CURRENT names, checked and loaded (`known` is reused if it is that build).
-
-    None when there is none or it is damaged (warned). A build swapped in while the old
-    one was being read is read in turn, without a false alarm.
-    """
-    for _ in range(_LOAD_ATTEMPTS):
-        try:
-            name = _read_pointer(home)
-            if name is None:
-                return None
-            if known is not None and known.name == name:
-                return known
-            return _Entry(SearchIndex(store.load(home / name)), name)
-        except Exception as error:  # noqa: BLE001 - anything unexpected in an index means: rebuild it
-            try:
-                swapped = _read_pointer(home) != name
-            except Exception:  # noqa: BLE001
-                swapped = False
-            if swapped:
-                continue
-            warnings.warn(
-                f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4
-            )
-            return None
-    return None
-
-
-def _matches(entry: _Entry | None, states: list[FileState], corpus: Path, settings: Settings) -> bool:
+def _matches(entry: Entry | None, states: list[FileState], corpus: Path, settings: Settings) -> bool:
     """Same settings and the same files with the same content (sizes and times first, then hashes)."""
     if entry is None:
         return False
@@ -395,73 +294,3 @@ def _matches(entry: _Entry | None, states: list[FileState], corpus: Path, settin
             return False
         entry.verified[state.relpath] = state  # touched but unchanged: do not hash it again
     return True
-
-
-def _rebuild(
-    corpus: Path,
-    states: list[FileState],
-    home: Path,
-    settings: Settings,
-    embedder: Embedder,
-    previous: _Entry | None,
-    progress: Progress | None,
-) -> _Entry:
-    articles = load_corpus(corpus)
-    files = _file_records(corpus, states, articles)
-    reuse = previous.index.stored if previous else None
-    stored = build(articles, settings, embedder, files, reuse, progress)
-    name = f"build-{uuid.uuid4().hex[:12]}"
-    staging = home / f".{name}.partial"
-    try:
-        manifest = store.save(staging, stored)
-        staging.rename(home / name)
-        pointer = home / POINTER
-        if pointer.is_symlink() or (pointer.exists() and not pointer.is_file()):
-            _remove(pointer)  # a folder or link where CURRENT belongs: it was damaged, replace it
-        store.write_atomic(pointer, (name + "\n").encode("utf-8"))
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    _remove_leftovers(home, keep=name)
-    # What was just written is what is in memory: no need to read it back.
-    return _Entry(SearchIndex(replace(stored, manifest=manifest)), name)
-
-
-def _file_records(
-    corpus: Path, states: list[FileState], articles: list[Article]
-) -> dict[str, dict[str, object]]:
-    """What the manifest remembers per file; stats taken before reading, so a file
-    changed meanwhile looks changed at the next check."""
-    records: dict[str, dict[str, object]] = {}
-    by_relpath = {Path(a.path).relative_to(corpus).as_posix(): a for a in articles}
-    for state in states:
-        article = by_relpath.get(state.relpath)
-        try:
-            sha256 = article.sha256 if article else store.sha256_file(corpus / state.relpath)
-        except OSError:
-            sha256 = "0" * 64  # gone meanwhile: whatever is there later looks changed
-        records[state.relpath] = {
-            "doc_id": article.doc_id if article else None,
-            "sha256": sha256,
-            "size": state.size,
-            "mtime_ns": state.mtime_ns,
-            "ctime_ns": state.ctime_ns if state.ctime_ns is not None else 0,
-        }
-    return records
-
-
-def _remove_leftovers(home: Path, keep: str) -> None:
-    """Older builds, interrupted builds and temporary files (we hold the lock: none is in use)."""
-    for path in home.iterdir():
-        name = path.name
-        old_build = name.startswith("build-") and name != keep
-        temporary = name.endswith(".partial") or (name.startswith(".") and name.endswith(".tmp"))
-        if old_build or temporary:
-            _remove(path)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

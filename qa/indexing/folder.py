@@ -1,0 +1,189 @@
+"""The index folder of one corpus on disk: its lock, the CURRENT pointer, and the atomic swap.
+
+    <corpus-name>-<hash of its path>/
+        CURRENT            name of the build in use, replaced atomically
+        build-<id>/        one complete build (see `qa.indexing.store`)
+        .lock              serialises builds across processes
+
+`write_build` writes a build in full before CURRENT points at it, so an interrupted or
+failed build leaves the last good index in use. `load_current` checks everything it reads
+(CURRENT's shape, then `qa.indexing.store.load` checks the manifest and every file);
+anything unexpected means None and an `IndexWarning`, so the caller rebuilds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import shutil
+import uuid
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator
+
+from qa.config import Settings
+from qa.errors import IndexCorruptError
+from qa.indexing import store
+from qa.indexing.build import Progress, build
+from qa.indexing.embedder import Embedder
+from qa.indexing.memory import SearchIndex
+from qa.ingest.corpus import FileState, load_corpus
+from qa.types import Article
+
+POINTER = "CURRENT"
+_BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
+_MAX_POINTER_BYTES = 64
+_LOAD_ATTEMPTS = 5  # a build swapped in while we read the old one: read the new one instead
+
+
+class IndexWarning(UserWarning):
+    """The index was damaged or stale and has been rebuilt, or could not be updated."""
+
+
+@dataclass
+class Entry:
+    index: SearchIndex
+    name: str = ""  # the build folder it was loaded from
+    verified: dict[str, FileState] = field(default_factory=dict)
+
+
+@contextmanager
+def file_lock(home: Path) -> Iterator[None]:
+    if home.is_symlink() or (home.exists() and not home.is_dir()):
+        warnings.warn(f"{home} is not an index folder; replacing it", IndexWarning, stacklevel=4)
+        home.unlink()
+    home.mkdir(parents=True, exist_ok=True)
+    lock = home / ".lock"
+    if lock.is_symlink() or (lock.exists() and not lock.is_file()):
+        _remove(lock)
+    with open(lock, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_pointer(home: Path) -> str | None:
+    """The build CURRENT names; None when there is no CURRENT yet.
+
+    Raises:
+        IndexCorruptError: CURRENT is not a small text file naming an existing build folder.
+    """
+    pointer = home / POINTER
+    if not pointer.exists() and not pointer.is_symlink():
+        return None
+    if pointer.is_symlink() or not pointer.is_file():
+        raise IndexCorruptError(f"{pointer} is not a plain file")
+    try:
+        with open(pointer, "rb") as handle:
+            data = handle.read(_MAX_POINTER_BYTES + 1)
+    except OSError as error:
+        raise IndexCorruptError(f"{pointer} cannot be read ({error.strerror})") from error
+    name = data.decode("ascii", errors="replace").strip()
+    if len(data) > _MAX_POINTER_BYTES or not _BUILD_NAME.fullmatch(name):
+        raise IndexCorruptError(f"{pointer} does not name a build")
+    build_folder = home / name
+    if build_folder.is_symlink() or not build_folder.is_dir():
+        raise IndexCorruptError(f"{pointer} names {name}, which is not a build folder")
+    return name
+
+
+def load_current(home: Path, known: Entry | None = None) -> Entry | None:
+    """The build CURRENT names, checked and loaded (`known` is reused if it is that build).
+
+    None when there is none or it is damaged (warned). A build swapped in while the old
+    one was being read is read in turn, without a false alarm.
+    """
+    for _ in range(_LOAD_ATTEMPTS):
+        try:
+            name = _read_pointer(home)
+            if name is None:
+                return None
+            if known is not None and known.name == name:
+                return known
+            return Entry(SearchIndex(store.load(home / name)), name)
+        except Exception as error:  # noqa: BLE001 - anything unexpected in an index means: rebuild it
+            try:
+                swapped = _read_pointer(home) != name
+            except Exception:  # noqa: BLE001
+                swapped = False
+            if swapped:
+                continue
+            warnings.warn(
+                f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4
+            )
+            return None
+    return None
+
+
+def write_build(
+    corpus: Path,
+    states: list[FileState],
+    home: Path,
+    settings: Settings,
+    embedder: Embedder,
+    previous: Entry | None,
+    progress: Progress | None,
+) -> Entry:
+    articles = load_corpus(corpus)
+    files = _file_records(corpus, states, articles)
+    reuse = previous.index.stored if previous else None
+    stored = build(articles, settings, embedder, files, reuse, progress)
+    name = f"build-{uuid.uuid4().hex[:12]}"
+    staging = home / f".{name}.partial"
+    try:
+        manifest = store.save(staging, stored)
+        staging.rename(home / name)
+        pointer = home / POINTER
+        if pointer.is_symlink() or (pointer.exists() and not pointer.is_file()):
+            _remove(pointer)  # a folder or link where CURRENT belongs: it was damaged, replace it
+        store.write_atomic(pointer, (name + "\n").encode("utf-8"))
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    _remove_leftovers(home, keep=name)
+    # What was just written is what is in memory: no need to read it back.
+    return Entry(SearchIndex(replace(stored, manifest=manifest)), name)
+
+
+def _file_records(
+    corpus: Path, states: list[FileState], articles: list[Article]
+) -> dict[str, dict[str, object]]:
+    """What the manifest remembers per file; stats taken before reading, so a file
+    changed meanwhile looks changed at the next check."""
+    records: dict[str, dict[str, object]] = {}
+    by_relpath = {Path(a.path).relative_to(corpus).as_posix(): a for a in articles}
+    for state in states:
+        article = by_relpath.get(state.relpath)
+        try:
+            sha256 = article.sha256 if article else store.sha256_file(corpus / state.relpath)
+        except OSError:
+            sha256 = "0" * 64  # gone meanwhile: whatever is there later looks changed
+        records[state.relpath] = {
+            "doc_id": article.doc_id if article else None,
+            "sha256": sha256,
+            "size": state.size,
+            "mtime_ns": state.mtime_ns,
+            "ctime_ns": state.ctime_ns if state.ctime_ns is not None else 0,
+        }
+    return records
+
+
+def _remove_leftovers(home: Path, keep: str) -> None:
+    """Older builds, interrupted builds and temporary files (we hold the lock: none is in use)."""
+    for path in home.iterdir():
+        name = path.name
+        old_build = name.startswith("build-") and name != keep
+        temporary = name.endswith(".partial") or (name.startswith(".") and name.endswith(".tmp"))
+        if old_build or temporary:
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
