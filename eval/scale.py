@@ -217,7 +217,7 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     from qa.indexing import catalog, store
     from qa.indexing.embedder import embedder_for
-    from qa.indexing.memory import _flat_ip, _Postings, ivf_ip, top_positive
+    from qa.indexing.memory import flat_ip, Postings, ivf_ip, top_positive
     from qa.retrieve.fusion import ranked, weighted
 
     settings = _settings(folder, args)
@@ -241,8 +241,8 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     chunk_tokens, chunk_vectors = perturbed(stored.chunk_tokens, np.asarray(stored.chunk_vectors))
     sentence_tokens, sentence_vectors = perturbed(stored.sentence_tokens, np.asarray(stored.sentence_vectors))
     del stored
-    chunk_bm25, sentence_bm25 = _Postings(chunk_tokens), _Postings(sentence_tokens)
-    (chunk_flat, _), (sentence_flat, _) = _flat_ip(chunk_vectors), _flat_ip(sentence_vectors)
+    chunk_bm25, sentence_bm25 = Postings(chunk_tokens), Postings(sentence_tokens)
+    (chunk_flat, _), (sentence_flat, _) = flat_ip(chunk_vectors), flat_ip(sentence_vectors)
     build_s = time.perf_counter() - started
     started = time.perf_counter()
     chunk_ivf, sentence_ivf = ivf_ip(chunk_vectors), ivf_ip(sentence_vectors)

@@ -45,7 +45,6 @@ from qa.retrieve.retriever import Query
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev-half.json"  # ../shared
 WORK = Path(__file__).resolve().parent / ".work" / "squad"
 SPAN_GOOD_F1 = 0.5  # a span counts as a right answer from this token F1 on
-NEGATIVES = "article"  # set from --negatives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,17 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     queries = queries_of(questions, settings)
     readers = _fold_readers(args.fold_readers, folds(questions)[0])
     print(f"training on {len(questions)} SQuAD training questions", file=sys.stderr)
-    global NEGATIVES
-    NEGATIVES = args.negatives
     for stage in args.stages.split(","):
         _placeholder_if_unloadable(stage, args.out)
-        model = STAGES[stage](index, questions, queries, settings, readers)
+        model = STAGES[stage](index, questions, queries, settings, readers, negatives=args.negatives)
         _save(model, args.out)
         clear_cache()
     return 0
 
 
-def sentence_stage(index, questions, queries, settings, readers) -> LinearModel:
+def sentence_stage(index, questions, queries, settings, readers, negatives="article") -> LinearModel:
     """Label each candidate sentence by whether it holds a gold answer."""
     rows, labels = [], []
     for question, query in zip(questions, queries):
@@ -97,7 +94,7 @@ def sentence_stage(index, questions, queries, settings, readers) -> LinearModel:
     return fit("sentence", rows, labels, SENTENCE_FEATURES)
 
 
-def span_stage(index, questions, queries, settings, readers) -> LinearModel:
+def span_stage(index, questions, queries, settings, readers, negatives="article") -> LinearModel:
     """Label each span option by its token F1 against the gold answers."""
 
     return _fit_spans("span", index, questions, queries, settings, lambda question: RuleSpans(), SPAN_FEATURES)
@@ -115,12 +112,12 @@ def _fit_spans(name, index, questions, queries, settings, source_of, features) -
     return fit(name, rows, labels, features)
 
 
-def confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
+def confidence_stage(index, questions, queries, settings, readers, negatives="article") -> LinearModel:
     """Right answers are positives; wrong ones, and answers with the source hidden, negatives."""
-    return _confidence("confidence", index, questions, queries, settings, lambda question: RuleSpans())
+    return _confidence("confidence", index, questions, queries, settings, lambda question: RuleSpans(), negatives)
 
 
-def _confidence(name, index, questions, queries, settings, source_of) -> LinearModel:
+def _confidence(name, index, questions, queries, settings, source_of, negatives) -> LinearModel:
     """Answerable rows labelled by hit@1, then unanswerable rows (see `_hidden_indexes`)."""
     rows, labels = [], []
     for question, query in zip(questions, queries):
@@ -128,7 +125,7 @@ def _confidence(name, index, questions, queries, settings, source_of) -> LinearM
         rows.append(features)
         labels.append(hit_at_1(answer, first, question.answers, question.answer_parts))
     answerable = len(rows)
-    for hidden, members in _hidden_indexes(index, questions):
+    for hidden, members in _hidden_indexes(index, questions, negatives):
         for i in members:
             features, _, _ = _decision(hidden, questions[i], queries[i], settings, source_of(questions[i]))
             rows.append(features)
@@ -139,7 +136,7 @@ def _confidence(name, index, questions, queries, settings, source_of) -> LinearM
     return replace(model, threshold=round(threshold, 2))
 
 
-def _hidden_indexes(index: SearchIndex, questions: list[EvalQuestion]):  # noqa: ANN201
+def _hidden_indexes(index: SearchIndex, questions: list[EvalQuestion], negatives: str):  # noqa: ANN201
     """(index with something hidden, questions it makes unanswerable), one index at a time.
 
     "article" negatives: every other question of each article asked with the article hidden.
@@ -151,7 +148,7 @@ def _hidden_indexes(index: SearchIndex, questions: list[EvalQuestion]):  # noqa:
     by_passage: dict[tuple[str, int, int], list[int]] = {}
     by_doc: dict[str, list[int]] = {}
     for i, question in enumerate(questions):
-        if NEGATIVES == "article":
+        if negatives == "article":
             for doc in question.gold_doc_ids:
                 by_doc.setdefault(doc, []).append(i)
         elif i % 2 == 0 and question.evidence:
@@ -170,7 +167,7 @@ def _hidden_indexes(index: SearchIndex, questions: list[EvalQuestion]):  # noqa:
             yield SearchIndex(stored), gone
     for doc, members in sorted(by_doc.items()):
         # every other question keeps the two kinds of example balanced
-        yield SearchIndex(without_docs(index.stored, {doc})), members[::2] if NEGATIVES == "article" else members
+        yield SearchIndex(without_docs(index.stored, {doc})), members[::2] if negatives == "article" else members
 
 
 def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> float:
@@ -187,7 +184,7 @@ def print_abstention_tradeoff(confidences: list[float], right: list[bool], answe
     return best.threshold
 
 
-def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:
+def rerank_stage(index, questions, queries, settings, readers, negatives="article") -> LinearModel:
     """Label each read sentence by whether it holds a gold answer."""
     rows, labels = [], []
     for question, query in zip(questions, queries):
@@ -200,7 +197,7 @@ def rerank_stage(index, questions, queries, settings, readers) -> LinearModel:
     return fit("rerank", rows, labels, RERANK_FEATURES)
 
 
-def reader_span_stage(index, questions, queries, settings, readers) -> LinearModel:
+def reader_span_stage(index, questions, queries, settings, readers, negatives="article") -> LinearModel:
     """Label the reader's and the rules' spans by their token F1 against the gold answers."""
 
     def source_of(question):
@@ -209,12 +206,12 @@ def reader_span_stage(index, questions, queries, settings, readers) -> LinearMod
     return _fit_spans("reader_span", index, questions, queries, settings, source_of, READER_SPAN_FEATURES)
 
 
-def reader_confidence_stage(index, questions, queries, settings, readers) -> LinearModel:
+def reader_confidence_stage(index, questions, queries, settings, readers, negatives="article") -> LinearModel:
     """As `confidence_stage`, on the reader's answers."""
     def source_of(question):
         return PassageReaderSpans(settings.read_sentences, readers(question))
 
-    return _confidence("reader_confidence", index, questions, queries, settings, source_of)
+    return _confidence("reader_confidence", index, questions, queries, settings, source_of, negatives)
 
 
 STAGE_FEATURES = {

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from qa.indexing.memory import _Postings, top_positive
+from qa.indexing.memory import Postings, top_positive
 
 
 def corpus(seed: int, size: int = 300) -> tuple[tuple[str, ...], ...]:
@@ -24,7 +24,7 @@ def corpus(seed: int, size: int = 300) -> tuple[tuple[str, ...], ...]:
 def test_scores_equal_bm25okapi_on_random_corpora(seed: int) -> None:
     documents = corpus(seed)
     reference = BM25Okapi([list(d) for d in documents])
-    postings = _Postings(documents)
+    postings = Postings(documents)
     rng = random.Random(seed + 100)
     for _ in range(20):
         query = rng.choices(["common", "unseen", *[f"w{i}" for i in range(60)]], k=rng.randint(1, 6))
@@ -32,8 +32,8 @@ def test_scores_equal_bm25okapi_on_random_corpora(seed: int) -> None:
 
 
 def test_empty_documents_score_zero() -> None:
-    assert not _Postings(((), ())).scores(["x"]).any()
-    assert _Postings(()).scores(["x"]).shape == (0,)
+    assert not Postings(((), ())).scores(["x"]).any()
+    assert Postings(()).scores(["x"]).shape == (0,)
 
 
 def test_top_positive_matches_a_stable_full_sort() -> None:

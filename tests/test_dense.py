@@ -27,7 +27,7 @@ def test_large_collections_use_an_inverted_file_with_high_recall(monkeypatch) ->
     vectors = clustered(20000)
     index, kept = memory.dense_index(vectors)
     assert index.ntotal == 20000 and kept is vectors and hasattr(index, "nprobe")
-    exact, _ = memory._flat_ip(vectors)
+    exact, _ = memory.flat_ip(vectors)
     queries = clustered(50, seed=1)
     recall = np.mean([
         len(set(memory._search(exact, q, 10)[0]) & set(memory._search(index, q, 10)[0])) / 10 for q in queries

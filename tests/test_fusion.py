@@ -51,10 +51,10 @@ def test_ranked_limits_and_orders() -> None:
 def test_postings_bm25_equals_rank_bm25() -> None:
     from rank_bm25 import BM25Okapi
 
-    from qa.indexing.memory import _Postings
+    from qa.indexing.memory import Postings
 
     documents = (("storm", "port", "close"), ("port", "port", "ship"), ("festiv",), ("storm", "wind", "wind", "rain"))
     query = ["port", "storm", "unknown", "port"]
     expected = BM25Okapi([list(d) for d in documents]).get_scores(query)
-    assert _Postings(documents).scores(query) == pytest.approx(expected)
-    assert not _Postings(((), ())).scores(query).any()
+    assert Postings(documents).scores(query) == pytest.approx(expected)
+    assert not Postings(((), ())).scores(query).any()

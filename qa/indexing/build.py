@@ -10,6 +10,7 @@ out with a `BuildWarning` naming it; the manifest lists it under "skipped".
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from qa.types import Article, Chunk, Sentence
 
 Progress = Callable[[str, int, int], None]
 _PACKAGE = Path(__file__).resolve().parent.parent
+PARSER_PROCESSES = min(2, os.cpu_count() or 1)  # spaCy workers for large batches; more cost memory
 _EMBED_BATCH = 256
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
 # built by the old code are rebuilt (vectors of unchanged text are still reused).
@@ -174,7 +176,7 @@ def _annotated(
     reused = total - len(todo)
     report("reading articles", reused, total)
     results = annotate_many(
-        todo, settings.annotator, processes=2, done=lambda count: report("reading articles", reused + count, total)
+        todo, settings.annotator, processes=PARSER_PROCESSES, done=lambda count: report("reading articles", reused + count, total)
     )
     for (article, _), result in zip(todo, results):
         if isinstance(result, AnnotationError):

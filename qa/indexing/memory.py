@@ -30,8 +30,8 @@ class SearchIndex:
         self.sentence_tokens = stored.sentence_tokens
         self.chunk_tokens = stored.chunk_tokens
         self.sentence_vectors = stored.sentence_vectors
-        self._chunk_bm25 = _Postings(stored.chunk_tokens)
-        self._sentence_bm25 = _Postings(stored.sentence_tokens)
+        self._chunk_bm25 = Postings(stored.chunk_tokens)
+        self._sentence_bm25 = Postings(stored.sentence_tokens)
         self._chunk_vectors = stored.chunk_vectors
         self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
@@ -100,7 +100,7 @@ def _chunks_of_sentences(index: SearchIndex) -> dict[int, list[int]]:
     return owners
 
 
-class _Postings:
+class Postings:
     """Okapi BM25 as rank-bm25's `BM25Okapi` computes it, scored through postings lists.
 
     Same idf (with its floor for very common words: epsilon times the mean idf), k1 and
@@ -177,7 +177,7 @@ IVF_PROBES = 16  # clusters searched per query
 def dense_index(vectors: np.ndarray) -> tuple[faiss.Index, np.ndarray]:
     """The FAISS index for `vectors` (exact below `FLAT_MAX_VECTORS`, else IVF) and the vectors to read."""
     if len(vectors) <= FLAT_MAX_VECTORS:
-        return _flat_ip(vectors)
+        return flat_ip(vectors)
     return ivf_ip(vectors), vectors
 
 
@@ -197,7 +197,7 @@ def ivf_ip(vectors: np.ndarray, probes: int = IVF_PROBES) -> faiss.IndexIVFFlat:
     return index
 
 
-def _flat_ip(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:
+def flat_ip(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:
     """An exact inner-product index of `vectors`, and a read-only view of the copy it holds."""
     index = faiss.IndexFlatIP(vectors.shape[1])
     if not len(vectors):

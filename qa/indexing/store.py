@@ -245,7 +245,7 @@ def _sentence_row(s: Sentence, tokens: Iterable[str]) -> dict[str, Any]:
         "start": s.start,
         "end": s.end,
         "quotable": s.quotable,
-        "entities": [[e.start, e.end, e.label, e.role, e.governor] for e in s.entities],
+        "entities": [list(e) for e in s.entities],  # [start, end, label, role, governor]
         "tokens": list(tokens),
     }
 
