@@ -6,8 +6,9 @@ import os
 import time
 import warnings
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from qa.answer.decide import PartResult, answer_part
 from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question
@@ -16,9 +17,10 @@ from qa.indexing.build import Progress
 from qa.indexing.catalog import building, ensure_index
 from qa.indexing.embedder import Embedder, embedder_for
 from qa.indexing.memory import SearchIndex
-from qa.reply.compose import compose
+from qa.ingest.metadata import parse_date
+from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
-from qa.types import Answer
+from qa.types import Answer, ArticleFilter
 
 
 def ask(
@@ -29,6 +31,9 @@ def ask(
     index_dir: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
     wait: bool = True,
+    published_from: date | str | None = None,
+    published_to: date | str | None = None,
+    outlets: Iterable[str] | str | None = None,
 ) -> Answer:
     """Answer `question` from the articles in `corpus`, with cited passages.
 
@@ -44,20 +49,59 @@ def ask(
             brings the index up to date before answering; False answers at once from the
             last good index while it is updated in a background thread (the chat does this,
             so a build never holds questions up). Only a first build is always waited for.
+        published_from: answer only from articles published on or after this day (a date
+            or an ISO day, "2015-03-01"); articles without a known date are left out.
+        published_to: ... on or before this day.
+        outlets: answer only from articles of these outlets (case does not matter).
 
     Returns:
-        The answer: short span, markdown text, citations, confidence, answerable.
+        The answer: short span, markdown text, citations, confidence, answerable. When no
+        article passes the filter, a "not in these articles" answer saying so.
 
     Raises:
-        ValueError: the question is empty or not text, or the history is not a list of
-            (question, reply) pairs of text.
+        ValueError: the question is empty or not text, the history is not a list of
+            (question, reply) pairs of text, or the filter is malformed.
         CorpusError: the corpus folder is missing or holds no readable article.
     """
     text = clean_question(question)
     turns = clean_history(history)
+    scope = article_filter(published_from, published_to, outlets)
     resolved = _settings(settings, index_dir)
     index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
-    return answer_with_index(index, text, resolved, turns, deadline=time.monotonic() + resolved.question_seconds)
+    deadline = time.monotonic() + resolved.question_seconds
+    return answer_with_index(index, text, resolved, turns, deadline=deadline, scope=scope)
+
+
+def article_filter(
+    published_from: date | str | None = None,
+    published_to: date | str | None = None,
+    outlets: Iterable[str] | str | None = None,
+) -> ArticleFilter:
+    """The `ArticleFilter` of `ask`'s filter arguments, checked.
+
+    Raises:
+        ValueError: a bound is not a date, the range is empty, or an outlet is not text.
+    """
+    low, high = _day(published_from, "published_from"), _day(published_to, "published_to")
+    if low and high and low > high:
+        raise ValueError(f"published_from ({low}) is after published_to ({high}); swap them")
+    if outlets is None:
+        names: tuple[str, ...] = ()
+    else:
+        names = (outlets,) if isinstance(outlets, str) else tuple(outlets)
+        if not all(isinstance(o, str) and o.strip() for o in names):
+            raise ValueError("outlets must be a list of outlet names (text), e.g. [\"BBC News\"]")
+        names = tuple(" ".join(o.split()) for o in names)
+    return ArticleFilter(low, high, names)
+
+
+def _day(value: date | str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    day = parse_date(value) if isinstance(value, (date, str)) else None
+    if day is None:
+        raise ValueError(f"{name} must be a date or an ISO day such as 2015-03-12, not {value!r}")
+    return day
 
 
 def answer_with_index(
@@ -67,13 +111,20 @@ def answer_with_index(
     history: Sequence[tuple[str, str]] | None = None,
     embedder: Embedder | None = None,
     deadline: float | None = None,
+    scope: ArticleFilter | None = None,
 ) -> Answer:
     """Answer a cleaned question from an already loaded index (the benchmark's entry point).
 
     Parts not started by `deadline` (a `time.monotonic()` time) are left out with a
-    `QuestionWarning`; the first part is always answered.
+    `QuestionWarning`; the first part is always answered. With `scope`, only the articles
+    it admits are searched.
     """
     analysis = analyse(question, list(history or []))
+    if scope is not None and scope.active:
+        admitted = scope.doc_ids(index.articles.values())
+        if not admitted:
+            return no_article_matches(index, analysis, scope)
+        index = index.within(admitted)
     embedder = embedder or embedder_for(settings)
     vectors = embedder.encode([part.search_text for part in analysis.parts])
     results: list[PartResult] = []

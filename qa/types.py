@@ -3,18 +3,78 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from datetime import date
+from typing import Iterable, NamedTuple
 
 
 @dataclass(frozen=True)
 class Article:
-    """One source file of the corpus, its text kept byte-for-byte as decoded."""
+    """One article of the corpus: its text as stored (offsets point into it) and its metadata.
+
+    For a .txt or .md file the text is the file as decoded, after any front matter; for a
+    saved .html page, the main text extracted from it; for a .jsonl row, its `text` field.
+    `published` is an ISO date ("2015-03-12") or "" when unknown; `outlet`, `url` and
+    `author` are "" when unknown.
+    """
 
     doc_id: str
     title: str
     text: str
     path: str
     sha256: str
+    outlet: str = ""
+    url: str = ""
+    author: str = ""
+    published: str = ""
+
+    @property
+    def published_date(self) -> date | None:
+        """The publication date, or None when unknown."""
+        return date.fromisoformat(self.published) if self.published else None
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a question is answered from: a publication date range and outlets.
+
+    Bounds are inclusive; an article with no known date is left out when a bound is set,
+    one with no outlet when `outlets` is set (outlets compare without regard to case).
+    """
+
+    published_from: date | None = None
+    published_to: date | None = None
+    outlets: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.published_from is not None or self.published_to is not None or bool(self.outlets)
+
+    def admits(self, article: Article) -> bool:
+        """Whether `article` is inside the filter."""
+        if self.outlets and article.outlet.casefold() not in {o.casefold() for o in self.outlets}:
+            return False
+        if self.published_from is None and self.published_to is None:
+            return True
+        published = article.published_date
+        if published is None:
+            return False
+        return (self.published_from is None or published >= self.published_from) and (
+            self.published_to is None or published <= self.published_to
+        )
+
+    def describe(self) -> str:
+        """The filter in words, for messages ("published 2015-03-01 to 2015-03-31, from BBC")."""
+        words = []
+        if self.published_from or self.published_to:
+            low = self.published_from.isoformat() if self.published_from else "any date"
+            high = self.published_to.isoformat() if self.published_to else "any date"
+            words.append(f"published {low} to {high}")
+        if self.outlets:
+            words.append("from " + " or ".join(self.outlets))
+        return ", ".join(words) or "all articles"
+
+    def doc_ids(self, articles: Iterable[Article]) -> set[str]:
+        return {a.doc_id for a in articles if self.admits(a)}
 
 
 class Entity(NamedTuple):
@@ -87,7 +147,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Citation:
-    """A cited sentence: `quote == article.text[start:end]`, at most 400 characters."""
+    """A cited sentence: `quote == article.text[start:end]`, at most 400 characters.
+
+    `outlet`, `published` (ISO date) and `url` come from the article's metadata ("" when unknown).
+    """
 
     doc_id: str
     title: str
@@ -96,6 +159,9 @@ class Citation:
     quote: str
     score: float
     also_in: tuple[Source, ...] = ()
+    outlet: str = ""
+    published: str = ""
+    url: str = ""
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -114,6 +180,7 @@ class AnswerPart:
     citation_numbers: tuple[int, ...] = ()
     supporting_docs: tuple[str, ...] = ()
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    resolved_date: str = ""  # ISO date of a relative day ("Thursday") by the article's publication date
 
 
 @dataclass(frozen=True)

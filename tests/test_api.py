@@ -95,7 +95,7 @@ def test_missing_corpus_folder(tmp_path: Path) -> None:
 
 def test_empty_corpus_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match="no .txt or .md files"):
+    with pytest.raises(CorpusError, match="no article files"):
         ask("Who?", corpus=tmp_path / "empty", index_dir=tmp_path / "i")
 
 

@@ -1,4 +1,10 @@
-"""Which sentences back an answer, which articles they come from, and where articles differ."""
+"""Which sentences back an answer, which articles they come from, and where articles differ.
+
+A relative day ("Thursday", "yesterday") is compared as the day it names in its own
+article (`qa.answer.dates`): two articles that say "Thursday" a week apart disagree, and
+"yesterday" in a Friday paper agrees with "Thursday". Without publication dates, answers
+compare by their words alone.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.dates import resolve_day
 from qa.ingest.aliases import answer_key, canonical, same_key
 from qa.indexing.memory import SearchIndex
 from qa.text import contains_run, without_article_prefix
@@ -13,6 +20,7 @@ from qa.text import contains_run, without_article_prefix
 # Sentences this close in meaning report the same fact, so different answers in them disagree.
 SAME_FACT_SIMILARITY = 0.6
 NEAR_DUPLICATE_OVERLAP = 0.8
+_DAY_KEY = ("<day>",)  # groups of resolved days are keyed by the day, and merge with no word key
 
 
 @dataclass(frozen=True)
@@ -22,10 +30,24 @@ class Group:
     answer: str
     score: float
     sentences: tuple[int, ...]
+    day: str = ""  # the ISO day a relative-day answer names in its articles, else ""
 
 
-def carries(index: SearchIndex, s: int, answer: str) -> bool:
-    """Whether sentence `s` states `answer` (or an alias of it) word for word."""
+def day_of(index: SearchIndex, answer: str, s: int) -> str:
+    """The ISO day `answer` names in the article of sentence `s`, or "" (not a relative day, or no date)."""
+    resolved = resolve_day(answer, index.articles[index.sentences[s].doc_id].published_date)
+    return resolved.isoformat() if resolved else ""
+
+
+def carries(index: SearchIndex, s: int, answer: str, day: str = "") -> bool:
+    """Whether sentence `s` states `answer` (or an alias of it) word for word.
+
+    With `day`, a relative day that names another day in the sentence's article does not count.
+    """
+    if day:
+        own = day_of(index, answer, s)
+        if own and own != day:
+            return False
     key = canonical(answer_key(answer), index.aliases)
     if not key:
         return False
@@ -37,21 +59,26 @@ def carries(index: SearchIndex, s: int, answer: str) -> bool:
     )
 
 
-def supporting(index: SearchIndex, answer: str, ranked: list[tuple[int, float]], floor: float) -> list[int]:
-    """Sentences among `ranked` (sentence, probability) scoring at least `floor` that carry `answer`."""
-    return [s for s, p in ranked if p >= floor and carries(index, s, answer)]
+def supporting(
+    index: SearchIndex, answer: str, ranked: list[tuple[int, float]], floor: float, day: str = ""
+) -> list[int]:
+    """Sentences among `ranked` (sentence, probability) scoring at least `floor` that carry `answer`
+    (naming the same `day`, when it is a relative day)."""
+    return [s for s, p in ranked if p >= floor and carries(index, s, answer, day)]
 
 
 def group_spans(index: SearchIndex, spans: list[tuple[str, float, int]]) -> list[Group]:
     """Group (answer text, score, sentence) triples naming the same thing; best group first."""
     by_key: dict[tuple[str, ...], list[tuple[str, float, int]]] = {}
     for span in sorted(spans, key=lambda x: -x[1]):
-        by_key.setdefault(canonical(answer_key(span[0]), index.aliases), []).append(span)
+        day = day_of(index, span[0], span[2])
+        key = (*_DAY_KEY, day) if day else canonical(answer_key(span[0]), index.aliases)
+        by_key.setdefault(key, []).append(span)
     groups: list[list[tuple[str, float, int]]] = []
     group_keys: list[tuple[str, ...]] = []
     for key, members in by_key.items():  # best first, as dicts keep insertion order
         for group, group_key in zip(groups, group_keys):
-            if same_key(group_key, key):
+            if _DAY_KEY not in (key[:1], group_key[:1]) and same_key(group_key, key):
                 group.extend(members)
                 break
         else:
@@ -64,7 +91,8 @@ def group_spans(index: SearchIndex, spans: list[tuple[str, float, int]]) -> list
         for _, score, s in group:
             best_by_article.setdefault(index.sentences[s].doc_id, score)
         sentences = tuple(dict.fromkeys(s for _, _, s in group))
-        out.append(Group(group[0][0], corroborated(list(best_by_article.values())), sentences))
+        day = day_of(index, group[0][0], group[0][2])
+        out.append(Group(group[0][0], corroborated(list(best_by_article.values())), sentences, day))
     return sorted(out, key=lambda g: -g.score)
 
 
@@ -93,11 +121,11 @@ def disagreements(index: SearchIndex, best: Group, others: list[Group], min_scor
     for group in others:
         if group.score < min_score:
             continue
-        if any(carries(index, s, best.answer) for s in group.sentences):
+        if any(carries(index, s, best.answer, best.day) for s in group.sentences):
             continue
         rival = [s for s in group.sentences if index.sentences[s].doc_id not in best_docs]
         if rival and float(np.dot(anchor, index.sentence_vectors[rival[0]])) >= SAME_FACT_SIMILARITY:
-            found.append(Group(group.answer, group.score, tuple(rival)))
+            found.append(Group(group.answer, group.score, tuple(rival), group.day))
     return found
 
 

@@ -40,6 +40,7 @@ class PartResult:
     alternatives: tuple[Group, ...] = ()
     span_found: bool = False
     features: dict[str, float] | None = None
+    day: str = ""  # the ISO day a relative-day answer names by its article's publication date
 
 
 def answer_part(
@@ -86,16 +87,16 @@ def decide(
         groups = group_spans(index, [(o.text, o.probability, o.sentence) for o in spans])
         best = groups[0]
         floor = best_probability * SUPPORT_RATIO
-        evidence = list(dict.fromkeys(list(best.sentences) + supporting(index, best.answer, ranked, floor)))
+        evidence = list(dict.fromkeys(list(best.sentences) + supporting(index, best.answer, ranked, floor, best.day)))
         typed = part.answer_type in TYPED
         rivals = disagreements(index, best, groups[1:], best.score * RIVAL_RATIO) if typed else []
         answer, evidence_sentence, span_probability = best.answer, best.sentences[0], best.score
-        carriers = best.sentences
+        carriers, day = best.sentences, best.day
     else:
         # No span of the wanted type: the best sentence itself is the answer.
         answer, evidence, rivals = index.sentences[best_sentence].text, [best_sentence], []
         evidence_sentence, span_probability = best_sentence, 0.0
-        carriers = (best_sentence,)
+        carriers, day = (best_sentence,), ""
     features = confidence_features(
         index, part, query, ranking, evidence_sentence, span_probability, len(evidence), carriers
     )
@@ -111,4 +112,5 @@ def decide(
         alternatives=tuple(rivals),
         span_found=bool(spans),
         features=features,
+        day=day,
     )

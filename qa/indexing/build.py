@@ -37,7 +37,8 @@ _EMBED_BATCH = 256
 # Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
 _PIPELINE_MODULES = (
     "ingest/sentences.py", "ingest/debris.py", "ingest/chunker.py", "ingest/annotate.py", "ingest/rules.py",
-    "ingest/corpus.py", "text.py", "indexing/build.py",
+    "ingest/corpus.py", "ingest/files.py", "ingest/metadata.py", "ingest/html_page.py", "ingest/jsonl_dump.py",
+    "ingest/titles.py", "text.py", "indexing/build.py",
 )
 
 

@@ -29,7 +29,7 @@ from qa.indexing import store
 from qa.indexing.build import Progress, build
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
-from qa.ingest.corpus import FileState, load_corpus
+from qa.ingest.corpus import DUMP_SUFFIXES, FileState, load_corpus
 from qa.types import Article
 
 POINTER = "CURRENT"
@@ -155,15 +155,19 @@ def _file_records(
     """What the manifest remembers per file; stats taken before reading, so a file
     changed meanwhile looks changed at the next check."""
     records: dict[str, dict[str, object]] = {}
-    by_relpath = {Path(a.path).relative_to(corpus).as_posix(): a for a in articles}
+    by_relpath: dict[str, list[Article]] = {}
+    for a in articles:
+        by_relpath.setdefault(Path(a.path).relative_to(corpus).as_posix(), []).append(a)
     for state in states:
-        article = by_relpath.get(state.relpath)
+        own = by_relpath.get(state.relpath, [])
+        # One article per file: its hash is the file's. A dump's articles hash their own rows.
+        article = own[0] if len(own) == 1 and not state.relpath.lower().endswith(DUMP_SUFFIXES) else None
         try:
             sha256 = article.sha256 if article else store.sha256_file(corpus / state.relpath)
         except OSError:
             sha256 = "0" * 64  # gone meanwhile: whatever is there later looks changed
         records[state.relpath] = {
-            "doc_id": article.doc_id if article else None,
+            "doc_id": own[0].doc_id if len(own) == 1 else None,
             "sha256": sha256,
             "size": state.size,
             "mtime_ns": state.mtime_ns,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import replace
 from typing import Any
@@ -41,6 +42,21 @@ class SearchIndex:
         frequencies = self._sentence_bm25.document_frequency.tolist()
         self._idf = {t: math.log(total / (frequencies[w] + 0.5)) for t, w in self._sentence_bm25.vocabulary.items()}
         self._idf_unseen = math.log(total / 0.5)
+        # Set on a view made by `within`: which chunks and sentences the view may return.
+        self._chunk_keep: np.ndarray | None = None
+        self._sentence_keep: np.ndarray | None = None
+
+    def within(self, doc_ids: set[str]) -> "SearchIndex":
+        """A view of this index that finds only the articles in `doc_ids` (for filtered questions).
+
+        Cheap: it shares every structure with this index; searches mask what lies outside.
+        Word statistics (idf) stay those of the whole corpus.
+        """
+        view = copy.copy(self)
+        view.articles = {d: a for d, a in self.articles.items() if d in doc_ids}
+        view._chunk_keep = np.fromiter((c.doc_id in doc_ids for c in self.chunks), bool, len(self.chunks))
+        view._sentence_keep = np.fromiter((s.doc_id in doc_ids for s in self.sentences), bool, len(self.sentences))
+        return view
 
     def idf(self, token: str) -> float:
         """Smoothed inverse sentence frequency; an unseen token is as rare as can be."""
@@ -62,19 +78,23 @@ class SearchIndex:
         return self._chunks_of_sentence.get(sentence_index, [])
 
     def bm25_chunks(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk for the query tokens."""
-        return self._chunk_bm25.scores(tokens)
+        """BM25 score of every chunk for the query tokens (0 outside a view's articles)."""
+        return _masked(self._chunk_bm25.scores(tokens), self._chunk_keep)
 
     def bm25_sentences(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every sentence for the query tokens."""
-        return self._sentence_bm25.scores(tokens)
+        """BM25 score of every sentence for the query tokens (0 outside a view's articles)."""
+        return _masked(self._sentence_bm25.scores(tokens), self._sentence_keep)
 
     def dense_chunks(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(chunk indices, cosine similarities) of the `n` nearest chunks."""
+        if self._chunk_keep is not None:
+            return _search_among(self._chunk_vectors, self._chunk_keep, vector, n)
         return _search(self._chunk_faiss, vector, n)
 
     def dense_sentences(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(sentence indices, cosine similarities) of the `n` nearest sentences."""
+        if self._sentence_keep is not None:
+            return _search_among(self.sentence_vectors, self._sentence_keep, vector, n)
         return _search(self._sentence_faiss, vector, n)
 
     def chunk_similarity(self, chunk_index: int, vector: np.ndarray) -> float:
@@ -224,3 +244,17 @@ def _search(index: faiss.Index, vector: np.ndarray, n: int) -> tuple[np.ndarray,
     scores, ids = index.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), n)
     keep = ids[0] >= 0
     return ids[0][keep], scores[0][keep]
+
+
+def _masked(scores: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    return scores if keep is None else np.where(keep, scores, 0.0)
+
+
+def _search_among(vectors: np.ndarray, keep: np.ndarray, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact search among the kept rows only (a filter usually keeps a small share of a corpus)."""
+    rows = np.flatnonzero(keep)
+    if not len(rows) or n <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    scores = np.asarray(vectors[rows] @ np.asarray(vector, dtype=np.float32).reshape(-1), dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")[:n]
+    return rows[order].astype(np.int64), scores[order]

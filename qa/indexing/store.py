@@ -5,7 +5,8 @@ One build lives in its own folder:
     manifest.json     format version, model, dimension, settings, source file hashes,
                       the SHA-256 of every other file of the build, and `checksum`: the
                       SHA-256 of the manifest itself (its canonical JSON without that key)
-    articles.jsonl    doc_id, title, path, sha256, text
+    articles.jsonl    doc_id, title, path, sha256, text, and outlet, url, author, published
+                      (ISO date) where the article has them
     sentences.jsonl   id, doc_id, position, start, end, quotable, entities, tokens
     chunks.jsonl      id, doc_id, start, end, first_sentence, last_sentence, tokens (BM25 input)
     chunks.npy        unit chunk vectors, float32, in chunks.jsonl order (NumPy, no pickle)
@@ -34,7 +35,8 @@ import orjson
 from qa.errors import IndexCorruptError
 from qa.types import Article, Chunk, Entity, Sentence
 
-FORMAT_VERSION = 3  # 2: entities carry their clause role and governing word; 3: vectors as .npy
+# 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 DATA_FILES = ("articles.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.npy", "sentences.npy")
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
@@ -229,12 +231,20 @@ def write_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+_METADATA = ("outlet", "url", "author", "published")
+
+
 def _article_row(a: Article) -> dict[str, Any]:
-    return {"doc_id": a.doc_id, "title": a.title, "path": a.path, "sha256": a.sha256, "text": a.text}
+    row = {"doc_id": a.doc_id, "title": a.title, "path": a.path, "sha256": a.sha256, "text": a.text}
+    row.update({key: getattr(a, key) for key in _METADATA if getattr(a, key)})
+    return row
 
 
 def _article(row: dict[str, Any]) -> Article:
-    return Article(row["doc_id"], row["title"], row["text"], row["path"], row["sha256"])
+    metadata = {key: row[key] for key in _METADATA if key in row}
+    if not all(isinstance(v, str) for v in metadata.values()):
+        raise ValueError(f"article {row['doc_id']!r} has metadata that is not text")
+    return Article(row["doc_id"], row["title"], row["text"], row["path"], row["sha256"], **metadata)
 
 
 def _sentence_row(s: Sentence, tokens: Iterable[str]) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""Load a folder of news articles (.txt, .md) as untouched text with ids and titles.
+"""Load a folder of news articles as text with ids, titles and metadata.
+
+Inputs: .txt and .md files (text untouched after any YAML front matter, see
+`qa.ingest.metadata`), saved web pages .html/.htm (main text extracted, see
+`qa.ingest.html_page`) and JSON-lines dumps .jsonl (one article per line, see
+`qa.ingest.jsonl_dump`). Whatever the input, citation offsets point into the text
+stored for the article.
 
 Uploads into the folder are handled apart, in `qa.ingest.uploads`, so that a change to
 upload checks never forces indexes to be rebuilt (this module is part of the index
@@ -14,17 +20,22 @@ import re
 import stat
 import threading
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from qa.ingest.debris import debris_spans, overlaps_debris
 from qa.errors import CorpusError
+from qa.ingest.files import (  # noqa: F401 - FileState, scan and corpus_files are used from here
+    DUMP_SUFFIXES, KINDS, PAGE_SUFFIXES, SUFFIXES, FileState, corpus_files, list_files, scan,
+)
+from qa.ingest.html_page import main_text, page_fields
+from qa.ingest.jsonl_dump import dump_rows
+from qa.ingest.metadata import metadata_of, split_front_matter
+from qa.ingest.titles import fallback_title, tell_title
 from qa.types import Article
 
-SUFFIXES = (".txt", ".md")
-MAX_TITLE_CHARS = 150
 BINARY_PROBE_BYTES = 8192
 MAX_ARTICLE_BYTES = 16 * 1024 * 1024  # far above any news article; keeps a stray log file out of memory
+MAX_DUMP_BYTES = 256 * 1024 * 1024  # a .jsonl dump holds many articles
 # More control characters than this share of the first bytes: binary, even without a NUL.
 MAX_CONTROL_SHARE = 0.02
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
@@ -37,7 +48,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 class CorpusWarning(UserWarning):
@@ -50,98 +60,6 @@ _quiet = threading.local()  # set while listing: the build that reads the files 
 def _warn(message: str) -> None:
     if not getattr(_quiet, "on", False):
         warnings.warn(message, CorpusWarning, stacklevel=3)
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What the index remembers of a source file to notice changes.
-
-    `ctime_ns` is the inode change time: unlike the modification time, no program can
-    put it back, so an edit of the same size with its mtime restored is still noticed.
-    """
-
-    relpath: str
-    size: int
-    mtime_ns: int
-    sha256: str | None = None
-    ctime_ns: int | None = None
-
-
-@dataclass(frozen=True)
-class _Walk:
-    """The article files of a folder, and what was left out (with why), both sorted."""
-
-    files: list[Path]
-    skipped: list[str]
-
-
-def corpus_files(folder: Path) -> list[Path]:
-    """Every article file under `folder`, sorted; hidden files and folders are ignored.
-
-    The folder is a boundary: a linked folder is never entered and a linked file counts
-    only if it resolves to a file inside the folder (`load_corpus` warns about the others).
-
-    Raises:
-        CorpusError: the folder does not exist or is not a folder.
-    """
-    return _walk(folder).files
-
-
-def _walk(folder: Path) -> _Walk:
-    folder = Path(folder)
-    if not folder.exists():
-        raise CorpusError(
-            f"corpus folder {folder} does not exist; create it and put news articles "
-            f"in it as {' or '.join(SUFFIXES)} files"
-        )
-    if not folder.is_dir():
-        raise CorpusError(f"corpus {folder} is not a folder; pass the folder holding the articles")
-    root = folder.resolve()
-    files: list[Path] = []
-    skipped: list[str] = []
-    for directory, folders, names in os.walk(folder, followlinks=False):
-        here = Path(directory)
-        kept = []
-        for name in folders:
-            if name.startswith("."):
-                continue
-            if (here / name).is_symlink():
-                skipped.append(f"skipped {here / name}: it links to a folder and links are not followed")
-            else:
-                kept.append(name)
-        folders[:] = kept  # os.walk descends only into these
-        for name in names:
-            path = here / name
-            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
-                continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    skipped.append(f"skipped {path}: it links to {target}, outside the corpus folder {folder}")
-                    continue
-                if not target.is_file():
-                    skipped.append(f"skipped {path}: it links to {target}, which is not a file")
-                    continue
-            elif not path.is_file():
-                continue  # a pipe or device named like an article
-            files.append(path)
-    return _Walk(sorted(files), sorted(skipped))
-
-
-def scan(folder: Path) -> list[FileState]:
-    """Size and change times of every article file, without reading them."""
-    states = []
-    for path in corpus_files(folder):
-        try:
-            info = path.stat()
-        except OSError:
-            continue  # removed meanwhile: it is simply not there
-        states.append(
-            FileState(
-                path.relative_to(folder).as_posix(), info.st_size, info.st_mtime_ns, ctime_ns=info.st_ctime_ns
-            )
-        )
-    return states
 
 
 def load_corpus(folder: Path) -> list[Article]:
@@ -159,33 +77,35 @@ def load_corpus(folder: Path) -> list[Article]:
         CorpusError: the folder is missing or holds no readable article.
     """
     folder = Path(folder)
-    walk = _walk(folder)
+    walk = list_files(folder)
     for reason in walk.skipped:
         _warn(reason)
     articles: list[Article] = []
     seen_ids: set[str] = set()
     seen_texts: dict[str, Path] = {}
     for path in walk.files:
-        article = read_article(path, folder)
-        if article is None:
-            continue
-        key = text_key(article.text)
-        if key in seen_texts:
-            _warn(f"skipped {path}: it has the same text as {seen_texts[key]}, and each article counts once")
-            continue
-        seen_texts[key] = path
-        if article.doc_id in seen_ids:
-            # x.txt and x.md side by side: keep both, told apart by their extension.
-            article = replace(article, doc_id=path.relative_to(folder).as_posix())
-        seen_ids.add(article.doc_id)
-        articles.append(article)
+        for article in read_articles(path, folder):
+            key = text_key(article.text)
+            if key in seen_texts:
+                _warn(f"skipped {_where(article)}: it has the same text as {seen_texts[key]}, and each article counts once")
+                continue
+            seen_texts[key] = _where(article)
+            if article.doc_id in seen_ids:
+                # x.txt and x.md side by side: keep both, told apart by their extension.
+                stem = path.relative_to(folder).with_suffix("").as_posix()
+                article = replace(article, doc_id=path.relative_to(folder).as_posix() + article.doc_id[len(stem):])
+            seen_ids.add(article.doc_id)
+            articles.append(article)
     if not articles:
-        found = f"{len(walk.files)} file(s), none readable" if walk.files else "no .txt or .md files"
-        raise CorpusError(
-            f"corpus folder {folder} holds {found}; add news articles as UTF-8 "
-            f"{' or '.join(SUFFIXES)} files"
-        )
+        found = f"{len(walk.files)} file(s), none readable" if walk.files else "no article files"
+        raise CorpusError(f"corpus folder {folder} holds {found}; add news articles as UTF-8 {KINDS} files")
     return articles
+
+
+def _where(article: Article) -> str:
+    """The file of an article, with its row for an article of a dump."""
+    row = article.doc_id.rpartition("#")[2] if article.path.lower().endswith(DUMP_SUFFIXES) else ""
+    return f"{article.path} ({row})" if row else article.path
 
 
 def text_key(text: str) -> str:
@@ -194,29 +114,60 @@ def text_key(text: str) -> str:
 
 
 def read_article(path: Path, folder: Path) -> Article | None:
-    """One article, or None (with a warning) when the file cannot be used."""
-    data = _read_inside(path, Path(folder))
+    """The (first) article of a file, or None (with a warning) when the file cannot be used."""
+    found = read_articles(path, folder)
+    return found[0] if found else None
+
+
+def read_articles(path: Path, folder: Path) -> list[Article]:
+    """The articles of one file: one for a text file or page, one per usable row of a dump.
+
+    A file that cannot be used gives none, with a `CorpusWarning` saying why.
+    """
+    folder = Path(folder)
+    suffix = path.suffix.lower()
+    data = _read_inside(path, folder, MAX_DUMP_BYTES if suffix in DUMP_SUFFIXES else MAX_ARTICLE_BYTES)
     if data is None:
-        return None
+        return []
     if looks_binary(data):
         _warn(f"skipped {path}: it looks binary, not a text article")
-        return None
+        return []
     text = decode(data, path)
     if not text.strip():
         _warn(f"skipped {path}: the file is empty")
-        return None
-    relative = path.relative_to(folder)
-    doc_id = relative.with_suffix("").as_posix()
+        return []
+    doc_id = path.relative_to(folder).with_suffix("").as_posix()
+    sha256 = hashlib.sha256(data).hexdigest()
+    if suffix in DUMP_SUFFIXES:
+        rows = dump_rows(text, str(path), _warn)
+        if not rows:
+            _warn(f"skipped {path}: no line holds an article (a JSON object with a \"text\" field)")
+        return [_article(f"{doc_id}#{r.key}", r.text, str(path), r.sha256, r.fields, "") for r in rows]
+    if suffix in PAGE_SUFFIXES:
+        body = main_text(text)
+        if not body.strip():
+            _warn(f"skipped {path}: no article text found in the page")
+            return []
+        fields = metadata_of(page_fields(text), str(path), _warn)
+        return [_article(doc_id, body, str(path), sha256, fields, path.stem)]
+    fields, body_start = split_front_matter(text, str(path), _warn)
+    body = text[body_start:]
+    if not body.strip():
+        _warn(f"skipped {path}: it holds front matter but no article text")
+        return []
+    return [_article(doc_id, body, str(path), sha256, fields, path.stem)]
+
+
+def _article(doc_id: str, text: str, path: str, sha256: str, fields: dict[str, str], name: str) -> Article:
+    """An article with its metadata; the title from the metadata, else the headline, else a fallback."""
+    title = fields.get("title") or tell_title(text) or fallback_title(text, name)
     return Article(
-        doc_id=doc_id,
-        title=tell_title(text) or doc_id,
-        text=text,
-        path=str(path),
-        sha256=hashlib.sha256(data).hexdigest(),
+        doc_id=doc_id, title=title, text=text, path=path, sha256=sha256, outlet=fields.get("outlet", ""),
+        url=fields.get("url", ""), author=fields.get("author", ""), published=fields.get("published", ""),
     )
 
 
-def _read_inside(path: Path, folder: Path) -> bytes | None:
+def _read_inside(path: Path, folder: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes | None:
     """The bytes of a file that is (or links to) a regular file inside `folder`, else None, warned.
 
     The path is resolved and checked again here, right before reading, and the resolved
@@ -233,13 +184,13 @@ def _read_inside(path: Path, folder: Path) -> bytes | None:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 _warn(f"skipped {path}: it is not a regular file")
                 return None
-            data = handle.read(MAX_ARTICLE_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as error:
         reason = error.strerror or str(error)
         _warn(f"skipped {path}: cannot read it ({reason})")
         return None
-    if len(data) > MAX_ARTICLE_BYTES:
-        _warn(f"skipped {path}: it is over {MAX_ARTICLE_BYTES // (1024 * 1024)} MiB, too large for a news article")
+    if len(data) > limit:
+        _warn(f"skipped {path}: it is over {limit // (1024 * 1024)} MiB, too large for a news article")
         return None
     return data
 
@@ -289,25 +240,6 @@ def decode(data: bytes, path: Path | str) -> str:
     except UnicodeDecodeError:
         _warn(f"{path} is not valid UTF-8; undecodable bytes were replaced with U+FFFD")
         return data.decode("utf-8", errors="replace")
-
-
-def tell_title(text: str) -> str | None:
-    """The headline: a Markdown heading, or a short first line without a full stop."""
-    debris = debris_spans(text)
-    cursor = 0
-    for raw in text.split("\n"):
-        start = cursor + len(raw) - len(raw.lstrip())
-        cursor += len(raw) + 1
-        line = raw.strip()
-        if not line or overlaps_debris(start, start + len(line), debris):
-            continue
-        heading = _MD_HEADING.match(line)
-        if heading:
-            return heading.group(1)
-        if len(line) <= MAX_TITLE_CHARS and line[-1] not in ".!?\"”:;,":
-            return line
-        return None
-    return None
 
 
 def list_articles(folder: Path) -> list[Article]:

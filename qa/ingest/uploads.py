@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.ingest.corpus import SUFFIXES, bom_encoding, corpus_files, looks_binary
+from qa.ingest.corpus import KINDS, SUFFIXES, bom_encoding, corpus_files, looks_binary
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -18,12 +18,12 @@ def safe_file_name(name: str) -> str:
     """A plain file name from an uploaded one: no folders, no dots in front, only [A-Za-z0-9._-].
 
     Raises:
-        CorpusError: nothing usable is left, or the extension is not .txt or .md.
+        CorpusError: nothing usable is left, or the extension is not one of `SUFFIXES`.
     """
     base = re.split(r"[\\/]", name)[-1].strip()
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in SUFFIXES:
-        raise CorpusError(f"{name!r} is not a .txt or .md file; only plain-text articles can be added")
+        raise CorpusError(f"{name!r} is not a {KINDS} file; only articles of those kinds can be added")
     stem = _SAFE_NAME.sub("_", stem).strip("._-")[:100]
     if not stem:
         raise CorpusError(f"{name!r} has no usable file name; rename it with letters or digits")
@@ -79,7 +79,7 @@ def check_upload(name: str, data: bytes) -> None:
             f"{name!r} is {len(data) // 1024} KiB; articles up to {MAX_UPLOAD_BYTES // 1024} KiB can be added"
         )
     if looks_binary(data):
-        raise CorpusError(f"{name!r} looks binary; add articles as plain text (.txt or .md)")
+        raise CorpusError(f"{name!r} looks binary; add articles as text ({KINDS})")
     if not data.decode(bom_encoding(data) or "utf-8", errors="replace").strip():
         raise CorpusError(f"{name!r} is empty")
 

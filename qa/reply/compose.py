@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from qa.answer.corroborate import collapse_duplicates, one_per_article
+from qa.answer.dates import format_day, with_day
 from qa.answer.decide import PartResult
 from qa.answer.question import Analysis
 from qa.config import Settings
 from qa.indexing.memory import SearchIndex
 from qa.reply.markdown import escape_markdown
-from qa.types import Answer, AnswerPart, Citation, Passage, Source
+from qa.types import Answer, AnswerPart, ArticleFilter, Citation, Passage, Source
 
 NEAREST_PASSAGES = 3
 NOT_FOUND = "Not in these articles."
@@ -48,7 +50,7 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
         for group in result.alternatives:
             rival_numbers = book.cite(list(group.sentences[:1]), dict(result.ranked))
             rival_docs = tuple(index.sentences[s].doc_id for s in group.sentences)
-            own_rivals.append(_Rival(group.answer, rival_docs, tuple(rival_numbers)))
+            own_rivals.append(_Rival(with_day(group.answer, group.day), rival_docs, tuple(rival_numbers)))
         rivals.append(own_rivals)
         docs = tuple(dict.fromkeys(d for n in numbers for d in book.docs_of(n)))
         parts.append(
@@ -60,6 +62,7 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
                 citation_numbers=tuple(numbers),
                 supporting_docs=docs,
                 alternatives=tuple((r.answer, r.docs) for r in own_rivals),
+                resolved_date=result.day,
             )
         )
     passages = tuple(
@@ -94,6 +97,23 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
     )
 
 
+def no_article_matches(index: SearchIndex, analysis: Analysis, scope: ArticleFilter) -> Answer:
+    """The answer when no article passes the question's filter: say so, and what the corpus holds."""
+    articles = list(index.articles.values())
+    dated = sorted(a.published for a in articles if a.published)
+    outlets = sorted({a.outlet for a in articles if a.outlet})
+    known = [f"{len(dated)} of {len(articles)} articles have a publication date"]
+    if dated:
+        known[0] += f" ({dated[0]} to {dated[-1]})"
+    known.append(f"outlets: {', '.join(outlets)}" if outlets else "none names its outlet")
+    text = (
+        f"**{NOT_FOUND}** No article matches the filter ({escape_markdown(scope.describe())}); "
+        f"{escape_markdown('; '.join(known))}. Widen the filter or leave it out."
+    )
+    parts = tuple(AnswerPart(p.text, p.answer_type, "", 0.0) for p in analysis.parts)
+    return Answer(analysis.question, "", text, (), 0.0, False, parts)
+
+
 class _CitationBook:
     """Numbers citations in order of first use; one entry per distinct quote."""
 
@@ -115,9 +135,11 @@ class _CitationBook:
                        self.index.sentences[s].end)
                 for s in group[1:]
             )
+            article = self.index.articles[head.doc_id]
             self.citations.append(
-                Citation(head.doc_id, self._title(group[0]), head.start, head.end, head.text,
-                         round(scores.get(group[0], 0.0), 4), also)
+                Citation(head.doc_id, article.title, head.start, head.end, head.text,
+                         round(scores.get(group[0], 0.0), 4), also, outlet=article.outlet,
+                         published=article.published, url=article.url)
             )
             for s in group:
                 self._number_of[s] = len(self.citations)
@@ -142,7 +164,8 @@ def _answer_text(parts: list[AnswerPart], rivals: list[list[_Rival]], book: _Cit
         if not part.answer:
             lines.append(f"{prefix}{NOT_FOUND}")
             continue
-        line = f"{prefix}**{escape_markdown(part.answer)}** {_markers(part.citation_numbers)}"
+        shown = with_day(part.answer, part.resolved_date)
+        line = f"{prefix}**{escape_markdown(shown)}** {_markers(part.citation_numbers)}"
         if article_count > 1 and len(part.supporting_docs) > 1:
             line += f" — reported by {len(part.supporting_docs)} of {article_count} articles"
         lines.append(line)
@@ -169,11 +192,37 @@ def _source_lines(book: _CitationBook) -> list[str]:
             f"{escape_markdown(s.title)} ({escape_markdown(s.doc_id)})" if s.title != s.doc_id else escape_markdown(s.doc_id)
             for s in citation.sources
         )
-        lines.append(f"[{number}] “{escape_markdown(citation.quote)}” — {where}")
+        about = ", ".join(escape_markdown(x) for x in (citation.outlet, _day(citation.published)) if x)
+        lines.append(f"[{number}] “{escape_markdown(citation.quote)}” — {where}" + (f", {about}" if about else ""))
     return lines
 
 
+def _day(published: str) -> str:
+    return format_day(published) if published else ""
+
+
+# The wh-phrase a part asks with, as its label: "Who", "When", "How many", "Which city".
+_WH_PHRASE = re.compile(
+    r"^\s*(?:and\s+|but\s+|also\s+)*(how\s+(?:many|much|long|old|far|often)|(?:what|which|whose)\s+[\w'-]+"
+    r"|who|whom|when|where|why|how|what|which)\b",
+    re.IGNORECASE,
+)
+_LABEL_BY_TYPE = {"person": "Who", "date": "When", "place": "Where", "reason": "Why", "number": "How many"}
+
+
 def _label(part: AnswerPart) -> str:
-    return part.question.rstrip("?").strip() or part.answer_type
+    """A short natural label for a part's line: its wh-phrase ("When", "How many"), else its kind."""
+    found = _WH_PHRASE.match(part.question)
+    if found:
+        phrase = " ".join(found.group(1).split()).lower()
+        if phrase.split()[0] in ("what", "which", "whose") and phrase.split()[1] in _AUXILIARY_WORDS:
+            phrase = phrase.split()[0]  # "what is ..." asks "what", not "what is"
+        return phrase[:1].upper() + phrase[1:]
+    return _LABEL_BY_TYPE.get(part.answer_type, "Answer")
+
+
+_AUXILIARY_WORDS = frozenset(
+    "is are was were do does did has have had will would can could should may might the a an".split()
+)
 
 
