@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from qa.reply.cards import answer_spans, articles_html, evidence_html, source_card
 from qa.reply.present import (
     NOT_FOUND_LABEL,
-    articles_html,
     chat_markdown,
     confidence_label,
     escape_markdown,
-    evidence_html,
     excerpt,
     paragraph_bounds,
-    source_card,
 )
 from qa.types import Answer, Article, Citation, Source
 
@@ -178,7 +176,8 @@ def test_source_card_marks_exactly_the_quote_and_escapes_everything() -> None:
     card = source_card(2, cite(HOSTILE, quote, title="Evil <b>Headline</b>"), HOSTILE)
     assert f"<mark>{html.escape(quote)}</mark>" in card
     assert card.count("<mark>") == 1
-    assert "<script" not in card and "<img" not in card and "<a " not in card and "<b>" not in card
+    assert "<script" not in card and "<img" not in card and '<a href="javascript' not in card and "<b>" not in card
+    assert re.findall(r"<a [^>]*>", card) == ['<a class="qa-num" href="#qa-passage-2" title="Open the article at this passage">']
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in card
     assert "&lt;a href=&quot;javascript:alert(1)&quot;&gt;x&lt;/a&gt; &amp; more." in card
     assert "Evil &lt;b&gt;Headline&lt;/b&gt;" in card and "[2]" in card and "harbour" in card
@@ -223,8 +222,29 @@ def test_chat_markdown_quotes_a_not_found_reply() -> None:
     assert NOT_FOUND_LABEL in reply
 
 
-def test_articles_table_escapes_titles() -> None:
-    table = articles_html([Article("d<1>", "<script>x</script>", "abc", "p", "h")])
+def test_articles_table_escapes_titles_and_shows_outlet_and_date() -> None:
+    table = articles_html([Article("d<1>", "<script>x</script>", "abc", "p", "h", outlet="<i>Post</i>", published="2015-03-12")])
     assert "&lt;script&gt;x&lt;/script&gt;" in table and "d&lt;1&gt;" in table and "<script" not in table
+    assert "&lt;i&gt;Post&lt;/i&gt;" in table and "<td>12 March 2015</td>" in table
     assert "1 article(s)" in table
     assert "no readable article" in articles_html([])
+
+
+def test_the_short_answer_is_marked_inside_the_cited_sentence() -> None:
+    quote = "Critics said the money was wasted."
+    card = source_card(1, cite(ARTICLE, quote, outlet="The <b>Post</b>", published="2015-03-12"), ARTICLE, ["critics"])
+    assert '<mark><strong class="qa-answer">Critics</strong> said the money was wasted.</mark>' in card
+    assert "The &lt;b&gt;Post&lt;/b&gt; · <time datetime=\"2015-03-12\">12 March 2015</time>" in card
+    assert answer_spans("On Thursday, Thursdays.", ["Thursday (12 March 2015)"]) == [(3, 11)]
+    assert answer_spans("It said so.", ["It said so."]) == []  # the whole sentence: nothing to mark inside
+
+
+def test_a_citation_opens_the_whole_article_at_the_passage() -> None:
+    quote = "the cited <script>window.__pwned=1</script> sentence."
+    card = source_card(3, cite(HOSTILE, quote), HOSTILE, ["cited"])
+    assert 'href="#qa-passage-3"' in card
+    full = card.split('<details class="qa-full" id="qa-article-3">')[1]
+    shown = html.unescape(re.sub(r"<[^>]+>", "", full.split('<div class="qa-article">')[1].split("</div>")[0]))
+    assert shown == HOSTILE  # the whole article, as text
+    assert '<mark id="qa-passage-3" class="qa-passage">the <strong class="qa-answer">cited</strong> &lt;script&gt;' in full
+    assert "<script" not in card

@@ -1,21 +1,20 @@
-"""Pure presentation helpers for the web chat: excerpts, escaped source cards, labels.
+"""Pure presentation helpers for the web chat: excerpts, confidence labels, the reply markdown.
 
-Everything that comes from an article or a user is escaped here before it becomes
-HTML or markdown, so a page shows `<script>` as text and never runs it.
+The HTML built from them (source cards, the article table) is in `qa.reply.cards`.
+Everything that comes from an article or a user is escaped before it becomes HTML or
+markdown, so a page shows `<script>` as text and never runs it.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from qa.reply.markdown import escape_markdown
-from qa.types import Answer, Article, Citation
+from qa.types import Answer
 
 __all__ = [
-    "Excerpt", "articles_html", "chat_markdown", "confidence_label", "confidence_level", "escape_markdown",
-    "evidence_html", "excerpt", "paragraph_bounds", "source_card",
+    "Excerpt", "chat_markdown", "confidence_label", "confidence_level", "escape_markdown", "excerpt",
+    "paragraph_bounds",
 ]
 
 MAX_EXCERPT_CHARS = 900
@@ -142,79 +141,3 @@ def chat_markdown(answer: Answer) -> str:
         return f"{answer.text}\n\n*{confidence_label(answer.confidence)}*"
     quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in answer.text.splitlines())
     return f"{quoted}\n\n*{NOT_FOUND_LABEL}: the nearest passages are listed as sources.*"
-
-
-def source_card(number: int, citation: Citation, article_text: str | None) -> str:
-    """HTML of one source: number, title, doc id, the cited sentence marked in its paragraph.
-
-    Args:
-        number: the citation's [n] marker.
-        citation: what was cited.
-        article_text: the article it came from; when missing or no longer matching the
-            citation's offsets, only the quote is shown.
-    """
-    e = html.escape
-    if article_text is not None and article_text[citation.start : citation.end] == citation.quote:
-        part = excerpt(article_text, citation.start, citation.end)
-        body = (
-            ("… " if part.clipped_before else "")
-            + e(part.before)
-            + f"<mark>{e(part.quote)}</mark>"
-            + e(part.after)
-            + (" …" if part.clipped_after else "")
-        )
-    else:
-        body = f"<mark>{e(citation.quote)}</mark>"
-    title = f'<span class="qa-title">{e(citation.title)}</span>' if citation.title != citation.doc_id else ""
-    also = ""
-    if citation.also_in:
-        names = ", ".join(e(s.title if s.title != s.doc_id else s.doc_id) for s in citation.also_in)
-        also = f'<div class="qa-also">Also in: {names}</div>'
-    return (
-        f'<div class="qa-card" data-number="{number}">'
-        f'<div class="qa-card-head"><span class="qa-num">[{number}]</span> {title}'
-        f'<code class="qa-doc">{e(citation.doc_id)}</code></div>'
-        f'<p class="qa-context">{body}</p>{also}</div>'
-    )
-
-
-def evidence_html(answer: Answer, texts: Mapping[str, str]) -> str:
-    """The evidence panel for one answer: a confidence banner, then one card per citation.
-
-    Args:
-        answer: what `qa.ask` returned.
-        texts: article text by doc id (for the surrounding paragraphs).
-    """
-    if answer.answerable:
-        level = confidence_level(answer.confidence)
-        banner = (
-            f'<div class="qa-banner qa-answered qa-{level}">'
-            f"<strong>{html.escape(confidence_label(answer.confidence))}</strong></div>"
-        )
-        heading = "Sources"
-    else:
-        banner = (
-            f'<div class="qa-banner qa-notfound"><strong>{NOT_FOUND_LABEL}.</strong> '
-            f"No passage states an answer.</div>"
-        )
-        heading = "Nearest passages"
-    cards = [source_card(n, c, texts.get(c.doc_id)) for n, c in enumerate(answer.citations, start=1)]
-    listing = "".join(cards) if cards else '<p class="qa-empty">No passages to show.</p>'
-    kind = "qa-evidence" if answer.answerable else "qa-evidence qa-nearest"
-    return f'<div class="{kind}">{banner}<h3>{heading}</h3>{listing}</div>'
-
-
-def articles_html(articles: Sequence[Article]) -> str:
-    """An escaped table of the corpus: doc id, title and length of each article."""
-    if not articles:
-        return '<p class="qa-empty">The corpus holds no readable article.</p>'
-    rows = "".join(
-        f"<tr><td><code>{html.escape(a.doc_id)}</code></td><td>{html.escape(a.title)}</td>"
-        f'<td class="qa-num-cell">{len(a.text):,}</td></tr>'
-        for a in articles
-    )
-    return (
-        f'<table class="qa-articles"><caption>{len(articles)} article(s)</caption>'
-        f"<thead><tr><th>Doc id</th><th>Title</th><th>Characters</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
