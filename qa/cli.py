@@ -47,15 +47,18 @@ def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="build or update the index of a corpus folder")
-    index.add_argument("corpus", nargs="?", help="folder of .txt/.md articles (default: seeds/ or $QA_CORPUS)")
+    index.add_argument("corpus", nargs="?", help="folder of articles (.txt, .md, .html, .jsonl; default: seeds/ or $QA_CORPUS)")
     index.add_argument("--force", action="store_true", help="rebuild even if the index is current")
     _common(index)
     index.set_defaults(run=_run_index)
 
     ask = commands.add_parser("ask", help="answer a question from the articles")
     ask.add_argument("question")
-    ask.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/ or $QA_CORPUS)")
+    ask.add_argument("--corpus", help="folder of articles (.txt, .md, .html, .jsonl; default: seeds/ or $QA_CORPUS)")
     ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    ask.add_argument("--from", dest="published_from", metavar="DAY", help="only articles published on or after DAY (2015-03-01)")
+    ask.add_argument("--to", dest="published_to", metavar="DAY", help="only articles published on or before DAY")
+    ask.add_argument("--outlet", dest="outlets", action="append", metavar="NAME", help="only articles of this outlet (repeatable)")
     _common(ask)
     ask.set_defaults(run=_run_ask)
 
@@ -95,7 +98,10 @@ def _run_index(options: argparse.Namespace) -> int:
 def _run_ask(options: argparse.Namespace) -> int:
     from qa.api import ask
 
-    answer = ask(options.question, corpus=options.corpus, settings=_settings(options))
+    answer = ask(
+        options.question, corpus=options.corpus, settings=_settings(options), published_from=options.published_from,
+        published_to=options.published_to, outlets=options.outlets,
+    )
     if options.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
     else:

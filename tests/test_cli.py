@@ -72,3 +72,20 @@ def test_skipped_files_are_reported_as_warnings(tiny_corpus: Path, tmp_path: Pat
     result = qa("index", str(tiny_corpus), index_dir=tmp_path / "i")
     assert result.returncode == 0, result.stderr
     assert "warning: skipped" in result.stderr and "photo.txt" in result.stderr
+
+
+@pytest.mark.slow
+def test_ask_filters_by_outlet_and_date(tmp_path: Path) -> None:
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("---\noutlet: Lagos Daily\ndate: 2015-03-13\n---\nThe bridge in Ikeja opened on Thursday.\n")
+    (corpus / "b.md").write_text("---\noutlet: Abuja Times\ndate: 2015-03-20\n---\nThe bridge in Ikeja opened on Monday.\n")
+    asked = qa("ask", "When did the bridge in Ikeja open?", "--outlet", "abuja times", "--json", corpus=corpus,
+               index_dir=tmp_path / "i")
+    assert asked.returncode == 0, asked.stderr
+    assert {c["doc_id"] for c in json.loads(asked.stdout)["citations"]} == {"b"}
+    dated = qa("ask", "When did the bridge in Ikeja open?", "--to", "2015-03-14", corpus=corpus, index_dir=tmp_path / "i")
+    shown = " ".join(dated.stdout.split())  # rich wraps lines
+    assert "Thursday (12 March 2015)" in shown and "Lagos Daily, 13 March 2015" in shown, dated.stdout
+    wrong = qa("ask", "When?", "--from", "soon", corpus=corpus, index_dir=tmp_path / "i")
+    assert wrong.returncode == 2 and "published_from must be a date" in wrong.stderr
