@@ -243,3 +243,27 @@ def test_missing_corpus_folder_is_reported_at_start(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "does not exist" in done.stderr and str(missing) in done.stderr
+
+
+DUMP_ROWS = [
+    {"id": "ferry-1", "title": "Island Ferry Named", "outlet": "Orkvik Post", "published": "2015-03-13",
+     "text": "Island Ferry Named\n\nThe new Orkvik island ferry was named Morning Tern at a ceremony on Thursday."},
+    "this line is not JSON",
+]
+
+
+def test_a_jsonl_upload_is_indexed_and_filters_reach_the_api(client: Client, tmp_path: Path) -> None:
+    dump = tmp_path / "orkvik.jsonl"
+    dump.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in DUMP_ROWS) + "\n", encoding="utf-8")
+    status, listing = client.predict([handle_file(str(dump))], api_name="/add_articles")
+    assert "Added and indexed" in status, status
+    assert "Island Ferry Named" in listing and "Orkvik Post" in listing and "13 March 2015" in listing
+    question = "When was the Orkvik island ferry named?"
+    found = client.predict(question, [], "", "", ["Orkvik Post"], api_name="/ask")
+    assert [c["doc_id"] for c in found["citations"]] == ["orkvik#ferry-1"], found["text"]
+    assert found["parts"][0]["resolved_date"] == "2015-03-12", found["text"]
+    assert found["citations"][0]["outlet"] == "Orkvik Post" and found["citations"][0]["published"] == "2015-03-13"
+    nothing = client.predict(question, [], "2016-01-01", "", None, api_name="/ask")
+    assert not nothing["answerable"] and "No article matches the filter" in nothing["text"]
+    with pytest.raises(Exception, match="published_from must be a date"):
+        client.predict(question, [], "yesterday-ish", "", None, api_name="/ask")

@@ -13,6 +13,8 @@ import pytest
 
 from conftest_app import REPO, RunningApp, running_app
 
+DATA = Path(__file__).resolve().parent / "data"
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,7 +42,9 @@ The ferry will carry ninety cars between Grimsholt and the mainland.
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    with running_app(tmp_path_factory.mktemp("browser-app")) as running:
+    # a saved news page with its <meta> fields: outlet, date and a relative day to resolve
+    page = {"tormund-herald.html": (DATA / "tormund-herald.html").read_text(encoding="utf-8")}
+    with running_app(tmp_path_factory.mktemp("browser-app"), extra_articles=page) as running:
         yield running
 
 
@@ -113,7 +117,7 @@ def test_example_question_shows_answer_and_highlighted_source(page: "sync_api.Pa
     expect(evidence.locator(".qa-answered")).to_be_visible()
     first_card = evidence.locator('.qa-card[data-number="1"]')
     expect(first_card).to_be_visible()
-    mark = first_card.locator("mark")
+    mark = first_card.locator(".qa-context mark")
     expect(mark).to_be_visible()
     expect(mark).to_contain_text("accepted")
     # the highlighted sentence sits inside its paragraph, and the card names the article
@@ -162,9 +166,9 @@ def test_uploaded_article_with_markup_is_shown_as_text_and_never_runs(
     question = "<b>Who</b> voted on Wednesday to buy a new ferry?"
     reply = ask(page, question)
     expect(page.locator('#qa-chat [data-testid="user"]').last).to_have_text(question)
-    expect(reply).to_contain_text("Grimsholt")
+    expect(reply).to_contain_text("Grimsholt Council Votes On Ferry")  # the cited article (the answer: below)
     card = page.locator("#qa-evidence .qa-card").first
-    expect(card.locator("mark")).to_contain_text("Osprey Lantern")
+    expect(card.locator(".qa-context mark")).to_contain_text("Osprey Lantern")
     expect(card.locator(".qa-context")).to_contain_text(SCRIPT)  # the literal text, visible
     expect(card.locator(".qa-context")).to_contain_text('<a href="javascript:alert(1)">x</a>')
     expect(card.locator(".qa-title")).to_have_text(f"Grimsholt Council Votes On Ferry {SCRIPT}")
@@ -191,3 +195,79 @@ def test_a_fresh_page_lists_articles_added_since_the_server_started(page: "sync_
     page.reload()
     page.get_by_role("tab", name="Articles").click()
     sync_api.expect(page.locator("#qa-articles")).to_contain_text("Quarry Reopens In Helmsby")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the answerer picks the ferry's name, 'Osprey Lantern', for 'who voted': the span model does not "
+    "yet prefer the clause's doer ('The Grimsholt council') for a who-question",
+)
+def test_the_ferry_question_is_answered_with_who_voted(page: "sync_api.Page", tmp_path: Path) -> None:
+    upload_ferry_article(page, tmp_path)
+    reply = ask(page, "Who voted on Wednesday to buy a new ferry?")
+    sync_api.expect(reply.locator("strong").first).to_have_text(re.compile(r"Grimsholt council", re.I), timeout=5_000)
+
+
+FREEZE = "When did the harbour of Tormund freeze?"
+
+
+def test_a_saved_page_shows_outlet_date_the_resolved_day_and_the_marked_answer(page: "sync_api.Page") -> None:
+    expect = sync_api.expect
+    new_conversation(page)
+    reply = ask(page, FREEZE)
+    expect(reply.locator("strong").first).to_have_text("Thursday (12 March 2015)")
+    card = page.locator('#qa-evidence .qa-card[data-number="1"]')
+    expect(card.locator(".qa-title")).to_have_text("Tormund Harbour Freezes Over")
+    expect(card.locator(".qa-byline")).to_have_text("The Tormund Herald · 13 March 2015")
+    expect(card.locator(".qa-context mark")).to_contain_text("The harbour of Tormund froze solid on Thursday")
+    expect(card.locator(".qa-context mark .qa-answer")).to_have_text("Thursday")  # the answer, inside the sentence
+    expect(card.locator(".qa-context")).not_to_contain_text("Subscribe now")  # page boilerplate was dropped
+    page.screenshot(path=str(ARTIFACTS / "browser-6-metadata-and-marked-answer.png"), full_page=True)
+
+    page.get_by_role("tab", name="Articles").click()
+    row = page.locator("#qa-articles tr", has_text="Tormund Harbour Freezes Over")
+    expect(row).to_contain_text("The Tormund Herald")
+    expect(row).to_contain_text("13 March 2015")
+    page.screenshot(path=str(ARTIFACTS / "browser-7-articles-with-metadata.png"), full_page=True)
+
+
+def test_clicking_a_citation_opens_the_whole_article_at_the_passage(page: "sync_api.Page") -> None:
+    expect = sync_api.expect
+    new_conversation(page)
+    ask(page, "Who accepted the pledge and when?")
+    card = page.locator('#qa-evidence .qa-card[data-number="2"]')
+    article = card.locator("details.qa-full")
+    expect(article).not_to_have_attribute("open", "")
+    card.locator("a.qa-num").click()
+    expect(article).to_have_attribute("open", "")
+    passage = card.locator("#qa-passage-2")
+    expect(passage).to_be_visible()
+    expect(passage).to_be_in_viewport()
+    assert passage.inner_text() in card.locator(".qa-article").inner_text()
+    assert len(card.locator(".qa-article").inner_text()) > len(card.locator(".qa-context").inner_text())
+    page.screenshot(path=str(ARTIFACTS / "browser-8-article-at-passage.png"))
+
+
+def test_the_conversation_exports_as_markdown_with_its_citations(page: "sync_api.Page") -> None:
+    expect = sync_api.expect
+    new_conversation(page)
+    expect(page.locator("#qa-export")).to_be_disabled()
+    ask(page, FREEZE)
+    ask(page, "Who accepted the pledge and when?")
+    button = page.locator("#qa-export")
+    expect(button).to_be_enabled()
+    with page.expect_download() as download:
+        button.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "conversation.md"
+    assert "## 1. When did the harbour of Tormund freeze?" in text
+    assert "**Thursday (12 March 2015)**" in text
+    assert "2. Who accepted the pledge and when?" in text
+    herald = next(line for line in text.splitlines() if "The Tormund Herald" in line)
+    quote = re.search(r"“(.+)”", herald).group(1)
+    start, end = map(int, re.search(r"characters (\d+)–(\d+)", herald).groups())
+    assert "13 March 2015" in herald and "`tormund-herald`" in herald
+    assert end - start == len(quote)  # offsets into the stored text of the page
+    assert "<https://herald.example/2015/03/13/harbour-freezes>" in herald
+    page.screenshot(path=str(ARTIFACTS / "browser-9-export.png"), full_page=True)
+    (ARTIFACTS / "browser-9-conversation.md").write_text(text, encoding="utf-8")
