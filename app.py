@@ -17,6 +17,7 @@ starve the short ones.
 
 import argparse
 import dataclasses
+import logging
 import os
 import sys
 
@@ -47,6 +48,7 @@ EMPTY_EVIDENCE = '<p class="qa-empty">Sources of the latest answer appear here.<
 QUESTION_CONCURRENCY = 16
 UPLOAD_CONCURRENCY = 1  # uploads are indexed one at a time, in a queue of their own
 QUEUE_SIZE = 512  # waiting requests beyond this are refused at once ("queue full") instead of timing out
+_log = logging.getLogger("newsqa.chat")
 CHOOSE_FILES = f"Choose one or more article files ({', '.join(SUFFIXES)}) first."
 CSS = """
 .qa-evidence h3 { margin: .6em 0 .3em; }
@@ -233,7 +235,9 @@ def _answer_or_error(
     try:
         return assistant.ask(message, history, **(scope or {}))
     except (ValueError, QAError) as error:
-        raise gr.Error(str(error)) from error
+        # A user's mistake: one line in the server log, not a traceback; the caller gets the message.
+        _log.warning("refused a request: %s", error)
+        raise gr.Error(str(error), print_exception=False) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -119,9 +119,15 @@ def test_question_about_something_else_is_not_found(client: Client) -> None:
     assert answer["answerable"] is False, answer["text"]
 
 
-def test_empty_question_is_refused_with_a_message(client: Client) -> None:
+def test_empty_question_is_refused_with_a_message(app: RunningApp, client: Client) -> None:
+    logged = len(app.log.read_text(errors="replace"))
     with pytest.raises(Exception, match="(?i)question"):
         client.predict("   ", api_name="/chat")
+    with pytest.raises(Exception, match="(?i)question"):
+        client.predict("", [], api_name="/ask")
+    new = app.log.read_text(errors="replace")[logged:]
+    assert "Traceback" not in new, new  # a user's mistake is one log line each, not a traceback
+    assert new.count("refused a request: the question is empty") == 2, new
 
 
 def test_eight_concurrent_questions_are_all_answered_correctly(app: RunningApp, client: Client) -> None:
