@@ -269,3 +269,17 @@ def test_a_failing_question_is_counted_not_fatal(
     assert first.error is None
     assert second.error == "RuntimeError: boom"
     assert not second.result.answerable_pred and second.result.prediction == ""
+
+
+def test_charts_are_skipped_without_matplotlib(tmp_path, monkeypatch) -> None:
+    """`qa eval` after the chat's install (no `[eval]` extra) writes its JSON and skips the charts."""
+    import sys
+
+    from eval import report
+
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it raises ImportError
+    assert report.draw_chart([("x", {"em": 0.5})], tmp_path / "c.png", title="t") is None
+    assert report.draw_reliability([("x", [])], tmp_path / "r.png", title="t") is None
+    assert not list(tmp_path.iterdir())
+    assert "pip install -e '.[eval]'" in report.CHART_NEEDS
