@@ -26,6 +26,11 @@ def test_who_accepted_the_pledge_and_when(seeds_index_dir: Path) -> None:
     cited = {source.doc_id for c in answer.citations for source in c.sources}
     assert len(cited) >= 2, answer.text
     assert "[1]" in answer.text and 0.0 <= answer.confidence <= 1.0
+    # each part's line is labelled as a reader would ask it, not with the parser's wording
+    assert answer.text.startswith("Who: **") and "\nWhen: **Thursday**" in answer.text, answer.text
+    # headline-less articles are named by their first words, never by their doc id
+    assert all(c.title != c.doc_id for c in answer.citations)
+    assert "Islamic State (IS) has accepted a pledge of …" in {c.title for c in answer.citations}
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,19 @@ def test_article_text_cannot_inject_markdown(index, fake_settings) -> None:
     ribbon = sentence_with(index, "cut the ribbon")
     answer = compose(index, analysis, [result(analysis.parts[0], "**Anna** <b>Lind</b>", [ribbon])], fake_settings)
     assert "**\\*\\*Anna\\*\\* &lt;b&gt;Lind&lt;/b&gt;**" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type", "label"),
+    [
+        ("when accepted the pledge?", "date", "When"), ("Who accepted the pledge?", "person", "Who"),
+        ("and how many died?", "number", "How many"), ("which city was hit?", "place", "Which city"),
+        ("what is the group called?", "other", "What"), ("name the leader", "person", "Who"),
+        ("describe it", "other", "Answer"),
+    ],
+)
+def test_part_labels_read_naturally(question: str, answer_type: str, label: str) -> None:
+    from qa.reply.compose import _label
+    from qa.types import AnswerPart
+
+    assert _label(AnswerPart(question, answer_type, "x", 0.9)) == label
