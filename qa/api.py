@@ -41,7 +41,8 @@ def ask(
 
     Args:
         question: a question in English; cut to 2,000 characters and 4 parts with a warning.
-        corpus: folder of .txt/.md articles (default: env `QA_CORPUS`, else the bundled seeds/).
+        corpus: folder of articles (.txt, .md, .html, .jsonl; default: env `QA_CORPUS`, else
+            the bundled seeds/).
         history: earlier (question, reply) turns, oldest first, for follow-up questions.
         index_dir: where indexes live (default: env `QA_INDEX_DIR`, else index/).
         settings: full settings; `index_dir` overrides its index location.

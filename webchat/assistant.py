@@ -48,7 +48,7 @@ class Assistant:
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}
         self._long = threading.BoundedSemaphore(LONG_QUESTION_SLOTS)
-        self._listing: tuple[tuple, str] | None = None
+        self._listing: tuple[tuple, str, list[str]] | None = None  # (files' state, table, outlets)
         self._exports = Path(tempfile.mkdtemp(prefix="newsqa-export-"))
         self._refresh_texts()
 
@@ -92,16 +92,24 @@ class Assistant:
 
     def articles_html(self) -> str:
         """The corpus listing, read again only when a file was added, changed or removed."""
+        return self._listed()[1]
+
+    def outlets(self) -> list[str]:
+        """The outlets the corpus names, for the chat's filter (read with the listing)."""
+        return self._listed()[2]
+
+    def _listed(self) -> tuple[tuple, str, list[str]]:
         try:
             key = tuple(scan(self.corpus))
         except QAError:
             key = ()
         cached = self._listing
         if cached is not None and cached[0] == key:
-            return cached[1]
-        html = cards.articles_html(list_articles(self.corpus))
-        self._listing = (key, html)
-        return html
+            return cached
+        articles = list_articles(self.corpus)
+        outlets = sorted({a.outlet for a in articles if a.outlet}, key=str.casefold)
+        self._listing = (key, cards.articles_html(articles), outlets)
+        return self._listing
 
     def add(self, files: list[tuple[str, bytes]], progress: Callable[[str, int, int], None]) -> str:
         """Store uploaded articles and re-index, one addition at a time; a markdown status.
@@ -134,10 +142,6 @@ class Assistant:
             ]
         lines += [f"Not added: {present.escape_markdown(p)}" for p in problems]
         return "\n\n".join(lines) or "Choose one or more article files first."
-
-    def outlets(self) -> list[str]:
-        """The outlets the corpus names, for the chat's filter."""
-        return sorted({a.outlet for a in list_articles(self.corpus) if a.outlet}, key=str.casefold)
 
     def export(self, turns: list[tuple[str, Answer]]) -> Path:
         """The conversation written as a Markdown file (a new file each time), for download."""
