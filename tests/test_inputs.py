@@ -133,6 +133,8 @@ def test_dates_in_the_forms_news_metadata_uses(value: object, day: date | None) 
 
 def test_front_matter_needs_an_opening_and_a_closing_rule() -> None:
     assert split_front_matter("---\nno closing rule\n", "x", print) == ({}, 0)
+    assert split_front_matter("---\nA paragraph of prose: set off by rules.\n---\nMore.", "x", print) == ({}, 0)
+    assert split_front_matter("---\n# a comment\noutlet: AP\n---\nBody", "x", print) == ({"outlet": "AP"}, 31)
     fields, start = split_front_matter("---\ntitle: T\n...\nBody", "x", print)
     assert fields == {"title": "T"} and "---\ntitle: T\n...\nBody"[start:] == "Body"
 

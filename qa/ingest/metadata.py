@@ -26,14 +26,16 @@ _ALIASES = {
 MAX_FIELD_CHARS = 300  # a title or outlet longer than this is not one
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\r?\n")
 _FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
+_FIELD_LINE = re.compile(r"\s*(?:#[^\n]*\n\s*)*[A-Za-z_][\w-]{0,40}:(?:\s|$)")  # the first field of front matter
 _DAY_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%Y/%m/%d", "%d.%m.%Y")
 
 
 def split_front_matter(text: str, where: str, warn: Warn) -> tuple[dict[str, str], int]:
     """The metadata of a YAML front matter block (`---` ... `---` at the very top) and where the body starts.
 
-    Text without front matter gives ({}, 0). A block that is not a YAML table of fields is
-    still cut off (it was meant as front matter), with a warning.
+    Text without front matter gives ({}, 0), and so does a block of prose between two rules
+    (an article may open with a rule). A block of `key: value` lines that is not valid YAML
+    is still cut off (it was meant as front matter), with a warning.
     """
     opening = _FRONT_MATTER_OPEN.match(text)
     if not opening:
@@ -41,9 +43,11 @@ def split_front_matter(text: str, where: str, warn: Warn) -> tuple[dict[str, str
     closing = _FRONT_MATTER_CLOSE.search(text, opening.end())
     if not closing:
         return {}, 0  # a lone rule at the top of an article, not front matter
+    block = text[opening.end() : closing.start()]
+    if block.strip() and not _FIELD_LINE.match(block):
+        return {}, 0  # prose between two rules
     import yaml  # only files with front matter pay for the import
 
-    block = text[opening.end() : closing.start()]
     try:
         loaded = yaml.safe_load(block) if block.strip() else {}
     except yaml.YAMLError as error:
