@@ -15,7 +15,7 @@ from typing import Any
 from eval.records import EvalQuestion, EvalSet
 
 # What qa.ingest.corpus reads as articles; kept here so importing eval stays free of qa.
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 # A doc or chunk id that is safe as a file stem.
 SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
@@ -28,7 +28,7 @@ def sync_corpus(folder: Path, files: dict[str, str]) -> None:
         files: article text per doc id.
 
     Raises:
-        ValueError: the folder already holds other article files (.txt, .md), which
+        ValueError: the folder already holds other article files (.txt, .md, .html, .jsonl), which
             `qa` would index along with ours.
     """
     folder.mkdir(parents=True, exist_ok=True)

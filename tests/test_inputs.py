@@ -153,3 +153,10 @@ def test_article_filter_by_date_range_and_outlet() -> None:
     assert not ArticleFilter(published_to=date(2015, 3, 12)).admits(bbc)
     assert ArticleFilter(outlets=("bbc news",)).admits(bbc) and not ArticleFilter(outlets=("bbc",)).admits(bbc)
     assert ArticleFilter().admits(undated) and not ArticleFilter().active
+
+
+def test_the_benchmark_knows_every_kind_of_article_file() -> None:
+    from eval.files import ARTICLE_SUFFIXES
+    from qa.ingest.files import SUFFIXES
+
+    assert ARTICLE_SUFFIXES == SUFFIXES  # a stray page or dump in a benchmark folder is refused
