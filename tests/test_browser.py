@@ -271,3 +271,19 @@ def test_the_conversation_exports_as_markdown_with_its_citations(page: "sync_api
     assert "<https://herald.example/2015/03/13/harbour-freezes>" in herald
     page.screenshot(path=str(ARTIFACTS / "browser-9-export.png"), full_page=True)
     (ARTIFACTS / "browser-9-conversation.md").write_text(text, encoding="utf-8")
+
+
+def test_the_filter_narrows_questions_to_articles_of_a_date_range(page: "sync_api.Page") -> None:
+    expect = sync_api.expect
+    new_conversation(page)
+    page.locator("#qa-filter").get_by_text("Filter articles").click()
+    page.locator("#qa-from textarea, #qa-from input").first.fill("2015-03-01")
+    ask(page, "Who accepted the pledge and when?")
+    docs = page.locator("#qa-evidence .qa-doc")
+    expect(docs.first).to_be_visible()
+    assert set(docs.all_inner_texts()) == {"tormund-herald"}  # the one article published since
+    page.screenshot(path=str(ARTIFACTS / "browser-10-filter.png"), full_page=True)
+    page.locator("#qa-from textarea, #qa-from input").first.fill("soon")
+    page.locator("#qa-question textarea").fill("Who accepted the pledge?")
+    page.locator("#qa-send").click()
+    expect(page.get_by_text("published_from must be a date")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
