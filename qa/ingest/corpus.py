@@ -66,12 +66,13 @@ def load_corpus(folder: Path) -> list[Article]:
     """Read every article under `folder`.
 
     Args:
-        folder: the corpus folder; searched recursively for .txt and .md files.
+        folder: the corpus folder; searched recursively for article files (`SUFFIXES`).
 
     Returns:
-        The articles in file-name order. Unreadable, binary, empty and over-large files,
-        links leading out of the folder, and files whose text repeats an earlier file's
-        (each article counts once as a source) are skipped with a `CorpusWarning` naming them.
+        The articles in file-name order (a dump's in line order). Unreadable, binary, empty
+        and over-large files, unusable rows of a dump, links leading out of the folder, and
+        articles whose text repeats an earlier one's (each article counts once as a source)
+        are skipped with a `CorpusWarning` naming them.
 
     Raises:
         CorpusError: the folder is missing or holds no readable article.
@@ -82,7 +83,7 @@ def load_corpus(folder: Path) -> list[Article]:
         _warn(reason)
     articles: list[Article] = []
     seen_ids: set[str] = set()
-    seen_texts: dict[str, Path] = {}
+    seen_texts: dict[str, str] = {}  # text key -> where it was first read
     for path in walk.files:
         for article in read_articles(path, folder):
             key = text_key(article.text)
