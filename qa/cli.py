@@ -107,11 +107,16 @@ def _run_sharded_index(options: argparse.Namespace) -> int:
     except ImportError as error:  # Ray is an optional extra
         print(f"error: --ray needs Ray ({error}); pip install 'newsqa-assistant[distributed]'", file=sys.stderr)
         return EXIT_USAGE
+    from pathlib import Path
+
     from qa.api import resolve_corpus
 
-    connect(options.ray or None)
+    corpus, address = options.corpus, options.ray
+    if corpus is None and address and Path(address).is_dir():  # `qa index --ray CORPUS`: a folder, not an address
+        corpus, address = address, ""
+    connect(address or None)
     with _ProgressBars() as bars:
-        listing = build_sharded(resolve_corpus(options.corpus), _settings(options), options.shards, bars.update)
+        listing = build_sharded(resolve_corpus(corpus), _settings(options), options.shards, bars.update)
     counts = {key: sum(s["counts"][key] for s in listing["shards"]) for key in ("articles", "sentences", "chunks")}
     print(
         f"indexed {counts['articles']} articles: {counts['sentences']} sentences, {counts['chunks']} chunks "

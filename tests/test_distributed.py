@@ -142,6 +142,19 @@ def test_a_worker_killed_mid_build_leaves_no_half_written_shard_listed(tmp_path,
 def test_qa_index_ray_builds_shards_from_the_command_line(tmp_path, seeds_settings) -> None:
     from qa.cli import main
 
-    assert main(["index", str(SEEDS), "--ray", "--shards", "2", "--index-dir", str(seeds_settings.index_dir)]) == 0
+    assert main(["index", "--ray", str(SEEDS), "--shards", "2", "--index-dir", str(seeds_settings.index_dir)]) == 0
     assert len(read_listing(sharded_home(SEEDS, seeds_settings))["shards"]) == 2
     assert (sharded_home(SEEDS, seeds_settings) / SHARDS).is_file()
+
+
+def test_the_chat_answers_from_the_sharded_index_and_refuses_uploads(corpus, settings, sharded) -> None:
+    import sys
+
+    sys.path.insert(0, str(SEEDS.parent))
+    import app
+
+    assistant = app.Assistant(corpus[0], settings, index=sharded)
+    answer, _ = assistant.ask("Who accepted the pledge and when?")
+    assert _essentials(answer) == _essentials(answer_with_index(sharded, "Who accepted the pledge and when?", settings))
+    assert assistant.add([("new.txt", b"A new article.")], lambda *a: None) == app.SHARDED_UPLOADS
+    assert not (corpus[0] / "new.txt").exists()
