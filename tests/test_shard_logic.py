@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import FakeEmbedder
-from qa.distributed.embedding import Precomputed, aligned_vectors, covering, neighbours
+from qa.distributed.embedding import Precomputed, aligned_vectors
+from qa.distributed.plan import balanced_runs, covering, neighbours
 from qa.distributed.rows import StackedRows
 from qa.indexing.build import EMBED_BATCH
 from qa.indexing.memory import Postings, merged_counts
@@ -30,6 +31,18 @@ def test_shards_scored_with_merged_counts_give_the_whole_corpus_scores_exactly()
         assert np.array_equal(joined, whole.scores(query))  # the same floats, not merely close
     alone = np.concatenate([Postings(DOCUMENTS[a:b]).scores(["bridge"]) for a, b in cuts])
     assert not np.array_equal(alone, whole.scores(["bridge"]))  # shard-local figures would differ
+
+
+def test_shards_are_runs_of_articles_balanced_by_sentences() -> None:
+    assert balanced_runs([100, 100, 100, 100], 2) == [(0, 2), (2, 4)]
+    assert balanced_runs([500, 10, 10, 10, 500], 2) == [(0, 3), (3, 5)]  # 520 and 510 sentences
+    assert balanced_runs([1000, 1, 1], 3) == [(0, 1), (1, 2), (2, 3)]  # never an empty shard
+    assert balanced_runs([5, 5], 4) == [(0, 1), (1, 2)]
+    for counts in ([3, 1, 4, 1, 5, 9, 2, 6], [0, 0, 7], [1]):
+        for parts in (1, 2, 3):
+            runs = balanced_runs(counts, parts)
+            assert runs[0][0] == 0 and runs[-1][1] == len(counts)
+            assert all(a < b for a, b in runs) and all(runs[i][1] == runs[i + 1][0] for i in range(len(runs) - 1))
 
 
 def test_a_shard_embeds_the_corpus_batches_around_its_range() -> None:

@@ -31,7 +31,8 @@ from qa.indexing.folder import file_lock, file_records
 from qa.ingest.chunker import sentences_of
 from qa.ingest.corpus import FileState, distinct_articles, read_article, scan, text_key
 from qa.types import Article
-from qa.distributed.embedding import Precomputed, aligned_vectors, covering, neighbours
+from qa.distributed.embedding import Precomputed, aligned_vectors
+from qa.distributed.plan import balanced_runs, covering, neighbours
 from qa.distributed.layout import remove_unlisted, sharded_home, write_listing
 
 # A test sets this to a file path: the first shard task to find the file missing creates
@@ -71,32 +72,36 @@ def build_sharded(
         by_path = {s.relpath: s for s in states}
         crash = os.environ.get(CRASH_FLAG)
         pending = []
-        for first, last in _contiguous(len(articles), count):
+        for first, last in balanced_runs(sentence_counts, count):
             before, after = neighbours(sentence_counts, first, last)
             lead_in, lead_out = covering(sentence_counts, first, last, before, after)
             group = articles[first:last]
-            pending.append(
-                _build_shard.options(max_retries=TASK_RETRIES).remote(
-                    str(corpus), str(home), group, [by_path[relpath] for relpath, _, _ in group], settings,
-                    _Neighbours([articles[i] for i in lead_in], before, [articles[i] for i in lead_out], after), crash,
-                )
-            )
-        order = {ref: number for number, ref in enumerate(pending)}
-        done: list[dict[str, Any] | None] = [None] * len(pending)
-        waiting = list(pending)
-        report("building shards", 0, len(pending))
-        try:
-            while waiting:
-                ready, waiting = ray.wait(waiting, num_returns=1)
-                done[order[ready[0]]] = ray.get(ready[0])
-                report("building shards", len(pending) - len(waiting), len(pending))
-        except BaseException:
-            for ref in waiting:  # the build has failed: stop the others; nothing is listed
-                ray.cancel(ref, force=True)
-            raise
-        listing = write_listing(home, [d for d in done if d is not None], settings, done[0]["dimension"])
+            around = _Neighbours([articles[i] for i in lead_in], before, [articles[i] for i in lead_out], after)
+            task = _build_shard.options(max_retries=TASK_RETRIES)
+            states_of_group = [by_path[relpath] for relpath, _, _ in group]
+            pending.append(task.remote(str(corpus), str(home), group, states_of_group, settings, around, crash))
+        done = _gather(pending, report)
+        listing = write_listing(home, done, settings, done[0]["dimension"])
         remove_unlisted(home)
     return listing
+
+
+def _gather(pending: list[Any], report: Progress) -> list[dict[str, Any]]:
+    """The shard tasks' results in shard order; if one fails for good, the others are stopped."""
+    order = {ref: number for number, ref in enumerate(pending)}
+    done: list[dict[str, Any]] = [{}] * len(pending)
+    waiting = list(pending)
+    report("building shards", 0, len(pending))
+    try:
+        while waiting:
+            ready, waiting = ray.wait(waiting, num_returns=1)
+            done[order[ready[0]]] = ray.get(ready[0])
+            report("building shards", len(pending) - len(waiting), len(pending))
+    except BaseException:
+        for ref in waiting:  # nothing will be listed: stop the others
+            ray.cancel(ref, force=True)
+        raise
+    return done
 
 
 @dataclass(frozen=True)
@@ -122,13 +127,6 @@ def _distinct(corpus: Path, states: list[FileState], tasks: int) -> tuple[list[t
             f"corpus folder {corpus} holds {len(relpaths)} file(s), none readable; add UTF-8 .txt or .md articles"
         )
     return [(keys[p][0], doc_id, keys[p][3]) for p, doc_id in kept], [keys[p][4] for p, _ in kept]
-
-
-def _contiguous(items: int, parts: int) -> list[tuple[int, int]]:
-    """[first, last) of at most `parts` consecutive runs of near-equal length over `items` (order kept)."""
-    parts = min(parts, items)
-    cuts = [round(i * items / parts) for i in range(parts + 1)]
-    return [(cuts[i], cuts[i + 1]) for i in range(parts)]
 
 
 @ray.remote(num_cpus=1)

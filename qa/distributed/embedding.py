@@ -34,33 +34,6 @@ def aligned_vectors(embedder: Embedder, before: list[str], own: list[str], after
     return np.concatenate(blocks)[len(before) : len(before) + len(own)]
 
 
-def neighbours(sentence_counts: list[int], first: int, last: int) -> tuple[int, int]:
-    """How many sentences before article `first` and after article `last - 1` share their batches.
-
-    Args:
-        sentence_counts: sentences per article of the whole corpus, in order.
-        first, last: the shard's articles are `first` to `last - 1`.
-    """
-    start = sum(sentence_counts[:first])
-    end = start + sum(sentence_counts[first:last])
-    if end == start:
-        return 0, 0
-    return start % EMBED_BATCH, min(sum(sentence_counts), -(-end // EMBED_BATCH) * EMBED_BATCH) - end
-
-
-def covering(sentence_counts: list[int], first: int, last: int, before: int, after: int) -> tuple[range, range]:
-    """The articles holding the `before` sentences before article `first` and the `after` sentences from `last` on."""
-    low = first
-    while before > 0 and low > 0:
-        low -= 1
-        before -= sentence_counts[low]
-    high = last
-    while after > 0 and high < len(sentence_counts):
-        after -= sentence_counts[high]
-        high += 1
-    return range(low, first), range(last, high)
-
-
 class Precomputed:
     """An `Embedder` that hands out vectors computed beforehand for texts asked for in order.
 
