@@ -1,18 +1,26 @@
-"""The pure logic behind sharding: corpus-wide BM25 counts, aligned embedding batches, stacked rows.
+"""The pure logic behind sharding: corpus-wide BM25 counts, shard plans, aligned embedding
+batches, stacked rows, and the shard listing's checks.
 
 No Ray needed: these modules of `qa.distributed` do not import it.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import json
 
-from conftest import FakeEmbedder
+import numpy as np
+import pytest
+
+from conftest import ARTICLES, FakeEmbedder
 from qa.distributed.embedding import Precomputed, aligned_vectors
 from qa.distributed.plan import balanced_runs, covering, neighbours
+from qa.distributed.layout import SHARDS, check_shard, listed_names, read_listing, remove_unlisted, write_listing
 from qa.distributed.rows import StackedRows
-from qa.indexing.build import EMBED_BATCH
+from qa.errors import IndexCorruptError
+from qa.indexing import store
+from qa.indexing.build import EMBED_BATCH, build
 from qa.indexing.memory import Postings, merged_counts
+from qa.ingest.corpus import load_corpus
 
 DOCUMENTS = (
     ("harbour", "bridge", "reopen"), ("bridge", "bridge", "repair", "cost"), ("festival", "crowd"),
@@ -83,3 +91,28 @@ def test_stacked_rows_read_like_one_array() -> None:
     assert np.array_equal(rows[[5, 0, 3, 3]], whole[[5, 0, 3, 3]])
     assert all(np.array_equal(rows[i], whole[i]) for i in range(6))
     assert np.array_equal(rows[np.int64(4)] @ np.ones(2), whole[4] @ np.ones(2))
+
+
+def test_the_shard_listing_is_checked_before_it_is_trusted(tmp_path, fake_settings) -> None:
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    home = tmp_path / "home"
+    manifest = store.save(home / "shard-0123456789ab", build(load_corpus(corpus), fake_settings, FakeEmbedder(), {}))
+    (home / "shard-ba9876543210").mkdir()  # a shard no listing names: left by a failed build
+    (home / ".shard-ffffffffffff.partial").mkdir()  # half-written by a worker that died
+    with pytest.raises(IndexCorruptError, match="qa index CORPUS --ray"):
+        read_listing(home)
+    listing = write_listing(home, [{"name": "shard-0123456789ab", "checksum": manifest["checksum"]}], fake_settings, 64)
+    assert read_listing(home) == listing and listed_names(home) == {"shard-0123456789ab"}
+    remove_unlisted(home)
+    assert sorted(p.name for p in home.iterdir() if p.is_dir()) == ["shard-0123456789ab"]
+    check_shard(home / "shard-0123456789ab", manifest["checksum"])
+    with pytest.raises(IndexCorruptError, match="not the one"):
+        check_shard(home / "shard-0123456789ab", "0" * 64)
+    altered = json.loads((home / SHARDS).read_text())
+    altered["shards"][0]["name"] = "shard-ba9876543210"
+    (home / SHARDS).write_text(json.dumps(altered))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        read_listing(home)
