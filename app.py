@@ -32,11 +32,16 @@ from qa.answer.question import QuestionWarning, part_count
 from qa.api import resolve_corpus, updating
 from qa.config import Settings, settings_from_env
 from qa.errors import CorpusError, QAError
+from qa.indexing.memory import SearchIndex
 from qa.ingest.corpus import list_articles, scan
 from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article, check_upload
 from qa.reply import present
 from qa.types import Answer
 
+SHARDED_UPLOADS = (
+    "This chat answers from a sharded index, served as it was built: put the files in the corpus "
+    "folder, run `qa index CORPUS --ray` and restart the chat."
+)
 EXAMPLES = (
     "Who accepted the pledge and when?",
     "Who is the ISIS spokesman?",
@@ -90,9 +95,10 @@ class Busy(QAError):
 class Assistant:
     """The shared state of one server: its corpus folder, article texts and an add lock."""
 
-    def __init__(self, corpus: Path, settings: Settings | None = None) -> None:
+    def __init__(self, corpus: Path, settings: Settings | None = None, index: SearchIndex | None = None) -> None:
         self.corpus = corpus
         self.settings = settings or settings_from_env()
+        self.index = index  # a sharded index served as built (`--ray`), else the corpus's own, kept current
         self._add_lock = threading.Lock()
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}
@@ -119,7 +125,8 @@ class Assistant:
         try:
             with _question_notes() as notes:
                 answer = qa.ask(
-                    question, corpus=self.corpus, history=history or None, settings=self.settings, wait=False
+                    question, corpus=self.corpus, history=history or None, settings=self.settings, wait=False,
+                    index=self.index,
                 )
         finally:
             if long:
@@ -154,6 +161,8 @@ class Assistant:
 
         Questions go on meanwhile, answered from the last good index.
         """
+        if self.index is not None:
+            return SHARDED_UPLOADS
         added, problems = [], []
         with self._add_lock:
             for name, data in files:
@@ -409,19 +418,32 @@ def _answer_or_error(assistant: Assistant, message: str, history: object) -> tup
         raise gr.Error(str(error)) from error
 
 
+def _sharded_index(corpus: Path, address: str) -> SearchIndex:
+    """The sharded index of `corpus`, its shards held by actors on the Ray cluster at `address`."""
+    from qa.distributed.cluster import connect
+    from qa.distributed.serving import open_sharded
+
+    connect(address or None)
+    return open_sharded(corpus, settings_from_env())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load the model and the index, then serve the chat until interrupted."""
     parser = argparse.ArgumentParser(description="Web chat over a folder of news articles.")
     parser.add_argument("--corpus", help="folder of .txt/.md articles (default: env QA_CORPUS, else seeds/)")
+    parser.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help="answer from the corpus's sharded index (`qa index CORPUS --ray`) held by actors on a Ray cluster",
+    )
     args = parser.parse_args(argv)
     corpus = resolve_corpus(args.corpus)
     print(f"Loading the model and the index of {corpus} …", flush=True)
     try:
-        qa.warm_up(corpus)
+        index = _sharded_index(corpus, args.ray) if args.ray is not None else qa.warm_up(corpus)
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    demo = build_ui(Assistant(corpus))
+    demo = build_ui(Assistant(corpus, index=index if args.ray is not None else None))
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
         server_port=int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT),

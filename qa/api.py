@@ -29,6 +29,7 @@ def ask(
     index_dir: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
     wait: bool = True,
+    index: SearchIndex | None = None,
 ) -> Answer:
     """Answer `question` from the articles in `corpus`, with cited passages.
 
@@ -44,6 +45,8 @@ def ask(
             brings the index up to date before answering; False answers at once from the
             last good index while it is updated in a background thread (the chat does this,
             so a build never holds questions up). Only a first build is always waited for.
+        index: an index already loaded to answer from instead of the corpus's own, such as
+            a sharded one (`qa.distributed.serving.open_sharded`); `corpus` is then unused.
 
     Returns:
         The answer: short span, markdown text, citations, confidence, answerable.
@@ -56,7 +59,8 @@ def ask(
     text = clean_question(question)
     turns = clean_history(history)
     resolved = _settings(settings, index_dir)
-    index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
+    if index is None:
+        index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
     return answer_with_index(index, text, resolved, turns, deadline=time.monotonic() + resolved.question_seconds)
 
 

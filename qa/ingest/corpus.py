@@ -162,23 +162,9 @@ def load_corpus(folder: Path) -> list[Article]:
     walk = _walk(folder)
     for reason in walk.skipped:
         _warn(reason)
-    articles: list[Article] = []
-    seen_ids: set[str] = set()
-    seen_texts: dict[str, Path] = {}
-    for path in walk.files:
-        article = read_article(path, folder)
-        if article is None:
-            continue
-        key = text_key(article.text)
-        if key in seen_texts:
-            _warn(f"skipped {path}: it has the same text as {seen_texts[key]}, and each article counts once")
-            continue
-        seen_texts[key] = path
-        if article.doc_id in seen_ids:
-            # x.txt and x.md side by side: keep both, told apart by their extension.
-            article = replace(article, doc_id=path.relative_to(folder).as_posix())
-        seen_ids.add(article.doc_id)
-        articles.append(article)
+    found = [(path, article) for path in walk.files if (article := read_article(path, folder)) is not None]
+    kept = distinct_articles([(path, a.doc_id, text_key(a.text)) for path, a in found], folder)
+    articles = [replace(found[position][1], doc_id=doc_id) for position, doc_id in kept]
     if not articles:
         found = f"{len(walk.files)} file(s), none readable" if walk.files else "no .txt or .md files"
         raise CorpusError(
@@ -186,6 +172,33 @@ def load_corpus(folder: Path) -> list[Article]:
             f"{' or '.join(SUFFIXES)} files"
         )
     return articles
+
+
+def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[tuple[int, str]]:
+    """Which readable files count as articles, and their doc ids.
+
+    Args:
+        found: (path, doc id, `text_key`) of each readable file, in file-name order.
+        folder: the corpus folder.
+
+    Returns:
+        (position in `found`, doc id) of each article. A file whose text repeats an
+        earlier file's is skipped with a `CorpusWarning` (each article counts once); x.txt
+        beside x.md are both kept, told apart by their extension.
+    """
+    kept: list[tuple[int, str]] = []
+    seen_ids: set[str] = set()
+    seen_texts: dict[str, Path] = {}
+    for position, (path, doc_id, key) in enumerate(found):
+        if key in seen_texts:
+            _warn(f"skipped {path}: it has the same text as {seen_texts[key]}, and each article counts once")
+            continue
+        seen_texts[key] = path
+        if doc_id in seen_ids:
+            doc_id = path.relative_to(folder).as_posix()
+        seen_ids.add(doc_id)
+        kept.append((position, doc_id))
+    return kept
 
 
 def text_key(text: str) -> str:
