@@ -20,12 +20,15 @@ import dataclasses
 import logging
 import os
 import sys
+from pathlib import Path
 
 import gradio as gr
 
 import qa
 from qa.api import resolve_corpus
+from qa.config import settings_from_env
 from qa.errors import QAError
+from qa.indexing.memory import SearchIndex
 from qa.ingest.corpus import SUFFIXES
 from qa.ingest.uploads import MAX_UPLOAD_BYTES
 from qa.reply import present
@@ -240,19 +243,32 @@ def _answer_or_error(
         raise gr.Error(str(error), print_exception=False) from None
 
 
+def _sharded_index(corpus: Path, address: str) -> SearchIndex:
+    """The sharded index of `corpus`, its shards held by actors on the Ray cluster at `address`."""
+    from qa.distributed.cluster import connect
+    from qa.distributed.serving import open_sharded
+
+    connect(address or None)
+    return open_sharded(corpus, settings_from_env())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load the model and the index, then serve the chat until interrupted."""
     parser = argparse.ArgumentParser(description="Web chat over a folder of news articles.")
     parser.add_argument("--corpus", help="folder of articles (default: env QA_CORPUS, else seeds/)")
+    parser.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help="answer from the corpus's sharded index (`qa index CORPUS --ray`) held by actors on a Ray cluster",
+    )
     args = parser.parse_args(argv)
     corpus = resolve_corpus(args.corpus)
     print(f"Loading the model and the index of {corpus} …", flush=True)
     try:
-        qa.warm_up(corpus)
+        index = _sharded_index(corpus, args.ray) if args.ray is not None else qa.warm_up(corpus)
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    demo = build_ui(Assistant(corpus))
+    demo = build_ui(Assistant(corpus, index=index if args.ray is not None else None))
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
         server_port=int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT),

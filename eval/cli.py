@@ -23,7 +23,8 @@ DEFAULT_WORK = EVAL_ROOT / ".work"
 SHARED_DATA = EVAL_ROOT.parent.parent / "shared" / "data"  # ../shared beside the repository
 DEFAULT_SQUAD = SHARED_DATA / "squad-v1.1-dev-half.json"
 DEFAULT_NEWSQA = SHARED_DATA / "newsqa-fragment"
-DATASETS = ("seeds", "squad", "newsqa")
+DATASETS = ("seeds", "council", "squad", "newsqa")
+COUNCIL = Path(__file__).resolve().parent / "council"
 FUSIONS = ("rrf", "weighted", "bm25", "dense")  # as qa.config.FUSION_MODES; not imported to keep --help cheap
 
 
@@ -162,6 +163,8 @@ def _load(args: argparse.Namespace, split: str) -> EvalSet:
         return load_squad(args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "newsqa":
         return load_newsqa(args.newsqa_dir, args.work_dir / "newsqa")
+    if args.dataset == "council":  # our own held-out news event (eval/council/), never trained on
+        return load_seed_set(COUNCIL / "questions.jsonl", COUNCIL / "articles")
     return load_seed_set()
 
 

@@ -2,6 +2,7 @@
 
     python -m eval.scale                                  # about 1k and 10k sentences
     python -m eval.scale --sizes 1000,10000,100000 --million
+    python -m eval.scale --sizes 1000 --ray                # + sharded build and serving on Ray
     qa scale ...                                          # the same
 
 Corpora are cut from SQuAD v1.1 train (real text, one article per file, whole articles
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK / "scale")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--threads", type=int, default=None, help="torch threads in the child processes")
+    parser.add_argument(
+        "--ray", action="store_true",
+        help="also the sharded build on Ray with 2 workers against 1, and the sharded query overhead ([distributed] extra)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -62,6 +67,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         info = write_corpus(articles, size, folder)
         print(f"{size}: {info['articles']} articles, {info['sentences']} sentences; building …", file=sys.stderr)
         row = {"target": size, **info, **_child("build", folder, args), **_child("serve", folder, args)}
+        if args.ray:
+            row.update(_child("ray", folder, args))
         rows.append(row)
         print(format_row(row), file=sys.stderr)
     if args.million and rows:
@@ -285,7 +292,14 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-CHILD_STAGES = {"build": build_stage, "serve": serve_stage, "million": million_stage}
+def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The distributed figures (`eval.scale_ray`), imported only when asked for."""
+    from eval.scale_ray import ray_stage as distributed
+
+    return distributed(folder, args)
+
+
+CHILD_STAGES = {"build": build_stage, "serve": serve_stage, "million": million_stage, "ray": ray_stage}
 
 
 # ---- measuring and reporting ---------------------------------------------------------
@@ -318,7 +332,8 @@ def _folder_bytes(folder: Path) -> int:
 COLUMNS = (
     "target", "sentences", "build_s", "sentences_per_s", "build_peak_mb", "index_mb", "load_s", "bm25_p50_ms",
     "dense_p50_ms", "hybrid_p50_ms", "ask_p50_ms", "ask_p95_ms", "retrieval_p50_ms", "serve_peak_mb", "add_s",
-    "remove_s",
+    "remove_s", "ray_build_1w_s", "ray_build_2w_s", "ray_speedup", "single_ask_p50_ms", "sharded_ask_p50_ms",
+    "sharded_hybrid_p50_ms",
 )
 
 

@@ -34,6 +34,7 @@ def ask(
     published_from: date | str | None = None,
     published_to: date | str | None = None,
     outlets: Iterable[str] | str | None = None,
+    index: SearchIndex | None = None,
 ) -> Answer:
     """Answer `question` from the articles in `corpus`, with cited passages.
 
@@ -54,6 +55,8 @@ def ask(
             or an ISO day, "2015-03-01"); articles without a known date are left out.
         published_to: ... on or before this day.
         outlets: answer only from articles of these outlets (case does not matter).
+        index: an index already loaded to answer from instead of the corpus's own, such as
+            a sharded one (`qa.distributed.serving.open_sharded`); `corpus` is then unused.
 
     Returns:
         The answer: short span, markdown text, citations, confidence, answerable. When no
@@ -68,7 +71,8 @@ def ask(
     turns = clean_history(history)
     scope = article_filter(published_from, published_to, outlets)
     resolved = _settings(settings, index_dir)
-    index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
+    if index is None:
+        index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
     deadline = time.monotonic() + resolved.question_seconds
     return answer_with_index(index, text, resolved, turns, deadline=deadline, scope=scope)
 

@@ -49,6 +49,12 @@ def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build or update the index of a corpus folder")
     index.add_argument("corpus", nargs="?", help="folder of articles (.txt, .md, .html, .jsonl; default: seeds/ or $QA_CORPUS)")
     index.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    index.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help="build a sharded index on a Ray cluster (after CORPUS; ADDRESS: host:port of its head, "
+        "default the cluster started on this machine, else a local one; needs the [distributed] extra)",
+    )
+    index.add_argument("--shards", type=int, help="with --ray: how many shards (default: the cluster's CPUs)")
     _common(index)
     index.set_defaults(run=_run_index)
 
@@ -79,6 +85,8 @@ def _settings(options: argparse.Namespace):
 
 
 def _run_index(options: argparse.Namespace) -> int:
+    if options.ray is not None:
+        return _run_sharded_index(options)
     from qa.api import build_index
 
     with _ProgressBars() as bars:
@@ -92,6 +100,31 @@ def _run_index(options: argparse.Namespace) -> int:
         print(f"indexed {what}")
     else:
         print(f"the index is up to date: nothing changed since it was built at {index.manifest.get('built_at')}; {what}")
+    return 0
+
+
+def _run_sharded_index(options: argparse.Namespace) -> int:
+    try:
+        from qa.distributed.build import build_sharded
+        from qa.distributed.cluster import connect
+    except ImportError as error:  # Ray is an optional extra
+        print(f"error: --ray needs Ray ({error}); pip install 'newsqa-assistant[distributed]'", file=sys.stderr)
+        return EXIT_USAGE
+    from pathlib import Path
+
+    from qa.api import resolve_corpus
+
+    corpus, address = options.corpus, options.ray
+    if corpus is None and address and Path(address).is_dir():  # `qa index --ray CORPUS`: a folder, not an address
+        corpus, address = address, ""
+    connect(address or None)
+    with _ProgressBars() as bars:
+        listing = build_sharded(resolve_corpus(corpus), _settings(options), options.shards, bars.update)
+    counts = {key: sum(s["counts"][key] for s in listing["shards"]) for key in ("articles", "sentences", "chunks")}
+    print(
+        f"indexed {counts['articles']} articles: {counts['sentences']} sentences, {counts['chunks']} chunks "
+        f"in {len(listing['shards'])} shards on Ray (model {listing['model']})"
+    )
     return 0
 
 

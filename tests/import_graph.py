@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 LAYERS = (
     ("base", ("qa.errors", "qa.types", "qa.config", "qa.lazy", "qa.text", "qa.models")),
     ("ingest", ("qa.ingest",)),
-    ("indexing", ("qa.indexing",)),
+    ("indexing", ("qa.indexing", "qa.distributed")),  # distributed: sharded builds and search
     ("retrieve", ("qa.retrieve",)),
     ("read", ("qa.read",)),
     ("answer", ("qa.answer",)),

@@ -39,3 +39,9 @@ def test_importing_qa_does_not_import_the_benchmark_or_torch() -> None:
     code = "import sys, qa; print(any(m == 'eval' or m.startswith(('eval.', 'torch')) for m in sys.modules))"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "False"
+
+
+def test_the_library_and_its_command_line_do_not_import_ray() -> None:
+    code = "import sys, qa, qa.cli, qa.api; print('ray' in sys.modules or any(m.startswith('qa.distributed') for m in sys.modules))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"

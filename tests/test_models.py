@@ -64,6 +64,12 @@ def test_every_model_file_is_listed_here() -> None:
     assert {p.stem for p in MODELS_DIR.glob("*.json")} == set(SHIPPED)
 
 
+def test_shipped_model_files_are_small_and_one_reader_version_is_kept() -> None:
+    files = [p for p in MODELS_DIR.iterdir() if p.is_file() and p.suffix != ".py"]
+    assert all(p.stat().st_size <= 25 * 2**20 for p in files), [(p.name, p.stat().st_size) for p in files]
+    assert [p.name for p in files if p.stem.startswith("passage_reader")] == ["passage_reader.onnx"]
+
+
 def test_abstention_threshold_is_the_setting_else_the_model_in_use() -> None:
     assert abstention_threshold(Settings(abstain_below=0.42), "confidence") == 0.42
     assert threshold_for(Settings(abstain_below=0.42)) == 0.42

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from eval.cli import SHARED_DATA
 
 REPO = Path(__file__).resolve().parent.parent
+HAVE_RAY = importlib.util.find_spec("ray") is not None
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (SHARED_DATA / "squad-v1.1-train.json.gz").is_file(), reason="needs ../shared/data"),
@@ -23,7 +25,7 @@ def test_scale_benchmark_at_1k_sentences(tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "eval.scale", "--sizes", "1000", "--queries", "5",
         "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "out"),
-    ]
+    ] + (["--ray"] if HAVE_RAY else [])
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     row = json.loads((tmp_path / "out" / "latest-scale.json").read_text(encoding="utf-8"))["rows"][0]
@@ -34,3 +36,6 @@ def test_scale_benchmark_at_1k_sentences(tmp_path: Path) -> None:
     assert row["ask_p95_ms"] >= row["ask_p50_ms"]
     assert "reading articles" in row["stage_s"] and "embedding sentences" in row["stage_s"]
     assert "sentences_per_s" in done.stdout and list((tmp_path / "out").glob("scale-*.png"))
+    if HAVE_RAY:  # the distributed figures: builds with 1 and 2 workers, sharded against single queries
+        assert row["ray_build_1w_s"] > 0 and row["ray_build_2w_s"] > 0 and row["ray_speedup"] > 0
+        assert row["sharded_ask_p50_ms"] > 0 and row["sharded_same_answers"] == "5/5"

@@ -19,6 +19,7 @@ from qa.answer.question import QuestionWarning, part_count
 from qa.api import updating
 from qa.config import Settings, settings_from_env
 from qa.errors import QAError
+from qa.indexing.memory import SearchIndex
 from qa.ingest.corpus import list_articles, scan
 from qa.ingest.uploads import add_article
 from qa.reply import cards, present
@@ -28,6 +29,10 @@ from qa.types import Answer
 LONG_QUESTION_CHARS = 300  # longer, or more than two parts: a long question
 LONG_QUESTION_SLOTS = 2  # long questions answered at once; the others wait for a slot
 LONG_QUESTION_WAIT_S = 20.0  # a long question waiting longer than this is refused with a message
+SHARDED_UPLOADS = (
+    "This chat answers from a sharded index, served as it was built: put the files in the corpus "
+    "folder, run `qa index CORPUS --ray` and restart the chat."
+)
 UPDATING = (
     "The index is being updated with new or changed articles; "
     "this answer comes from the articles indexed so far."
@@ -41,9 +46,10 @@ class Busy(QAError):
 class Assistant:
     """The shared state of one server: its corpus folder, article texts and an add lock."""
 
-    def __init__(self, corpus: Path, settings: Settings | None = None) -> None:
+    def __init__(self, corpus: Path, settings: Settings | None = None, index: SearchIndex | None = None) -> None:
         self.corpus = corpus
         self.settings = settings or settings_from_env()
+        self.index = index  # a sharded index served as built (`--ray`), else the corpus's own, kept current
         self._add_lock = threading.Lock()
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}
@@ -73,7 +79,7 @@ class Assistant:
             with _question_notes() as notes:
                 answer = qa.ask(
                     question, corpus=self.corpus, history=history or None, settings=self.settings, wait=False,
-                    **{name: value for name, value in scope.items() if value},  # type: ignore[arg-type]
+                    index=self.index, **{name: value for name, value in scope.items() if value},  # type: ignore[arg-type]
                 )
         finally:
             if long:
@@ -116,6 +122,8 @@ class Assistant:
 
         Questions go on meanwhile, answered from the last good index.
         """
+        if self.index is not None:
+            return SHARDED_UPLOADS
         added, problems = [], []
         with self._add_lock:
             for name, data in files:

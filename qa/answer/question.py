@@ -55,6 +55,8 @@ _ANAPHORA = re.compile(
     r"the group|the organi[sz]ation|the man|the leader)\b",
     re.IGNORECASE,
 )
+_PRONOUN = re.compile(r"\b(?:he|she|they|them|their|his|her|him|its|it)\b", re.IGNORECASE)
+_NOUN_FOLLOWS = re.compile(r"\s+(?!(?:to|for|with|by|from|at|in|on|about|and|or|as)\b)[A-Za-z]")
 _CONTINUATION = re.compile(r"^\s*(?:and|but|also|what about|how about|so)\b", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -211,7 +213,11 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
     Returns:
         The parts, each with the text to search with.
     """
-    context = followup_context(question, history or [])
+    original, context = question, followup_context(question, history or [])
+    if context and _names_a_doer(history or []):
+        resolved = resolve_pronoun(question, context)
+        if resolved != question:  # the referent now stands in the question itself
+            question, context = resolved, ""
     pieces = _SPLIT.split(question)
     if len(pieces) > MAX_QUESTION_PARTS:
         warnings.warn(
@@ -233,7 +239,7 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
             parts.append(replace(part, about_first_part=number > 0 and bare))
     else:
         parts.append(_part(question, context))
-    return Analysis(question, tuple(parts), context)
+    return Analysis(original, tuple(parts), context)
 
 
 def followup_context(question: str, history: list[tuple[str, str]]) -> str:
@@ -250,6 +256,29 @@ def followup_context(question: str, history: list[tuple[str, str]]) -> str:
     if bold and "not in these articles" not in bold.group(1).lower():
         return bold.group(1).strip()
     return _predicate(last_question or "")
+
+
+def resolve_pronoun(question: str, referent: str) -> str:
+    """The question with its first personal pronoun replaced by `referent`.
+
+    "And who is their leader?" with "Islamic State" gives "And who is Islamic State's
+    leader?": possessives become "<referent>'s", subjects and objects the referent itself,
+    so the reader and the retriever see what the pronoun stands for.
+    """
+    match = _PRONOUN.search(question)
+    if not match:
+        return question
+    word = match.group(0).lower()
+    follows = question[match.end():]
+    possessive = word in ("their", "its", "his") or (word == "her" and bool(_NOUN_FOLLOWS.match(follows)))
+    name = f"{referent}'s" if possessive else referent
+    return question[: match.start()] + name + follows
+
+
+def _names_a_doer(history: list[tuple[str, str]]) -> bool:
+    """Whether the last turn asked for a person, group or place (what a pronoun can stand for)."""
+    last_question = history[-1][0] if history else ""
+    return answer_type(last_question) in (PERSON, PLACE)
 
 
 def _part(text: str, context: str) -> QuestionPart:

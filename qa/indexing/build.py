@@ -31,7 +31,7 @@ from qa.types import Article, Chunk, Sentence
 Progress = Callable[[str, int, int], None]
 _PACKAGE = Path(__file__).resolve().parent.parent
 PARSER_PROCESSES = min(2, os.cpu_count() or 1)  # spaCy workers for large batches; more cost memory
-_EMBED_BATCH = 256
+EMBED_BATCH = 256  # sentences per encode call (int8 vectors depend on their batch: qa.distributed.embedding)
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
 # built by the old code are rebuilt (vectors of unchanged text are still reused).
 # Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
@@ -254,8 +254,8 @@ def _vectors(
     for i, record in enumerate(records):
         if record.id in known:
             out[i] = known[record.id]
-    for offset in range(0, len(missing), _EMBED_BATCH):
-        batch = missing[offset : offset + _EMBED_BATCH]
+    for offset in range(0, len(missing), EMBED_BATCH):
+        batch = missing[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])
         report(stage, offset + len(batch), len(missing))
     return out

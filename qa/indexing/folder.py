@@ -129,7 +129,7 @@ def write_build(
     progress: Progress | None,
 ) -> Entry:
     articles = load_corpus(corpus)
-    files = _file_records(corpus, states, articles)
+    files = file_records(corpus, states, articles)
     reuse = previous.index.stored if previous else None
     stored = build(articles, settings, embedder, files, reuse, progress)
     name = f"build-{uuid.uuid4().hex[:12]}"
@@ -149,11 +149,11 @@ def write_build(
     return Entry(SearchIndex(replace(stored, manifest=manifest)), name)
 
 
-def _file_records(
+def file_records(
     corpus: Path, states: list[FileState], articles: list[Article]
 ) -> dict[str, dict[str, object]]:
-    """What the manifest remembers per file; stats taken before reading, so a file
-    changed meanwhile looks changed at the next check."""
+    """What the manifest remembers per file (of `states`; `articles` those read from them);
+    stats taken before reading, so a file changed meanwhile looks changed at the next check."""
     records: dict[str, dict[str, object]] = {}
     by_relpath: dict[str, list[Article]] = {}
     for a in articles:

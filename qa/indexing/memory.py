@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
 
 import faiss
 import numpy as np
@@ -23,6 +23,16 @@ class SearchIndex:
         self._chunk_faiss, chunk_vectors = dense_index(stored.chunk_vectors)
         self._sentence_faiss, sentence_vectors = dense_index(stored.sentence_vectors)
         stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
+        self._chunk_bm25 = Postings(stored.chunk_tokens)
+        self._sentence_bm25 = Postings(stored.sentence_tokens)
+        self._hold_records(stored, self._sentence_bm25.counts())
+
+    def _hold_records(self, stored: StoredIndex, sentence_counts: "TokenCounts") -> None:
+        """The records and corpus-wide lookups every index has, however its search is done.
+
+        `qa.distributed.serving.ShardedIndex` holds the records of all shards here while
+        its search structures live in the shards.
+        """
         self.stored = stored
         self.manifest: dict[str, Any] = stored.manifest
         self.articles: dict[str, Article] = {a.doc_id: a for a in stored.articles}
@@ -31,16 +41,14 @@ class SearchIndex:
         self.sentence_tokens = stored.sentence_tokens
         self.chunk_tokens = stored.chunk_tokens
         self.sentence_vectors = stored.sentence_vectors
-        self._chunk_bm25 = Postings(stored.chunk_tokens)
-        self._sentence_bm25 = Postings(stored.sentence_tokens)
         self._chunk_vectors = stored.chunk_vectors
         self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
         self._sentence_at = {(s.doc_id, s.position): i for i, s in enumerate(stored.sentences)}
         self._chunks_of_sentence = _chunks_of_sentences(self)
         total = len(stored.sentences) + 1
-        frequencies = self._sentence_bm25.document_frequency.tolist()
-        self._idf = {t: math.log(total / (frequencies[w] + 0.5)) for t, w in self._sentence_bm25.vocabulary.items()}
+        frequencies = zip(sentence_counts.words, sentence_counts.document_frequency)
+        self._idf = {t: math.log(total / (df + 0.5)) for t, df in frequencies}
         self._idf_unseen = math.log(total / 0.5)
         # Set on a view made by `within`: which chunks and sentences the view may return.
         self._chunk_keep: np.ndarray | None = None
@@ -120,6 +128,32 @@ def _chunks_of_sentences(index: SearchIndex) -> dict[int, list[int]]:
     return owners
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """What BM25 needs to know of a set of documents: its words (in order of first
+    appearance), how many documents hold each, and the documents' number and total length."""
+
+    words: tuple[str, ...]
+    document_frequency: tuple[int, ...]
+    documents: int
+    tokens: int
+
+
+def merged_counts(parts: Sequence[TokenCounts]) -> TokenCounts:
+    """The counts of consecutive parts of one corpus (shards in document order) as one.
+
+    Words keep their order of first appearance across the parts, so idf floors summed in
+    that order are the very floats one index over all the documents computes.
+    """
+    frequency: dict[str, int] = {}
+    for part in parts:
+        for word, count in zip(part.words, part.document_frequency):
+            frequency[word] = frequency.get(word, 0) + count
+    return TokenCounts(
+        tuple(frequency), tuple(frequency.values()), sum(p.documents for p in parts), sum(p.tokens for p in parts)
+    )
+
+
 class Postings:
     """Okapi BM25 as rank-bm25's `BM25Okapi` computes it, scored through postings lists.
 
@@ -128,12 +162,17 @@ class Postings:
     checks this). Each word's contribution to each document that holds it is computed
     once, with NumPy, when the index loads; a query then adds the precomputed lists of
     its words instead of visiting every document for every word.
+
+    A shard of a larger corpus passes `corpus`, the counts of the whole corpus
+    (`merged_counts`): idf and average length then come from it, so the shard scores its
+    documents exactly as one index over the whole corpus would.
     """
 
     K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
 
-    def __init__(self, documents: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(self, documents: tuple[tuple[str, ...], ...], corpus: TokenCounts | None = None) -> None:
         self.size = len(documents)
+        self._tokens = 0
         self.vocabulary: dict[str, int] = {}
         token_ids = [self.vocabulary.setdefault(t, len(self.vocabulary)) for d in documents for t in d]
         lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=self.size)
@@ -149,14 +188,25 @@ class Postings:
         pairs, counts = np.unique(np.asarray(token_ids, dtype=np.int64) * self.size + docs, return_counts=True)
         words, docs = np.divmod(pairs, self.size)
         self.document_frequency = np.bincount(words, minlength=len(self.vocabulary))
-        self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
-        average_length = int(lengths.sum()) / self.size
+        self._tokens = int(lengths.sum())
+        if corpus is None:
+            self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
+            average_length = self._tokens / self.size
+        else:
+            idf = _okapi_idf(corpus.documents, list(corpus.document_frequency), self.EPSILON)
+            everywhere = dict(zip(corpus.words, idf))
+            self.idf = [everywhere[word] for word in self.vocabulary]
+            average_length = corpus.tokens / corpus.documents
         norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
         counts = counts.astype(np.float64)
         idf = np.asarray(self.idf, dtype=np.float64)[words]
         self._weights = idf * counts * (self.K1 + 1) / (counts + norm[docs])
         self._ids = docs
         self._starts[1:] = np.cumsum(self.document_frequency)
+
+    def counts(self) -> TokenCounts:
+        """This set of documents' words, document frequencies, size and length (see `merged_counts`)."""
+        return TokenCounts(tuple(self.vocabulary), tuple(self.document_frequency.tolist()), self.size, self._tokens)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query tokens (a repeated token counts again)."""

@@ -81,32 +81,49 @@ def load_corpus(folder: Path) -> list[Article]:
     walk = list_files(folder)
     for reason in walk.skipped:
         _warn(reason)
-    articles: list[Article] = []
-    seen_ids: set[str] = set()
-    seen_texts: dict[str, str] = {}  # text key -> where it was first read
-    for path in walk.files:
-        for article in read_articles(path, folder):
-            key = text_key(article.text)
-            if key in seen_texts:
-                _warn(f"skipped {_where(article)}: it has the same text as {seen_texts[key]}, and each article counts once")
-                continue
-            seen_texts[key] = _where(article)
-            if article.doc_id in seen_ids:
-                # x.txt and x.md side by side: keep both, told apart by their extension.
-                stem = path.relative_to(folder).with_suffix("").as_posix()
-                article = replace(article, doc_id=path.relative_to(folder).as_posix() + article.doc_id[len(stem):])
-            seen_ids.add(article.doc_id)
-            articles.append(article)
+    found = [(path, article) for path in walk.files for article in read_articles(path, folder)]
+    kept = distinct_articles([(path, a.doc_id, text_key(a.text)) for path, a in found], folder)
+    articles = [replace(found[position][1], doc_id=doc_id) for position, doc_id in kept]
     if not articles:
         found = f"{len(walk.files)} file(s), none readable" if walk.files else "no article files"
         raise CorpusError(f"corpus folder {folder} holds {found}; add news articles as UTF-8 {KINDS} files")
     return articles
 
 
-def _where(article: Article) -> str:
+def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[tuple[int, str]]:
+    """Which read articles count, and their doc ids.
+
+    Args:
+        found: (path, doc id, `text_key`) of each article read, in file-name order (a
+            dump's rows in line order, their doc ids "<file stem>#<row>").
+        folder: the corpus folder.
+
+    Returns:
+        (position in `found`, doc id) of each article. An article whose text repeats an
+        earlier one's is skipped with a `CorpusWarning` (each article counts once); x.txt
+        beside x.md are both kept, told apart by their extension.
+    """
+    kept: list[tuple[int, str]] = []
+    seen_ids: set[str] = set()
+    seen_texts: dict[str, str] = {}  # text key -> where it was first read
+    for position, (path, doc_id, key) in enumerate(found):
+        where = _where(path, doc_id)
+        if key in seen_texts:
+            _warn(f"skipped {where}: it has the same text as {seen_texts[key]}, and each article counts once")
+            continue
+        seen_texts[key] = where
+        if doc_id in seen_ids:
+            stem = path.relative_to(folder).with_suffix("").as_posix()
+            doc_id = path.relative_to(folder).as_posix() + doc_id[len(stem):]
+        seen_ids.add(doc_id)
+        kept.append((position, doc_id))
+    return kept
+
+
+def _where(path: Path, doc_id: str) -> str:
     """The file of an article, with its row for an article of a dump."""
-    row = article.doc_id.rpartition("#")[2] if article.path.lower().endswith(DUMP_SUFFIXES) else ""
-    return f"{article.path} ({row})" if row else article.path
+    row = doc_id.rpartition("#")[2] if path.name.lower().endswith(DUMP_SUFFIXES) else ""
+    return f"{path} ({row})" if row else str(path)
 
 
 def text_key(text: str) -> str:

@@ -8,7 +8,8 @@ refuses a file whose feature names differ from the declared ones, with a message
 says how to retrain, instead of quietly filling gaps.
 
 The weights are fitted by `python -m eval.train` (logistic models) and
-`python -m eval.train_reader` (the passage reader's `passage_reader.safetensors`).
+`python -m eval.train_reader` (the passage reader, `passage_reader.onnx`: int8 ONNX, one
+version kept, at most 25 MB like every file here).
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class Reader(Protocol):
         ...
 
 
-# forward(encoded inputs) -> (start logits, end logits, relevance logits or None), batch-first
+# forward(encoded NumPy inputs) -> (start logits, end logits, relevance logits or None), batch-first arrays
 Forward = Callable[[dict[str, Any]], tuple[Any, Any, Any]]
 
 
@@ -75,7 +75,7 @@ def read_pairs(tokenizer: Any, forward: Forward, question: str, passages: list[s
         return []
     encoded = tokenizer(
         [question] * len(passages), passages, truncation="only_second", max_length=max_length,
-        padding=True, return_offsets_mapping=True, return_tensors="pt",
+        padding=True, return_offsets_mapping=True, return_tensors="np",
     )
     offsets = encoded.pop("offset_mapping").tolist()
     starts, ends, relevance = forward(encoded)

@@ -49,7 +49,7 @@ class ExtractiveReader:
 
     def _forward(self, encoded: dict[str, Any]) -> tuple[Any, Any, None]:
         with self._torch.no_grad():
-            output = self._model(**{k: v for k, v in encoded.items() if k in _MODEL_INPUTS})
+            output = self._model(**{k: self._torch.from_numpy(v) for k, v in encoded.items() if k in _MODEL_INPUTS})
         return output.start_logits, output.end_logits, None
 
 

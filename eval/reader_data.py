@@ -1,0 +1,106 @@
+"""Reading examples for the passage reader, cut straight from SQuAD articles.
+
+Each question gives one group: its gold sentence (the sentence of its paragraph that
+holds the answer, with the answer's character span) and up to `negatives` hard negatives,
+the other sentences of the same article that share the most rare words with the question
+(so the same paragraph and article, as the product's retriever would offer them).
+Sentences that contain an answer's text but are not the gold one are left out rather
+than guessed at. Questions whose answer crosses a sentence boundary are skipped: the
+product reads one sentence at a time.
+
+No index is built, so the whole of SQuAD v1.1 train (87,599 questions) is cut in about a
+minute.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from eval.squad import squad_split_titles
+from qa.ingest.sentences import split_sentences
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SQUAD_TRAIN = DATA / "squad-v1.1-train.json.gz"
+SQUAD_DEV_HALF = DATA / "squad-v1.1-dev-half.json"
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str
+    answer: tuple[int, int] | None  # character span of the answer inside `text`
+
+
+@dataclass(frozen=True)
+class Group:
+    """One question with its gold passage first, then its negatives."""
+
+    question: str
+    passages: tuple[Passage, ...]
+    answers: tuple[str, ...]
+
+
+def load_articles(path: Path, titles: set[str] | None = None) -> list[dict]:
+    """SQuAD articles of a .json or .json.gz file, only those in `titles` when given."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        articles = json.load(handle)["data"]
+    return [a for a in articles if titles is None or a["title"] in titles]
+
+
+def training_articles() -> list[dict]:
+    """All of SQuAD v1.1 train plus the training half of the dev-half file."""
+    dev_train, _ = squad_split_titles(SQUAD_DEV_HALF)
+    return load_articles(SQUAD_TRAIN) + load_articles(SQUAD_DEV_HALF, set(dev_train))
+
+
+def heldout_articles() -> list[dict]:
+    """The held-out articles of the dev-half file (never trained on)."""
+    _, heldout = squad_split_titles(SQUAD_DEV_HALF)
+    return load_articles(SQUAD_DEV_HALF, set(heldout))
+
+
+def groups_of(articles: list[dict], negatives: int = 3) -> list[Group]:
+    """One `Group` per question whose answer lies inside one sentence."""
+    out: list[Group] = []
+    for article in articles:
+        sentences = []  # (paragraph number, start, end, text)
+        for number, paragraph in enumerate(article["paragraphs"]):
+            context = paragraph["context"]
+            sentences.extend((number, a, b, context[a:b]) for a, b in split_sentences(context))
+        words = [set(_WORD.findall(s[3].lower())) for s in sentences]
+        frequency = Counter(w for ws in words for w in ws)
+        idf = {w: math.log(1 + len(sentences) / n) for w, n in frequency.items()}
+        for number, paragraph in enumerate(article["paragraphs"]):
+            for qa in paragraph["qas"]:
+                group = _group(qa, number, sentences, words, idf, negatives)
+                if group is not None:
+                    out.append(group)
+    return out
+
+
+def _group(qa: dict, number: int, sentences: list, words: list[set[str]], idf: dict, negatives: int) -> Group | None:
+    answer = qa["answers"][0]
+    start, end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
+    gold = next((i for i, s in enumerate(sentences) if s[0] == number and s[1] <= start and end <= s[2]), None)
+    if gold is None or not answer["text"].strip():
+        return None
+    answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+    question_words = set(_WORD.findall(qa["question"].lower()))
+    scored = []
+    for i, sentence in enumerate(sentences):
+        lowered = sentence[3].lower()
+        if i == gold or any(a.lower() in lowered for a in answers):
+            continue
+        scored.append((-sum(idf.get(w, 0.0) for w in question_words & words[i]), i))
+    scored.sort()
+    base = sentences[gold][1]
+    passages = [Passage(sentences[gold][3], (start - base, end - base))]
+    passages += [Passage(sentences[i][3], None) for _, i in scored[:negatives]]
+    return Group(qa["question"], tuple(passages), answers)

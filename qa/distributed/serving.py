@@ -1,0 +1,188 @@
+"""Serving a sharded index: one Ray actor per shard, every search sent to all of them.
+
+`ShardedIndex` is a `SearchIndex` to the rest of the pipeline. The records the answer
+stages read (articles, sentences, chunks, their tokens) are held here, and the vectors
+are read from the shards' memory-mapped files; the search structures (BM25 postings,
+FAISS) live in the actors. A search returns each shard's hits with shard-local row
+numbers; adding the shard's first row gives the row one index over the same files
+would have, because shards hold consecutive runs of articles in corpus order.
+
+BM25 needs corpus-wide figures (idf, average length): at load time every actor reports
+its words' document frequencies and its length (`TokenCounts`), they are merged in
+shard order and sent back, and each shard scores with them, so its scores are the
+single index's scores, float for float. Dense scores are per vector: the shards' best
+`n` merged by score give the single index's best `n`.
+
+An actor that dies is started again from its shard's files and the search retried once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ray
+from ray.exceptions import RayActorError
+
+from qa.indexing import store
+from qa.indexing.memory import Postings, SearchIndex, TokenCounts, dense_index, merged_counts
+from qa.indexing.store import StoredIndex
+from qa.config import Settings
+from qa.distributed.layout import check_shard, read_listing, sharded_home
+from qa.distributed.rows import StackedRows
+
+
+@ray.remote
+class ShardActor:
+    """One shard's search structures: BM25 postings and FAISS over its chunks and sentences."""
+
+    def __init__(self, folder: str, checksum: str, corpus: tuple[TokenCounts, TokenCounts] | None = None) -> None:
+        check_shard(Path(folder), checksum)
+        stored = store.load(Path(folder))
+        self._dense = {
+            "chunks": dense_index(stored.chunk_vectors)[0],
+            "sentences": dense_index(stored.sentence_vectors)[0],
+        }
+        self._tokens = {"chunks": stored.chunk_tokens, "sentences": stored.sentence_tokens}
+        self._bm25 = {kind: Postings(tokens) for kind, tokens in self._tokens.items()}
+        if corpus is not None:
+            self.use_corpus(corpus)
+
+    def counts(self) -> tuple[TokenCounts, TokenCounts]:
+        """This shard's (chunk, sentence) word counts, for the corpus-wide BM25 figures."""
+        return self._bm25["chunks"].counts(), self._bm25["sentences"].counts()
+
+    def use_corpus(self, corpus: tuple[TokenCounts, TokenCounts]) -> None:
+        """Score BM25 with the whole corpus's (chunk, sentence) counts from now on."""
+        chunks, sentences = corpus
+        self._bm25 = {
+            "chunks": Postings(self._tokens["chunks"], chunks),
+            "sentences": Postings(self._tokens["sentences"], sentences),
+        }
+
+    def bm25(self, kind: str, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(local rows, scores) of the shard's `kind` ("chunks" or "sentences") with a score."""
+        scores = self._bm25[kind].scores(tokens)
+        rows = np.flatnonzero(scores)
+        return rows, scores[rows]
+
+    def dense(self, kind: str, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(local rows, cosine similarities) of the shard's `n` nearest `kind`."""
+        n = min(n, self._dense[kind].ntotal)
+        if n <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, ids = self._dense[kind].search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), n)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+
+class ShardedIndex(SearchIndex):
+    """A `SearchIndex` whose searches run in one Ray actor per shard (connect to Ray first)."""
+
+    def __init__(self, home: Path) -> None:
+        """Load the sharded index in `home` (see `qa.distributed.layout`) and start its actors.
+
+        Raises:
+            IndexCorruptError: the listing or a shard is missing, altered or damaged.
+        """
+        listing = read_listing(home)
+        self._folders = [str(home / shard["name"]) for shard in listing["shards"]]
+        self._checksums = [shard["checksum"] for shard in listing["shards"]]
+        parts = [store.load(Path(folder)) for folder in self._folders]
+        for folder, checksum in zip(self._folders, self._checksums):
+            check_shard(Path(folder), checksum)
+        self._actors = [ShardActor.remote(f, c) for f, c in zip(self._folders, self._checksums)]
+        self._restarting = threading.Lock()
+        counts = ray.get([actor.counts.remote() for actor in self._actors])
+        corpus = (merged_counts([c for c, _ in counts]), merged_counts([s for _, s in counts]))
+        self._corpus = ray.put(corpus)
+        ray.get([actor.use_corpus.remote(self._corpus) for actor in self._actors])
+        self._first_row = {
+            "chunks": np.cumsum([0] + [len(p.chunks) for p in parts]),
+            "sentences": np.cumsum([0] + [len(p.sentences) for p in parts]),
+        }
+        self._hold_records(_joined(parts, listing), corpus[1])
+
+    @property
+    def shard_count(self) -> int:
+        return len(self._actors)
+
+    @property
+    def actors(self) -> tuple[Any, ...]:
+        """The shard actors now in use, in shard order."""
+        return tuple(self._actors)
+
+    def bm25_chunks(self, tokens: list[str]) -> np.ndarray:
+        return self._bm25("chunks", tokens)
+
+    def bm25_sentences(self, tokens: list[str]) -> np.ndarray:
+        return self._bm25("sentences", tokens)
+
+    def dense_chunks(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._dense("chunks", vector, n)
+
+    def dense_sentences(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._dense("sentences", vector, n)
+
+    def close(self) -> None:
+        """Stop the shard actors."""
+        for actor in self._actors:
+            ray.kill(actor)
+
+    def _bm25(self, kind: str, tokens: list[str]) -> np.ndarray:
+        out = np.zeros(int(self._first_row[kind][-1]), dtype=np.float64)
+        for shard, (rows, scores) in enumerate(self._on_every_shard("bm25", kind, tokens)):
+            out[self._first_row[kind][shard] + rows] = scores
+        return out
+
+    def _dense(self, kind: str, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self._on_every_shard("dense", kind, vector, n)
+        rows = np.concatenate([self._first_row[kind][shard] + ids for shard, (ids, _) in enumerate(found)])
+        scores = np.concatenate([scores for _, scores in found])
+        best = np.lexsort((rows, -scores))[:n]  # best first; equal scores in corpus order
+        return rows[best], scores[best]
+
+    def _on_every_shard(self, method: str, *args: Any) -> list[Any]:
+        """`method(*args)` on every shard actor; a dead actor is restarted from its files and asked again, once."""
+        actors = list(self._actors)
+        calls = [getattr(actor, method).remote(*args) for actor in actors]
+        results = []
+        for shard, call in enumerate(calls):
+            try:
+                results.append(ray.get(call))
+            except RayActorError:
+                replacement = self._restart(shard, actors[shard])
+                results.append(ray.get(getattr(replacement, method).remote(*args)))
+        return results
+
+    def _restart(self, shard: int, dead: Any) -> Any:
+        """A new actor for `shard` from its files (one only, however many searches found it dead)."""
+        with self._restarting:
+            if self._actors[shard] is dead:
+                self._actors[shard] = ShardActor.remote(self._folders[shard], self._checksums[shard], self._corpus)
+            return self._actors[shard]
+
+
+def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
+    """The shards' records end to end, as one build over the same files would hold them."""
+    counts = {key: sum(p.manifest["counts"][key] for p in parts) for key in ("articles", "sentences", "chunks")}
+    manifest = {**{k: v for k, v in listing.items() if k != "shards"}, "counts": counts, "shards": len(parts)}
+    return replace(
+        parts[0],
+        manifest=manifest,
+        articles=tuple(a for p in parts for a in p.articles),
+        sentences=tuple(s for p in parts for s in p.sentences),
+        sentence_tokens=tuple(t for p in parts for t in p.sentence_tokens),
+        chunks=tuple(c for p in parts for c in p.chunks),
+        chunk_tokens=tuple(t for p in parts for t in p.chunk_tokens),
+        chunk_vectors=StackedRows([p.chunk_vectors for p in parts]),
+        sentence_vectors=StackedRows([p.sentence_vectors for p in parts]),
+    )
+
+
+def open_sharded(corpus: Path, settings: Settings) -> ShardedIndex:
+    """The sharded index of `corpus` built by `qa index CORPUS --ray` (connect to Ray first)."""
+    return ShardedIndex(sharded_home(Path(corpus).resolve(), settings))
