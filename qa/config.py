@@ -59,9 +59,9 @@ class Settings:
     dense_weight: float = 0.5
     top_chunks: int = 8
     max_citations: int = 4
-    passage_reader: bool = False
+    passage_reader: bool = True
     reader_model: str | None = None
-    read_sentences: int = 5
+    read_sentences: int = 3
     abstain_below: float | None = None
     question_seconds: float = 10.0
 
@@ -99,7 +99,7 @@ class Settings:
 
 def settings_from_env(**overrides: object) -> Settings:
     """Defaults, then `QA_MODEL`, `QA_EMBEDDING_RUNTIME`, `QA_INDEX_DIR`, `QA_READER_MODEL`,
-    `QA_PASSAGE_READER`, then `overrides`."""
+    `QA_PASSAGE_READER`, `QA_READ_SENTENCES`, then `overrides`."""
     env: dict[str, object] = {}
     if os.environ.get("QA_MODEL"):
         env["model"] = os.environ["QA_MODEL"]
@@ -107,6 +107,8 @@ def settings_from_env(**overrides: object) -> Settings:
         env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
     if os.environ.get("QA_EMBEDDING_RUNTIME"):
         env["embedding_runtime"] = os.environ["QA_EMBEDDING_RUNTIME"].strip()
+    if os.environ.get("QA_READ_SENTENCES", "").strip():
+        env["read_sentences"] = _positive_int("QA_READ_SENTENCES")
     if os.environ.get("QA_READER_MODEL"):
         env["reader_model"] = os.environ["QA_READER_MODEL"]
     if os.environ.get("QA_PASSAGE_READER"):
@@ -119,3 +121,10 @@ def settings_from_env(**overrides: object) -> Settings:
     if "index_dir" in env:
         env["index_dir"] = Path(env["index_dir"])  # type: ignore[arg-type]
     return Settings(**env)  # type: ignore[arg-type]
+
+
+def _positive_int(name: str) -> int:
+    value = os.environ[name].strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)

@@ -64,11 +64,6 @@ def test_follow_up_question_uses_the_conversation(seeds_index_dir: Path) -> None
     assert "Baghdadi" in follow.text, follow.text  # and the reply brings up the group's leader
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="engine quality: the follow-up's short answer is 'Boko Haram', named in most sentences "
-    "about the group; al-Baghdadi is only in the cited sentences (the opt-in passage reader answers al-Baghdadi)",
-)
 def test_follow_up_short_answer_is_the_leader(seeds_index_dir: Path) -> None:
     first = ask("Which group accepted Boko Haram's pledge?", index_dir=seeds_index_dir)
     follow = ask("And who is their leader?", history=[(first.question, first.text)], index_dir=seeds_index_dir)

@@ -93,11 +93,6 @@ def test_follow_up_question_uses_the_conversation(client: Client) -> None:
     assert "Baghdadi" in follow["text"], follow["text"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="engine quality: the follow-up's short answer is 'Boko Haram', named in most sentences "
-    "about the group; al-Baghdadi appears only in the cited sentences (the opt-in passage reader answers al-Baghdadi)",
-)
 def test_follow_up_short_answer_is_the_leader(client: Client) -> None:
     first = client.predict(PLEDGE, [], api_name="/ask")
     follow = client.predict(FOLLOW_UP, [[PLEDGE, first["text"]]], api_name="/ask")

@@ -197,11 +197,6 @@ def test_a_fresh_page_lists_articles_added_since_the_server_started(page: "sync_
     sync_api.expect(page.locator("#qa-articles")).to_contain_text("Quarry Reopens In Helmsby")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the answerer picks the ferry's name, 'Osprey Lantern', for 'who voted': the span model does not "
-    "yet prefer the clause's doer ('The Grimsholt council') for a who-question",
-)
 def test_the_ferry_question_is_answered_with_who_voted(page: "sync_api.Page", tmp_path: Path) -> None:
     upload_ferry_article(page, tmp_path)
     reply = ask(page, "Who voted on Wednesday to buy a new ferry?")

@@ -58,7 +58,9 @@ def test_follow_up_uses_the_previous_answer() -> None:
     history = [("Who accepted the pledge?", "**Islamic State** [1]\n\n[1] “...”")]
     analysis = analyse("And who is their leader?", history)
     assert analysis.context == "Islamic State"
-    assert analysis.parts[0].search_text == "And who is their leader? Islamic State"
+    # the pronoun stands for the previous answer, so the answer takes its place
+    assert analysis.parts[0].search_text == "And who is Islamic State's leader?"
+    assert analysis.question == "And who is their leader?"  # what the user asked is kept
 
 
 def test_follow_up_after_a_miss_uses_the_previous_question() -> None:

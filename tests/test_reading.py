@@ -83,8 +83,9 @@ def test_the_passage_reader_source_reranks_and_marks_what_it_read(tiny_corpus, f
 
 
 def test_one_place_chooses_the_span_source() -> None:
-    assert span_source(Settings()).confidence_model == "confidence"
-    assert isinstance(span_source(Settings(passage_reader=True)), PassageReaderSpans)
+    assert isinstance(span_source(Settings()), PassageReaderSpans)  # the trained reader is the default
+    assert span_source(Settings()).confidence_model == "reader_confidence"
+    assert span_source(Settings(passage_reader=False)).confidence_model == "confidence"  # the rules alone
     # a reader model of the user's own wins over the built-in reader, and is rated by the plain model
     chosen = span_source(Settings(passage_reader=True, reader_model="/some/model"))
     assert chosen.confidence_model == "confidence" and getattr(chosen, "path") == "/some/model"

@@ -214,10 +214,11 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
         The parts, each with the text to search with.
     """
     original, context = question, followup_context(question, history or [])
-    if context and _names_a_doer(history or []):
+    borrowed = context
+    if context and context == _previous_answer(history or []) and _names_a_doer(history or []):
         resolved = resolve_pronoun(question, context)
         if resolved != question:  # the referent now stands in the question itself
-            question, context = resolved, ""
+            question, borrowed = resolved, ""
     pieces = _SPLIT.split(question)
     if len(pieces) > MAX_QUESTION_PARTS:
         warnings.warn(
@@ -235,10 +236,10 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
             text = f"{piece.strip(' ,?')} {predicate}?".strip() if bare else piece.strip(" ,?") + "?"
             # "..., and when did IS accept it?": "it" is what the first part was about.
             leans = number > 0 and not bare and bool(_ANAPHORA.search(piece))
-            part = _part(text, f"{context} {predicate}".strip() if leans else context)
+            part = _part(text, f"{borrowed} {predicate}".strip() if leans else borrowed)
             parts.append(replace(part, about_first_part=number > 0 and bare))
     else:
-        parts.append(_part(question, context))
+        parts.append(_part(question, borrowed))
     return Analysis(original, tuple(parts), context)
 
 
@@ -251,11 +252,15 @@ def followup_context(question: str, history: list[tuple[str, str]]) -> str:
     leans_back = bool(_ANAPHORA.search(question) or _CONTINUATION.search(question)) or bare_wh
     if not leans_back:
         return ""
-    last_question, last_reply = history[-1]
-    bold = _BOLD.search(last_reply or "")
+    return _previous_answer(history) or _predicate(history[-1][0] or "")
+
+
+def _previous_answer(history: list[tuple[str, str]]) -> str:
+    """The short answer of the last turn (its first bold text), or "" after a miss."""
+    bold = _BOLD.search(history[-1][1] or "") if history else None
     if bold and "not in these articles" not in bold.group(1).lower():
         return bold.group(1).strip()
-    return _predicate(last_question or "")
+    return ""
 
 
 def resolve_pronoun(question: str, referent: str) -> str:

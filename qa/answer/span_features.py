@@ -85,6 +85,7 @@ def span_option_features(
     names = [canonical(answer_key(t), index.aliases) for t in texts]
     total = sum(p for _, p in top) or 1.0
     layouts = {s: _layout(index, s, avoid) for s, _ in top}
+    verbs = {s: _clause_verbs(index, s) for s, _ in top}
     backing: dict[tuple[str, ...], dict[int, float]] = {}
     for (span, probability, _), name in zip(found, names):
         backing.setdefault(name, {})[span.sentence] = probability
@@ -103,6 +104,7 @@ def span_option_features(
             **_position_features(layouts[span.sentence], span, part.asks_subject),
             "possessive": 1.0 if _is_possessive(index, span) else 0.0,
             **_role_features(span, part.asks_subject, avoid),
+            **_attachment_features(span, verbs.get(span.sentence) or _clause_verbs(index, span.sentence), avoid),
             f"type_{part.answer_type}_label_{label_group(span.label)}": 1.0,
         }
         out.append((text, features))
@@ -127,7 +129,7 @@ SPAN_FEATURES = (
     "words", "left_match", "right_match", "adjacent_match", "relative_position", "subject_before_match",
     "object_after_match", "between_matches", "subject_between_matches", "possessive", "subject_of_match",
     "object_of_match", "oblique_of_match", "possessor", "subject_question_subject_of_match",
-    "subject_question_object_of_match", *type_label_features(),
+    "subject_question_object_of_match", "oblique_of_matched_verb", "oblique_of_noun", *type_label_features(),
 )
 
 
@@ -201,6 +203,27 @@ def _role_features(span: SpanCandidate, asks_subject: bool, avoid: frozenset[str
         "possessor": 1.0 if span.role == "possessor" else 0.0,
         "subject_question_subject_of_match": subject if asks_subject else 0.0,
         "subject_question_object_of_match": obj if asks_subject else 0.0,
+    }
+
+
+def _clause_verbs(index: SearchIndex, s: int) -> frozenset[str]:
+    """Words of sentence `s` the parser saw as verbs: those with a subject or an object."""
+    return frozenset(e.governor for e in index.sentences[s].entities if e.role in ("subject", "object") and e.governor)
+
+
+def _attachment_features(span: SpanCandidate, verbs: frozenset[str], avoid: frozenset[str]) -> dict[str, float]:
+    """Where a prepositional span hangs: on a verb the question names, or on a noun.
+
+    "When did the council approve the budget?" over "approved a budget for 2027 on
+    Tuesday": "Tuesday" hangs on "approved" (the event's date), "2027" on "budget" (a
+    year the sentence merely names).
+    """
+    if span.role != "oblique" or not span.governor:
+        return {"oblique_of_matched_verb": 0.0, "oblique_of_noun": 0.0}
+    on_verb = span.governor in verbs
+    return {
+        "oblique_of_matched_verb": 1.0 if on_verb and stem(span.governor) in avoid else 0.0,
+        "oblique_of_noun": 0.0 if on_verb else 1.0,
     }
 
 

@@ -20,10 +20,10 @@ import math
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from qa.answer.question import QuestionPart
+from qa.answer.question import TYPED, QuestionPart
 from qa.answer.ranking import Ranking
 from qa.answer.span_features import SPAN_FEATURES, SpanOption, span_option_features, span_options
-from qa.answer.spans import SpanCandidate, typed_spans
+from qa.answer.spans import SpanCandidate, label_priors, typed_spans
 from qa.config import Settings
 from qa.indexing.memory import SearchIndex
 from qa.models import load_model
@@ -135,11 +135,19 @@ def reader_span_options(
         sentence = index.sentences[s]
         best = max((x.score for x in reading.spans), default=0.0)
         typed = {(c.start, c.end): c for c in typed_spans(index, s, part.answer_type, avoid)}
-        proposed = {(sentence.start + x.start, sentence.start + x.end) for x in reading.spans}
-        for start, end in proposed | set(typed):
+        proposed = {(sentence.start + x.start, sentence.start + x.end): x.score for x in reading.spans}
+        if part.answer_type in TYPED:
+            # "When was the ferry named?" over "named Morning Tern at a ceremony on Thursday": a
+            # proposed run holding spans of the wanted type is tightened to them, keeping its score.
+            proposed = _tightened(proposed, typed)
+            # and a proposed name of another kind ("Nigerian" for "which city?") is not an answer
+            fits = label_priors(part.answer_type)
+            proposed = {p: v for p, v in proposed.items() if _label_of(sentence, *p) in (*fits, "NP", "READ")}
+        for start, end in set(proposed) | set(typed):
             score = reading.score_span(start - sentence.start, end - sentence.start)
             if score is None or end <= start:
                 continue
+            score = max(score, proposed.get((start, end), score))
             span = typed.get((start, end)) or SpanCandidate(s, start, end, _label_of(sentence, start, end), 0.0)
             found.append((span, probability, rank, score, score - best, (start, end) in proposed))
     if not found:
@@ -179,6 +187,16 @@ def extractive_options(
         features = {"reader_score": span.score, "sentence_probability": top[span.passage][1]}
         options.append(SpanOption(text, top[span.passage][0], start, end, features, weight / total))
     return options
+
+
+def _tightened(proposed: dict[tuple[int, int], float], typed: dict[tuple[int, int], SpanCandidate]) -> dict:
+    """Each proposed span cut to the first and last typed span inside it (if any), with its score."""
+    out: dict[tuple[int, int], float] = {}
+    for (start, end), score in proposed.items():
+        inside = [(a, b) for a, b in typed if start <= a and b <= end]
+        key = (min(a for a, _ in inside), max(b for _, b in inside)) if inside else (start, end)
+        out[key] = max(score, out.get(key, score))
+    return out
 
 
 def _label_of(sentence: Sentence, start: int, end: int) -> str:

@@ -73,6 +73,7 @@ def read_pairs(tokenizer: Any, forward: Forward, question: str, passages: list[s
     """
     if not passages:
         return []
+    question = _fit_question(tokenizer, question, max_length // 2)
     encoded = tokenizer(
         [question] * len(passages), passages, truncation="only_second", max_length=max_length,
         padding=True, return_offsets_mapping=True, return_tensors="np",
@@ -93,6 +94,12 @@ def read_pairs(tokenizer: Any, forward: Forward, question: str, passages: list[s
             )
         )
     return readings
+
+
+def _fit_question(tokenizer: Any, question: str, budget: int) -> str:
+    """The question cut to `budget` tokens, so every passage keeps at least half the pair."""
+    offsets = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    return question if len(offsets) <= budget else question[: offsets[budget - 1][1]]
 
 
 def best_spans(
