@@ -36,10 +36,12 @@ class Settings:
         dense_weight: share of the dense score in weighted fusion.
         top_chunks: chunks handed from the retriever to the answerer.
         max_citations: citations returned per answer.
-        passage_reader: re-rank the best sentences and score spans with the built-in reader.
+        passage_reader: re-rank the best sentences and score spans with the built-in reader
+            (on by default; env `QA_PASSAGE_READER=0` leaves the span choice to the rules).
         reader_model: optional local transformers extractive-QA model (env `QA_READER_MODEL`);
             when set, its spans replace the built-in ones.
-        read_sentences: how many of the best sentences a reader reads per question part.
+        read_sentences: how many of the best sentences a reader reads per question part
+            (env `QA_READ_SENTENCES`).
         question_seconds: time budget for answering one question; parts not started
             by then are left out with a `QuestionWarning` (the first part is always answered).
         abstain_below: confidence under which the answer is "not in these articles";

@@ -85,3 +85,13 @@ def test_passage_reader_can_be_switched_by_environment(monkeypatch, value: str, 
 
     monkeypatch.setenv("QA_PASSAGE_READER", value)
     assert settings_from_env().passage_reader is expected
+
+
+def test_read_sentences_can_be_set_by_environment_and_bad_values_are_refused(monkeypatch) -> None:
+    from qa.config import settings_from_env
+
+    monkeypatch.setenv("QA_READ_SENTENCES", "4")
+    assert settings_from_env().read_sentences == 4
+    monkeypatch.setenv("QA_READ_SENTENCES", "0")
+    with pytest.raises(ValueError, match="QA_READ_SENTENCES must be a whole number of at least 1"):
+        settings_from_env()

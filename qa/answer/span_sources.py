@@ -1,8 +1,8 @@
 """Where answer spans come from: one interface, three sources, one place that chooses.
 
-- `RuleSpans` (the default): typed entity spans of the best sentences, scored by the
+- `RuleSpans` (`Settings.passage_reader=False`): typed entity spans of the best sentences, scored by the
   learned span model (`qa.answer.span_features`).
-- `PassageReaderSpans` (`Settings.passage_reader`): the built-in reader reads the best
+- `PassageReaderSpans` (the default): the built-in reader reads the best
   sentences; its relevance logit joins the sentence ranker's evidence (learned model
   "rerank"), and its start/end logits score both the spans it proposes and the typed
   spans of each sentence (learned model "reader_span"), so a name the reader likes and
