@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -167,8 +166,11 @@ def _batches(groups: list[Group], size: int) -> list[list[Group]]:
     return batches
 
 
-def encode(tokenizer: Any, question: str, passages: list[str], torch: Any) -> Any:
-    return tokenizer([question] * len(passages), passages, truncation="only_second", max_length=MAX_LENGTH,
+def encode(tokenizer: Any, groups: list[Group]) -> Any:
+    """The (question, passage) pairs of `groups`, in order, as one padded batch with offsets."""
+    questions = [g.question for g in groups for _ in g.passages]
+    texts = [p.text for g in groups for p in g.passages]
+    return tokenizer(questions, texts, truncation="only_second", max_length=MAX_LENGTH,
                      padding=True, return_offsets_mapping=True, return_tensors="pt")
 
 
@@ -180,16 +182,13 @@ def _targets(encoded: Any, row: int, answer: tuple[int, int]) -> tuple[int, int]
 
 
 def _loss(net: Any, tokenizer: Any, batch: list[Group], torch: Any) -> Any:
-    questions = [g.question for g in batch for _ in g.passages]
-    texts = [p.text for g in batch for p in g.passages]
-    encoded = tokenizer(questions, texts, truncation="only_second", max_length=MAX_LENGTH,
-                        padding=True, return_offsets_mapping=True, return_tensors="pt")
+    encoded = encode(tokenizer, batch)
     starts, ends, relevance = net(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
     mask = encoded["attention_mask"] == 0
     starts, ends = starts.masked_fill(mask, -1e4), ends.masked_fill(mask, -1e4)
     gold_rows, gold_starts, gold_ends, row = [], [], [], 0
     relevance_loss = 0.0
-    answered = torch.zeros(len(texts))
+    answered = torch.zeros(len(encoded["input_ids"]))
     for group in batch:
         rows = slice(row, row + len(group.passages))
         answered[row] = 1.0
@@ -218,7 +217,7 @@ def check(net: Any, tokenizer: Any, heldout: list[Group], torch: Any) -> dict[st
     em = f1 = top = 0.0
     with torch.inference_mode():
         for group in heldout:
-            encoded = encode(tokenizer, group.question, [p.text for p in group.passages], torch)
+            encoded = encode(tokenizer, [group])
             starts, ends, relevance = net(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
             top += float(int(relevance.argmax()) == 0)
             context = [i for i, sid in enumerate(encoded.sequence_ids(0)) if sid == 1]

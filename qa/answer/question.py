@@ -213,9 +213,11 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
     Returns:
         The parts, each with the text to search with.
     """
-    original, context = question, followup_context(question, history or [])
+    turns = history or []
+    original, context = question, followup_context(question, turns)
     borrowed = context
-    if context and context == _previous_answer(history or []) and _names_a_doer(history or []):
+    if context and context == _previous_answer(turns) and answer_type(turns[-1][0]) in (PERSON, PLACE):
+        # the last turn named a person, group or place, which a pronoun here can stand for
         resolved = resolve_pronoun(question, context)
         if resolved != question:  # the referent now stands in the question itself
             question, borrowed = resolved, ""
@@ -278,12 +280,6 @@ def resolve_pronoun(question: str, referent: str) -> str:
     possessive = word in ("their", "its", "his") or (word == "her" and bool(_NOUN_FOLLOWS.match(follows)))
     name = f"{referent}'s" if possessive else referent
     return question[: match.start()] + name + follows
-
-
-def _names_a_doer(history: list[tuple[str, str]]) -> bool:
-    """Whether the last turn asked for a person, group or place (what a pronoun can stand for)."""
-    last_question = history[-1][0] if history else ""
-    return answer_type(last_question) in (PERSON, PLACE)
 
 
 def _part(text: str, context: str) -> QuestionPart:

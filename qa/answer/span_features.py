@@ -104,7 +104,7 @@ def span_option_features(
             **_position_features(layouts[span.sentence], span, part.asks_subject),
             "possessive": 1.0 if _is_possessive(index, span) else 0.0,
             **_role_features(span, part.asks_subject, avoid),
-            **_attachment_features(span, verbs.get(span.sentence) or _clause_verbs(index, span.sentence), avoid),
+            **_attachment_features(span, verbs[span.sentence], avoid),
             f"type_{part.answer_type}_label_{label_group(span.label)}": 1.0,
         }
         out.append((text, features))

@@ -18,7 +18,9 @@ import os
 import sys
 import threading
 import warnings
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from qa.config import Settings
 from qa.indexing import store
@@ -132,7 +134,7 @@ def ensure_index(
             job.done.wait()
             force = False
             continue
-        _start(job, home, folder, corpus, settings, embedder, force, None)
+        _in_background(folder.name, partial(_run, job, home, folder, corpus, settings, embedder, force))
         job.done.wait()
         if job.error is not None:
             raise job.error
@@ -190,26 +192,17 @@ def _build_in_background(
         if home.build is not None or (home.failed is not None and home.failed[0] == states):
             return
         job = home.build = _Build()
-    _start(job, home, folder, corpus, settings, embedder, False, states)
+    _in_background(folder.name, partial(_run, job, home, folder, corpus, settings, embedder, False, states))
 
 
-def _start(
-    job: _Build,
-    home: _Home,
-    folder: Path,
-    corpus: Path,
-    settings: Settings,
-    embedder: Embedder | None,
-    force: bool,
-    background_states: tuple[FileState, ...] | None,
-) -> None:
-    """Run `job` in a thread of its own, at a lower CPU priority, so questions come first."""
+def _in_background(name: str, build: Callable[[], None]) -> None:
+    """Run `build` in a thread of its own, at a lower CPU priority, so questions come first."""
 
     def work() -> None:
         _lower_priority()
-        _run(job, home, folder, corpus, settings, embedder, force, background_states)
+        build()
 
-    threading.Thread(target=work, name=f"qa-index-build-{folder.name}", daemon=True).start()
+    threading.Thread(target=work, name=f"qa-index-build-{name}", daemon=True).start()
 
 
 def _lower_priority() -> None:
