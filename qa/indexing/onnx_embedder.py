@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import ModelError
+from qa.lazy import SerialTokenizer
 
 _BATCH_SIZE = 64
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -37,7 +38,7 @@ class OnnxEmbedder:
         from transformers import AutoTokenizer
 
         self._max_length = _check_mean_pooling(folder)
-        self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self._tokenizer = SerialTokenizer(AutoTokenizer.from_pretrained(str(folder)))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # follows --threads / torch.set_num_threads
         options.inter_op_num_threads = 1

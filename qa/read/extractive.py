@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelError
-from qa.lazy import OncePerKey
+from qa.lazy import OncePerKey, SerialTokenizer
 from qa.read.base import Reading, read_pairs
 
 MAX_LENGTH = 384
@@ -35,7 +35,7 @@ class ExtractiveReader:
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
         try:
-            self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            self._tokenizer = SerialTokenizer(AutoTokenizer.from_pretrained(str(folder)))
             self._model = AutoModelForQuestionAnswering.from_pretrained(str(folder))
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot load the reader model in {folder}: {error}") from error

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelError
-from qa.lazy import OncePerKey
+from qa.lazy import OncePerKey, SerialTokenizer
 from qa.read.base import Reading, read_pairs
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "passage_reader.onnx"
@@ -38,7 +38,7 @@ class PassageReader:
 
         from qa.indexing.embedder import resolve_model
 
-        self._tokenizer = AutoTokenizer.from_pretrained(resolve_model(base_model))
+        self._tokenizer = SerialTokenizer(AutoTokenizer.from_pretrained(resolve_model(base_model)))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # follows --threads, like the embedder
         options.inter_op_num_threads = 1
