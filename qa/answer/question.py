@@ -196,7 +196,7 @@ def asks_subject(text: str) -> bool:
     A copula leaves it open ("Who is the leader?" is answered by "the leader is Y" and by
     "Y, the leader"), so it does not count.
     """
-    match = re.match(rf"\s*(?:and\s+)?(?:who|what|which)(?:\s+[\w'-]+){{0,2}}?\s+([\w'-]+)", text.lower())
+    match = re.match(r"\s*(?:and\s+)?(?:who|what|which)(?:\s+[\w'-]+){0,2}?\s+([\w'-]+)", text.lower())
     if not match:
         return False
     verb = match.group(1)
