@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from qa.ingest.aliases import answer_key, find_aliases, same_answer
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.ingest.aliases import _name_for, answer_key, find_aliases, same_answer
 
 TEXTS = [
     "Islamic State (IS) has accepted a pledge. He told Voice of America (VOA) on Monday.",
@@ -31,3 +36,29 @@ def test_same_answer() -> None:
 def test_answer_key_keeps_acronyms_that_spell_stopwords() -> None:
     assert answer_key("IS") == ("is",)
     assert answer_key("the Islamic State's") == ("islamic", "state")
+
+
+# The one-pass pattern find_aliases used before it looked for brackets first: the oracle.
+_WHOLE_PATTERN = re.compile(
+    r"\b((?:[A-Z][\w'’-]*)(?:\s+(?:of|the|and|for|de|al)?\s*[A-Z][\w'’-]*){0,6})\s+\(([A-Z]{2,8})\)"
+)
+
+
+def _aliases_by_whole_pattern(texts: list[str]) -> dict:
+    found = {}
+    for text in texts:
+        for match in _WHOLE_PATTERN.finditer(text):
+            name = _name_for(match.group(1).split(), match.group(2))
+            if name:
+                found[answer_key(match.group(2))] = answer_key(name)
+    return found
+
+
+_PIECES = ["Islamic", "State", "IS", "(IS)", "(ISIS)", "(VOA)", "Voice", "of", "America", "the", "(UN)", "United",
+           "Nations", "said", "(", ")", "X", "Al-Qaeda", "(AQ)", "\n", "  ", "and", "De", "Boko", "Haram", "(BH)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=40).map(" ".join), max_size=4))
+def test_looking_for_brackets_first_finds_what_the_whole_pattern_finds(texts: list[str]) -> None:
+    assert find_aliases(texts) == _aliases_by_whole_pattern(texts)

@@ -7,10 +7,12 @@ from typing import Iterable
 
 from qa.text import STOPWORDS, contains_run, stem, without_article_prefix, words
 
-# "Islamic State (IS)", "Voice of America (VOA)": a capitalised name, then its acronym.
-_DEFINED_ACRONYM = re.compile(
-    r"\b((?:[A-Z][\w'’-]*)(?:\s+(?:of|the|and|for|de|al)?\s*[A-Z][\w'’-]*){0,6})\s+\(([A-Z]{2,8})\)"
-)
+# "Islamic State (IS)", "Voice of America (VOA)": a capitalised name, then its acronym in
+# brackets. The brackets are found first; the name is then looked for just before them
+# (scanning whole archives with the full pattern took most of an index's load time).
+_BRACKETED_ACRONYM = re.compile(r"\(([A-Z]{2,8})\)")
+_NAME_BEFORE = re.compile(r"\b((?:[A-Z][\w'’-]*)(?:\s+(?:of|the|and|for|de|al)?\s*[A-Z][\w'’-]*){0,6})\s+$")
+_NAME_REACH = 600  # characters before the brackets a name of seven words may take
 _ACRONYM = re.compile(r"\b[A-Z]{2,8}\b")
 _TITLES = frozenset("mr mrs ms dr gen president leader spokesman caliph".split())
 
@@ -28,10 +30,16 @@ def find_aliases(texts: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]
     """Acronyms defined in the texts, mapped to the key of the name they stand for."""
     aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
     for text in texts:
-        for match in _DEFINED_ACRONYM.finditer(text):
-            name = _name_for(match.group(1).split(), match.group(2))
+        after_previous = 0  # a name never reaches back into the previous definition
+        for bracket in _BRACKETED_ACRONYM.finditer(text):
+            defined = _NAME_BEFORE.search(text, max(after_previous, bracket.start() - _NAME_REACH), bracket.start())
+            if not defined:
+                continue
+            after_previous = bracket.end()
+            acronym = bracket.group(1)
+            name = _name_for(defined.group(1).split(), acronym)
             if name:
-                aliases[answer_key(match.group(2))] = answer_key(name)
+                aliases[answer_key(acronym)] = answer_key(name)
     return aliases
 
 
