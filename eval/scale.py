@@ -203,6 +203,10 @@ def serve_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         timings["hybrid"].append(_time(lambda: retrieve(index, query, settings, 8)))
         timings["ask"].append(_time(lambda: answer_with_index(index, question, settings)))
     serve_peak = _peak_mb()
+    if settings.annotator == "spacy":  # a server parses an upload with a parser already loaded (after its first)
+        from qa.ingest.annotate import load_spacy
+
+        load_spacy()
     spare = corpus / "zz_spare_article.txt"
     shutil.copy(folder / "spare.txt", spare)
     add_s = _time(lambda: catalog.ensure_index(corpus, settings))
