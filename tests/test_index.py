@@ -117,7 +117,7 @@ def damage_manifest(build: Path) -> None:
 
 
 def damage_records(build: Path) -> None:
-    with open(build / "sentences.jsonl", "a", encoding="utf-8") as handle:
+    with open(build / "sentences.json", "a", encoding="utf-8") as handle:
         handle.write('{"id": "x"}\n')
 
 

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from qa.ingest.chunker import chunk_sentences, sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
 from qa.indexing.store import StoredIndex
+from qa.indexing.tables import Rows, doc_ids_of, entities_by_id, ids_of, joined_sentences, joined_tokens, rows_of
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
@@ -85,7 +86,7 @@ def build(
         own = reusable.parts_of(article) or _parts(article, annotated[article.doc_id], settings)
         parts.append(own)
         kept.append(article)
-    sentences = [s for own in parts for s in own.sentences]
+    sentences = joined_sentences([own.sentences for own in parts], kept)
     sentence_vectors = _vectors(sentences, reusable.sentence_vectors, embedder, "embedding sentences", report)
     manifest = {
         "model": settings.model,
@@ -100,10 +101,10 @@ def build(
     return StoredIndex(
         manifest=manifest,
         articles=tuple(kept),
-        sentences=tuple(sentences),
-        sentence_tokens=tuple(t for own in parts for t in own.sentence_tokens),
+        sentences=sentences,
+        sentence_tokens=joined_tokens([own.sentence_tokens for own in parts]),
         chunks=tuple(c for own in parts for c in own.chunks),
-        chunk_tokens=tuple(t for own in parts for t in own.chunk_tokens),
+        chunk_tokens=joined_tokens([own.chunk_tokens for own in parts]),
         chunk_vectors=_chunk_vectors(parts, sentence_vectors),
         sentence_vectors=sentence_vectors,
     )
@@ -111,13 +112,14 @@ def build(
 
 @dataclass(frozen=True)
 class _Parts:
-    """One article's records in an index; `chunk_vectors` is None until pooled."""
+    """One article's records in an index; `chunk_vectors` is None until pooled. Taken over
+    from a loaded build, its sentences and tokens are `Rows` of that build's tables."""
 
     sha256: str
-    sentences: tuple[Sentence, ...]
-    sentence_tokens: tuple[tuple[str, ...], ...]
+    sentences: Sequence[Sentence] | Rows
+    sentence_tokens: Sequence[tuple[str, ...]] | Rows
     chunks: tuple[Chunk, ...]
-    chunk_tokens: tuple[tuple[str, ...], ...]
+    chunk_tokens: Sequence[tuple[str, ...]] | Rows
     chunk_vectors: np.ndarray | None = None
 
 
@@ -193,7 +195,7 @@ class _Reusable:
     entities and vectors of unchanged sentences of changed articles."""
 
     def __init__(self) -> None:
-        self.entities: dict[str, tuple] = {}
+        self.entities: Mapping[str, tuple] = {}
         self.sentence_vectors: dict[str, np.ndarray] = {}
         self.articles: dict[str, _Parts] = {}
 
@@ -212,10 +214,10 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
         return reusable
     same_code = previous.manifest.get("pipeline") == pipeline_fingerprint()
     if same_code and previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
-        reusable.entities = {s.id: s.entities for s in previous.sentences}
+        reusable.entities = entities_by_id(previous.sentences)
         if previous.manifest.get("settings") == settings.index_shape():
             reusable.articles = _previous_parts(previous)
-    reusable.sentence_vectors = dict(zip((s.id for s in previous.sentences), previous.sentence_vectors))
+    reusable.sentence_vectors = dict(zip(ids_of(previous.sentences), previous.sentence_vectors))
     return reusable
 
 
@@ -223,19 +225,20 @@ def _previous_parts(previous: StoredIndex) -> dict[str, _Parts]:
     """The previous build cut back into per-article records (rows are contiguous per article)."""
     out: dict[str, _Parts] = {}
     s_row = c_row = 0
+    sentence_docs = doc_ids_of(previous.sentences)
     for article in previous.articles:
         s_end = s_row
-        while s_end < len(previous.sentences) and previous.sentences[s_end].doc_id == article.doc_id:
+        while s_end < len(sentence_docs) and sentence_docs[s_end] == article.doc_id:
             s_end += 1
         c_end = c_row
         while c_end < len(previous.chunks) and previous.chunks[c_end].doc_id == article.doc_id:
             c_end += 1
         out[article.doc_id] = _Parts(
             article.sha256,
-            previous.sentences[s_row:s_end],
-            previous.sentence_tokens[s_row:s_end],
+            rows_of(previous.sentences, s_row, s_end),
+            rows_of(previous.sentence_tokens, s_row, s_end),
             previous.chunks[c_row:c_end],
-            previous.chunk_tokens[c_row:c_end],
+            rows_of(previous.chunk_tokens, c_row, c_end),
             np.array(previous.chunk_vectors[c_row:c_end], dtype=np.float32),
         )
         s_row, c_row = s_end, c_end
@@ -243,17 +246,18 @@ def _previous_parts(previous: StoredIndex) -> dict[str, _Parts]:
 
 
 def _vectors(
-    records: list[Sentence],
+    records: Sequence[Sentence],
     known: dict[str, np.ndarray],
     embedder: Embedder,
     stage: str,
     report: Progress,
 ) -> np.ndarray:
     out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
-    missing = [i for i, r in enumerate(records) if r.id not in known]
-    for i, record in enumerate(records):
-        if record.id in known:
-            out[i] = known[record.id]
+    ids = ids_of(records)
+    missing = [i for i, sid in enumerate(ids) if sid not in known]
+    for i, sid in enumerate(ids):
+        if sid in known:
+            out[i] = known[sid]
     for offset in range(0, len(missing), EMBED_BATCH):
         batch = missing[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])

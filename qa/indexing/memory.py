@@ -12,6 +12,7 @@ import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases
 from qa.indexing.store import StoredIndex
+from qa.indexing.tables import TokenTable, doc_ids_of, positions_of
 from qa.types import Article, Chunk, Sentence
 
 
@@ -44,7 +45,7 @@ class SearchIndex:
         self._chunk_vectors = stored.chunk_vectors
         self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
-        self._sentence_at = {(s.doc_id, s.position): i for i, s in enumerate(stored.sentences)}
+        self._sentence_at = {key: i for i, key in enumerate(zip(doc_ids_of(stored.sentences), positions_of(stored.sentences)))}
         self._chunks_of_sentence = _chunks_of_sentences(self)
         total = len(stored.sentences) + 1
         frequencies = zip(sentence_counts.words, sentence_counts.document_frequency)
@@ -63,7 +64,7 @@ class SearchIndex:
         view = copy.copy(self)
         view.articles = {d: a for d, a in self.articles.items() if d in doc_ids}
         view._chunk_keep = np.fromiter((c.doc_id in doc_ids for c in self.chunks), bool, len(self.chunks))
-        view._sentence_keep = np.fromiter((s.doc_id in doc_ids for s in self.sentences), bool, len(self.sentences))
+        view._sentence_keep = np.fromiter((d in doc_ids for d in doc_ids_of(self.sentences)), bool, len(self.sentences))
         return view
 
     def idf(self, token: str) -> float:
@@ -122,9 +123,12 @@ class SearchIndex:
 
 def _chunks_of_sentences(index: SearchIndex) -> dict[int, list[int]]:
     owners: dict[int, list[int]] = {}
-    for chunk_index in range(len(index.chunks)):
-        for sentence_index in index.chunk_sentences(chunk_index):
-            owners.setdefault(sentence_index, []).append(chunk_index)
+    sentence_at = index._sentence_at
+    for chunk_index, chunk in enumerate(index.chunks):
+        for position in range(chunk.first_sentence, chunk.last_sentence + 1):
+            sentence_index = sentence_at.get((chunk.doc_id, position))
+            if sentence_index is not None:
+                owners.setdefault(sentence_index, []).append(chunk_index)
     return owners
 
 
@@ -170,18 +174,22 @@ class Postings:
 
     K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
 
-    def __init__(self, documents: tuple[tuple[str, ...], ...], corpus: TokenCounts | None = None) -> None:
+    def __init__(self, documents: Sequence[tuple[str, ...]], corpus: TokenCounts | None = None) -> None:
         self.size = len(documents)
         self._tokens = 0
-        self.vocabulary: dict[str, int] = {}
-        token_ids = [self.vocabulary.setdefault(t, len(self.vocabulary)) for d in documents for t in d]
-        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=self.size)
+        if isinstance(documents, TokenTable):  # loaded: word ids in order of first appearance already
+            self.vocabulary = {word: i for i, word in enumerate(documents.words)}
+            token_ids, lengths = documents.ids, np.diff(documents.offsets)
+        else:
+            self.vocabulary = {}
+            token_ids = [self.vocabulary.setdefault(t, len(self.vocabulary)) for d in documents for t in d]
+            lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=self.size)
         self.document_frequency = np.zeros(len(self.vocabulary), dtype=np.int64)
         self._starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
         self._ids = np.zeros(0, dtype=np.int64)
         self._weights = np.zeros(0, dtype=np.float64)
         self.idf: list[float] = []
-        if not token_ids:
+        if not len(token_ids):
             return
         # (document, word) pairs with their counts, grouped by word, documents ascending
         docs = np.repeat(np.arange(self.size, dtype=np.int64), lengths)

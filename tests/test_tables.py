@@ -1,0 +1,112 @@
+"""Column tables: a loaded index's sentences and tokens read back exactly as they were built."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import orjson
+import pytest
+
+from qa.errors import IndexCorruptError
+from qa.indexing import store
+from qa.indexing.memory import Postings
+from qa.indexing.tables import (
+    TokenTable, doc_ids_of, entities_by_id, sentence_columns, sentence_table, token_columns, token_table,
+)
+from qa.types import Article, Entity, Sentence
+
+ARTICLES = (
+    Article("a", "A", "Mayor Anna Lind cut the ribbon. It rained on Saturday.", "a.txt", "0" * 64),
+    Article("b", "B", "The festival drew 4,000 people.", "b.txt", "1" * 64),
+)
+SENTENCES = (
+    Sentence("s0", "a", 0, 0, 31, "Mayor Anna Lind cut the ribbon.", True,
+             (Entity(6, 15, "PERSON", "subject", "cut"), Entity(20, 30, "NOUN", "object", "cut"))),
+    Sentence("s1", "a", 1, 32, 55, "It rained on Saturday.", False, (Entity(45, 53, "DATE", "oblique", "rained"),)),
+    Sentence("s2", "b", 0, 0, 31, "The festival drew 4,000 people."),
+)
+TOKENS = (("mayor", "anna", "lind", "cut", "ribbon"), ("rained", "saturday"), ())
+
+
+def loaded() -> tuple:
+    columns = sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})
+    return sentence_table(orjson.loads(orjson.dumps(columns)), ARTICLES)
+
+
+def test_sentences_and_tokens_read_back_equal_to_what_was_written() -> None:
+    sentences, tokens = loaded()
+    assert sentences == SENTENCES and tokens == TOKENS
+    assert list(sentences) == list(SENTENCES) and sentences[-1] == SENTENCES[-1]
+    assert sentences[1:] == SENTENCES[1:] and tokens[:2] == TOKENS[:2]
+    assert sentences[0] is sentences[0]  # made once
+    assert doc_ids_of(sentences) == ["a", "a", "b"]
+    assert entities_by_id(sentences)["s1"] == SENTENCES[1].entities and "s9" not in entities_by_id(sentences)
+    with pytest.raises(IndexError):
+        sentences[3]
+
+
+def test_postings_from_a_token_table_score_as_from_tuples() -> None:
+    rng = random.Random(0)
+    documents = tuple(tuple(rng.choices([f"w{i}" for i in range(30)], k=rng.randint(0, 9))) for _ in range(200))
+    table = token_table(orjson.loads(orjson.dumps(token_columns(documents))))
+    assert isinstance(table, TokenTable) and table == documents
+    plain, columnar = Postings(documents), Postings(table)
+    assert plain.counts() == columnar.counts()
+    for query in (["w1"], ["w2", "w2", "w29"], ["unseen", "w7"]):
+        np.testing.assert_array_equal(plain.scores(query), columnar.scores(query))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda c: c["entities"]["offsets"].pop(),
+        lambda c: c["article"].__setitem__(0, 7),
+        lambda c: c["entities"]["label"].__setitem__(0, 99),
+        lambda c: c["tokens"]["ids"].__setitem__(0, 99),
+        lambda c: c["tokens"]["offsets"].__setitem__(1, 9),
+        lambda c: c["position"].pop(),
+        lambda c: c["start"].__setitem__(0, "zero"),
+    ],
+    ids=["offsets", "article", "label", "token-id", "token-offsets", "short-column", "text-number"],
+)
+def test_inconsistent_columns_are_refused(damage) -> None:
+    columns = json.loads(orjson.dumps(sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})))
+    damage(columns)
+    with pytest.raises((ValueError, KeyError, TypeError)):
+        sentence_table(columns, ARTICLES)
+
+
+def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(tiny_corpus, fake_settings, fake_embedder) -> None:
+    from qa.indexing.catalog import ensure_index
+    from tests.test_index import current_build
+
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    build = current_build(fake_settings, tiny_corpus)
+    columns = json.loads((build / "sentences.json").read_bytes())
+    columns["article"][0] = 99
+    (build / "sentences.json").write_bytes(orjson.dumps(columns))
+    manifest = json.loads((build / store.MANIFEST).read_bytes())
+    manifest["checksums"]["sentences.json"] = store.sha256_file(build / "sentences.json")
+    manifest["checksum"] = store.manifest_checksum(manifest)
+    (build / store.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="inconsistent"):
+        store.load(build)
+
+
+def test_joining_rows_of_a_table_with_fresh_records_equals_joining_the_records() -> None:
+    from qa.indexing.tables import Rows, joined_sentences, joined_tokens
+
+    table, tokens = loaded()
+    fresh = (Sentence("s3", "b", 1, 0, 12, "The festival", True, (Entity(4, 12, "EVENT", "subject", "drew"),)),)
+    fresh_tokens = (("festival", "lind"),)
+    order = (ARTICLES[1], ARTICLES[0])  # a new build may order the articles differently
+    joined = joined_sentences([Rows(table, 2, 3), fresh, Rows(table, 0, 2)], order)
+    plain = SENTENCES[2:3] + fresh + SENTENCES[0:2]
+    assert joined == plain and doc_ids_of(joined) == ["b", "b", "a", "a"]
+    words = joined_tokens([Rows(tokens, 2, 3), fresh_tokens, Rows(tokens, 0, 2)])
+    assert words == TOKENS[2:3] + fresh_tokens + TOKENS[0:2]
+    assert words.words == token_columns(TOKENS[2:3] + fresh_tokens + TOKENS[0:2])["words"]  # first-appearance order
+    again = sentence_table(orjson.loads(orjson.dumps(sentence_columns(joined, words, {"b": 0, "a": 1}))), order)[0]
+    assert again == plain
