@@ -178,27 +178,11 @@ def read_articles(path: Path, folder: Path) -> list[Article]:
 
 def _article(doc_id: str, text: str, path: str, sha256: str, fields: dict[str, str], name: str) -> Article:
     """An article with its metadata; the title from the metadata, else the headline, else a fallback."""
-    title = fields.get("title") or _told_title(sha256, text) or fallback_title(text, name)
+    title = fields.get("title") or tell_title(text) or fallback_title(text, name)
     return Article(
         doc_id=doc_id, title=title, text=text, path=path, sha256=sha256, outlet=fields.get("outlet", ""),
         url=fields.get("url", ""), author=fields.get("author", ""), published=fields.get("published", ""),
     )
-
-
-_TITLES: dict[tuple[str, int], str] = {}  # (sha256 of the bytes read, text length) -> headline told
-_TITLES_KEPT = 100_000
-
-
-def _told_title(sha256: str, text: str) -> str:
-    """`tell_title(text)`, remembered: every build reads every file again, and telling a
-    headline from the text (debris and all) was a third of adding one article to 100k sentences."""
-    key = (sha256, len(text))
-    told = _TITLES.get(key)
-    if told is None:
-        if len(_TITLES) >= _TITLES_KEPT:
-            _TITLES.clear()
-        told = _TITLES[key] = tell_title(text) or ""
-    return told
 
 
 def _read_inside(path: Path, folder: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes | None:
