@@ -150,3 +150,16 @@ def test_add_article_refuses_big_binary_and_empty(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="empty"):
         add_article(tmp_path, "empty.txt", b"  \n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unchanged_file_gives_back_the_article_read_before(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    (tmp_path / "a.txt").write_text("Storm hits coast\n\nThe storm hit the coast on Monday.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Fair opens\n\nThe fair opened on Sunday.\n", encoding="utf-8")
+    first = load_corpus(tmp_path)
+    marked = [replace(a, title=f"remembered {a.title}") for a in first]
+    (tmp_path / "b.txt").write_text("Fair closes\n\nThe fair closed on Monday.\n", encoding="utf-8")
+    again = {a.doc_id: a for a in load_corpus(tmp_path, known=marked)}
+    assert again["a"].title == "remembered Storm hits coast" and again["a"].text == first[0].text
+    assert again["b"].title == "Fair closes"  # changed bytes: read again

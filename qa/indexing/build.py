@@ -87,7 +87,7 @@ def build(
         parts.append(own)
         kept.append(article)
     sentences = joined_sentences([own.sentences for own in parts], kept)
-    sentence_vectors = _vectors(sentences, reusable.sentence_vectors, embedder, "embedding sentences", report)
+    sentence_vectors = _vectors(sentences, reusable, embedder, "embedding sentences", report)
     manifest = {
         "model": settings.model,
         "dimension": int(embedder.dimension),
@@ -196,7 +196,8 @@ class _Reusable:
 
     def __init__(self) -> None:
         self.entities: Mapping[str, tuple] = {}
-        self.sentence_vectors: dict[str, np.ndarray] = {}
+        self.vector_row: dict[str, int] = {}  # sentence id -> its row in `vectors`
+        self.vectors: np.ndarray = np.zeros((0, 0), dtype=np.float32)
         self.articles: dict[str, _Parts] = {}
 
     def parts_of(self, article: Article) -> _Parts | None:
@@ -217,7 +218,8 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
         reusable.entities = entities_by_id(previous.sentences)
         if previous.manifest.get("settings") == settings.index_shape():
             reusable.articles = _previous_parts(previous)
-    reusable.sentence_vectors = dict(zip(ids_of(previous.sentences), previous.sentence_vectors))
+    reusable.vector_row = {sid: row for row, sid in enumerate(ids_of(previous.sentences))}
+    reusable.vectors = previous.sentence_vectors
     return reusable
 
 
@@ -247,17 +249,18 @@ def _previous_parts(previous: StoredIndex) -> dict[str, _Parts]:
 
 def _vectors(
     records: Sequence[Sentence],
-    known: dict[str, np.ndarray],
+    reusable: _Reusable,
     embedder: Embedder,
     stage: str,
     report: Progress,
 ) -> np.ndarray:
+    """Each record's vector: copied from the previous build where its id is there, else embedded."""
     out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
-    ids = ids_of(records)
-    missing = [i for i, sid in enumerate(ids) if sid not in known]
-    for i, sid in enumerate(ids):
-        if sid in known:
-            out[i] = known[sid]
+    rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
+    found = np.flatnonzero(rows >= 0)
+    if len(found):
+        out[found] = reusable.vectors[rows[found]]
+    missing = np.flatnonzero(rows < 0).tolist()
     for offset in range(0, len(missing), EMBED_BATCH):
         batch = missing[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])

@@ -26,7 +26,7 @@ from typing import Iterator
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import store
-from qa.indexing.build import Progress, build
+from qa.indexing.build import Progress, build, pipeline_fingerprint
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
 from qa.ingest.corpus import DUMP_SUFFIXES, FileState, load_corpus
@@ -128,9 +128,10 @@ def write_build(
     previous: Entry | None,
     progress: Progress | None,
 ) -> Entry:
-    articles = load_corpus(corpus)
-    files = file_records(corpus, states, articles)
     reuse = previous.index.stored if previous else None
+    same_code = reuse is not None and reuse.manifest.get("pipeline") == pipeline_fingerprint()
+    articles = load_corpus(corpus, known=reuse.articles if same_code else ())
+    files = file_records(corpus, states, articles)
     stored = build(articles, settings, embedder, files, reuse, progress)
     name = f"build-{uuid.uuid4().hex[:12]}"
     staging = home / f".{name}.partial"

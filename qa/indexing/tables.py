@@ -174,12 +174,25 @@ def rows_of(records: Sequence[Any], start: int, stop: int) -> Sequence[Any] | Ro
     return records[start:stop]
 
 
+def coalesced(pieces: Sequence[Any]) -> list[Any]:
+    """The pieces with each run of back-to-back `Rows` of one table made one `Rows` (an
+    update keeps most of the last build in order, so its rows are copied in a few blocks)."""
+    out: list[Any] = []
+    for piece in pieces:
+        last = out[-1] if out else None
+        if isinstance(piece, Rows) and isinstance(last, Rows) and last.table is piece.table and last.stop == piece.start:
+            out[-1] = Rows(piece.table, last.start, piece.stop)
+        else:
+            out.append(piece)
+    return out
+
+
 def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTable:
     """One `TokenTable` of the pieces end to end, its vocabulary in order of first appearance
     over the whole (so BM25 sums its idf in the very order a fresh build would)."""
     vocabulary: dict[str, int] = {}
     offsets, ids = [np.zeros(1, dtype=np.int64)], []
-    for piece in pieces:
+    for piece in coalesced(pieces):
         if isinstance(piece, Rows):
             table = piece.table
             a, b = int(table.offsets[piece.start]), int(table.offsets[piece.stop])
@@ -204,7 +217,7 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
     """One `SentenceTable` over `articles` of the pieces end to end; `Rows` of an earlier
     table are copied column by column, never made into records."""
     article_row = {a.doc_id: row for row, a in enumerate(articles)}
-    parts = [_piece_columns(piece, article_row) for piece in pieces]
+    parts = [_piece_columns(piece, article_row) for piece in coalesced(pieces)]
     names: dict[str, dict[str, int]] = {"labels": {}, "roles": {}, "governors": {}}
     entity_parts: dict[str, list[np.ndarray]] = {key: [] for key in ("start", "end", "label", "role", "governor")}
     counts = []

@@ -22,6 +22,7 @@ import threading
 import warnings
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterable, Mapping
 
 from qa.errors import CorpusError
 from qa.ingest.files import (  # noqa: F401 - FileState, scan and corpus_files are used from here
@@ -62,11 +63,14 @@ def _warn(message: str) -> None:
         warnings.warn(message, CorpusWarning, stacklevel=3)
 
 
-def load_corpus(folder: Path) -> list[Article]:
+def load_corpus(folder: Path, known: Iterable[Article] = ()) -> list[Article]:
     """Read every article under `folder`.
 
     Args:
         folder: the corpus folder; searched recursively for article files (`SUFFIXES`).
+        known: articles read earlier by this very code (the last build's): a file whose
+            path and bytes (SHA-256) are unchanged gives its article back without its text
+            being read for headline and metadata again. Dumps are always read.
 
     Returns:
         The articles in file-name order (a dump's in line order). Unreadable, binary, empty
@@ -81,7 +85,8 @@ def load_corpus(folder: Path) -> list[Article]:
     walk = list_files(folder)
     for reason in walk.skipped:
         _warn(reason)
-    found = [(path, article) for path in walk.files for article in read_articles(path, folder)]
+    earlier = {(a.path, a.sha256): a for a in known}
+    found = [(path, article) for path in walk.files for article in read_articles(path, folder, earlier)]
     kept = distinct_articles([(path, a.doc_id, text_key(a.text)) for path, a in found], folder)
     articles = [replace(found[position][1], doc_id=doc_id) for position, doc_id in kept]
     if not articles:
@@ -137,10 +142,11 @@ def read_article(path: Path, folder: Path) -> Article | None:
     return found[0] if found else None
 
 
-def read_articles(path: Path, folder: Path) -> list[Article]:
+def read_articles(path: Path, folder: Path, known: Mapping[tuple[str, str], Article] | None = None) -> list[Article]:
     """The articles of one file: one for a text file or page, one per usable row of a dump.
 
-    A file that cannot be used gives none, with a `CorpusWarning` saying why.
+    A file that cannot be used gives none, with a `CorpusWarning` saying why. `known` maps
+    (path, SHA-256 of the bytes) to the article read from those bytes before.
     """
     folder = Path(folder)
     suffix = path.suffix.lower()
@@ -156,6 +162,9 @@ def read_articles(path: Path, folder: Path) -> list[Article]:
         return []
     doc_id = path.relative_to(folder).with_suffix("").as_posix()
     sha256 = hashlib.sha256(data).hexdigest()
+    earlier = (known or {}).get((str(path), sha256))
+    if earlier is not None and suffix not in DUMP_SUFFIXES:
+        return [earlier]
     if suffix in DUMP_SUFFIXES:
         rows = dump_rows(text, str(path), _warn)
         if not rows:
