@@ -51,6 +51,14 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         "--ray", action="store_true",
         help="also the sharded build on Ray with 2 workers against 1, and the sharded query overhead ([distributed] extra)",
     )
+    parser.add_argument(
+        "--ray-workers", default="1,2",
+        help="worker counts of the sharded builds (default 1,2; '2' alone skips the one-worker build and the speed-up)",
+    )
+    parser.add_argument(
+        "--serve-only", action="store_true",
+        help="time loading, questions and updates of the index already built for each size (no new build)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -66,7 +74,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         folder = args.work_dir / f"s{size}"
         info = write_corpus(articles, size, folder)
         print(f"{size}: {info['articles']} articles, {info['sentences']} sentences; building …", file=sys.stderr)
-        row = {"target": size, **info, **_child("build", folder, args), **_child("serve", folder, args)}
+        built = {} if args.serve_only else _child("build", folder, args)
+        row = {"target": size, **info, **built, **_child("serve", folder, args)}
         if args.ray:
             row.update(_child("ray", folder, args))
         rows.append(row)
@@ -130,7 +139,8 @@ def write_corpus(articles: list[tuple[str, list[str], list[str]]], sentences: in
 
 
 def _child(stage: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
-    command = [sys.executable, "-m", "eval.scale", "--child", stage, str(folder), "--queries", str(args.queries)]
+    command = [sys.executable, "-m", "eval.scale", "--child", stage, str(folder), "--queries", str(args.queries),
+               "--ray-workers", args.ray_workers]
     if args.threads:
         command += ["--threads", str(args.threads)]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -337,7 +347,7 @@ COLUMNS = (
     "target", "sentences", "build_s", "sentences_per_s", "build_peak_mb", "index_mb", "load_s", "bm25_p50_ms",
     "dense_p50_ms", "hybrid_p50_ms", "ask_p50_ms", "ask_p95_ms", "retrieval_p50_ms", "serve_peak_mb", "add_s",
     "remove_s", "ray_build_1w_s", "ray_build_2w_s", "ray_speedup", "single_ask_p50_ms", "sharded_ask_p50_ms",
-    "sharded_hybrid_p50_ms",
+    "single_hybrid_p50_ms", "sharded_hybrid_p50_ms", "sharded_ask_overhead_ms",
 )
 
 

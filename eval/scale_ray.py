@@ -37,14 +37,15 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     corpus = folder / "corpus"
     home = sharded_home(corpus, settings)
     builds, longest = {}, {}
-    for workers in (1, 2):
+    counts = sorted(int(w) for w in args.ray_workers.split(","))
+    for workers in counts:
         ray.init(num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         started = time.perf_counter()
         listing = build_sharded(corpus, settings, shards=workers)
         builds[workers] = time.perf_counter() - started
         # the longest shard's own build (parse and embed, no worker start or model load)
         longest[workers] = max(store.read_manifest(home / s["name"])["build_seconds"] for s in listing["shards"])
-        if workers == 1:
+        if workers != counts[-1]:
             ray.shutdown()
     single = catalog.ensure_index(corpus, settings)
     started = time.perf_counter()
@@ -71,11 +72,9 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     ray.shutdown()
     p50 = {key: _median_ms(values) for key, values in timings.items()}
     return {
-        "ray_build_1w_s": round(builds[1], 2),
-        "ray_build_2w_s": round(builds[2], 2),
-        "ray_speedup": round(builds[1] / builds[2], 2),
-        "ray_longest_shard_1w_s": longest[1],
-        "ray_longest_shard_2w_s": longest[2],
+        **{f"ray_build_{w}w_s": round(builds[w], 2) for w in counts},
+        **({"ray_speedup": round(builds[1] / builds[2], 2)} if {1, 2} <= builds.keys() else {}),
+        **{f"ray_longest_shard_{w}w_s": longest[w] for w in counts},
         "sharded_load_s": round(load_s, 2),
         **{f"{key}_p50_ms": value for key, value in p50.items()},
         "sharded_ask_overhead_ms": round(p50["sharded_ask"] - p50["single_ask"], 1),
