@@ -77,14 +77,17 @@ class SentenceTable(_Rows):
         self._quotable: np.ndarray = columns["quotable"]
         self._entities: Mapping[str, Any] = columns["entities"]
         self._made: list[Sentence | None] = [None] * len(self.ids)
+        self._doc_ids: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def doc_ids(self) -> list[str]:
-        """Each row's doc_id, without making the rows."""
-        names = [a.doc_id for a in self.articles]
-        return [names[r] for r in self.article_rows.tolist()]
+        """Each row's doc_id, without making the rows (worked out once; do not change the list)."""
+        if self._doc_ids is None:
+            names = [a.doc_id for a in self.articles]
+            self._doc_ids = [names[r] for r in self.article_rows.tolist()]
+        return self._doc_ids
 
     def entities(self, i: int) -> tuple[Entity, ...]:
         """Row i's entities."""
