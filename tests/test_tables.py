@@ -12,9 +12,8 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.memory import Postings
-from qa.indexing.tables import (
-    TokenTable, doc_ids_of, entities_by_id, sentence_columns, sentence_table, token_columns, token_table,
-)
+from qa.indexing.columns import sentence_columns, sentence_table, token_columns, token_table
+from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
 from qa.types import Article, Entity, Sentence
 
 ARTICLES = (
@@ -96,7 +95,7 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(tiny_corpus, f
 
 
 def test_joining_rows_of_a_table_with_fresh_records_equals_joining_the_records() -> None:
-    from qa.indexing.tables import Rows, joined_sentences, joined_tokens
+    from qa.indexing.joining import Rows, joined_sentences, joined_tokens
 
     table, tokens = loaded()
     fresh = (Sentence("s3", "b", 1, 0, 12, "The festival", True, (Entity(4, 12, "EVENT", "subject", "drew"),)),)

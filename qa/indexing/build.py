@@ -25,7 +25,8 @@ from qa.ingest.chunker import chunk_sentences, sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
 from qa.indexing.store import StoredIndex
-from qa.indexing.tables import Rows, doc_ids_of, entities_by_id, ids_of, joined_sentences, joined_tokens, rows_of
+from qa.indexing.joining import Rows, joined_sentences, joined_tokens, rows_of
+from qa.indexing.tables import doc_ids_of, entities_by_id, ids_of
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 

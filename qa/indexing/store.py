@@ -7,7 +7,7 @@ One build lives in its own folder:
                       SHA-256 of the manifest itself (its canonical JSON without that key)
     articles.jsonl    doc_id, title, path, sha256, text, and outlet, url, author, published
                       (ISO date) where the article has them
-    sentences.json    the sentences as columns (`qa.indexing.tables.sentence_columns`): id,
+    sentences.json    the sentences as columns (`qa.indexing.columns.sentence_columns`): id,
                       article (row in articles.jsonl), position, start, end, quotable;
                       entities (per-sentence offsets into start, end, label, role and
                       governor columns, the last three as ids into their name lists); and
@@ -41,7 +41,7 @@ import numpy as np
 import orjson
 
 from qa.errors import IndexCorruptError
-from qa.indexing.tables import chunk_columns, chunk_records, sentence_columns, sentence_table
+from qa.indexing.columns import chunk_columns, chunk_records, sentence_columns, sentence_table
 from qa.types import Article, Chunk, Sentence
 
 # 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;

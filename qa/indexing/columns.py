@@ -1,0 +1,150 @@
+"""The JSON-ready columns an index build stores for its sentences and chunks, and reading
+them back into `qa.indexing.tables` tables (checking that they fit together)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from qa.indexing.tables import SentenceTable, TokenTable
+from qa.types import Article, Chunk, Sentence
+
+
+def token_columns(documents: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+    """Tokens as a vocabulary in order of first appearance, per-document offsets and word ids."""
+    if isinstance(documents, TokenTable):
+        return {"words": documents.words, "offsets": documents.offsets.tolist(), "ids": documents.ids.tolist()}
+    vocabulary: dict[str, int] = {}
+    ids = [vocabulary.setdefault(t, len(vocabulary)) for d in documents for t in d]
+    offsets = np.cumsum([0] + [len(d) for d in documents]).tolist()
+    return {"words": list(vocabulary), "offsets": offsets, "ids": ids}
+
+
+def token_table(columns: Mapping[str, Any]) -> TokenTable:
+    """The `TokenTable` of `token_columns`' output.
+
+    Raises:
+        ValueError: the columns do not fit together.
+    """
+    words, offsets, ids = columns["words"], _ints(columns["offsets"]), _ints(columns["ids"])
+    if not all(isinstance(w, str) for w in words) or len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(ids):
+        raise ValueError("token columns do not fit together")
+    if np.any(np.diff(offsets) < 0) or (len(ids) and (ids.min() < 0 or ids.max() >= len(words))):
+        raise ValueError("token columns point outside their vocabulary")
+    return TokenTable(words, offsets, ids)
+
+
+def sentence_columns(
+    sentences: Sequence[Sentence], tokens: Sequence[tuple[str, ...]], article_row: Mapping[str, int]
+) -> dict[str, Any]:
+    """The columns `sentence_table` reads back."""
+    if isinstance(sentences, SentenceTable) and [a.doc_id for a in sentences.articles] == list(article_row):
+        c = sentences.columns
+        e = c["entities"]
+        return {
+            "id": c["id"],
+            **{key: c[key].tolist() for key in ("article", "position", "start", "end", "quotable")},
+            "entities": {
+                **{key: e[key].tolist() for key in ("offsets", "start", "end", "label", "role", "governor")},
+                **{key: e[key] for key in ("labels", "roles", "governors")},
+            },
+            "tokens": token_columns(tokens),
+        }
+    labels: dict[str, int] = {}
+    roles: dict[str, int] = {}
+    governors: dict[str, int] = {}
+    entity = {"offsets": [0], "start": [], "end": [], "label": [], "role": [], "governor": []}
+    for sentence in sentences:
+        for e in sentence.entities:
+            entity["start"].append(e.start)
+            entity["end"].append(e.end)
+            entity["label"].append(labels.setdefault(e.label, len(labels)))
+            entity["role"].append(roles.setdefault(e.role, len(roles)))
+            entity["governor"].append(governors.setdefault(e.governor, len(governors)))
+        entity["offsets"].append(len(entity["start"]))
+    return {
+        **_record_columns(sentences, ("position", "start", "end", "quotable"), article_row),
+        "entities": {**entity, "labels": list(labels), "roles": list(roles), "governors": list(governors)},
+        "tokens": token_columns(tokens),
+    }
+
+
+def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> tuple[SentenceTable, TokenTable]:
+    """The sentences and their tokens from `sentence_columns`' output.
+
+    Raises:
+        ValueError, KeyError, TypeError: the columns are inconsistent.
+    """
+    ids = columns["id"]
+    n = len(ids)
+    if not all(isinstance(i, str) for i in ids):
+        raise ValueError("sentence ids are not text")
+    table = {"id": ids, "quotable": np.asarray(columns["quotable"], dtype=bool)}
+    for key in ("article", "position", "start", "end"):
+        table[key] = _ints(columns[key])
+    if any(len(table[key]) != n for key in table):
+        raise ValueError("sentence columns differ in length")
+    if n and (table["article"].min() < 0 or table["article"].max() >= len(articles)):
+        raise ValueError("a sentence points at no article")
+    e = columns["entities"]
+    entities = {key: _ints(e[key]) for key in ("offsets", "start", "end", "label", "role", "governor")}
+    entities.update({key: list(e[key]) for key in ("labels", "roles", "governors")})
+    offsets = entities["offsets"]
+    if len(offsets) != n + 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+        raise ValueError("entity offsets do not fit the sentences")
+    for key, names in (("label", "labels"), ("role", "roles"), ("governor", "governors")):
+        column = entities[key]
+        if len(column) != offsets[-1] or (len(column) and (column.min() < 0 or column.max() >= len(entities[names]))):
+            raise ValueError(f"entity {key}s do not fit together")
+    table["entities"] = entities
+    tokens = token_table(columns["tokens"])
+    if len(tokens) != n:
+        raise ValueError("sentence tokens do not fit the sentences")
+    return SentenceTable(articles, table), tokens
+
+
+def chunk_columns(
+    chunks: Iterable[Chunk], tokens: Sequence[tuple[str, ...]], article_row: Mapping[str, int]
+) -> dict[str, Any]:
+    """The columns `chunk_records` reads back."""
+    fields = ("start", "end", "first_sentence", "last_sentence")
+    return {**_record_columns(list(chunks), fields, article_row), "tokens": token_columns(tokens)}
+
+
+def _record_columns(records: Sequence[Any], fields: tuple[str, ...], article_row: Mapping[str, int]) -> dict[str, list]:
+    """id, article row and the named fields of sentence or chunk records, one list each."""
+    columns = {"id": [r.id for r in records], "article": [article_row[r.doc_id] for r in records]}
+    columns.update({field: [getattr(r, field) for r in records] for field in fields})
+    return columns
+
+
+def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tuple[tuple[Chunk, ...], TokenTable]:
+    """The chunks (made at once: there are a third as many as sentences) and their tokens.
+
+    Raises:
+        ValueError, KeyError, TypeError: the columns are inconsistent.
+    """
+    ids = columns["id"]
+    rows, starts, ends, firsts, lasts = (
+        _ints(columns[key]) for key in ("article", "start", "end", "first_sentence", "last_sentence")
+    )
+    if any(len(c) != len(ids) for c in (rows, starts, ends, firsts, lasts)) or not all(isinstance(i, str) for i in ids):
+        raise ValueError("chunk columns differ in length")
+    if len(ids) and (rows.min() < 0 or rows.max() >= len(articles)):
+        raise ValueError("a chunk points at no article")
+    chunks = []
+    for cid, row, start, end, first, last in zip(ids, rows.tolist(), starts.tolist(), ends.tolist(), firsts.tolist(), lasts.tolist()):
+        article = articles[row]
+        chunks.append(Chunk(cid, article.doc_id, start, end, article.text[start:end], first, last))
+    tokens = token_table(columns["tokens"])
+    if len(tokens) != len(chunks):
+        raise ValueError("chunk tokens do not fit the chunks")
+    return tuple(chunks), tokens
+
+
+def _ints(values: Any) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+        raise ValueError("a column that should hold integers does not")
+    return array.astype(np.int64, copy=False)

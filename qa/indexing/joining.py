@@ -1,0 +1,142 @@
+"""A new build put together from rows of the last build's tables and freshly read records.
+
+An update keeps almost every article: their rows are copied column by column, in as few
+blocks as they allow, and never made into `Sentence` records (see `qa.indexing.tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Sequence
+
+import numpy as np
+
+from qa.indexing.columns import sentence_columns, token_columns
+from qa.indexing.tables import SentenceTable, TokenTable
+from qa.types import Article, Sentence
+
+
+class Rows:
+    """Rows [start, stop) of a table, taken over into a new build without being made."""
+
+    def __init__(self, table: SentenceTable | TokenTable, start: int, stop: int) -> None:
+        self.table, self.start, self.stop = table, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return (self.table[i] for i in range(self.start, self.stop))
+
+
+def rows_of(records: Sequence[Any], start: int, stop: int) -> Sequence[Any] | Rows:
+    """Rows [start, stop) of `records`: a `Rows` of a table, else a plain slice."""
+    if isinstance(records, (SentenceTable, TokenTable)):
+        return Rows(records, start, stop)
+    return records[start:stop]
+
+
+def coalesced(pieces: Sequence[Any]) -> list[Any]:
+    """The pieces with each run of back-to-back `Rows` of one table made one `Rows` (an
+    update keeps most of the last build in order, so its rows are copied in a few blocks)."""
+    out: list[Any] = []
+    for piece in pieces:
+        last = out[-1] if out else None
+        if isinstance(piece, Rows) and isinstance(last, Rows) and last.table is piece.table and last.stop == piece.start:
+            out[-1] = Rows(piece.table, last.start, piece.stop)
+        else:
+            out.append(piece)
+    return out
+
+
+def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTable:
+    """One `TokenTable` of the pieces end to end, its vocabulary in order of first appearance
+    over the whole (so BM25 sums its idf in the very order a fresh build would)."""
+    vocabulary: dict[str, int] = {}
+    offsets, ids = [np.zeros(1, dtype=np.int64)], []
+    for piece in coalesced(pieces):
+        if isinstance(piece, Rows):
+            table = piece.table
+            a, b = int(table.offsets[piece.start]), int(table.offsets[piece.stop])
+            local, words = table.ids[a:b], table.words
+            lengths = np.diff(table.offsets[piece.start : piece.stop + 1])
+        else:
+            columns = token_columns(piece)
+            local, words = np.asarray(columns["ids"], dtype=np.int64), columns["words"]
+            lengths = np.diff(np.asarray(columns["offsets"], dtype=np.int64))
+        if len(local):
+            present, first = np.unique(local, return_index=True)
+            remap = np.zeros(int(present.max()) + 1, dtype=np.int64)
+            for word in present[np.argsort(first, kind="stable")].tolist():
+                remap[word] = vocabulary.setdefault(words[word], len(vocabulary))
+            ids.append(remap[local])
+        offsets.append(offsets[-1][-1] + np.cumsum(lengths))
+    all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    return TokenTable(list(vocabulary), np.concatenate(offsets), all_ids)
+
+
+def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequence[Article]) -> SentenceTable:
+    """One `SentenceTable` over `articles` of the pieces end to end; `Rows` of an earlier
+    table are copied column by column, never made into records."""
+    article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    parts = [_piece_columns(piece, article_row) for piece in coalesced(pieces)]
+    names: dict[str, dict[str, int]] = {"labels": {}, "roles": {}, "governors": {}}
+    entity_parts: dict[str, list[np.ndarray]] = {key: [] for key in ("start", "end", "label", "role", "governor")}
+    counts = []
+    remaps: dict[int, np.ndarray] = {}  # per name list: rows of one table share theirs, so map it once
+
+    def remap(kind: str, local: list[str]) -> np.ndarray:
+        if id(local) not in remaps:
+            found = names[kind]
+            remaps[id(local)] = np.asarray([found.setdefault(n, len(found)) for n in local] or [0], dtype=np.int64)
+        return remaps[id(local)]
+
+    for part in parts:
+        e = part["entities"]
+        counts.append(np.diff(e["offsets"]))
+        entity_parts["start"].append(e["start"])
+        entity_parts["end"].append(e["end"])
+        for key, kind in (("label", "labels"), ("role", "roles"), ("governor", "governors")):
+            entity_parts[key].append(remap(kind, e[kind])[e[key]])
+    entities: dict[str, Any] = {key: _joined_ints(value) for key, value in entity_parts.items()}
+    entities["offsets"] = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(_joined_ints(counts))])
+    entities.update({kind: list(found) for kind, found in names.items()})
+    columns: dict[str, Any] = {"id": [i for part in parts for i in part["id"]], "entities": entities}
+    for key in ("article", "position", "start", "end"):
+        columns[key] = _joined_ints([part[key] for part in parts])
+    columns["quotable"] = np.concatenate([part["quotable"] for part in parts]) if parts else np.zeros(0, dtype=bool)
+    return SentenceTable(articles, columns)
+
+
+def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, int]) -> dict[str, Any]:
+    """One piece's columns, its entity names local to it and its article rows those of the new build."""
+    if not isinstance(piece, Rows):
+        columns = sentence_columns(piece, [()] * len(piece), article_row)
+        e = columns["entities"]
+        return {
+            **{key: np.asarray(columns[key], dtype=np.int64) for key in ("article", "position", "start", "end")},
+            "id": columns["id"], "quotable": np.asarray(columns["quotable"], dtype=bool),
+            "entities": {**{key: np.asarray(e[key], dtype=np.int64) for key in ("offsets", "start", "end", "label", "role", "governor")},
+                         **{key: e[key] for key in ("labels", "roles", "governors")}},
+        }
+    table, a, b = piece.table, piece.start, piece.stop
+    old = table.columns
+    e = old["entities"]
+    first, last = int(e["offsets"][a]), int(e["offsets"][b])
+    doc_ids = [art.doc_id for art in table.articles]
+    return {
+        "id": old["id"][a:b],
+        "article": np.asarray([article_row[doc_ids[r]] for r in old["article"][a:b].tolist()], dtype=np.int64),
+        **{key: old[key][a:b] for key in ("position", "start", "end", "quotable")},
+        "entities": {
+            "offsets": e["offsets"][a : b + 1] - first,
+            **{key: e[key][first:last] for key in ("start", "end", "label", "role", "governor")},
+            **{key: e[key] for key in ("labels", "roles", "governors")},
+        },
+    }
+
+
+def _joined_ints(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays).astype(np.int64, copy=False) if arrays else np.zeros(0, dtype=np.int64)
+
+
