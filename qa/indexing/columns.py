@@ -10,6 +10,10 @@ import numpy as np
 from qa.indexing.tables import SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
 
+SENTENCE_FIELDS = ("position", "start", "end", "quotable")  # a sentence's own columns, besides id and article
+ENTITY_NUMBERS = ("offsets", "start", "end", "label", "role", "governor")  # integer entity columns
+ENTITY_NAMES = ("labels", "roles", "governors")  # the name lists entity ids point into
+
 
 def token_columns(documents: Sequence[tuple[str, ...]]) -> dict[str, Any]:
     """Tokens as a vocabulary in order of first appearance, per-document offsets and word ids."""
@@ -46,15 +50,25 @@ def sentence_columns(
             "id": c["id"],
             **{key: c[key].tolist() for key in ("article", "position", "start", "end", "quotable")},
             "entities": {
-                **{key: e[key].tolist() for key in ("offsets", "start", "end", "label", "role", "governor")},
-                **{key: e[key] for key in ("labels", "roles", "governors")},
+                **{key: e[key].tolist() for key in ENTITY_NUMBERS},
+                **{key: e[key] for key in ENTITY_NAMES},
             },
             "tokens": token_columns(tokens),
         }
+    return {
+        **record_columns(sentences, SENTENCE_FIELDS, article_row),
+        "entities": entity_columns(sentences),
+        "tokens": token_columns(tokens),
+    }
+
+
+def entity_columns(sentences: Iterable[Sentence]) -> dict[str, list]:
+    """The sentences' entities: per-sentence offsets into start, end, label, role and governor
+    columns, the last three as ids into the name lists labels, roles and governors."""
     labels: dict[str, int] = {}
     roles: dict[str, int] = {}
     governors: dict[str, int] = {}
-    entity = {"offsets": [0], "start": [], "end": [], "label": [], "role": [], "governor": []}
+    entity: dict[str, list] = {"offsets": [0], "start": [], "end": [], "label": [], "role": [], "governor": []}
     for sentence in sentences:
         for e in sentence.entities:
             entity["start"].append(e.start)
@@ -63,11 +77,7 @@ def sentence_columns(
             entity["role"].append(roles.setdefault(e.role, len(roles)))
             entity["governor"].append(governors.setdefault(e.governor, len(governors)))
         entity["offsets"].append(len(entity["start"]))
-    return {
-        **_record_columns(sentences, ("position", "start", "end", "quotable"), article_row),
-        "entities": {**entity, "labels": list(labels), "roles": list(roles), "governors": list(governors)},
-        "tokens": token_columns(tokens),
-    }
+    return {**entity, "labels": list(labels), "roles": list(roles), "governors": list(governors)}
 
 
 def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> tuple[SentenceTable, TokenTable]:
@@ -88,8 +98,8 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
     if n and (table["article"].min() < 0 or table["article"].max() >= len(articles)):
         raise ValueError("a sentence points at no article")
     e = columns["entities"]
-    entities = {key: _ints(e[key]) for key in ("offsets", "start", "end", "label", "role", "governor")}
-    entities.update({key: list(e[key]) for key in ("labels", "roles", "governors")})
+    entities = {key: _ints(e[key]) for key in ENTITY_NUMBERS}
+    entities.update({key: list(e[key]) for key in ENTITY_NAMES})
     offsets = entities["offsets"]
     if len(offsets) != n + 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
         raise ValueError("entity offsets do not fit the sentences")
@@ -109,10 +119,10 @@ def chunk_columns(
 ) -> dict[str, Any]:
     """The columns `chunk_records` reads back."""
     fields = ("start", "end", "first_sentence", "last_sentence")
-    return {**_record_columns(list(chunks), fields, article_row), "tokens": token_columns(tokens)}
+    return {**record_columns(list(chunks), fields, article_row), "tokens": token_columns(tokens)}
 
 
-def _record_columns(records: Sequence[Any], fields: tuple[str, ...], article_row: Mapping[str, int]) -> dict[str, list]:
+def record_columns(records: Sequence[Any], fields: tuple[str, ...], article_row: Mapping[str, int]) -> dict[str, list]:
     """id, article row and the named fields of sentence or chunk records, one list each."""
     columns = {"id": [r.id for r in records], "article": [article_row[r.doc_id] for r in records]}
     columns.update({field: [getattr(r, field) for r in records] for field in fields})

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qa.indexing.columns import sentence_columns, token_columns
+from qa.indexing.columns import ENTITY_NAMES, ENTITY_NUMBERS, SENTENCE_FIELDS, entity_columns, record_columns, token_columns
 from qa.indexing.tables import SentenceTable, TokenTable
 from qa.types import Article, Sentence
 
@@ -111,13 +111,13 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
 def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, int]) -> dict[str, Any]:
     """One piece's columns, its entity names local to it and its article rows those of the new build."""
     if not isinstance(piece, Rows):
-        columns = sentence_columns(piece, [()] * len(piece), article_row)
-        e = columns["entities"]
+        columns = record_columns(piece, SENTENCE_FIELDS, article_row)
+        e = entity_columns(piece)
         return {
             **{key: np.asarray(columns[key], dtype=np.int64) for key in ("article", "position", "start", "end")},
             "id": columns["id"], "quotable": np.asarray(columns["quotable"], dtype=bool),
-            "entities": {**{key: np.asarray(e[key], dtype=np.int64) for key in ("offsets", "start", "end", "label", "role", "governor")},
-                         **{key: e[key] for key in ("labels", "roles", "governors")}},
+            "entities": {**{key: np.asarray(e[key], dtype=np.int64) for key in ENTITY_NUMBERS},
+                         **{key: e[key] for key in ENTITY_NAMES}},
         }
     table, a, b = piece.table, piece.start, piece.stop
     old = table.columns
@@ -131,7 +131,7 @@ def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, i
         "entities": {
             "offsets": e["offsets"][a : b + 1] - first,
             **{key: e[key][first:last] for key in ("start", "end", "label", "role", "governor")},
-            **{key: e[key] for key in ("labels", "roles", "governors")},
+            **{key: e[key] for key in ENTITY_NAMES},
         },
     }
 
