@@ -1,7 +1,7 @@
 """Turn articles into a `StoredIndex`: sentences, chunks, tokens, entities and vectors.
 
 Each sentence is embedded once; a chunk's vector is the normalised mean of its sentences'
-vectors (`pooled_chunk_vector`), so no text is embedded twice. Vectors and entities of
+vectors (`qa.indexing.parts.pooled_chunk_vectors`), so no text is embedded twice. Vectors and entities of
 sentences whose content id is already in the previous build are reused, so adding one
 article never re-embeds or re-parses the others. An article the parser fails on is left
 out with a `BuildWarning` naming it; the manifest lists it under "skipped".
@@ -13,7 +13,7 @@ import hashlib
 import os
 import time
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -21,14 +21,14 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from qa.ingest.annotate import AnnotationError, annotate_many
-from qa.ingest.chunker import chunk_sentences, sentences_of
+from qa.ingest.chunker import sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
 from qa.indexing.store import StoredIndex
-from qa.indexing.joining import Rows, joined_sentences, joined_tokens, rows_of
+from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
+from qa.indexing.parts import Parts, article_parts, chunk_vectors
 from qa.indexing.tables import doc_ids_of, entities_by_id, ids_of
-from qa.text import content_tokens
-from qa.types import Article, Chunk, Sentence
+from qa.types import Article, Sentence
 
 Progress = Callable[[str, int, int], None]
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ EMBED_BATCH = 256  # sentences per encode call (int8 vectors depend on their bat
 _PIPELINE_MODULES = (
     "ingest/sentences.py", "ingest/debris.py", "ingest/chunker.py", "ingest/annotate.py", "ingest/rules.py",
     "ingest/corpus.py", "ingest/files.py", "ingest/metadata.py", "ingest/html_page.py", "ingest/jsonl_dump.py",
-    "ingest/titles.py", "text.py", "indexing/build.py",
+    "ingest/titles.py", "text.py", "indexing/parts.py",
 )
 
 
@@ -79,12 +79,12 @@ def build(
     reusable = _reusable(previous, settings)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
     annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report)
-    parts: list[_Parts] = []
+    parts: list[Parts] = []
     kept: list[Article] = []
     for article in articles:
         if article.doc_id in skipped:
             continue
-        own = reusable.parts_of(article) or _parts(article, annotated[article.doc_id], settings)
+        own = reusable.parts_of(article) or article_parts(article, annotated[article.doc_id], settings)
         parts.append(own)
         kept.append(article)
     sentences = joined_sentences([own.sentences for own in parts], kept)
@@ -106,60 +106,13 @@ def build(
         sentence_tokens=joined_tokens([own.sentence_tokens for own in parts]),
         chunks=tuple(c for own in parts for c in own.chunks),
         chunk_tokens=joined_tokens([own.chunk_tokens for own in parts]),
-        chunk_vectors=_chunk_vectors(parts, sentence_vectors),
+        chunk_vectors=chunk_vectors(parts, sentence_vectors),
         sentence_vectors=sentence_vectors,
     )
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """One article's records in an index; `chunk_vectors` is None until pooled. Taken over
-    from a loaded build, its sentences and tokens are `Rows` of that build's tables."""
-
-    sha256: str
-    sentences: Sequence[Sentence] | Rows
-    sentence_tokens: Sequence[tuple[str, ...]] | Rows
-    chunks: tuple[Chunk, ...]
-    chunk_tokens: Sequence[tuple[str, ...]] | Rows
-    chunk_vectors: np.ndarray | None = None
-
-
-def _parts(article: Article, sentences: list[Sentence], settings: Settings) -> _Parts:
-    chunks = chunk_sentences(article, sentences, settings.chunk_sentences, settings.chunk_overlap)
-    return _Parts(
-        article.sha256,
-        tuple(sentences),
-        tuple(tuple(content_tokens(s.text)) for s in sentences),
-        tuple(chunks),
-        tuple(tuple(content_tokens(c.text)) for c in chunks),
-    )
-
-
-def _chunk_vectors(parts: list[_Parts], sentence_vectors: np.ndarray) -> np.ndarray:
-    """Chunk vectors article by article: reused where the article is unchanged, else pooled."""
-    blocks, row = [], 0
-    for own in parts:
-        rows = sentence_vectors[row : row + len(own.sentences)]
-        blocks.append(own.chunk_vectors if own.chunk_vectors is not None else pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
-        row += len(own.sentences)
-    if not blocks:
-        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
-    return np.concatenate(blocks).astype(np.float32, copy=False)
-
-
 class BuildWarning(UserWarning):
     """An article was left out of the index (the message names it and says why)."""
-
-
-def pooled_chunk_vectors(chunks: list[Chunk], sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
-    """Each chunk's vector: the mean of its sentences' unit vectors, made unit length again."""
-    row_of = {(s.doc_id, s.position): i for i, s in enumerate(sentences)}
-    out = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float32)
-    for i, chunk in enumerate(chunks):
-        rows = [row_of[(chunk.doc_id, p)] for p in range(chunk.first_sentence, chunk.last_sentence + 1)]
-        pooled = vectors[rows].mean(axis=0)
-        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
-    return out
 
 
 def _annotated(
@@ -199,9 +152,9 @@ class _Reusable:
         self.entities: Mapping[str, tuple] = {}
         self.vector_row: dict[str, int] = {}  # sentence id -> its row in `vectors`
         self.vectors: np.ndarray = np.zeros((0, 0), dtype=np.float32)
-        self.articles: dict[str, _Parts] = {}
+        self.articles: dict[str, Parts] = {}
 
-    def parts_of(self, article: Article) -> _Parts | None:
+    def parts_of(self, article: Article) -> Parts | None:
         """The previous build's records of `article`, if its content is unchanged."""
         own = self.articles.get(article.doc_id)
         return own if own is not None and own.sha256 == article.sha256 else None
@@ -224,9 +177,9 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
     return reusable
 
 
-def _previous_parts(previous: StoredIndex) -> dict[str, _Parts]:
+def _previous_parts(previous: StoredIndex) -> dict[str, Parts]:
     """The previous build cut back into per-article records (rows are contiguous per article)."""
-    out: dict[str, _Parts] = {}
+    out: dict[str, Parts] = {}
     s_row = c_row = 0
     sentence_docs = doc_ids_of(previous.sentences)
     for article in previous.articles:
@@ -236,7 +189,7 @@ def _previous_parts(previous: StoredIndex) -> dict[str, _Parts]:
         c_end = c_row
         while c_end < len(previous.chunks) and previous.chunks[c_end].doc_id == article.doc_id:
             c_end += 1
-        out[article.doc_id] = _Parts(
+        out[article.doc_id] = Parts(
             article.sha256,
             rows_of(previous.sentences, s_row, s_end),
             rows_of(previous.sentence_tokens, s_row, s_end),

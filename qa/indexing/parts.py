@@ -1,0 +1,65 @@
+"""One article's records in an index: its sentences, chunks, BM25 tokens and chunk vectors.
+
+This module and `qa.ingest` decide what an index holds: `qa.indexing.build.pipeline_fingerprint`
+hashes them, so a change here rebuilds indexes made by the old code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from qa.config import Settings
+from qa.indexing.joining import Rows
+from qa.ingest.chunker import chunk_sentences
+from qa.text import content_tokens
+from qa.types import Article, Chunk, Sentence
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One article's records in an index; `chunk_vectors` is None until pooled. Taken over
+    from a loaded build, its sentences and tokens are `Rows` of that build's tables."""
+
+    sha256: str
+    sentences: Sequence[Sentence] | Rows
+    sentence_tokens: Sequence[tuple[str, ...]] | Rows
+    chunks: tuple[Chunk, ...]
+    chunk_tokens: Sequence[tuple[str, ...]] | Rows
+    chunk_vectors: np.ndarray | None = None
+
+
+def article_parts(article: Article, sentences: list[Sentence], settings: Settings) -> Parts:
+    chunks = chunk_sentences(article, sentences, settings.chunk_sentences, settings.chunk_overlap)
+    return Parts(
+        article.sha256,
+        tuple(sentences),
+        tuple(tuple(content_tokens(s.text)) for s in sentences),
+        tuple(chunks),
+        tuple(tuple(content_tokens(c.text)) for c in chunks),
+    )
+
+
+def chunk_vectors(parts: list[Parts], sentence_vectors: np.ndarray) -> np.ndarray:
+    """Chunk vectors article by article: reused where the article is unchanged, else pooled."""
+    blocks, row = [], 0
+    for own in parts:
+        rows = sentence_vectors[row : row + len(own.sentences)]
+        blocks.append(own.chunk_vectors if own.chunk_vectors is not None else pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
+        row += len(own.sentences)
+    if not blocks:
+        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
+    return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+def pooled_chunk_vectors(chunks: list[Chunk], sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
+    """Each chunk's vector: the mean of its sentences' unit vectors, made unit length again."""
+    row_of = {(s.doc_id, s.position): i for i, s in enumerate(sentences)}
+    out = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float32)
+    for i, chunk in enumerate(chunks):
+        rows = [row_of[(chunk.doc_id, p)] for p in range(chunk.first_sentence, chunk.last_sentence + 1)]
+        pooled = vectors[rows].mean(axis=0)
+        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    return out
