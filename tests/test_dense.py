@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.indexing import memory
+from qa.indexing import ivf, memory
 
 
 def clustered(n: int, dimension: int = 32, centres: int = 40, seed: int = 0) -> np.ndarray:
@@ -23,7 +23,7 @@ def test_small_collections_are_searched_exactly_and_share_their_vectors() -> Non
 
 
 def test_large_collections_use_an_inverted_file_with_high_recall(monkeypatch) -> None:
-    monkeypatch.setattr(memory, "FLAT_MAX_VECTORS", 1000)
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 1000)
     vectors = clustered(20000)
     index, kept = memory.dense_index(vectors)
     assert index.ntotal == 20000 and kept is vectors and hasattr(index, "nprobe")

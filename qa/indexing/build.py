@@ -24,6 +24,7 @@ from qa.ingest.annotate import AnnotationError, annotate_many
 from qa.ingest.chunker import sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
+from qa.indexing.ivf import coarse_lists
 from qa.indexing.store import StoredIndex
 from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
 from qa.indexing.parts import Parts, article_parts, chunk_vectors
@@ -88,7 +89,13 @@ def build(
         parts.append(own)
         kept.append(article)
     sentences = joined_sentences([own.sentences for own in parts], kept)
-    sentence_vectors = _vectors(sentences, reusable, embedder, "embedding sentences", report)
+    sentence_vectors, sentence_kept = _vectors(sentences, reusable, embedder, "embedding sentences", report)
+    chunks = tuple(c for own in parts for c in own.chunks)
+    pooled = chunk_vectors(parts, sentence_vectors)
+    chunk_kept = _kept_chunk_rows(kept, parts, reusable)
+    same_vectors = previous is not None and bool(reusable.vector_row)  # same model: its clustering still fits
+    chunk_lists = coarse_lists(pooled, previous.chunk_lists if same_vectors else None, chunk_kept)
+    sentence_lists = coarse_lists(sentence_vectors, previous.sentence_lists if same_vectors else None, sentence_kept)
     manifest = {
         "model": settings.model,
         "dimension": int(embedder.dimension),
@@ -104,11 +111,23 @@ def build(
         articles=tuple(kept),
         sentences=sentences,
         sentence_tokens=joined_tokens([own.sentence_tokens for own in parts]),
-        chunks=tuple(c for own in parts for c in own.chunks),
+        chunks=chunks,
         chunk_tokens=joined_tokens([own.chunk_tokens for own in parts]),
-        chunk_vectors=chunk_vectors(parts, sentence_vectors),
+        chunk_vectors=pooled,
         sentence_vectors=sentence_vectors,
+        chunk_lists=chunk_lists,
+        sentence_lists=sentence_lists,
     )
+
+
+def _kept_chunk_rows(articles: list[Article], parts: list[Parts], reusable: _Reusable) -> np.ndarray:
+    """Per chunk, its row in the previous build where its article was taken over whole
+    (vector and all), else -1 (for `qa.indexing.ivf.coarse_lists`)."""
+    blocks = [np.full(len(own.chunks), -1, dtype=np.int64) for own in parts]
+    for block, article, own in zip(blocks, articles, parts):
+        if own is reusable.articles.get(article.doc_id):
+            block[:] = np.arange(reusable.chunk_row[article.doc_id], reusable.chunk_row[article.doc_id] + len(block))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
 
 
 class BuildWarning(UserWarning):
@@ -153,6 +172,7 @@ class _Reusable:
         self.vector_row: dict[str, int] = {}  # sentence id -> its row in `vectors`
         self.vectors: np.ndarray = np.zeros((0, 0), dtype=np.float32)
         self.articles: dict[str, Parts] = {}
+        self.chunk_row: dict[str, int] = {}  # doc id -> the row of its first chunk in the previous build
 
     def parts_of(self, article: Article) -> Parts | None:
         """The previous build's records of `article`, if its content is unchanged."""
@@ -171,15 +191,17 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
     if same_code and previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
         reusable.entities = entities_by_id(previous.sentences)
         if previous.manifest.get("settings") == settings.index_shape():
-            reusable.articles = _previous_parts(previous)
+            reusable.articles, reusable.chunk_row = _previous_parts(previous)
     reusable.vector_row = {sid: row for row, sid in enumerate(ids_of(previous.sentences))}
     reusable.vectors = previous.sentence_vectors
     return reusable
 
 
-def _previous_parts(previous: StoredIndex) -> dict[str, Parts]:
-    """The previous build cut back into per-article records (rows are contiguous per article)."""
+def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, int]]:
+    """The previous build cut back into per-article records (rows are contiguous per article),
+    and the row of each article's first chunk."""
     out: dict[str, Parts] = {}
+    chunk_row: dict[str, int] = {}
     s_row = c_row = 0
     sentence_docs = doc_ids_of(previous.sentences)
     for article in previous.articles:
@@ -197,8 +219,9 @@ def _previous_parts(previous: StoredIndex) -> dict[str, Parts]:
             rows_of(previous.chunk_tokens, c_row, c_end),
             np.array(previous.chunk_vectors[c_row:c_end], dtype=np.float32),
         )
+        chunk_row[article.doc_id] = c_row
         s_row, c_row = s_end, c_end
-    return out
+    return out, chunk_row
 
 
 def _vectors(
@@ -207,8 +230,9 @@ def _vectors(
     embedder: Embedder,
     stage: str,
     report: Progress,
-) -> np.ndarray:
-    """Each record's vector: copied from the previous build where its id is there, else embedded."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's vector, copied from the previous build where its id is there, else
+    embedded; and the row it was copied from (-1 where embedded)."""
     out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
     rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
     found = np.flatnonzero(rows >= 0)
@@ -219,4 +243,4 @@ def _vectors(
         batch = missing[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])
         report(stage, offset + len(batch), len(missing))
-    return out
+    return out, rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 from dataclasses import dataclass, replace
@@ -11,6 +12,8 @@ import faiss
 import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases
+from qa.indexing import ivf
+from qa.indexing.ivf import CoarseLists
 from qa.indexing.store import StoredIndex
 from qa.indexing.tables import TokenTable, doc_ids_of, positions_of
 from qa.types import Article, Chunk, Sentence
@@ -21,8 +24,9 @@ class SearchIndex:
 
     def __init__(self, stored: StoredIndex) -> None:
         # The vectors live once, inside FAISS; the records see them through views.
-        self._chunk_faiss, chunk_vectors = dense_index(stored.chunk_vectors)
-        self._sentence_faiss, sentence_vectors = dense_index(stored.sentence_vectors)
+        self._chunk_faiss, chunk_vectors = dense_index(stored.chunk_vectors, stored.chunk_lists)
+        self._sentence_faiss, sentence_vectors = dense_index(stored.sentence_vectors, stored.sentence_lists)
+        self.dense_search = "inverted file" if isinstance(self._sentence_faiss, faiss.IndexIVF) else "exact"
         stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
         self._chunk_bm25 = Postings(stored.chunk_tokens)
         self._sentence_bm25 = Postings(stored.sentence_tokens)
@@ -45,8 +49,14 @@ class SearchIndex:
         self._chunk_vectors = stored.chunk_vectors
         self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
-        self._sentence_at = {key: i for i, key in enumerate(zip(doc_ids_of(stored.sentences), positions_of(stored.sentences)))}
-        self._chunks_of_sentence = _chunks_of_sentences(self)
+        self._article_code = {a.doc_id: code for code, a in enumerate(stored.articles)}
+        keys = _position_keys(
+            np.fromiter((self._article_code.get(d, -1) for d in doc_ids_of(stored.sentences)), np.int64, len(self.sentences)),
+            np.asarray(positions_of(stored.sentences), dtype=np.int64),
+        )
+        self._key_order = np.argsort(keys, kind="stable")
+        self._sorted_keys: list[int] = keys[self._key_order].tolist()  # bisected per lookup
+        self._holder_starts, self._holder_chunks = self._chunks_of_sentences()
         total = len(stored.sentences) + 1
         frequencies = zip(sentence_counts.words, sentence_counts.document_frequency)
         self._idf = {t: math.log(total / (df + 0.5)) for t, df in frequencies}
@@ -54,6 +64,26 @@ class SearchIndex:
         # Set on a view made by `within`: which chunks and sentences the view may return.
         self._chunk_keep: np.ndarray | None = None
         self._sentence_keep: np.ndarray | None = None
+
+    def _chunks_of_sentences(self) -> tuple[np.ndarray, np.ndarray]:
+        """Which chunks hold each sentence, as (starts, chunks): sentence i is in chunks
+        `chunks[starts[i]:starts[i + 1]]`, in chunk order. Computed with NumPy, as a
+        100k-sentence index has too many pairs for a Python loop on every update."""
+        sentences, chunks = len(self.sentences), self.chunks
+        first = np.fromiter((c.first_sentence for c in chunks), np.int64, len(chunks))
+        lengths = np.maximum(np.fromiter((c.last_sentence for c in chunks), np.int64, len(chunks)) - first + 1, 0)
+        holder = np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)
+        step = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        chunk_articles = np.fromiter((self._article_code.get(c.doc_id, -2) for c in chunks), np.int64, len(chunks))
+        wanted = _position_keys(np.repeat(chunk_articles, lengths), np.repeat(first, lengths) + step)
+        sorted_keys = np.asarray(self._sorted_keys, dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), max(sentences - 1, 0))
+        found = sorted_keys[at] == wanted if sentences else np.zeros(len(wanted), dtype=bool)
+        rows, holder = self._key_order[at[found]], holder[found]
+        by_row = np.argsort(rows, kind="stable")  # chunk order kept within a sentence
+        starts = np.zeros(sentences + 1, dtype=np.int64)
+        starts[1:] = np.cumsum(np.bincount(rows, minlength=sentences))
+        return starts, holder[by_row]
 
     def within(self, doc_ids: set[str]) -> "SearchIndex":
         """A view of this index that finds only the articles in `doc_ids` (for filtered questions).
@@ -84,7 +114,7 @@ class SearchIndex:
 
     def chunks_of_sentence(self, sentence_index: int) -> list[int]:
         """Indices of the chunks that contain a sentence."""
-        return self._chunks_of_sentence.get(sentence_index, [])
+        return self._holder_chunks[self._holder_starts[sentence_index] : self._holder_starts[sentence_index + 1]].tolist()
 
     def bm25_chunks(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens (0 outside a view's articles)."""
@@ -112,7 +142,14 @@ class SearchIndex:
 
     def sentence_index(self, doc_id: str, position: int) -> int | None:
         """Global index of the sentence at `position` of `doc_id`, if any."""
-        return self._sentence_at.get((doc_id, position))
+        code = self._article_code.get(doc_id)
+        if code is None or position < 0:
+            return None
+        key = int(_position_keys(code, position))
+        at = bisect.bisect_left(self._sorted_keys, key)
+        if at < len(self._sorted_keys) and self._sorted_keys[at] == key:
+            return int(self._key_order[at])
+        return None
 
     def chunk_sentences(self, chunk_index: int) -> list[int]:
         """Global indices of the sentences of a chunk."""
@@ -121,15 +158,9 @@ class SearchIndex:
         return [i for i in found if i is not None]
 
 
-def _chunks_of_sentences(index: SearchIndex) -> dict[int, list[int]]:
-    owners: dict[int, list[int]] = {}
-    sentence_at = index._sentence_at
-    for chunk_index, chunk in enumerate(index.chunks):
-        for position in range(chunk.first_sentence, chunk.last_sentence + 1):
-            sentence_index = sentence_at.get((chunk.doc_id, position))
-            if sentence_index is not None:
-                owners.setdefault(sentence_index, []).append(chunk_index)
-    return owners
+def _position_keys(articles: Any, positions: Any) -> Any:
+    """One sortable integer per (article code, sentence position)."""
+    return articles * (1 << 32) + positions
 
 
 @dataclass(frozen=True)
@@ -245,34 +276,12 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     return positive[np.argsort(-scores[positive], kind="stable")][:k]
 
 
-# Up to this many vectors an exact search is fast enough (about 10 ms at 200k on one core);
-# above it, an inverted-file index searches the nearest clusters only (eval/scale.py
-# measures both and the recall@10 of the approximate one against the exact one).
-FLAT_MAX_VECTORS = 200_000
-IVF_PROBES = 16  # clusters searched per query
-
-
-def dense_index(vectors: np.ndarray) -> tuple[faiss.Index, np.ndarray]:
-    """The FAISS index for `vectors` (exact below `FLAT_MAX_VECTORS`, else IVF) and the vectors to read."""
-    if len(vectors) <= FLAT_MAX_VECTORS:
+def dense_index(vectors: np.ndarray, coarse: CoarseLists | None = None) -> tuple[faiss.Index, np.ndarray]:
+    """The FAISS index for `vectors` and the vectors to read: exact up to `FLAT_MAX_VECTORS`,
+    else inverted-file, filed by the build's `coarse` lists (learned here if it has none)."""
+    if len(vectors) <= ivf.FLAT_MAX_VECTORS:
         return flat_ip(vectors)
-    return ivf_ip(vectors), vectors
-
-
-def ivf_ip(vectors: np.ndarray, probes: int = IVF_PROBES) -> faiss.IndexIVFFlat:
-    """An inverted-file inner-product index: 2 sqrt(n) k-means clusters, `probes` searched per query.
-
-    k-means learns from 32 vectors per cluster at most, so a million vectors train in about a minute.
-    """
-    data = np.ascontiguousarray(vectors, dtype=np.float32)
-    clusters = int(2 * np.sqrt(len(data)))
-    quantizer = faiss.IndexFlatIP(data.shape[1])
-    index = faiss.IndexIVFFlat(quantizer, data.shape[1], clusters, faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(0).choice(len(data), size=min(len(data), 32 * clusters), replace=False)
-    index.train(data[np.sort(sample)])
-    index.add(data)
-    index.nprobe = probes
-    return index
+    return ivf.ivf_index(vectors, coarse or ivf.coarse_lists(vectors)), vectors
 
 
 def flat_ip(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:

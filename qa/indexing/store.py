@@ -16,13 +16,19 @@ One build lives in its own folder:
                       last_sentence, and tokens (BM25 input) like the sentences'
     chunks.npy        unit chunk vectors, float32, in chunks.json order (NumPy, no pickle)
     sentences.npy     unit sentence vectors, float32, in sentences.json order
+    sentences.centroids.npy, sentences.groups.npy, chunks.centroids.npy, chunks.groups.npy
+                      only in builds whose vector table is large enough for an inverted-file
+                      search (`qa.indexing.ivf`): its k-means centroids and each vector's group,
+                      listed under `coarse` in the manifest (with the size they were learned at)
+                      and checksummed like the rest
 
 Columns rather than a JSON object per row: a 100k-sentence index loads in a fraction of
 the time, and its sentences become Python objects only when a question reads them.
 
 The vectors are plain arrays rather than FAISS files: the search structures are built
 from them in memory (`qa.indexing.memory`), so storing a FAISS index only to read its
-vectors back would be a detour.
+vectors back would be a detour. Only what is slow to recompute, the clustering of a large
+table, is stored (a few MB at 100k sentences).
 
 Sentence and chunk text is not stored twice: it is `article.text[start:end]`.
 """
@@ -42,6 +48,7 @@ import orjson
 
 from qa.errors import IndexCorruptError
 from qa.indexing.columns import chunk_columns, chunk_records, sentence_columns, sentence_table
+from qa.indexing.ivf import CoarseLists
 from qa.types import Article, Chunk, Sentence
 
 # 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
@@ -64,6 +71,12 @@ class StoredIndex:
     chunk_tokens: Sequence[tuple[str, ...]]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    # the inverted-file clustering of each large vector table (None: searched exactly)
+    chunk_lists: CoarseLists | None = None
+    sentence_lists: CoarseLists | None = None
+
+
+COARSE_TABLES = ("chunks", "sentences")
 
 
 def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
@@ -75,11 +88,22 @@ def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
     """
     folder.mkdir(parents=True, exist_ok=False)
     article_row = {a.doc_id: row for row, a in enumerate(index.articles)}
-    _write_jsonl(folder / "articles.jsonl", (_article_row(a) for a in index.articles))
-    _write_json(folder / "sentences.json", sentence_columns(index.sentences, index.sentence_tokens, article_row))
-    _write_json(folder / "chunks.json", chunk_columns(index.chunks, index.chunk_tokens, article_row))
-    _write_vectors(folder / "chunks.npy", index.chunk_vectors, index.manifest["dimension"])
-    _write_vectors(folder / "sentences.npy", index.sentence_vectors, index.manifest["dimension"])
+    dimension = index.manifest["dimension"]
+    checksums = {
+        "articles.jsonl": _write_jsonl(folder / "articles.jsonl", (_article_row(a) for a in index.articles)),
+        "sentences.json": _write_json(
+            folder / "sentences.json", sentence_columns(index.sentences, index.sentence_tokens, article_row)
+        ),
+        "chunks.json": _write_json(folder / "chunks.json", chunk_columns(index.chunks, index.chunk_tokens, article_row)),
+        "chunks.npy": _write_vectors(folder / "chunks.npy", index.chunk_vectors, dimension),
+        "sentences.npy": _write_vectors(folder / "sentences.npy", index.sentence_vectors, dimension),
+    }
+    coarse: dict[str, dict[str, int]] = {}
+    for table, lists in zip(COARSE_TABLES, (index.chunk_lists, index.sentence_lists)):
+        if lists is not None:
+            checksums[f"{table}.centroids.npy"] = _write_vectors(folder / f"{table}.centroids.npy", lists.centroids, dimension)
+            checksums[f"{table}.groups.npy"] = _write_array(folder / f"{table}.groups.npy", lists.groups.astype(np.int64))
+            coarse[table] = {"trained_on": int(lists.trained_on)}
     manifest = dict(index.manifest)
     manifest["format_version"] = FORMAT_VERSION
     manifest["counts"] = {
@@ -87,7 +111,8 @@ def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
         "sentences": len(index.sentences),
         "chunks": len(index.chunks),
     }
-    manifest["checksums"] = {name: sha256_file(folder / name) for name in DATA_FILES}
+    manifest["coarse"] = coarse
+    manifest["checksums"] = checksums
     manifest["checksum"] = manifest_checksum(manifest)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
     _fsync_dir(folder)
@@ -101,7 +126,7 @@ def load(folder: Path) -> StoredIndex:
         IndexCorruptError: a file is missing, truncated, altered or inconsistent.
     """
     manifest = read_manifest(folder)
-    for name in DATA_FILES:
+    for name in (*DATA_FILES, *_coarse_files(manifest)):
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
@@ -119,6 +144,7 @@ def load(folder: Path) -> StoredIndex:
         raise IndexCorruptError(f"index in {folder} has vector counts that do not match its records")
     if chunk_vectors.ndim != 2 or chunk_vectors.shape[1] != manifest.get("dimension"):
         raise IndexCorruptError(f"index in {folder} has vectors of the wrong dimension")
+    chunk_lists, sentence_lists = (_read_coarse(folder, manifest, table) for table in COARSE_TABLES)
     return StoredIndex(
         manifest=manifest,
         articles=articles,
@@ -128,7 +154,32 @@ def load(folder: Path) -> StoredIndex:
         chunk_tokens=chunk_tokens,
         chunk_vectors=chunk_vectors,
         sentence_vectors=sentence_vectors,
+        chunk_lists=chunk_lists,
+        sentence_lists=sentence_lists,
     )
+
+
+def _coarse_files(manifest: dict[str, Any]) -> list[str]:
+    return [f"{table}.{part}.npy" for table in manifest.get("coarse", {}) for part in ("centroids", "groups")]
+
+
+def _read_coarse(folder: Path, manifest: dict[str, Any], table: str) -> CoarseLists | None:
+    """A table's stored clustering (checksums already checked), or None if it has none."""
+    record = manifest.get("coarse", {}).get(table)
+    if record is None:
+        return None
+    try:
+        lists = CoarseLists(
+            np.load(folder / f"{table}.centroids.npy", allow_pickle=False),
+            np.load(folder / f"{table}.groups.npy", allow_pickle=False).astype(np.int64, copy=False),
+            record["trained_on"],
+        )
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(f"index in {folder} has unreadable {table} clustering: {error}") from error
+    problem = lists.problem(manifest["counts"][table], manifest["dimension"])
+    if problem:
+        raise IndexCorruptError(f"index in {folder} has {table} clustering with {problem}")
+    return lists
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -184,12 +235,20 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     dimension = manifest.get("dimension")
     if not _is_int(dimension) or dimension < 1:
         return "'dimension' is not a positive integer"
-    for name in DATA_FILES:
+    coarse = manifest.get("coarse", {})
+    if not isinstance(coarse, dict) or not all(
+        table in COARSE_TABLES and isinstance(record, dict) and _is_int(record.get("trained_on"))
+        for table, record in coarse.items()
+    ):
+        return "'coarse' is not a table of clusterings"
+    for name in (*DATA_FILES, *_coarse_files(manifest)):
         if not _is_sha256(manifest["checksums"].get(name)):
             return f"no checksum for {name}"
     counts = manifest.get("counts", {})
     if not isinstance(counts, dict) or not all(_is_int(v) and v >= 0 for v in counts.values()):
         return "'counts' is not a table of counts"
+    if coarse and not all(_is_int(counts.get(table)) for table in coarse):
+        return "'counts' does not count the clustered tables"
     for relpath, record in manifest["files"].items():
         if not isinstance(record, dict):
             return f"the record of {relpath!r} is not a table"
@@ -249,19 +308,43 @@ def _article(row: dict[str, Any]) -> Article:
     return Article(row["doc_id"], row["title"], row["text"], row["path"], row["sha256"], **metadata)
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with open(path, "wb") as handle:
+class _HashingFile:
+    """A file opened for writing that hashes what goes into it, so a saved file need not be read back."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle = open(path, "wb")  # noqa: SIM115 - closed in __exit__
+        self._digest = hashlib.sha256()
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._digest.update(data)
+        return self._handle.write(data)
+
+    def __enter__(self) -> "_HashingFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+        finally:
+            self._handle.close()
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
+    with _HashingFile(path) as handle:
         for row in rows:
             handle.write(orjson.dumps(row) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    return handle.hexdigest()
 
 
-def _write_json(path: Path, document: dict[str, Any]) -> None:
-    with open(path, "wb") as handle:
+def _write_json(path: Path, document: dict[str, Any]) -> str:
+    with _HashingFile(path) as handle:
         handle.write(orjson.dumps(document))
-        handle.flush()
-        os.fsync(handle.fileno())
+    return handle.hexdigest()
 
 
 def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
@@ -271,12 +354,14 @@ def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
                 yield orjson.loads(line)
 
 
-def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> None:
-    array = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
-    with open(path, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
+def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> str:
+    return _write_array(path, np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension))
+
+
+def _write_array(path: Path, array: np.ndarray) -> str:
+    with _HashingFile(path) as handle:
+        np.save(handle, array, allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
+    return handle.hexdigest()
 
 
 def _read_vectors(path: Path) -> np.ndarray:

@@ -1,0 +1,133 @@
+"""The inverted-file clustering: learned once, stored with the build, reused by updates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.errors import IndexCorruptError
+from qa.indexing import catalog, ivf, store
+from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
+from qa.indexing.memory import flat_ip
+
+from tests.test_dense import clustered
+
+
+def recall_at_10(exact, approximate, queries: np.ndarray) -> float:
+    hits = [
+        len(set(exact.search(q.reshape(1, -1), 10)[1][0]) & set(approximate.search(q.reshape(1, -1), 10)[1][0])) / 10
+        for q in queries
+    ]
+    return float(np.mean(hits))
+
+
+@pytest.fixture
+def small_flat_limit(monkeypatch) -> None:
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 8)
+
+
+def test_small_tables_need_no_clustering() -> None:
+    assert ivf.coarse_lists(clustered(100)) is None
+
+
+def test_an_index_filed_by_stored_lists_finds_what_exact_search_finds(monkeypatch) -> None:
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 1000)
+    vectors = clustered(20000)
+    lists = ivf.coarse_lists(vectors)
+    assert lists is not None and lists.trained_on == 20000 and lists.problem(20000, 32) is None
+    assert len(lists.centroids) == int(2 * np.sqrt(20000))
+    again = ivf.coarse_lists(vectors)
+    assert np.array_equal(again.centroids, lists.centroids) and np.array_equal(again.groups, lists.groups)
+    index = ivf.ivf_index(vectors, lists)
+    assert index.ntotal == 20000 and index.nprobe == ivf.PROBES
+    assert recall_at_10(flat_ip(vectors)[0], index, clustered(50, seed=1)) >= 0.95
+
+
+def test_an_update_keeps_centroids_and_the_groups_of_kept_vectors(monkeypatch) -> None:
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 1000)
+    old = clustered(6000)
+    lists = ivf.coarse_lists(old)
+    new_vectors = clustered(500, seed=3)
+    # drop the first 1000, keep the rest in order, append 500 new ones
+    table = np.concatenate([old[1000:], new_vectors])
+    kept = np.concatenate([np.arange(1000, 6000), np.full(500, -1)])
+    updated = ivf.coarse_lists(table, lists, kept)
+    assert updated.centroids is lists.centroids and updated.trained_on == 6000
+    unchanged = np.flatnonzero(kept >= 0)
+    assert np.array_equal(updated.groups[unchanged], lists.groups[kept[unchanged]])
+    fresh = np.flatnonzero(kept < 0)
+    assert np.array_equal(updated.groups[fresh], ivf.nearest_centroid(lists.centroids, table[fresh]))
+
+
+def test_a_table_grown_past_twice_its_learned_size_is_clustered_again(monkeypatch) -> None:
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 100)
+    old = clustered(1000)
+    lists = ivf.coarse_lists(old)
+    grown = np.concatenate([old, clustered(1500, seed=4)])
+    kept = np.concatenate([np.arange(1000), np.full(1500, -1)])
+    again = ivf.coarse_lists(grown, lists, kept)
+    assert again.trained_on == 2500 and len(again.centroids) == int(2 * np.sqrt(2500))
+
+
+def build_of(corpus: Path, settings_) -> Path:
+    home = index_home(corpus, settings_)
+    return home / (home / "CURRENT").read_text().strip()
+
+
+def test_builds_store_the_clustering_and_updates_reuse_it(
+    small_flat_limit, tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert len(first.sentences) > ivf.FLAT_MAX_VECTORS
+    folder = build_of(tiny_corpus, fake_settings)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["coarse"]["sentences"]["trained_on"] == len(first.sentences)
+    loaded = store.load(folder)
+    built = first.stored.sentence_lists
+    assert np.array_equal(loaded.sentence_lists.centroids, built.centroids)
+    assert np.array_equal(loaded.sentence_lists.groups, built.groups)
+    # the search in use is the inverted file, and it finds a sentence by its own vector
+    vector = np.asarray(first.sentence_vectors[3])
+    assert hasattr(first._sentence_faiss, "nprobe")
+    assert first.dense_sentences(vector, 1)[1][0] == pytest.approx(1.0)
+
+    (tiny_corpus / "late.txt").write_text(
+        "Late Report\n\nThe harbour reopened on Friday. Ferries ran again to the islands.", encoding="utf-8"
+    )
+    after = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    lists = after.stored.sentence_lists
+    assert np.array_equal(lists.centroids, built.centroids)
+    old_row = {sid: row for row, sid in enumerate(s.id for s in first.sentences)}
+    for row, sentence in enumerate(after.sentences):
+        if sentence.id in old_row:
+            assert lists.groups[row] == built.groups[old_row[sentence.id]]
+
+
+def test_a_damaged_clustering_means_a_rebuild(small_flat_limit, tiny_corpus, fake_settings, fake_embedder) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    folder = build_of(tiny_corpus, fake_settings)
+    groups = np.load(folder / "sentences.groups.npy")
+    np.save(folder / "sentences.groups.npy", groups + 1000)
+    forget_cached()
+    with pytest.warns(IndexWarning, match="damaged"):
+        again = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert again.stored.sentence_lists.problem(len(again.sentences), fake_embedder.dimension) is None
+
+
+def test_groups_outside_the_centroids_are_refused_even_when_resealed(
+    small_flat_limit, tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    folder = build_of(tiny_corpus, fake_settings)
+    groups = np.load(folder / "sentences.groups.npy")
+    np.save(folder / "sentences.groups.npy", groups + 1000)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["checksums"]["sentences.groups.npy"] = store.sha256_file(folder / "sentences.groups.npy")
+    manifest["checksum"] = store.manifest_checksum(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="groups outside the centroids"):
+        store.load(folder)
+    catalog.forget_cached()
