@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import re
 import shutil
+import threading
 import uuid
 import warnings
 from contextlib import contextmanager
@@ -178,13 +179,28 @@ def file_records(
 
 
 def _remove_leftovers(home: Path, keep: str) -> None:
-    """Older builds, interrupted builds and temporary files (we hold the lock: none is in use)."""
+    """Older builds, interrupted builds and temporary files (we hold the lock: none is in use).
+
+    Old builds are renamed out of the way at once and deleted by a background thread, so
+    an update does not wait for hundreds of MB to be unlinked; a deletion cut short leaves
+    a `.trash` folder that the next build removes.
+    """
+    doomed = []
     for path in home.iterdir():
         name = path.name
-        old_build = name.startswith("build-") and name != keep
-        temporary = name.endswith(".partial") or (name.startswith(".") and name.endswith(".tmp"))
-        if old_build or temporary:
+        if name.startswith("build-") and name != keep:
+            trash = home / f".{name}.{uuid.uuid4().hex[:8]}.trash"
+            try:
+                path.rename(trash)
+            except OSError:
+                trash = path
+            doomed.append(trash)
+        elif name.endswith(".trash"):
+            doomed.append(path)
+        elif name.endswith(".partial") or (name.startswith(".") and name.endswith(".tmp")):
             _remove(path)
+    if doomed:
+        threading.Thread(target=lambda: [_remove(p) for p in doomed], name="qa-remove-old-builds", daemon=True).start()
 
 
 def _remove(path: Path) -> None:
