@@ -43,8 +43,8 @@ class ShardActor:
         check_shard(Path(folder), checksum)
         stored = store.load(Path(folder))
         self._dense = {
-            "chunks": dense_index(stored.chunk_vectors)[0],
-            "sentences": dense_index(stored.sentence_vectors)[0],
+            "chunks": dense_index(stored.chunk_vectors, stored.chunk_lists)[0],
+            "sentences": dense_index(stored.sentence_vectors, stored.sentence_lists)[0],
         }
         self._tokens = {"chunks": stored.chunk_tokens, "sentences": stored.sentence_tokens}
         self._bm25 = {kind: Postings(tokens) for kind, tokens in self._tokens.items()}
