@@ -19,8 +19,9 @@ import shutil
 import threading
 import uuid
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -137,7 +138,12 @@ def write_build(
     name = f"build-{uuid.uuid4().hex[:12]}"
     staging = home / f".{name}.partial"
     try:
-        manifest = store.save(staging, stored)
+        # Writing and fsyncing is mostly waiting on the disk: the search structures are
+        # built meanwhile, from the same read-only records.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save") as pool:
+            saving = pool.submit(store.save, staging, stored)
+            index = SearchIndex(stored)
+            manifest = saving.result()
         staging.rename(home / name)
         pointer = home / POINTER
         if pointer.is_symlink() or (pointer.exists() and not pointer.is_file()):
@@ -148,7 +154,7 @@ def write_build(
             shutil.rmtree(staging, ignore_errors=True)
     _remove_leftovers(home, keep=name)
     # What was just written is what is in memory: no need to read it back.
-    return Entry(SearchIndex(replace(stored, manifest=manifest)), name)
+    return Entry(index.saved_as(manifest), name)
 
 
 def file_records(

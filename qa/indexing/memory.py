@@ -85,6 +85,13 @@ class SearchIndex:
         starts[1:] = np.cumsum(np.bincount(rows, minlength=sentences))
         return starts, holder[by_row]
 
+    def saved_as(self, manifest: dict[str, Any]) -> SearchIndex:
+        """This index with the manifest its build was saved under (counts and checksums
+        added); called once, before the index is shared."""
+        self.stored = replace(self.stored, manifest=manifest)
+        self.manifest = manifest
+        return self
+
     def within(self, doc_ids: set[str]) -> "SearchIndex":
         """A view of this index that finds only the articles in `doc_ids` (for filtered questions).
 
