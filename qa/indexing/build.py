@@ -204,6 +204,7 @@ def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, 
     chunk_row: dict[str, int] = {}
     s_row = c_row = 0
     sentence_docs = doc_ids_of(previous.sentences)
+    chunk_vectors = np.array(previous.chunk_vectors, dtype=np.float32)  # one read of a mapped file, not one per article
     for article in previous.articles:
         s_end = s_row
         while s_end < len(sentence_docs) and sentence_docs[s_end] == article.doc_id:
@@ -217,7 +218,7 @@ def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, 
             rows_of(previous.sentence_tokens, s_row, s_end),
             previous.chunks[c_row:c_end],
             rows_of(previous.chunk_tokens, c_row, c_end),
-            np.array(previous.chunk_vectors[c_row:c_end], dtype=np.float32),
+            chunk_vectors[c_row:c_end],
         )
         chunk_row[article.doc_id] = c_row
         s_row, c_row = s_end, c_end
@@ -235,12 +236,22 @@ def _vectors(
     embedded; and the row it was copied from (-1 where embedded)."""
     out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
     rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
-    found = np.flatnonzero(rows >= 0)
-    if len(found):
-        out[found] = reusable.vectors[rows[found]]
+    _copy_rows(out, reusable.vectors, rows)
     missing = np.flatnonzero(rows < 0).tolist()
     for offset in range(0, len(missing), EMBED_BATCH):
         batch = missing[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])
         report(stage, offset + len(batch), len(missing))
     return out, rows
+
+
+def _copy_rows(out: np.ndarray, source: np.ndarray, rows: np.ndarray) -> None:
+    """out[i] = source[rows[i]] wherever rows[i] >= 0, copied run by run: an update keeps
+    most rows in order, so a few block copies replace a gather over a memory-mapped file."""
+    found = np.flatnonzero(rows >= 0)
+    if not len(found):
+        return
+    breaks = np.flatnonzero((np.diff(found) != 1) | (np.diff(rows[found]) != 1)) + 1
+    for run in np.split(found, breaks):
+        first, count = int(run[0]), len(run)
+        out[first : first + count] = source[int(rows[first]) : int(rows[first]) + count]
