@@ -65,8 +65,7 @@ def coarse_lists(
         or len(data) > RETRAIN_GROWTH * previous.trained_on
     )
     if fresh_start:
-        centroids = _learned_centroids(data)
-        return CoarseLists(centroids, nearest_centroid(centroids, data), len(data))
+        return learned_lists(data)
     groups = np.full(len(data), -1, dtype=np.int64)
     known = np.flatnonzero(kept >= 0)
     groups[known] = previous.groups[kept[known]]
@@ -74,6 +73,13 @@ def coarse_lists(
     if len(placed):
         groups[placed] = nearest_centroid(previous.centroids, data[placed])
     return CoarseLists(previous.centroids, groups, previous.trained_on)
+
+
+def learned_lists(vectors: np.ndarray) -> CoarseLists:
+    """A clustering learned afresh for `vectors`, whatever their number."""
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    centroids = _learned_centroids(data)
+    return CoarseLists(centroids, nearest_centroid(centroids, data), len(data))
 
 
 def ivf_index(vectors: np.ndarray, coarse: CoarseLists, probes: int = PROBES) -> faiss.IndexIVFFlat:
