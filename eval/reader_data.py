@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from eval.squad import squad_split_titles
 from qa.ingest.sentences import split_sentences
@@ -64,6 +65,30 @@ def heldout_articles() -> list[dict]:
     """The held-out articles of the dev-half file (never trained on)."""
     _, heldout = squad_split_titles(SQUAD_DEV_HALF)
     return load_articles(SQUAD_DEV_HALF, set(heldout))
+
+
+def cached_groups(path: Path, articles: Callable[[], list[dict]], negatives: int) -> list[Group]:
+    """`groups_of(articles(), negatives)`, read from `path` when it was cut before, else cut and
+    written there (each sentence's text stored once; the file travels where SQuAD does not)."""
+    if path.is_file():
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            stored = json.load(handle)
+        texts = stored["texts"]
+        return [
+            Group(q, tuple(Passage(texts[t], tuple(a) if a else None) for t, a in passages), tuple(answers))
+            for q, passages, answers in stored["groups"]
+        ]
+    groups = groups_of(articles(), negatives)
+    numbers: dict[str, int] = {}
+    rows = [
+        [g.question, [[numbers.setdefault(p.text, len(numbers)), p.answer] for p in g.passages], list(g.answers)]
+        for g in groups
+    ]
+    partial = path.with_suffix(".partial")
+    with gzip.open(partial, "wt", encoding="utf-8") as handle:
+        json.dump({"negatives": negatives, "texts": list(numbers), "groups": rows}, handle)
+    partial.replace(path)
+    return groups
 
 
 def groups_of(articles: list[dict], negatives: int = 3) -> list[Group]:

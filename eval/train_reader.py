@@ -4,8 +4,16 @@
     python -m eval.train_reader --questions 40000      # run again after a cut: resumes
     python -m eval.train_reader --export-only          # writes qa/models/passage_reader.onnx
 
-The network is the packaged all-MiniLM-L6-v2 encoder, fully fine-tuned (the embeddings
-and the two lowest layers stay frozen, which saves a third of the backward pass), with
+On a GPU machine (the released reader was trained so; see the README):
+
+    python -m eval.train_reader --groups-only --work W  # here: cut the questions once
+    python -m eval.train_reader --work W --base B --device cuda --frozen-layers 0 \
+        --batch-questions 32 --epochs 2 --parts P        # there: B is the base model folder
+    python -m eval.train_reader --export-only --from-parts P --frozen-layers 0
+
+The network is the packaged all-MiniLM-L6-v2 encoder, fine-tuned (the embeddings stay
+frozen, and by default the two lowest layers too, which saves a third of the backward
+pass on a CPU), with
 a start/end span head over the tokens and a relevance head on [CLS]. Each question is
 read with its gold sentence and three hard negatives from its article
 (`eval.reader_data`). The span head learns from gold sentences; the relevance head
@@ -15,28 +23,31 @@ absolute scale for abstention (pointwise, half weight).
 Every checkpoint (model, optimiser, schedule, step; written atomically) is followed by a
 line in `<work>/log.jsonl` with held-out figures on 400 questions of the dev half's
 held-out articles: span EM/F1 on the gold sentence and how often the reader ranks the
-gold sentence first among its group.
+gold sentence first among its group. With `--parts`, each checkpoint also writes the
+tensors that training changes (float32, in files under 15 MiB) to that folder, which is
+what comes back from a GPU machine; `--export-only --from-parts` lays them over the base.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from eval.reader_data import Group, groups_of, heldout_articles, training_articles
-from qa.indexing.embedder import resolve_model
+from eval.reader_data import Group, cached_groups, heldout_articles, training_articles
 from qa.read.passage import INPUTS, MAX_LENGTH, OUTPUTS, WEIGHTS
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
 HELDOUT_QUESTIONS = 400
-FROZEN = ("embeddings.", "encoder.layer.0.", "encoder.layer.1.")
+PART_BYTES = 15 * 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,33 +56,71 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--negatives", type=int, default=3)
     parser.add_argument("--batch-questions", type=int, default=8, help="questions per step (each with its negatives)")
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--epochs", type=int, default=1, help="passes over the chosen questions")
+    parser.add_argument("--frozen-layers", type=int, default=2, help="lowest encoder layers kept frozen")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine")
+    parser.add_argument("--base", default="all-MiniLM-L6-v2", help="base encoder: a name or a folder")
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    parser.add_argument("--max-minutes", type=float, default=0, help="save and stop after this long (0: never)")
     parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--parts", type=Path, help="also write the trained tensors here at each checkpoint")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument("--groups-only", action="store_true", help="cut and cache the questions, then stop")
     parser.add_argument("--export-only", action="store_true", help="export the last checkpoint and stop")
+    parser.add_argument("--no-export", action="store_true", help="train only (export where the parts come back)")
+    parser.add_argument("--from-parts", type=Path, help="with --export-only: the trained tensors of --parts")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.groups_only:
+        _training_groups(args)
+        return 0
     import torch
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = True
     from transformers import AutoTokenizer
 
-    base = resolve_model("all-MiniLM-L6-v2")
+    base = args.base if Path(args.base).is_dir() else _resolve_model(args.base)
     tokenizer = AutoTokenizer.from_pretrained(base)
     net = build_network(base)
-    args.work.mkdir(parents=True, exist_ok=True)
     checkpoint = args.work / "checkpoint.pt"
     if not args.export_only:
-        train(net, tokenizer, args, checkpoint, torch)
+        train(net.to(args.device), tokenizer, args, checkpoint, torch)
+        net = net.cpu()
+    elif args.from_parts:
+        _load_parts(net, args.from_parts, torch)
     elif checkpoint.is_file():
         net.load_state_dict(torch.load(checkpoint, weights_only=False)["net"])
     else:
         raise SystemExit(f"no checkpoint in {args.work}; train first")
+    if args.no_export:
+        return 0
     export(net, tokenizer, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB)", file=sys.stderr)
     return 0
+
+
+def _resolve_model(name: str) -> str:
+    from qa.indexing.embedder import resolve_model
+
+    return resolve_model(name)
+
+
+def _training_groups(args: argparse.Namespace) -> list[Group]:
+    """The training questions (cached in the work folder), shuffled, the first --questions of them."""
+    groups = cached_groups(args.work / f"train-groups-{args.negatives}.json.gz", training_articles, args.negatives)
+    random.Random(0).shuffle(groups)
+    return groups[: args.questions] if args.questions else groups
+
+
+def freeze(net: Any, layers: int) -> None:
+    """Keep the embeddings and the lowest `layers` encoder layers as they are; train the rest."""
+    frozen = ("embeddings.", *(f"encoder.layer.{i}." for i in range(layers)))
+    for name, parameter in net.encoder.named_parameters():
+        parameter.requires_grad = not name.startswith(frozen)
 
 
 def build_network(base_path: str) -> Any:
@@ -82,7 +131,7 @@ def build_network(base_path: str) -> Any:
     class PassageReaderNet(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(base_path, add_pooling_layer=False)
+            self.encoder = AutoModel.from_pretrained(base_path, add_pooling_layer=False).float()
             hidden = self.encoder.config.hidden_size
             self.span_head = torch.nn.Linear(hidden, 2)
             self.relevance_head = torch.nn.Linear(hidden, 1)
@@ -100,17 +149,13 @@ def build_network(base_path: str) -> Any:
 def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, torch: Any) -> None:
     """Train to the end of one pass over the chosen questions, resuming from `checkpoint`."""
     started = time.time()
-    groups = groups_of(training_articles(), args.negatives)
-    random.Random(0).shuffle(groups)
-    if args.questions:
-        groups = groups[: args.questions]
-    heldout = groups_of(heldout_articles(), args.negatives)
+    groups = _training_groups(args)
+    heldout = cached_groups(args.work / f"heldout-groups-{args.negatives}.json.gz", heldout_articles, args.negatives)
     random.Random(1).shuffle(heldout)
     heldout = heldout[:HELDOUT_QUESTIONS]
-    batches = _batches(groups, args.batch_questions)
+    batches = [b for epoch in range(args.epochs) for b in _batches(groups, args.batch_questions, epoch)]
     print(f"{len(groups)} questions, {len(batches)} steps; data ready in {time.time() - started:.0f}s", file=sys.stderr)
-    for name, parameter in net.encoder.named_parameters():
-        parameter.requires_grad = not name.startswith(FROZEN)
+    freeze(net, args.frozen_layers)
     heads = [p for n, p in net.named_parameters() if n.startswith(("span_head", "relevance_head"))]
     body = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith(("span_head", "relevance_head"))]
     optimizer = torch.optim.AdamW([{"params": body, "lr": args.lr}, {"params": heads, "lr": args.lr * 10}], weight_decay=0.01)
@@ -130,39 +175,58 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
         print(f"resumed at step {step}", file=sys.stderr)
     net.train()
     saved, losses, begun, first = time.time(), [], time.time(), step
-    while step < len(batches):
-        loss = _loss(net, tokenizer, batches[step], torch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        step += 1
-        losses.append(loss.item())
-        if step % 50 == 0:
-            rate = (step - first) * args.batch_questions / (time.time() - begun)
-            print(f"step {step}/{len(batches)} loss {sum(losses[-50:]) / 50:.3f} {rate:.1f} questions/s", file=sys.stderr, flush=True)
-        if step == len(batches) or time.time() - saved > args.checkpoint_minutes * 60:
-            _save(checkpoint, net, optimizer, schedule, step, len(batches), torch)
-            figures = check(net, tokenizer, heldout, torch)
-            net.train()
-            line = {"step": step, "steps": len(batches), "loss": sum(losses[-200:]) / max(1, len(losses[-200:])),
-                    "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **figures}
-            with open(args.work / "log.jsonl", "a", encoding="utf-8") as log:
-                log.write(json.dumps(line) + "\n")
-            print(json.dumps(line), file=sys.stderr, flush=True)
-            saved = time.time()
+    # The next batch is tokenised on a thread (with a tokenizer of its own: a shared fast
+    # tokenizer is not safe across threads) while this one runs on the device.
+    ahead = copy.deepcopy(tokenizer)
+    with ThreadPoolExecutor(1) as pool:
+        upcoming = pool.submit(encode, ahead, batches[step]) if step < len(batches) else None
+        while step < len(batches):
+            encoded = upcoming.result()
+            if step + 1 < len(batches):
+                upcoming = pool.submit(encode, ahead, batches[step + 1])
+            loss = _loss(net, encoded, batches[step], torch, args.device)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step += 1
+            losses.append(loss.detach())
+            if step % 50 == 0:
+                rate = (step - first) * args.batch_questions / (time.time() - begun)
+                print(f"step {step}/{len(batches)} loss {_mean(losses[-50:]):.3f} {rate:.1f} questions/s", file=sys.stderr, flush=True)
+            out_of_time = args.max_minutes and time.time() - started > args.max_minutes * 60
+            if step == len(batches) or out_of_time or time.time() - saved > args.checkpoint_minutes * 60:
+                _save(checkpoint, net, optimizer, schedule, step, len(batches), torch)
+                if args.parts:
+                    _save_parts(net, args.parts, torch)
+                figures = check(net, tokenizer, heldout, torch, args.device)
+                net.train()
+                line = {"step": step, "steps": len(batches), "loss": _mean(losses[-200:]),
+                        "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **figures}
+                with open(args.work / "log.jsonl", "a", encoding="utf-8") as log:
+                    log.write(json.dumps(line) + "\n")
+                print(json.dumps(line), file=sys.stderr, flush=True)
+                saved = time.time()
+                losses = losses[-200:]
+            if out_of_time:
+                print(f"stopped at step {step} after --max-minutes {args.max_minutes}; run again to resume", file=sys.stderr)
+                break
     net.eval()
 
 
-def _batches(groups: list[Group], size: int) -> list[list[Group]]:
-    """Batches of `size` questions, of similar lengths within a batch (less padding), in random order."""
+def _batches(groups: list[Group], size: int, epoch: int = 0) -> list[list[Group]]:
+    """One pass in batches of `size` questions, of similar lengths within a batch (less padding),
+    in random order; each epoch draws other batches (epoch 0 is the original single pass)."""
+    if epoch:
+        groups = groups[:]
+        random.Random(100 + epoch).shuffle(groups)
     batches = []
     window = size * 64
     for offset in range(0, len(groups), window):
         chunk = sorted(groups[offset : offset + window], key=lambda g: len(g.question) + max(len(p.text) for p in g.passages))
         batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
-    random.Random(2).shuffle(batches)
+    random.Random(2 + epoch).shuffle(batches)
     return batches
 
 
@@ -181,14 +245,21 @@ def _targets(encoded: Any, row: int, answer: tuple[int, int]) -> tuple[int, int]
     return (inside[0], inside[-1]) if inside else (0, 0)
 
 
-def _loss(net: Any, tokenizer: Any, batch: list[Group], torch: Any) -> Any:
-    encoded = encode(tokenizer, batch)
-    starts, ends, relevance = net(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
-    mask = encoded["attention_mask"] == 0
+def _mean(losses: list[Any]) -> float:
+    return float(sum(float(x) for x in losses) / max(1, len(losses)))
+
+
+def _on(device: str, encoded: Any) -> list[Any]:
+    return [encoded[name].to(device) for name in INPUTS]
+
+
+def _loss(net: Any, encoded: Any, batch: list[Group], torch: Any, device: str = "cpu") -> Any:
+    starts, ends, relevance = net(*_on(device, encoded))
+    mask = encoded["attention_mask"].to(device) == 0
     starts, ends = starts.masked_fill(mask, -1e4), ends.masked_fill(mask, -1e4)
     gold_rows, gold_starts, gold_ends, row = [], [], [], 0
     relevance_loss = 0.0
-    answered = torch.zeros(len(encoded["input_ids"]))
+    answered = torch.zeros(len(encoded["input_ids"]), device=device)
     for group in batch:
         rows = slice(row, row + len(group.passages))
         answered[row] = 1.0
@@ -203,12 +274,13 @@ def _loss(net: Any, tokenizer: Any, batch: list[Group], torch: Any) -> Any:
     if not gold_rows:
         return relevance_loss
     cross = torch.nn.functional.cross_entropy
-    picked = torch.tensor(gold_rows)
-    span_loss = (cross(starts[picked], torch.tensor(gold_starts)) + cross(ends[picked], torch.tensor(gold_ends))) / 2
+    picked = torch.tensor(gold_rows, device=device)
+    gold_starts, gold_ends = torch.tensor(gold_starts, device=device), torch.tensor(gold_ends, device=device)
+    span_loss = (cross(starts[picked], gold_starts) + cross(ends[picked], gold_ends)) / 2
     return span_loss + relevance_loss
 
 
-def check(net: Any, tokenizer: Any, heldout: list[Group], torch: Any) -> dict[str, float]:
+def check(net: Any, tokenizer: Any, heldout: list[Group], torch: Any, device: str = "cpu") -> dict[str, float]:
     """Held-out span EM/F1 on gold sentences, and how often the gold sentence reads as most relevant."""
     from eval.metrics import exact_match, token_f1
     from qa.read.base import best_spans
@@ -218,7 +290,7 @@ def check(net: Any, tokenizer: Any, heldout: list[Group], torch: Any) -> dict[st
     with torch.inference_mode():
         for group in heldout:
             encoded = encode(tokenizer, [group])
-            starts, ends, relevance = net(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
+            starts, ends, relevance = net(*_on(device, encoded))
             top += float(int(relevance.argmax()) == 0)
             context = [i for i, sid in enumerate(encoded.sequence_ids(0)) if sid == 1]
             spans = best_spans(0, context, encoded["offset_mapping"][0].tolist(), starts[0].tolist(), ends[0].tolist())
@@ -234,6 +306,40 @@ def _save(path: Path, net: Any, optimizer: Any, schedule: Any, step: int, steps:
     torch.save({"net": net.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
                 "step": step, "steps": steps}, partial)
     os.replace(partial, path)
+
+
+def _save_parts(net: Any, folder: Path, torch: Any) -> None:
+    """The tensors that training changes, float32 on the CPU, in files of at most PART_BYTES."""
+    folder.mkdir(parents=True, exist_ok=True)
+    trained = {n for n, p in net.named_parameters() if p.requires_grad}
+    parts: list[dict[str, Any]] = [{}]
+    size = 0
+    for name, tensor in net.state_dict().items():
+        if name not in trained:
+            continue
+        nbytes = tensor.numel() * 4
+        if size and size + nbytes > PART_BYTES:
+            parts.append({})
+            size = 0
+        parts[-1][name] = tensor.detach().float().cpu().clone()
+        size += nbytes
+    for old in folder.glob("part-*.pt"):
+        old.unlink()
+    for number, part in enumerate(parts):
+        partial = folder / f"part-{number}.partial"
+        torch.save(part, partial)
+        os.replace(partial, folder / f"part-{number}.pt")
+
+
+def _load_parts(net: Any, folder: Path, torch: Any) -> None:
+    """Lay the tensors of `_save_parts` over the base network; every head must be among them."""
+    state = {}
+    for path in sorted(folder.glob("part-*.pt")):
+        state.update(torch.load(path, weights_only=True))
+    missing = [n for n in net.state_dict() if n.startswith(("span_head", "relevance_head")) and n not in state]
+    if not state or missing:
+        raise SystemExit(f"{folder} holds no complete set of trained tensors (missing {missing or 'all'})")
+    net.load_state_dict(state, strict=False)
 
 
 def export(net: Any, tokenizer: Any, out: Path) -> None:

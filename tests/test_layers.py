@@ -45,3 +45,27 @@ def test_the_library_and_its_command_line_do_not_import_ray() -> None:
     code = "import sys, qa, qa.cli, qa.api; print('ray' in sys.modules or any(m.startswith('qa.distributed') for m in sys.modules))"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "False"
+
+
+def test_the_reader_training_imports_neither_faiss_nor_the_pipeline() -> None:
+    # eval.train_reader runs on a GPU machine that has torch and transformers but not the
+    # product's other dependencies: `import qa` must stay lazy for it.
+    code = (
+        "import sys, eval.train_reader; "
+        "print(sorted(m for m in ('faiss', 'rank_bm25', 'gradio', 'qa.api', 'qa.indexing.memory') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_the_package_still_offers_its_names_and_refuses_unknown_ones() -> None:
+    import qa
+    from qa.api import ask
+
+    assert qa.ask is ask and set(qa.__all__) >= {"ask", "Settings", "Answer"}
+    try:
+        qa.not_a_name  # noqa: B018
+    except AttributeError as error:
+        assert "not_a_name" in str(error)
+    else:
+        raise AssertionError("an unknown name was offered")
