@@ -12,6 +12,7 @@ from typing import Sequence
 
 from eval.metrics import QuestionResult
 
+MOST_ANSWERABLE_DECLINED = 0.10
 THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 
@@ -51,9 +52,19 @@ def trade_offs_of(points: Sequence[tuple[float, bool, bool]], thresholds: Sequen
     return out
 
 
-def widest_gap(rows: Sequence[TradeOff]) -> TradeOff:
-    """The row that declines the most unanswerable questions beyond the answerable ones declined."""
-    return max(rows, key=lambda r: (r.unanswerable_declined or 0.0) - r.answerable_declined)
+def bounded_threshold(rows: Sequence[TradeOff], most_answerable_declined: float = MOST_ANSWERABLE_DECLINED) -> TradeOff:
+    """The row that declines the most unanswerable questions while declining no more than
+    `most_answerable_declined` of the answerable ones; the lower threshold on a tie, the
+    lowest of all when none keeps within the bound.
+
+    The bound is the product's own target (issue 9: at most 10% of answerable questions
+    declined). It replaced the widest gap between the two rates, which sits on a flat ridge
+    (0.81 to 0.84 from 0.20 to 0.30 on the training questions) and so moved with each reader.
+    """
+    within = [r for r in rows if r.answerable_declined <= most_answerable_declined + 1e-9]
+    if not within:
+        return min(rows, key=lambda r: r.threshold)
+    return max(within, key=lambda r: (r.unanswerable_declined or 0.0, -r.threshold))
 
 
 def format_trade_offs(label: str, rows: list[TradeOff]) -> list[str]:

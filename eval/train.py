@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from eval.abstention import format_trade_offs, trade_offs_of, widest_gap
+from eval.abstention import MOST_ANSWERABLE_DECLINED, bounded_threshold, format_trade_offs, trade_offs_of
 from eval.metrics import contains_answer, hit_at_1, token_f1
 from eval.records import EvalQuestion
 from eval.squad import load_squad
@@ -171,16 +171,18 @@ def _hidden_indexes(index: SearchIndex, questions: list[EvalQuestion], negatives
 
 
 def print_abstention_tradeoff(confidences: list[float], right: list[bool], answerable: int) -> float:
-    """Print the abstention trade-off on the training questions; return the widest-gap threshold.
+    """Print the abstention trade-off on the training questions; return the threshold that declines
+    the most unanswerable questions with at most MOST_ANSWERABLE_DECLINED of the answerable ones.
 
     The first `answerable` rows were asked with their source in the index, the rest with
     it hidden (unanswerable).
     """
     points = [(c, i < answerable, r) for i, (c, r) in enumerate(zip(confidences, right))]
     rows = trade_offs_of(points, [round(t, 2) for t in np.arange(0.05, 0.65, 0.05)])
-    best = widest_gap(rows)
+    best = bounded_threshold(rows)
     print("\n".join(format_trade_offs("the training questions", rows)), file=sys.stderr)
-    print(f"widest gap at {best.threshold:.2f}", file=sys.stderr)
+    print(f"threshold {best.threshold:.2f}: the most unanswerable declined with at most "
+          f"{MOST_ANSWERABLE_DECLINED:.0%} of the answerable", file=sys.stderr)
     return best.threshold
 
 

@@ -45,9 +45,9 @@ class Settings:
         question_seconds: time budget for answering one question; parts not started
             by then are left out with a `QuestionWarning` (the first part is always answered).
         abstain_below: confidence under which the answer is "not in these articles";
-            None: the threshold stored with the confidence model in use, the one with the
-            widest gap between unanswerable and answerable questions declined on the SQuAD
-            training half (the table `python -m eval.train` prints).
+            None: the threshold stored with the confidence model in use, the one declining
+            the most unanswerable questions of the SQuAD training half while declining at
+            most 10% of its answerable ones (the table `python -m eval.train` prints).
     """
 
     model: str = DEFAULT_MODEL

@@ -276,6 +276,16 @@ def test_abstention_trade_off_counts_both_sides_exactly() -> None:
     assert min(t.threshold for t in trade_offs(results, used=0.15)) == 0.15  # never below the run's own
 
 
+def test_the_stored_threshold_declines_the_most_unanswerable_within_the_bound() -> None:
+    from eval.abstention import TradeOff, bounded_threshold
+
+    rows = [TradeOff(0.1, 0.70, 0.03, 0.8), TradeOff(0.2, 0.85, 0.08, 0.78), TradeOff(0.25, 0.85, 0.09, 0.77),
+            TradeOff(0.3, 0.95, 0.12, 0.75)]
+    assert bounded_threshold(rows).threshold == 0.2  # 0.3 declines too many answerable; 0.25 gains nothing
+    assert bounded_threshold(rows, most_answerable_declined=0.2).threshold == 0.3
+    assert bounded_threshold(rows, most_answerable_declined=0.01).threshold == 0.1  # none within: the lowest
+
+
 def _result(confidence: float, right: bool, answered: bool = True, gold: bool = True):
     from eval.metrics import QuestionResult
 
