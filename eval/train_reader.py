@@ -194,7 +194,8 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
             losses.append(loss.detach())
             if step % 50 == 0:
                 rate = (step - first) * args.batch_questions / (time.time() - begun)
-                print(f"step {step}/{len(batches)} loss {_mean(losses[-50:]):.3f} {rate:.1f} questions/s", file=sys.stderr, flush=True)
+                print(f"step {step}/{len(batches)} loss {_mean(losses[-50:]):.3f} {rate:.1f} questions/s",
+                      file=sys.stderr, flush=True)
             out_of_time = args.max_minutes and time.time() - started > args.max_minutes * 60
             if step == len(batches) or out_of_time or time.time() - saved > args.checkpoint_minutes * 60:
                 _save(checkpoint, net, optimizer, schedule, step, len(batches), torch)

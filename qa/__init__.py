@@ -25,7 +25,7 @@ _HOMES = {
     "CorpusError": "qa.errors", "ModelError": "qa.errors", "QAError": "qa.errors",
     "Answer": "qa.types", "Citation": "qa.types",
 }
-__all__ = sorted(_HOMES)
+__all__ = ["Answer", "Citation", "CorpusError", "ModelError", "QAError", "Settings", "ask", "build_index", "warm_up"]
 
 
 def __getattr__(name: str) -> Any:

@@ -62,7 +62,7 @@ def test_the_package_still_offers_its_names_and_refuses_unknown_ones() -> None:
     import qa
     from qa.api import ask
 
-    assert qa.ask is ask and set(qa.__all__) >= {"ask", "Settings", "Answer"}
+    assert qa.ask is ask and set(qa.__all__) == set(qa._HOMES) >= {"ask", "Settings", "Answer"}
     try:
         qa.not_a_name  # noqa: B018
     except AttributeError as error:

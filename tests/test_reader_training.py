@@ -22,7 +22,10 @@ ARTICLE = {
     "paragraphs": [
         {
             "context": CONTEXT,
-            "qas": [_question("What was the ferry named?", "Ionia"), _question("How much did the ferry cost?", "4 million pounds")],
+            "qas": [
+                _question("What was the ferry named?", "Ionia"),
+                _question("How much did the ferry cost?", "4 million pounds"),
+            ],
         },
         {"context": "The harbour opened in 1901. Fishing boats use it in winter.", "qas": []},
     ],
