@@ -163,3 +163,19 @@ def test_an_unchanged_file_gives_back_the_article_read_before(tmp_path: Path) ->
     again = {a.doc_id: a for a in load_corpus(tmp_path, known=marked)}
     assert again["a"].title == "remembered Storm hits coast" and again["a"].text == first[0].text
     assert again["b"].title == "Fair closes"  # changed bytes: read again
+
+
+def test_files_named_unread_are_taken_as_given_without_being_opened(tiny_corpus: Path) -> None:
+    from dataclasses import replace
+
+    first = {a.doc_id: a for a in load_corpus(tiny_corpus)}
+    storm = first["storm"]
+    # The file now says something else; an `unread` entry stands for "same size and times as
+    # the last build recorded", so the recorded article is used and the file is not opened.
+    Path(storm.path).write_text("Something else entirely happened.", encoding="utf-8")
+    remembered = replace(storm, title="As the last build read it")
+    again = {a.doc_id: a for a in load_corpus(tiny_corpus, unread={storm.path: remembered})}
+    assert again["storm"] == remembered
+    assert set(again) == set(first)
+    assert all(again[d] == first[d] for d in first if d != "storm")  # the others were read as before
+    assert "Something else" in {a.doc_id: a for a in load_corpus(tiny_corpus)}["storm"].text  # without it: read

@@ -184,3 +184,19 @@ def test_crash_while_saving_keeps_the_last_good_index(tiny_corpus, fake_settings
         ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert current_build(fake_settings, tiny_corpus) == good
     assert store.load(good).manifest["files"].keys() == {"festival.md", "harbour.txt", "storm.txt"}
+
+
+def test_an_update_reads_again_only_the_files_whose_size_or_times_changed(
+    tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    from qa.indexing.folder import unchanged_articles
+    from qa.ingest.files import scan
+
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    (tiny_corpus / "storm.txt").write_text("The storm passed without damage on Tuesday.", encoding="utf-8")
+    kept = unchanged_articles(tiny_corpus, scan(tiny_corpus), index.stored)
+    assert sorted(a.doc_id for a in kept.values()) == sorted(d for d in index.articles if d != "storm")
+    assert all(kept[a.path] is a for a in kept.values())
+    updated = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert "without damage" in updated.articles["storm"].text
+    assert answers(updated, fake_settings, fake_embedder)  # and the rest still answers

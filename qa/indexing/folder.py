@@ -132,7 +132,10 @@ def write_build(
 ) -> Entry:
     reuse = previous.index.stored if previous else None
     same_code = reuse is not None and reuse.manifest.get("pipeline") == pipeline_fingerprint()
-    articles = load_corpus(corpus, known=reuse.articles if same_code else ())
+    if same_code:
+        articles = load_corpus(corpus, known=reuse.articles, unread=unchanged_articles(corpus, states, reuse))
+    else:
+        articles = load_corpus(corpus)
     files = file_records(corpus, states, articles)
     stored = build(articles, settings, embedder, files, reuse, progress)
     name = f"build-{uuid.uuid4().hex[:12]}"
@@ -155,6 +158,25 @@ def write_build(
     _remove_leftovers(home, keep=name)
     # What was just written is what is in memory: no need to read it back.
     return Entry(index.saved_as(manifest), name)
+
+
+def unchanged_articles(corpus: Path, states: list[FileState], reuse: store.StoredIndex) -> dict[str, Article]:
+    """path -> the last build's article, for each one-article file whose size and change
+    times are those the last build recorded for it (so it need not be read again)."""
+    records: dict[str, dict] = reuse.manifest.get("files", {})
+    by_path = {a.path: a for a in reuse.articles}
+    out = {}
+    for state in states:
+        record = records.get(state.relpath)
+        if record is None or record.get("doc_id") is None or state.relpath.lower().endswith(DUMP_SUFFIXES):
+            continue
+        if (state.size, state.mtime_ns, state.ctime_ns or 0) != (record["size"], record["mtime_ns"], record["ctime_ns"]):
+            continue
+        path = str(corpus / state.relpath)
+        article = by_path.get(path)
+        if article is not None and article.sha256 == record["sha256"]:
+            out[path] = article
+    return out
 
 
 def file_records(

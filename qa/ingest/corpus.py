@@ -63,7 +63,9 @@ def _warn(message: str) -> None:
         warnings.warn(message, CorpusWarning, stacklevel=3)
 
 
-def load_corpus(folder: Path, known: Iterable[Article] = ()) -> list[Article]:
+def load_corpus(
+    folder: Path, known: Iterable[Article] = (), unread: Mapping[str, Article] | None = None
+) -> list[Article]:
     """Read every article under `folder`.
 
     Args:
@@ -71,6 +73,9 @@ def load_corpus(folder: Path, known: Iterable[Article] = ()) -> list[Article]:
         known: articles read earlier by this very code (the last build's): a file whose
             path and bytes (SHA-256) are unchanged gives its article back without its text
             being read for headline and metadata again. Dumps are always read.
+        unread: path -> article of the files whose size and change times are those the
+            last build recorded (the same test that decides whether anything changed):
+            their article is taken as it is, without the file being opened at all.
 
     Returns:
         The articles in file-name order (a dump's in line order). Unreadable, binary, empty
@@ -86,8 +91,13 @@ def load_corpus(folder: Path, known: Iterable[Article] = ()) -> list[Article]:
     for reason in walk.skipped:
         _warn(reason)
     earlier = {(a.path, a.sha256): a for a in known}
-    found = [(path, article) for path in walk.files for article in read_articles(path, folder, earlier)]
-    kept = distinct_articles([(path, a.doc_id, text_key(a.text)) for path, a in found], folder)
+    unread = unread or {}
+    found = [
+        (path, article)
+        for path in walk.files
+        for article in ([unread[str(path)]] if str(path) in unread else read_articles(path, folder, earlier))
+    ]
+    kept = distinct_articles([(path, a.doc_id, _remembered_text_key(a)) for path, a in found], folder)
     articles = [replace(found[position][1], doc_id=doc_id) for position, doc_id in kept]
     if not articles:
         found = f"{len(walk.files)} file(s), none readable" if walk.files else "no article files"
@@ -134,6 +144,22 @@ def _where(path: Path, doc_id: str) -> str:
 def text_key(text: str) -> str:
     """What makes two articles the same: their words, whatever the line endings and spacing."""
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+_TEXT_KEYS: dict[tuple[str, str], str] = {}
+_TEXT_KEYS_KEPT = 200_000
+
+
+def _remembered_text_key(article: Article) -> str:
+    """`text_key` of an article, remembered by the hash of its source bytes (or dump row) and
+    its file kind, from which its text follows: an update does not hash every text again."""
+    source = (article.sha256, Path(article.path).suffix.lower())
+    key = _TEXT_KEYS.get(source)
+    if key is None:
+        if len(_TEXT_KEYS) >= _TEXT_KEYS_KEPT:
+            _TEXT_KEYS.clear()
+        key = _TEXT_KEYS[source] = text_key(article.text)
+    return key
 
 
 def read_article(path: Path, folder: Path) -> Article | None:
