@@ -6,9 +6,9 @@
 
 On a GPU machine (the released reader was trained so; see the README):
 
-    python -m eval.train_reader --groups-only --work W  # here: cut the questions once
-    python -m eval.train_reader --work W --base B --device cuda --frozen-layers 0 \
-        --batch-questions 32 --epochs 2 --parts P        # there: B is the base model folder
+    python -m eval.train_reader --groups-only --work W --negatives 5  # here: cut the questions once
+    python -m eval.train_reader --work W --base B --device cuda --frozen-layers 0 --negatives 5 \
+        --batch-questions 32 --epochs 2 --parts P --no-export        # there: B is the base model folder
     python -m eval.train_reader --export-only --from-parts P --frozen-layers 0
 
 The network is the packaged all-MiniLM-L6-v2 encoder, fine-tuned (the embeddings stay
@@ -147,7 +147,7 @@ def build_network(base_path: str) -> Any:
 
 
 def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, torch: Any) -> None:
-    """Train to the end of one pass over the chosen questions, resuming from `checkpoint`."""
+    """Train to the end of --epochs passes over the chosen questions, resuming from `checkpoint`."""
     started = time.time()
     groups = _training_groups(args)
     heldout = cached_groups(args.work / f"heldout-groups-{args.negatives}.json.gz", heldout_articles, args.negatives)
