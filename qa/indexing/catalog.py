@@ -26,7 +26,7 @@ from qa.config import Settings
 from qa.indexing import store
 from qa.indexing.build import Progress, pipeline_fingerprint
 from qa.indexing.embedder import Embedder, embedder_for
-from qa.indexing.folder import Entry, IndexWarning, file_lock, load_current, write_build
+from qa.indexing.folder import Entry, IndexWarning, file_lock, load_current, same_stats, write_build
 from qa.indexing.memory import SearchIndex
 from qa.ingest.corpus import FileState, scan
 
@@ -276,7 +276,7 @@ def _matches(entry: Entry | None, states: list[FileState], corpus: Path, setting
         return False
     for state in states:
         known = files[state.relpath]
-        if (state.size, state.mtime_ns, state.ctime_ns) == (known["size"], known["mtime_ns"], known["ctime_ns"]):
+        if same_stats(state, known):
             continue
         if entry.verified.get(state.relpath) == state:
             continue

@@ -160,6 +160,13 @@ def write_build(
     return Entry(index.saved_as(manifest), name)
 
 
+def same_stats(state: FileState, record: dict) -> bool:
+    """Whether a file's size and change times are those a build recorded for it (the test
+    that says a file is unchanged without reading it; see `file_records`)."""
+    ctime_ns = state.ctime_ns if state.ctime_ns is not None else 0
+    return (state.size, state.mtime_ns, ctime_ns) == (record["size"], record["mtime_ns"], record["ctime_ns"])
+
+
 def unchanged_articles(corpus: Path, states: list[FileState], reuse: store.StoredIndex) -> dict[str, Article]:
     """path -> the last build's article, for each one-article file whose size and change
     times are those the last build recorded for it (so it need not be read again)."""
@@ -170,7 +177,7 @@ def unchanged_articles(corpus: Path, states: list[FileState], reuse: store.Store
         record = records.get(state.relpath)
         if record is None or record.get("doc_id") is None or state.relpath.lower().endswith(DUMP_SUFFIXES):
             continue
-        if (state.size, state.mtime_ns, state.ctime_ns or 0) != (record["size"], record["mtime_ns"], record["ctime_ns"]):
+        if not same_stats(state, record):
             continue
         path = str(corpus / state.relpath)
         article = by_path.get(path)
