@@ -73,12 +73,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--abstain-below", type=float, metavar="C",
         help="decline answers under this confidence (default: the threshold stored with the confidence "
-        "model in use, 0.20); 0 answers everything "
+        "model in use); 0 answers everything "
         "and makes the printed abstention trade-off cover every threshold",
     )
     parser.add_argument(
         "--passage-reader", action=argparse.BooleanOptionalAction, default=None,
-        help="read the best sentences with the built-in reader, or not (default: the setting's, off)",
+        help="read the best sentences with the built-in reader, or not (default: the setting's, on unless QA_PASSAGE_READER says off)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
     return parser

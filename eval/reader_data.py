@@ -55,10 +55,18 @@ def load_articles(path: Path, titles: set[str] | None = None) -> list[dict]:
     return [a for a in articles if titles is None or a["title"] in titles]
 
 
-def training_articles() -> list[dict]:
-    """All of SQuAD v1.1 train plus the training half of the dev-half file."""
-    dev_train, _ = squad_split_titles(SQUAD_DEV_HALF)
-    return load_articles(SQUAD_TRAIN) + load_articles(SQUAD_DEV_HALF, set(dev_train))
+def training_articles(with_dev_half: bool = False) -> list[dict]:
+    """All of SQuAD v1.1 train, and with `with_dev_half` the training half of the dev-half file.
+
+    The stacking models (`python -m eval.train`) learn from that training half, on the
+    reader's own scores; a reader that never read those questions scores them as it will
+    score new ones, so its confidence is learned honestly (cross-fitting by data split).
+    """
+    articles = load_articles(SQUAD_TRAIN)
+    if with_dev_half:
+        dev_train, _ = squad_split_titles(SQUAD_DEV_HALF)
+        articles += load_articles(SQUAD_DEV_HALF, set(dev_train))
+    return articles
 
 
 def heldout_articles() -> list[dict]:

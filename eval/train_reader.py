@@ -6,17 +6,17 @@
 
 On a GPU machine (the released reader was trained so; see the README):
 
-    python -m eval.train_reader --groups-only --work W --negatives 5  # here: cut the questions once
+    python -m eval.train_reader --groups-only --work W --negatives 5 --with-dev-half  # here: cut once
     python -m eval.train_reader --work W --base B --device cuda --frozen-layers 0 --negatives 5 \
-        --batch-questions 32 --epochs 2 --parts P --no-export        # there: B is the base model folder
+        --with-dev-half --batch-questions 32 --epochs 2 --parts P --no-export  # there: B, the base folder
     python -m eval.train_reader --export-only --from-parts P --frozen-layers 0
 
 The network is the packaged all-MiniLM-L6-v2 encoder, fine-tuned (the embeddings stay
 frozen, and by default the two lowest layers too, which saves a third of the backward
 pass on a CPU), with
 a start/end span head over the tokens and a relevance head on [CLS]. Each question is
-read with its gold sentence and three hard negatives from its article
-(`eval.reader_data`). The span head learns from gold sentences; the relevance head
+read with its gold sentence and --negatives hard negatives from its article
+(`eval.reader_data`); `eval/reader_gpu.sh` is the next GPU run, prepared. The span head learns from gold sentences; the relevance head
 learns to put each question's gold sentence on top (listwise softmax) and keeps an
 absolute scale for abstention (pointwise, half weight).
 
@@ -39,6 +39,7 @@ import sys
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-questions", type=int, default=8, help="questions per step (each with its negatives)")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--epochs", type=int, default=1, help="passes over the chosen questions")
+    parser.add_argument(
+        "--with-dev-half", action="store_true",
+        help="also train on the dev file's training half (which the stacking models learn from; "
+        "without it, they see the reader's scores on questions it never read)",
+    )
     parser.add_argument("--frozen-layers", type=int, default=2, help="lowest encoder layers kept frozen")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine")
@@ -75,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     if args.groups_only:
         _training_groups(args)
+        _heldout_groups(args)
         return 0
     import torch
 
@@ -111,9 +118,17 @@ def _resolve_model(name: str) -> str:
 
 def _training_groups(args: argparse.Namespace) -> list[Group]:
     """The training questions (cached in the work folder), shuffled, the first --questions of them."""
-    groups = cached_groups(args.work / f"train-groups-{args.negatives}.json.gz", training_articles, args.negatives)
+    name = f"train-groups-{args.negatives}{'-dev' if args.with_dev_half else ''}.json.gz"
+    groups = cached_groups(args.work / name, lambda: training_articles(args.with_dev_half), args.negatives)
     random.Random(0).shuffle(groups)
     return groups[: args.questions] if args.questions else groups
+
+
+def _heldout_groups(args: argparse.Namespace) -> list[Group]:
+    """The held-out questions of every checkpoint's figures (cached in the work folder)."""
+    heldout = cached_groups(args.work / f"heldout-groups-{args.negatives}.json.gz", heldout_articles, args.negatives)
+    random.Random(1).shuffle(heldout)
+    return heldout[:HELDOUT_QUESTIONS]
 
 
 def freeze(net: Any, layers: int) -> None:
@@ -150,9 +165,7 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
     """Train to the end of --epochs passes over the chosen questions, resuming from `checkpoint`."""
     started = time.time()
     groups = _training_groups(args)
-    heldout = cached_groups(args.work / f"heldout-groups-{args.negatives}.json.gz", heldout_articles, args.negatives)
-    random.Random(1).shuffle(heldout)
-    heldout = heldout[:HELDOUT_QUESTIONS]
+    heldout = _heldout_groups(args)
     batches = [b for epoch in range(args.epochs) for b in _batches(groups, args.batch_questions, epoch)]
     print(f"{len(groups)} questions, {len(batches)} steps; data ready in {time.time() - started:.0f}s", file=sys.stderr)
     freeze(net, args.frozen_layers)
@@ -179,12 +192,12 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
     # tokenizer is not safe across threads) while this one runs on the device.
     ahead = copy.deepcopy(tokenizer)
     with ThreadPoolExecutor(1) as pool:
-        upcoming = pool.submit(encode, ahead, batches[step]) if step < len(batches) else None
+        upcoming = pool.submit(prepare, ahead, batches[step]) if step < len(batches) else None
         while step < len(batches):
-            encoded = upcoming.result()
+            prepared = upcoming.result().to(args.device)
             if step + 1 < len(batches):
-                upcoming = pool.submit(encode, ahead, batches[step + 1])
-            loss = _loss(net, encoded, batches[step], torch, args.device)
+                upcoming = pool.submit(prepare, ahead, batches[step + 1])
+            loss = step_loss(net, prepared, torch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
             optimizer.step()
@@ -239,6 +252,58 @@ def encode(tokenizer: Any, groups: list[Group]) -> Any:
                      padding=True, return_offsets_mapping=True, return_tensors="pt")
 
 
+@dataclass(frozen=True)
+class Step:
+    """One batch as the loss needs it, made on the tokenising thread so the device never waits on Python.
+
+    `members[g, k]` is the row of group g's k-th passage (its gold passage at k = 0) and
+    `present[g, k]` whether that passage exists (groups may have fewer negatives);
+    `gold_rows` are the gold passages whose answer survived truncation, with the answer's
+    first and last token in `gold_starts` / `gold_ends`.
+    """
+
+    inputs: tuple[Any, ...]
+    members: Any
+    present: Any
+    answered: Any
+    gold_rows: Any
+    gold_starts: Any
+    gold_ends: Any
+
+    def to(self, device: str) -> Step:
+        inputs = tuple(t.to(device, non_blocking=True) for t in self.inputs)
+        return Step(inputs, *(getattr(self, name).to(device, non_blocking=True) for name in _STEP_TENSORS))
+
+
+_STEP_TENSORS = ("members", "present", "answered", "gold_rows", "gold_starts", "gold_ends")
+
+
+def prepare(tokenizer: Any, groups: list[Group]) -> Step:
+    """`encode` the groups and lay out every target of the loss as tensors."""
+    import torch
+
+    encoded = encode(tokenizer, groups)
+    width = max(len(g.passages) for g in groups)
+    members = torch.zeros((len(groups), width), dtype=torch.long)
+    present = torch.zeros((len(groups), width), dtype=torch.bool)
+    answered = torch.zeros(len(encoded["input_ids"]))
+    gold_rows, gold_starts, gold_ends, row = [], [], [], 0
+    for number, group in enumerate(groups):
+        count = len(group.passages)
+        members[number, :count] = torch.arange(row, row + count)
+        present[number, :count] = True
+        answered[row] = 1.0
+        start, end = _targets(encoded, row, group.passages[0].answer)
+        if start:
+            gold_rows.append(row)
+            gold_starts.append(start)
+            gold_ends.append(end)
+        row += count
+    long = {"dtype": torch.long}
+    return Step(tuple(encoded[name] for name in INPUTS), members, present, answered,
+                torch.tensor(gold_rows, **long), torch.tensor(gold_starts, **long), torch.tensor(gold_ends, **long))
+
+
 def _targets(encoded: Any, row: int, answer: tuple[int, int]) -> tuple[int, int]:
     offsets = encoded["offset_mapping"][row].tolist()
     inside = [i for i, sid in enumerate(encoded.sequence_ids(row)) if sid == 1
@@ -254,30 +319,20 @@ def _on(device: str, encoded: Any) -> list[Any]:
     return [encoded[name].to(device) for name in INPUTS]
 
 
-def _loss(net: Any, encoded: Any, batch: list[Group], torch: Any, device: str = "cpu") -> Any:
-    starts, ends, relevance = net(*_on(device, encoded))
-    mask = encoded["attention_mask"].to(device) == 0
-    starts, ends = starts.masked_fill(mask, -1e4), ends.masked_fill(mask, -1e4)
-    gold_rows, gold_starts, gold_ends, row = [], [], [], 0
-    relevance_loss = 0.0
-    answered = torch.zeros(len(encoded["input_ids"]), device=device)
-    for group in batch:
-        rows = slice(row, row + len(group.passages))
-        answered[row] = 1.0
-        start, end = _targets(encoded, row, group.passages[0].answer)
-        if start:
-            gold_rows.append(row)
-            gold_starts.append(start)
-            gold_ends.append(end)
-        relevance_loss = relevance_loss - torch.log_softmax(relevance[rows], dim=0)[0] / len(batch)
-        row += len(group.passages)
-    relevance_loss = relevance_loss + 0.5 * torch.nn.functional.binary_cross_entropy_with_logits(relevance, answered)
-    if not gold_rows:
+def step_loss(net: Any, step: Step, torch: Any) -> Any:
+    """Span loss on the gold passages, plus relevance: each group's gold passage on top of its
+    group (listwise softmax), and each passage's own answered-or-not (pointwise, half weight)."""
+    starts, ends, relevance = net(*step.inputs)
+    padding = step.inputs[INPUTS.index("attention_mask")] == 0
+    starts, ends = starts.masked_fill(padding, -1e4), ends.masked_fill(padding, -1e4)
+    grouped = relevance[step.members].masked_fill(~step.present, -1e4)
+    listwise = -torch.log_softmax(grouped, dim=1)[:, 0].mean()
+    pointwise = torch.nn.functional.binary_cross_entropy_with_logits(relevance, step.answered)
+    relevance_loss = listwise + 0.5 * pointwise
+    if not len(step.gold_rows):
         return relevance_loss
     cross = torch.nn.functional.cross_entropy
-    picked = torch.tensor(gold_rows, device=device)
-    gold_starts, gold_ends = torch.tensor(gold_starts, device=device), torch.tensor(gold_ends, device=device)
-    span_loss = (cross(starts[picked], gold_starts) + cross(ends[picked], gold_ends)) / 2
+    span_loss = (cross(starts[step.gold_rows], step.gold_starts) + cross(ends[step.gold_rows], step.gold_ends)) / 2
     return span_loss + relevance_loss
 
 

@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from eval.reader_data import cached_groups, groups_of
-from eval.train_reader import PART_BYTES, _batches, _load_parts, _save_parts, build_network, freeze
+from eval.reader_data import Group, cached_groups, groups_of
+from eval.train_reader import (
+    PART_BYTES,
+    _batches,
+    _load_parts,
+    _save_parts,
+    build_network,
+    freeze,
+    prepare,
+    step_loss,
+)
 
 CONTEXT = "The council met on Monday. It voted to buy a ferry named Ionia. The ferry cost 4 million pounds."
 
@@ -91,3 +100,45 @@ def test_a_folder_without_the_heads_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SystemExit, match="span_head"):
         _load_parts(Net(), tmp_path, torch)
+
+
+def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
+    """The loss laid out on the tokenising thread equals the loss written out group by group,
+    also when groups have different numbers of negatives (a stand-in network gives the logits)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from qa.indexing.embedder import resolve_model
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2"))
+    full, other = groups_of([ARTICLE], 2)
+    short = Group(other.question, other.passages[:2], other.answers)  # one negative only
+    groups = [full, short]
+
+    class Logits(torch.nn.Module):  # any fixed function of the tokens will do
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+            ids = input_ids.float()
+            return torch.sin(ids), torch.cos(ids), torch.sin(ids.sum(1) / 7)
+
+    prepared = prepare(tokenizer, groups)
+    batched = step_loss(Logits(), prepared, torch)
+
+    starts, ends, relevance = Logits()(*prepared.inputs)
+    padding = prepared.inputs[1] == 0
+    starts, ends = starts.masked_fill(padding, -1e4), ends.masked_fill(padding, -1e4)
+    listwise, answered, span, row = 0.0, torch.zeros(len(relevance)), [], 0
+    cross = torch.nn.functional.cross_entropy
+    for group in groups:
+        rows = slice(row, row + len(group.passages))
+        listwise = listwise - torch.log_softmax(relevance[rows], dim=0)[0] / len(groups)
+        answered[row] = 1.0
+        tokens = prepared.inputs[0][row].tolist()
+        answer = tokenizer(group.passages[0].text[slice(*group.passages[0].answer)], add_special_tokens=False)["input_ids"]
+        first = next(i for i in range(len(tokens)) if tokens[i : i + len(answer)] == answer)
+        last = first + len(answer) - 1
+        span.append((cross(starts[row : row + 1], torch.tensor([first])) + cross(ends[row : row + 1], torch.tensor([last]))) / 2)
+        row += len(group.passages)
+    pointwise = torch.nn.functional.binary_cross_entropy_with_logits(relevance, answered)
+    by_group = sum(span) / len(span) + listwise + 0.5 * pointwise
+    assert prepared.members.tolist() == [[0, 1, 2], [3, 4, 0]] and prepared.present.tolist()[1] == [True, True, False]
+    assert torch.allclose(batched, by_group, atol=1e-5)
