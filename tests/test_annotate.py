@@ -66,3 +66,14 @@ def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, 
     assert {a.doc_id for a in stored.articles} == {"festival", "harbour"}
     assert "storm" in stored.manifest["skipped"] and "parser crashed" in stored.manifest["skipped"]["storm"]
     assert any(issubclass(w.category, BuildWarning) and "storm.txt" in str(w.message) for w in caught)
+
+
+@pytest.mark.slow
+def test_parser_processes_find_what_one_process_finds() -> None:
+    texts = [f"Mayor Anna Lind visited Port Ellis on Monday with {i} aides. The council met in Leeds." for i in range(9)]
+    pieces = [[annotate._Piece(0, text)] for text in texts]
+    alone = annotate._spacy_spans_of_pieces(pieces, processes=1)
+    reported: list[int] = []
+    pooled = annotate._spacy_spans_of_pieces(pieces, processes=2, report=reported.append)
+    assert pooled == alone and all(any(e.label == "PERSON" for e in own) for own in alone)
+    assert reported[-1] == len(pieces) and reported == sorted(reported)

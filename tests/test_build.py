@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.indexing.build import _copy_rows, build, pipeline_fingerprint
+from qa.indexing.build import EMBED_BATCH, EarlyEmbedding, _copy_rows, build, pipeline_fingerprint
 from qa.ingest.corpus import load_corpus
 from qa.text import content_tokens
 
@@ -91,3 +91,48 @@ def test_reused_vectors_are_copied_exactly_whatever_the_runs(rows: list[int], ru
     expected = np.full((len(taken), 3), -7.0, dtype=np.float32)
     expected[taken >= 0] = source[taken[taken >= 0]]
     assert np.array_equal(out, expected)
+
+
+class _BatchRecorder:
+    """A stand-in embedder whose vectors depend on the whole batch (as int8 vectors do)."""
+
+    dimension = 2
+
+    def __init__(self, fail_on: str = "") -> None:
+        self.batches: list[tuple[str, ...]] = []
+        self._fail_on = fail_on
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if self._fail_on in texts:
+            raise RuntimeError("embedding failed")
+        self.batches.append(tuple(texts))
+        return np.array([[len(t), len(texts)] for t in texts], dtype=np.float32)
+
+
+def _sentences(count: int) -> list:
+    from qa.types import Sentence
+
+    return [Sentence(f"s{i}", "doc", i, 0, 1, f"sentence {i}") for i in range(count)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_early_embedding_makes_the_batches_of_embedding_afterwards(workers: int) -> None:
+    sentences = _sentences(2 * EMBED_BATCH + 5)
+    recorder = _BatchRecorder()
+    with EarlyEmbedding(recorder, sentences, workers=workers) as early:
+        early.start()
+        progress: list[tuple[str, int, int]] = []
+        vectors = early.wait(lambda *report: progress.append(report))
+    texts = [s.text for s in sentences]
+    expected = [tuple(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+    assert sorted(recorder.batches) == sorted(expected)
+    assert vectors.tolist() == [[len(t), len(batch)] for batch in expected for t in batch]
+    assert progress[-1] == ("embedding sentences", len(sentences), len(sentences))
+
+
+def test_an_embedding_error_reaches_the_build() -> None:
+    sentences = _sentences(4 * EMBED_BATCH)
+    recorder = _BatchRecorder(fail_on=sentences[EMBED_BATCH].text)  # the second thread's first batch
+    with pytest.raises(RuntimeError, match="embedding failed"), EarlyEmbedding(recorder, sentences, workers=2) as early:
+        early.wait(lambda *report: None)
+    assert not any(sentences[3 * EMBED_BATCH].text in batch for batch in recorder.batches)  # its thread went no further

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 import warnings
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Self, Sequence
 
 import numpy as np
 
@@ -35,6 +36,7 @@ Progress = Callable[[str, int, int], None]
 _PACKAGE = Path(__file__).resolve().parent.parent
 PARSER_PROCESSES = min(2, os.cpu_count() or 1)  # spaCy workers for large batches; more cost memory
 EMBED_BATCH = 256  # sentences per encode call (int8 vectors depend on their batch: qa.distributed.embedding)
+EMBED_WORKERS = min(2, os.cpu_count() or 1)  # threads embedding at once (while parsing, and after)
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
 # built by the old code are rebuilt (vectors of unchanged text are still reused).
 # Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
@@ -79,17 +81,19 @@ def build(
     started = time.perf_counter()
     reusable = _reusable(previous, settings)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
-    annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report)
-    parts: list[Parts] = []
-    kept: list[Article] = []
-    for article in articles:
-        if article.doc_id in skipped:
-            continue
-        own = reusable.parts_of(article) or article_parts(article, annotated[article.doc_id], settings)
-        parts.append(own)
-        kept.append(article)
-    sentences = joined_sentences([own.sentences for own in parts], kept)
-    sentence_vectors, sentence_kept = _vectors(sentences, reusable, embedder, "embedding sentences", report)
+    # the new sentences are embedded on a thread while the parser reads their articles
+    with EarlyEmbedding(embedder, [s for _, own in fresh for s in own if s.id not in reusable.vector_row]) as early:
+        annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, early.start)
+        parts: list[Parts] = []
+        kept: list[Article] = []
+        for article in articles:
+            if article.doc_id in skipped:
+                continue
+            own = reusable.parts_of(article) or article_parts(article, annotated[article.doc_id], settings)
+            parts.append(own)
+            kept.append(article)
+        sentences = joined_sentences([own.sentences for own in parts], kept)
+        sentence_vectors, sentence_kept = _vectors(sentences, reusable, embedder, early, report)
     chunks = tuple(c for own in parts for c in own.chunks)
     pooled = chunk_vectors(parts, sentence_vectors)
     chunk_kept = _kept_chunk_rows(kept, parts, reusable)
@@ -135,11 +139,18 @@ class BuildWarning(UserWarning):
 
 
 def _annotated(
-    split: list[tuple[Article, list[Sentence]]], settings: Settings, reusable: "_Reusable", total: int, report: Progress
+    split: list[tuple[Article, list[Sentence]]],
+    settings: Settings,
+    reusable: "_Reusable",
+    total: int,
+    report: Progress,
+    parsing: Callable[[], None] = lambda: None,
 ) -> tuple[dict[str, list[Sentence]], dict[str, str]]:
     """Sentences with entities per doc id (reused where known, else parsed), and the skipped articles.
 
     `split` holds the articles not reused whole; `total` counts every article, for progress.
+    `parsing` is called with every progress report of the parser, the first one once its
+    worker processes are running.
     """
     annotated: dict[str, list[Sentence]] = {}
     todo = []
@@ -151,9 +162,12 @@ def _annotated(
     skipped: dict[str, str] = {}
     reused = total - len(todo)
     report("reading articles", reused, total)
-    results = annotate_many(
-        todo, settings.annotator, processes=PARSER_PROCESSES, done=lambda count: report("reading articles", reused + count, total)
-    )
+
+    def done(count: int) -> None:
+        parsing()
+        report("reading articles", reused + count, total)
+
+    results = annotate_many(todo, settings.annotator, processes=PARSER_PROCESSES, done=done)
     for (article, _), result in zip(todo, results):
         if isinstance(result, AnnotationError):
             skipped[article.doc_id] = str(result)
@@ -225,23 +239,107 @@ def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, 
     return out, chunk_row
 
 
+class EarlyEmbedding:
+    """Embeds the new sentences on threads while the parser reads the articles.
+
+    Sentence texts are known before parsing, and the parser runs in worker processes, so
+    on two cores the two overlap; once parsing is done, `EMBED_WORKERS` threads keep every
+    core busy (both embedders are safe to call from several threads). `start` is called
+    once the parser has forked its workers (forking a process while other threads run is
+    best avoided); `wait` starts it if nothing did. The batches are those embedding
+    afterwards would make (the same sentences, in the same order and groups), so the
+    vectors are the same. Leaving the `with` block early (an error, an interrupt) stops
+    the threads at their next batch.
+    """
+
+    def __init__(self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0) -> None:
+        self.ids = [s.id for s in sentences]
+        self._texts = [s.text for s in sentences]
+        self._embedder = embedder
+        self.vectors = np.zeros((len(sentences), embedder.dimension), dtype=np.float32)
+        self._finished = [0] * (workers or EMBED_WORKERS)
+        self._errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._starting = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, args=(k,), name=f"early-embedding-{k}", daemon=True)
+            for k in range(len(self._finished))
+        ]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            if thread.ident is not None:
+                thread.join()
+
+    def start(self) -> None:
+        """Begin embedding (once; later calls do nothing)."""
+        with self._starting:
+            for thread in self._threads:
+                if thread.ident is None:
+                    thread.start()
+
+    def _run(self, worker: int) -> None:
+        step = len(self._threads) * EMBED_BATCH
+        try:
+            for offset in range(worker * EMBED_BATCH, len(self._texts), step):
+                if self._stop.is_set():
+                    return
+                batch = self._texts[offset : offset + EMBED_BATCH]
+                self.vectors[offset : offset + len(batch)] = self._embedder.encode(batch)
+                self._finished[worker] += len(batch)
+        except BaseException as error:  # noqa: BLE001 (handed to the building thread by `wait`)
+            self._errors.append(error)
+            self._stop.set()
+
+    def wait(self, report: Progress) -> np.ndarray:
+        """All the vectors, once embedded (reporting progress meanwhile); a thread's error, if any."""
+        self.start()
+        for thread in self._threads:
+            while thread.is_alive():
+                report(EMBEDDING, sum(self._finished), len(self.ids))
+                thread.join(timeout=0.5)
+        if self._errors:
+            raise self._errors[0]
+        report(EMBEDDING, len(self.ids), len(self.ids))
+        return self.vectors
+
+
+EMBEDDING = "embedding sentences"
+
+
 def _vectors(
     records: Sequence[Sentence],
     reusable: _Reusable,
     embedder: Embedder,
-    stage: str,
+    early: EarlyEmbedding,
     report: Progress,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each record's vector, copied from the previous build where its id is there, else
-    embedded; and the row it was copied from (-1 where embedded)."""
+    embedded (by `early`, or here for what it did not cover: sentences of an article the
+    parser skipped are dropped, so the rest must be matched by id); and the row it was copied
+    from (-1 where embedded)."""
     out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
     rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
     _copy_rows(out, reusable.vectors, rows)
     missing = np.flatnonzero(rows < 0).tolist()
-    for offset in range(0, len(missing), EMBED_BATCH):
-        batch = missing[offset : offset + EMBED_BATCH]
+    embedded = early.wait(report)
+    wanted = [records[i].id for i in missing]
+    if wanted == early.ids:
+        out[missing] = embedded
+        return out, rows
+    found = {sid: row for row, sid in enumerate(early.ids)}
+    late = [i for i, sid in zip(missing, wanted) if sid not in found]
+    for i, sid in zip(missing, wanted):
+        if sid in found:
+            out[i] = embedded[found[sid]]
+    for offset in range(0, len(late), EMBED_BATCH):
+        batch = late[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])
-        report(stage, offset + len(batch), len(missing))
+        report(EMBEDDING, offset + len(batch), len(late))
     return out, rows
 
 
