@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,12 @@ class Query:
 
     @classmethod
     def of(cls, text: str, vector: np.ndarray) -> "Query":
-        return cls(text, tuple(content_tokens(text)), vector)
+        """The query of a question; its lexical tokens leave out the quantifier of "how many" /
+        "how much", which asks for a number rather than naming a word the answer's sentence holds."""
+        return cls(text, tuple(content_tokens(_HOW_MANY.sub("how", text))), vector)
+
+
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
