@@ -88,3 +88,17 @@ def test_long_question_is_cut_with_a_warning() -> None:
     with pytest.warns(QuestionWarning, match="only the first 2000"):
         text = clean_question("why " * 1000)
     assert 1990 <= len(text) <= 2000 and text == text.strip()  # no space left dangling at the cut
+
+
+def test_the_query_of_how_many_leaves_out_the_quantifier_only() -> None:
+    import numpy as np
+
+    from qa.retrieve.retriever import Query
+    from qa.text import content_tokens
+
+    vector = np.zeros(2, dtype=np.float32)
+    assert Query.of("How many people died in the storm?", vector).tokens == tuple(content_tokens("people died storm"))
+    assert Query.of("HOW MUCH was the budget?", vector).tokens == tuple(content_tokens("budget"))
+    # elsewhere "many" and "much" are words like any other
+    assert "mani" in Query.of("Were many people hurt?", vector).tokens
+    assert "much" in Query.of("Who said the budget was too much?", vector).tokens
