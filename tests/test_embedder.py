@@ -50,3 +50,22 @@ def test_a_model_that_is_not_mean_pooled_is_refused_with_the_way_out(tmp_path) -
     (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
     with pytest.raises(ModelError, match="embedding_runtime='torch'"):
         _check_mean_pooling(tmp_path)
+
+
+@pytest.mark.slow
+def test_long_token_texts_are_read_in_smaller_batches_and_each_gets_its_own_vector() -> None:
+    from qa.indexing import onnx_embedder
+
+    embedder = get_embedder("all-MiniLM-L6-v2", "onnx-int8")
+    torch_embedder = get_embedder("all-MiniLM-L6-v2", "torch")
+    # words the tokenizer cuts into many pieces: 64 texts padded to ~256 tokens would hold
+    # far more attention than the budget allows, so the batch is split
+    long = [" ".join(f"Xq{i}zv{j}kp" for j in range(40)) for i in range(40)]
+    short = [f"The council met on day {i}." for i in range(24)]
+    texts = long + short
+    tokens = embedder._tokenizer(long, padding=True, truncation=True, max_length=256, return_tensors="np")["input_ids"].shape[1]
+    assert len(texts) * tokens * tokens > onnx_embedder._ATTENTION_BUDGET, tokens
+    vectors = embedder.encode(texts)
+    expected = torch_embedder.encode(texts)
+    cosine = (vectors * expected).sum(axis=1)
+    assert vectors.shape == (64, expected.shape[1]) and cosine.min() >= 0.95, cosine.min()
