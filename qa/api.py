@@ -167,7 +167,7 @@ def build_index(
         index_dir: where indexes live.
         settings: full settings.
         progress: called as progress(stage, done, total) while building.
-        force: rebuild even if the index is current.
+        force: rebuild from scratch (nothing reused from the last build), even if it is current.
     """
     resolved = _settings(settings, index_dir)
     return ensure_index(resolve_corpus(corpus), resolved, progress=progress, force=force)

@@ -48,7 +48,7 @@ def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build or update the index of a corpus folder")
     index.add_argument("corpus", nargs="?", help="folder of articles (.txt, .md, .html, .jsonl; default: seeds/ or $QA_CORPUS)")
-    index.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    index.add_argument("--force", action="store_true", help="rebuild from scratch, even if the index is current")
     index.add_argument(
         "--ray", nargs="?", const="", metavar="ADDRESS",
         help="build a sharded index on a Ray cluster (after CORPUS; ADDRESS: host:port of its head, "

@@ -210,6 +210,17 @@ def test_qa_index_force_recovers_from_anything(tiny_corpus, fake_settings, fake_
     assert [p.name for p in home.iterdir() if p.name.startswith("build-")] == [current_build(tiny_corpus, fake_settings).name]
 
 
+def test_a_forced_build_embeds_everything_again(tiny_corpus, fake_settings, fake_embedder) -> None:
+    """A forced build takes nothing over from the last one, so a true build time is measured
+    and a bad build cannot pass anything on."""
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    embedded = fake_embedder.texts_seen
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert fake_embedder.texts_seen == embedded  # current: nothing to do
+    forced = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder, force=True)
+    assert fake_embedder.texts_seen - embedded == len(first.sentences) == len(forced.sentences)
+
+
 def test_an_index_home_that_is_a_file_is_replaced(tiny_corpus, fake_settings, fake_embedder) -> None:
     home = home_of(tiny_corpus, fake_settings)
     home.parent.mkdir(parents=True)

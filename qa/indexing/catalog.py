@@ -95,7 +95,7 @@ def ensure_index(
         settings: model, chunking and index location.
         embedder: defaults to the configured sentence-transformers model.
         progress: called as progress(stage, done, total) while building.
-        force: rebuild even when the index is current.
+        force: rebuild from scratch (nothing reused from the last build), even when it is current.
         wait: True returns an index of the corpus as it is now, waiting for (or running)
             the build that makes it. False returns the last good index at once when there
             is one, and makes sure a build brings it up to date in a background thread;
@@ -240,7 +240,9 @@ def _run(
             if current is not None and not force and _matches(current, states, corpus, settings):
                 entry = current  # another process built it while we waited for the lock
             else:
-                entry = write_build(corpus, states, folder, settings, encoder, current or known, job.report)
+                # forced: from scratch, nothing taken over from a build that may be the problem
+                previous = None if force else current or known
+                entry = write_build(corpus, states, folder, settings, encoder, previous, job.report)
         job.entry = entry
         with home.guard:
             home.entry, home.failed = entry, None
