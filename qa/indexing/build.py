@@ -17,7 +17,7 @@ import warnings
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping, Self, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def build(
     started = time.perf_counter()
     reusable = _reusable(previous, settings)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
-    # the new sentences are embedded on a thread while the parser reads their articles
+    # the new sentences are embedded on threads while the parser reads their articles
     with EarlyEmbedding(embedder, [s for _, own in fresh for s in own if s.id not in reusable.vector_row]) as early:
         annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, early.start)
         parts: list[Parts] = []
@@ -266,7 +266,7 @@ class EarlyEmbedding:
             for k in range(len(self._finished))
         ]
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> EarlyEmbedding:  # noqa: PYI034 (typing.Self needs Python 3.11; we support 3.10)
         return self
 
     def __exit__(self, *exc: object) -> None:
