@@ -24,9 +24,12 @@ from qa.types import Article
 BASE_CHARS = 60_000
 REPEATS = 5
 ATTEMPTS = 3  # whole measurements, before growth counts as faster than linear
-# Linear growth is 2x and 4x; quadratic would be 4x and 16x. The bounds leave room for noise.
+# Linear growth is 2x and 4x; quadratic would be 4x and 16x. The bounds leave room for noise:
+# over the 4x span, a growth exponent under 1.5 (ratio 8), halfway between linear (1) and
+# quadratic (2). Late in the full suite (a browser, servers and models loaded beside it) a
+# linear splitter measured 6.2-7.3 at 4x in all three attempts; alone, 4.3-4.6.
 MAX_RATIO_2X = 3.2
-MAX_RATIO_4X = 6.0
+MAX_RATIO_4X = 8.0
 
 SHAPES: dict[str, str] = {
     # The upload that blocked the chat: one paragraph of short sentences.
