@@ -77,3 +77,23 @@ def test_parser_processes_find_what_one_process_finds() -> None:
     pooled = annotate._spacy_spans_of_pieces(pieces, processes=2, report=reported.append)
     assert pooled == alone and all(any(e.label == "PERSON" for e in own) for own in alone)
     assert reported[-1] == len(pieces) and reported == sorted(reported)
+
+
+@pytest.mark.slow
+def test_parts_of_speech_are_those_of_the_pipelines_own_attribute_ruler() -> None:
+    import spacy
+
+    ours = annotate.load_spacy()
+    assert "attribute_ruler" not in ours.pipe_names
+    package = next(p for p in annotate.SPACY_PACKAGES if spacy.util.is_package(p))
+    theirs = spacy.load(package, disable=["lemmatizer"])
+    text = (
+        "Something happened on Monday, but nobody said anything. The council, which met in Leeds, said that "
+        "it would vote because the plan was ready. I told you so; she gave it to me and them. "
+        "Mr. J. K. Smith's 3.5 percent rise - cheaper than anyone expected - was approved 27 to 14. "
+        "\"We are calling you up,\" Adnani said. Whether or not they come, someone will."
+    )
+    want, got = theirs(text), ours(text)
+    assert [t.pos_ for t in got] == [t.pos_ for t in want]
+    assert [c.text for c in got.noun_chunks] == [c.text for c in want.noun_chunks]
+    assert [(e.text, e.label_) for e in got.ents] == [(e.text, e.label_) for e in want.ents]
