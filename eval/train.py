@@ -342,9 +342,9 @@ def _card(name: str, examples: int, loss: float) -> dict[str, object]:
 
 def queries_of(questions: list[EvalQuestion], settings: Settings) -> list[Query]:
     """The retrieval query of each question's single part, embedded in one batch."""
-    texts = [analyse(q.question).parts[0].search_text for q in questions]
-    vectors = embedder_for(settings).encode(texts)
-    return [Query.of(t, v) for t, v in zip(texts, vectors)]
+    parts = [analyse(q.question).parts[0] for q in questions]
+    vectors = embedder_for(settings).encode([p.search_text for p in parts])
+    return [Query.of(p.search_text, v, p.lexical_text) for p, v in zip(parts, vectors)]
 
 
 def _save(model: LinearModel, folder: Path) -> None:

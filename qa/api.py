@@ -148,7 +148,7 @@ def answer_with_index(
             # "Who accepted the pledge and when?": when did *that answer* accept it
             part = replace(part, search_text=f"{part.search_text} {first.answer}")
             vector = embedder.encode([part.search_text])[0]
-        results.append(answer_part(index, part, Query.of(part.search_text, vector), settings))
+        results.append(answer_part(index, part, Query.of(part.search_text, vector, part.lexical_text), settings))
     return compose(index, analysis, results, settings)
 
 

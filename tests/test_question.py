@@ -93,12 +93,18 @@ def test_long_question_is_cut_with_a_warning() -> None:
 def test_the_query_of_how_many_leaves_out_the_quantifier_only() -> None:
     import numpy as np
 
+    from qa.answer.question import analyse
     from qa.retrieve.retriever import Query
     from qa.text import content_tokens
 
     vector = np.zeros(2, dtype=np.float32)
-    assert Query.of("How many people died in the storm?", vector).tokens == tuple(content_tokens("people died storm"))
-    assert Query.of("HOW MUCH was the budget?", vector).tokens == tuple(content_tokens("budget"))
+
+    def tokens(question: str) -> tuple[str, ...]:
+        part = analyse(question).parts[0]
+        return Query.of(part.search_text, vector, part.lexical_text).tokens
+
+    assert tokens("How many people died in the storm?") == tuple(content_tokens("people died storm"))
+    assert tokens("HOW MUCH was the budget?") == tuple(content_tokens("budget"))
     # elsewhere "many" and "much" are words like any other
-    assert "mani" in Query.of("Were many people hurt?", vector).tokens
-    assert "much" in Query.of("Who said the budget was too much?", vector).tokens
+    assert "mani" in tokens("Were many people hurt?")
+    assert "much" in tokens("Who said the budget was too much?")

@@ -58,6 +58,7 @@ _ANAPHORA = re.compile(
 _PRONOUN = re.compile(r"\b(?:he|she|they|them|their|his|her|him|its|it)\b", re.IGNORECASE)
 _NOUN_FOLLOWS = re.compile(r"\s+(?!(?:to|for|with|by|from|at|in|on|about|and|or|as)\b)[A-Za-z]")
 _CONTINUATION = re.compile(r"^\s*(?:and|but|also|what about|how about|so)\b", re.IGNORECASE)
+_NUMBER_QUANTIFIER = re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -77,6 +78,13 @@ class QuestionPart:
     head: str = ""
     asks_subject: bool = False
     about_first_part: bool = False  # "and when?": asks about what the first part's answer did
+
+    @property
+    def lexical_text(self) -> str:
+        """The retrieval text as word matching reads it: without the quantifier of "how many" /
+        "how much", which asks for a number and names no word the answer's sentence holds (in a
+        small corpus "much" is often a word no article uses, and would weigh as a rare one)."""
+        return _NUMBER_QUANTIFIER.sub("how", self.search_text)
 
 
 @dataclass(frozen=True)

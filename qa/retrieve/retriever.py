@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,13 +25,9 @@ class Query:
     vector: np.ndarray
 
     @classmethod
-    def of(cls, text: str, vector: np.ndarray) -> "Query":
-        """The query of a question; its lexical tokens leave out the quantifier of "how many" /
-        "how much", which asks for a number rather than naming a word the answer's sentence holds."""
-        return cls(text, tuple(content_tokens(_HOW_MANY.sub("how", text))), vector)
-
-
-_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)
+    def of(cls, text: str, vector: np.ndarray, lexical: str | None = None) -> "Query":
+        """The query of `text`; its lexical tokens are those of `lexical` when given."""
+        return cls(text, tuple(content_tokens(text if lexical is None else lexical)), vector)
 
 
 @dataclass(frozen=True)
