@@ -44,8 +44,10 @@ def test_round_trip_gives_identical_answers(tiny_corpus, fake_settings, fake_emb
 def test_index_folder_is_documented_and_pickle_free(tiny_corpus, fake_settings, fake_embedder) -> None:
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(fake_settings, tiny_corpus)
-    assert sorted(p.name for p in build.iterdir()) == sorted([store.MANIFEST, *store.DATA_FILES])
     manifest = json.loads((build / "manifest.json").read_text())
+    segments = sorted(manifest["vectors"]["files"])
+    assert [name.split("-")[0] for name in segments] == ["chunks", "sentences"]  # a fresh build: one segment each
+    assert sorted(p.name for p in build.iterdir()) == sorted([store.MANIFEST, *store.DATA_FILES, *segments])
     assert manifest["format_version"] == store.FORMAT_VERSION
     assert manifest["model"] == "fake" and manifest["dimension"] == 64
     assert manifest["settings"] == fake_settings.index_shape()
@@ -108,7 +110,7 @@ def test_other_settings_rebuild(tiny_corpus, fake_settings, fake_embedder) -> No
 
 
 def damage_vectors(build: Path) -> None:
-    path = build / "chunks.npy"
+    path = next(build.glob("chunks-*.npy"))
     path.write_bytes(path.read_bytes()[:40])
 
 
@@ -176,10 +178,10 @@ def test_crash_while_saving_keeps_the_last_good_index(tiny_corpus, fake_settings
     (tiny_corpus / "new.txt").write_text("A museum opened on Friday.", encoding="utf-8")
     forget_cached()
 
-    def disk_full(path, vectors, dimension):
+    def disk_full(path, array):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store, "_write_vectors", disk_full)
+    monkeypatch.setattr(store, "_write_array", disk_full)
     with pytest.raises(OSError, match="No space"):
         ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert current_build(fake_settings, tiny_corpus) == good

@@ -12,7 +12,7 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.memory import Postings
-from qa.indexing.columns import sentence_columns, sentence_table, token_columns, token_table
+from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_table
 from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
 from qa.types import Article, Entity, Sentence
 
@@ -31,7 +31,7 @@ TOKENS = (("mayor", "anna", "lind", "cut", "ribbon"), ("rained", "saturday"), ()
 
 def loaded() -> tuple:
     columns = sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})
-    return sentence_table(orjson.loads(orjson.dumps(columns)), ARTICLES)
+    return sentence_table(orjson.loads(columns_json(columns)), ARTICLES)
 
 
 def test_sentences_and_tokens_read_back_equal_to_what_was_written() -> None:
@@ -49,7 +49,7 @@ def test_sentences_and_tokens_read_back_equal_to_what_was_written() -> None:
 def test_postings_from_a_token_table_score_as_from_tuples() -> None:
     rng = random.Random(0)
     documents = tuple(tuple(rng.choices([f"w{i}" for i in range(30)], k=rng.randint(0, 9))) for _ in range(200))
-    table = token_table(orjson.loads(orjson.dumps(token_columns(documents))))
+    table = token_table(orjson.loads(columns_json(token_columns(documents))))
     assert isinstance(table, TokenTable) and table == documents
     plain, columnar = Postings(documents), Postings(table)
     assert plain.counts() == columnar.counts()
@@ -71,7 +71,7 @@ def test_postings_from_a_token_table_score_as_from_tuples() -> None:
     ids=["offsets", "article", "label", "token-id", "token-offsets", "short-column", "text-number"],
 )
 def test_inconsistent_columns_are_refused(damage) -> None:
-    columns = json.loads(orjson.dumps(sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})))
+    columns = json.loads(columns_json(sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})))
     damage(columns)
     with pytest.raises((ValueError, KeyError, TypeError)):
         sentence_table(columns, ARTICLES)
@@ -85,7 +85,7 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(tiny_corpus, f
     build = current_build(fake_settings, tiny_corpus)
     columns = json.loads((build / "sentences.json").read_bytes())
     columns["article"][0] = 99
-    (build / "sentences.json").write_bytes(orjson.dumps(columns))
+    (build / "sentences.json").write_bytes(columns_json(columns))
     manifest = json.loads((build / store.MANIFEST).read_bytes())
     manifest["checksums"]["sentences.json"] = store.sha256_file(build / "sentences.json")
     manifest["checksum"] = store.manifest_checksum(manifest)
@@ -107,5 +107,5 @@ def test_joining_rows_of_a_table_with_fresh_records_equals_joining_the_records()
     words = joined_tokens([Rows(tokens, 2, 3), fresh_tokens, Rows(tokens, 0, 2)])
     assert words == TOKENS[2:3] + fresh_tokens + TOKENS[0:2]
     assert words.words == token_columns(TOKENS[2:3] + fresh_tokens + TOKENS[0:2])["words"]  # first-appearance order
-    again = sentence_table(orjson.loads(orjson.dumps(sentence_columns(joined, words, {"b": 0, "a": 1}))), order)[0]
+    again = sentence_table(orjson.loads(columns_json(sentence_columns(joined, words, {"b": 0, "a": 1}))), order)[0]
     assert again == plain

@@ -121,6 +121,7 @@ def build(
         sentence_vectors=sentence_vectors,
         chunk_lists=chunk_lists,
         sentence_lists=sentence_lists,
+        vector_origins={"chunks": chunk_kept, "sentences": sentence_kept},
     )
 
 

@@ -1,4 +1,5 @@
-"""The JSON-ready columns an index build stores for its sentences and chunks, and reading
+"""The JSON-ready columns (lists, or NumPy arrays that the index writer serialises as JSON
+arrays without making Python numbers) an index build stores for its sentences and chunks, and reading
 them back into `qa.indexing.tables` tables (checking that they fit together)."""
 
 from __future__ import annotations
@@ -6,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import orjson
 
 from qa.indexing.tables import SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
@@ -15,10 +17,16 @@ ENTITY_NUMBERS = ("offsets", "start", "end", "label", "role", "governor")  # int
 ENTITY_NAMES = ("labels", "roles", "governors")  # the name lists entity ids point into
 
 
+def columns_json(columns: Mapping[str, Any]) -> bytes:
+    """The JSON of a table's columns; NumPy columns become JSON arrays directly (the same
+    text as their lists'), so a large build never makes them millions of Python ints."""
+    return orjson.dumps(columns, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def token_columns(documents: Sequence[tuple[str, ...]]) -> dict[str, Any]:
     """Tokens as a vocabulary in order of first appearance, per-document offsets and word ids."""
-    if isinstance(documents, TokenTable):
-        return {"words": documents.words, "offsets": documents.offsets.tolist(), "ids": documents.ids.tolist()}
+    if isinstance(documents, TokenTable):  # arrays as they are: the index writer serialises NumPy arrays
+        return {"words": documents.words, "offsets": documents.offsets, "ids": documents.ids}
     vocabulary: dict[str, int] = {}
     ids = [vocabulary.setdefault(t, len(vocabulary)) for d in documents for t in d]
     offsets = np.cumsum([0] + [len(d) for d in documents]).tolist()
@@ -48,9 +56,9 @@ def sentence_columns(
         e = c["entities"]
         return {
             "id": c["id"],
-            **{key: c[key].tolist() for key in ("article", "position", "start", "end", "quotable")},
+            **{key: c[key] for key in ("article", "position", "start", "end", "quotable")},
             "entities": {
-                **{key: e[key].tolist() for key in ENTITY_NUMBERS},
+                **{key: e[key] for key in ENTITY_NUMBERS},
                 **{key: e[key] for key in ENTITY_NAMES},
             },
             "tokens": token_columns(tokens),

@@ -31,6 +31,7 @@ from qa.indexing import store
 from qa.indexing.build import Progress, build, pipeline_fingerprint
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
+from qa.indexing.segments import Origin
 from qa.ingest.corpus import DUMP_SUFFIXES, FileState, load_corpus
 from qa.types import Article
 
@@ -144,7 +145,7 @@ def write_build(
         # Writing and fsyncing is mostly waiting on the disk: the search structures are
         # built meanwhile, from the same read-only records.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save") as pool:
-            saving = pool.submit(store.save, staging, stored)
+            saving = pool.submit(store.save, staging, stored, _origin(home, previous, stored))
             index = SearchIndex(stored)
             manifest = saving.result()
         staging.rename(home / name)
@@ -158,6 +159,13 @@ def write_build(
     _remove_leftovers(home, keep=name)
     # What was just written is what is in memory: no need to read it back.
     return Entry(index.saved_as(manifest), name)
+
+
+def _origin(home: Path, previous: Entry | None, stored: store.StoredIndex) -> Origin | None:
+    """The build `stored` was made from, on disk, so that its vector segments are linked, not rewritten."""
+    if previous is None or stored.vector_origins is None:
+        return None
+    return Origin(home / previous.name, previous.index.stored.manifest, dict(stored.vector_origins))
 
 
 def same_stats(state: FileState, record: dict) -> bool:

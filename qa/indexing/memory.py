@@ -88,7 +88,7 @@ class SearchIndex:
     def saved_as(self, manifest: dict[str, Any]) -> SearchIndex:
         """This index with the manifest its build was saved under (counts and checksums
         added); called once, before the index is shared."""
-        self.stored = replace(self.stored, manifest=manifest)
+        self.stored = replace(self.stored, manifest=manifest, vector_origins=None)
         self.manifest = manifest
         return self
 

@@ -14,8 +14,13 @@ One build lives in its own folder:
                       BM25 tokens (per-sentence offsets into word ids of a vocabulary)
     chunks.json       the chunks as columns: id, article, start, end, first_sentence,
                       last_sentence, and tokens (BM25 input) like the sentences'
-    chunks.npy        unit chunk vectors, float32, in chunks.json order (NumPy, no pickle)
-    sentences.npy     unit sentence vectors, float32, in sentences.json order
+    chunks-*.npy, sentences-*.npy
+                      unit chunk and sentence vectors, float32 (NumPy, no pickle), in
+                      segment files: the manifest's `vectors` lists each file's row count
+                      and, per table, the runs [file, start, stop] that make it, in
+                      chunks.json and sentences.json order (`qa.indexing.segments`: an
+                      update links the segments of the build it came from and writes
+                      only its new rows)
     sentences.centroids.npy, sentences.groups.npy, chunks.centroids.npy, chunks.groups.npy
                       only in builds whose vector table is large enough for an inverted-file
                       search (`qa.indexing.ivf`): its k-means centroids and each vector's group,
@@ -41,21 +46,28 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import orjson
 
 from qa.errors import IndexCorruptError
-from qa.indexing.columns import chunk_columns, chunk_records, sentence_columns, sentence_table
+from qa.indexing.columns import (
+    chunk_columns,
+    columns_json,
+    chunk_records,
+    sentence_columns,
+    sentence_table,
+)
 from qa.indexing.ivf import CoarseLists
+from qa.indexing.segments import Origin, layout_problem, read_table, write_table
 from qa.types import Article, Chunk, Sentence
 
 # 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
-# 5: sentences and chunks as columns
-FORMAT_VERSION = 5
+# 5: sentences and chunks as columns; 6: vectors in segment files
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
-DATA_FILES = ("articles.jsonl", "sentences.json", "chunks.json", "chunks.npy", "sentences.npy")
+DATA_FILES = ("articles.jsonl", "sentences.json", "chunks.json")
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
 
 
@@ -74,14 +86,18 @@ class StoredIndex:
     # the inverted-file clustering of each large vector table (None: searched exactly)
     chunk_lists: CoarseLists | None = None
     sentence_lists: CoarseLists | None = None
+    # per vector table, each row's row in the build this one was made from (-1: new); None once saved or loaded
+    vector_origins: Mapping[str, np.ndarray] | None = None
 
 
 COARSE_TABLES = ("chunks", "sentences")
 
 
-def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
+def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict[str, Any]:
     """Write `index` into the new folder `folder`, manifest last, every file fsynced.
 
+    `origin`: the build `index` was made from, whose vector segments are linked rather
+    than written again where the rows are the same (`qa.indexing.segments`).
     The caller makes the folder visible (see `qa.indexing.catalog`) only after this returns, so a
     crash half-way leaves a stray folder, never a half-written index in use. Returns the manifest
     as written (with counts and checksums).
@@ -95,9 +111,15 @@ def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
             folder / "sentences.json", sentence_columns(index.sentences, index.sentence_tokens, article_row)
         ),
         "chunks.json": _write_json(folder / "chunks.json", chunk_columns(index.chunks, index.chunk_tokens, article_row)),
-        "chunks.npy": _write_vectors(folder / "chunks.npy", index.chunk_vectors, dimension),
-        "sentences.npy": _write_vectors(folder / "sentences.npy", index.sentence_vectors, dimension),
     }
+    vectors: dict[str, Any] = {"files": {}}
+    for table, table_vectors in zip(COARSE_TABLES, (index.chunk_vectors, index.sentence_vectors)):
+        rows = np.ascontiguousarray(table_vectors, dtype=np.float32).reshape(-1, dimension)
+        written = write_table(folder, table, rows, _write_array, origin)
+        vectors[table] = [list(run) for run in written.runs]
+        for name, (count, checksum) in written.files.items():
+            vectors["files"][name] = count
+            checksums[name] = checksum
     coarse: dict[str, dict[str, int]] = {}
     for table, lists in zip(COARSE_TABLES, (index.chunk_lists, index.sentence_lists)):
         if lists is not None:
@@ -112,6 +134,7 @@ def save(folder: Path, index: StoredIndex) -> dict[str, Any]:
         "chunks": len(index.chunks),
     }
     manifest["coarse"] = coarse
+    manifest["vectors"] = vectors
     manifest["checksums"] = checksums
     manifest["checksum"] = manifest_checksum(manifest)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
@@ -126,7 +149,7 @@ def load(folder: Path) -> StoredIndex:
         IndexCorruptError: a file is missing, truncated, altered or inconsistent.
     """
     manifest = read_manifest(folder)
-    for name in (*DATA_FILES, *_coarse_files(manifest)):
+    for name in (*DATA_FILES, *_coarse_files(manifest), *manifest["vectors"]["files"]):
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
@@ -136,8 +159,8 @@ def load(folder: Path) -> StoredIndex:
         articles = tuple(_article(r) for r in _read_jsonl(folder / "articles.jsonl"))
         sentences, sentence_tokens = sentence_table(orjson.loads((folder / "sentences.json").read_bytes()), articles)
         chunks, chunk_tokens = chunk_records(orjson.loads((folder / "chunks.json").read_bytes()), articles)
-        chunk_vectors = _read_vectors(folder / "chunks.npy")
-        sentence_vectors = _read_vectors(folder / "sentences.npy")
+        chunk_vectors = read_table(folder, manifest["vectors"], "chunks", manifest["dimension"])
+        sentence_vectors = read_table(folder, manifest["vectors"], "sentences", manifest["dimension"])
     except (KeyError, TypeError, ValueError, RuntimeError, orjson.JSONDecodeError) as error:
         raise IndexCorruptError(f"index in {folder} is inconsistent: {error}") from error
     if len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
@@ -249,6 +272,12 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
         return "'counts' is not a table of counts"
     if coarse and not all(_is_int(counts.get(table)) for table in coarse):
         return "'counts' does not count the clustered tables"
+    problem = layout_problem(manifest.get("vectors"), counts)
+    if problem:
+        return problem
+    for name in manifest["vectors"]["files"]:
+        if not _is_sha256(manifest["checksums"].get(name)):
+            return f"no checksum for {name}"
     for relpath, record in manifest["files"].items():
         if not isinstance(record, dict):
             return f"the record of {relpath!r} is not a table"
@@ -341,9 +370,9 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
     return handle.hexdigest()
 
 
-def _write_json(path: Path, document: dict[str, Any]) -> str:
+def _write_json(path: Path, columns: dict[str, Any]) -> str:
     with _HashingFile(path) as handle:
-        handle.write(orjson.dumps(document))
+        handle.write(columns_json(columns))
     return handle.hexdigest()
 
 
@@ -362,11 +391,6 @@ def _write_array(path: Path, array: np.ndarray) -> str:
     with _HashingFile(path) as handle:
         np.save(handle, array, allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
     return handle.hexdigest()
-
-
-def _read_vectors(path: Path) -> np.ndarray:
-    # memory-mapped: the search structures copy what they need, and the pages can go
-    return np.load(path, allow_pickle=False, mmap_mode="r")
 
 
 def sha256_file(path: Path) -> str:

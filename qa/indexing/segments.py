@@ -1,0 +1,163 @@
+"""Vector tables on disk as runs over segment files, so that an update writes only its new rows.
+
+A table (the sentence or the chunk vectors: float32, one row per record) is stored in one
+or more segment files (NumPy `.npy`, no pickle), and the manifest lists, under `vectors`,
+each segment's row count and each table's runs `[file, start, stop]`: the rows of the runs,
+in order, are the table.
+
+A fresh build writes one segment per table. An update hard-links the segments of the build
+it was made from into its own folder (no bytes written, and they were fsynced when first
+written) and writes one new segment holding only the rows that are new. The rows of a
+removed article stay in their segment, unread. When unread rows would outnumber the
+table's own, or a table would span more than `MAX_SEGMENTS` files, or a link cannot be
+made, the table is written whole again, into one new segment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+MAX_SEGMENTS = 16
+_NAME = re.compile(r"^(chunks|sentences)-[0-9a-f]{12}\.npy$")
+
+Run = tuple[str, int, int]  # segment file, first row, row after the last
+WriteArray = Callable[[Path, np.ndarray], str]  # writes an array, fsynced; returns its SHA-256
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a new build's rows were taken from: the folder and manifest of the build it was
+    made from, and per table, each row's row in that build (-1 where the row is new)."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    rows: dict[str, np.ndarray]
+
+
+@dataclass
+class Written:
+    """A table as saved: its runs, and the segment files it reads (name -> rows, SHA-256)."""
+
+    runs: list[Run]
+    files: dict[str, tuple[int, str]]
+
+
+def segment_name(table: str) -> str:
+    return f"{table}-{uuid.uuid4().hex[:12]}.npy"
+
+
+def write_table(folder: Path, table: str, vectors: np.ndarray, write: WriteArray, origin: Origin | None) -> Written:
+    """Save `vectors` as table `table` in the new build folder `folder`, reusing what `origin`
+    already holds on disk where that is worth it (see the module's docstring)."""
+    if origin is not None:
+        reused = _write_update(folder, table, vectors, write, origin)
+        if reused is not None:
+            return reused
+    name = segment_name(table)
+    return Written([(name, 0, len(vectors))], {name: (len(vectors), write(folder / name, vectors))})
+
+
+def _write_update(folder: Path, table: str, vectors: np.ndarray, write: WriteArray, origin: Origin) -> Written | None:
+    layout = origin.manifest.get("vectors", {})
+    previous_runs = [tuple(run) for run in layout.get(table, [])]
+    previous_files: dict[str, int] = layout.get("files", {})
+    rows = origin.rows.get(table)
+    previous_total = sum(stop - start for _, start, stop in previous_runs)
+    if rows is None or len(rows) != len(vectors) or (len(rows) and int(rows.max()) >= previous_total):
+        return None
+    new_name = segment_name(table)
+    runs = plan_runs(rows, previous_runs, new_name)
+    linked = sorted({name for name, _, _ in runs} - {new_name})
+    fresh = int((rows < 0).sum())
+    unread = sum(previous_files[name] for name in linked) + fresh - len(vectors)
+    if unread > len(vectors) or len(linked) + 1 > MAX_SEGMENTS:
+        return None
+    checksums: dict[str, str] = origin.manifest["checksums"]
+    try:
+        for name in linked:
+            os.link(origin.folder / name, folder / name)
+    except OSError:  # gone, or a file system without hard links: write the table whole
+        for name in linked:
+            (folder / name).unlink(missing_ok=True)
+        return None
+    files = {name: (previous_files[name], checksums[name]) for name in linked}
+    if fresh:
+        files[new_name] = (fresh, write(folder / new_name, vectors[rows < 0]))
+    return Written(runs, files)
+
+
+def plan_runs(rows: np.ndarray, previous_runs: list[Run], new_name: str) -> list[Run]:
+    """The runs of a table whose row i is row `rows[i]` of the table laid out in
+    `previous_runs`, or (where `rows[i]` is -1) the next row of the new segment `new_name`."""
+    count = len(rows)
+    if not count:
+        return []
+    names = sorted({name for name, _, _ in previous_runs}) + [new_name]
+    code = {name: i for i, name in enumerate(names)}
+    lengths = np.asarray([stop - start for _, start, stop in previous_runs], dtype=np.int64)
+    run_file = np.asarray([code[name] for name, _, _ in previous_runs], dtype=np.int64)
+    run_start = np.asarray([start for _, start, _ in previous_runs], dtype=np.int64)
+    first_row = np.cumsum(lengths) - lengths  # each previous run's first row in the previous table
+    owner = np.repeat(np.arange(len(previous_runs), dtype=np.int64), lengths)  # previous row -> its run
+    new = rows < 0
+    known = np.where(new, 0, rows)
+    file = np.where(new, len(names) - 1, run_file[owner[known]] if len(owner) else 0)
+    offset = np.where(new, np.cumsum(new) - 1, run_start[owner[known]] + known - first_row[owner[known]] if len(owner) else 0)
+    breaks = np.flatnonzero((np.diff(file) != 0) | (np.diff(offset) != 1)) + 1
+    starts = np.concatenate(([0], breaks))
+    stops = np.concatenate((breaks, [count]))
+    return [(names[int(file[s])], int(offset[s]), int(offset[s]) + int(e - s)) for s, e in zip(starts, stops)]
+
+
+def layout_problem(layout: Any, counts: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's `vectors` entry, or None."""
+    if not isinstance(layout, dict) or not isinstance(layout.get("files"), dict):
+        return "'vectors' is not a table of segment files"
+    files = layout["files"]
+    for name, rows in files.items():
+        if not _NAME.match(name) or not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            return f"'vectors' lists a segment file {name!r} that is not ours"
+    for table in ("chunks", "sentences"):
+        runs = layout.get(table)
+        if not isinstance(runs, list):
+            return f"'vectors' has no runs for {table}"
+        total = 0
+        for run in runs:
+            if not (isinstance(run, list) and len(run) == 3 and run[0] in files and all(isinstance(x, int) for x in run[1:])):
+                return f"'vectors' has a run of {table} that is not [file, start, stop]"
+            if not 0 <= run[1] <= run[2] <= files[run[0]]:
+                return f"'vectors' has a run of {table} outside its file"
+            total += run[2] - run[1]
+        if total != counts.get(table):
+            return f"'vectors' holds {total} rows of {table}, not {counts.get(table)}"
+    return None
+
+
+def read_table(folder: Path, layout: dict[str, Any], table: str, dimension: int) -> np.ndarray:
+    """The table's rows: the segment file itself, memory-mapped, where one run covers it
+    whole (a fresh build), else the runs copied into memory.
+
+    Raises:
+        ValueError: a segment file is not a float32 table of its listed size.
+    """
+    runs = layout[table]
+    mapped = {name: _mapped(folder / name, layout["files"][name], dimension) for name in {run[0] for run in runs}}
+    if len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == layout["files"][runs[0][0]]:
+        return mapped[runs[0][0]]
+    if not runs:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.concatenate([mapped[name][start:stop] for name, start, stop in runs])
+
+
+def _mapped(path: Path, rows: int, dimension: int) -> np.ndarray:
+    array = np.load(path, allow_pickle=False, mmap_mode="r")
+    if array.dtype != np.float32 or array.shape != (rows, dimension):
+        raise ValueError(f"{path.name} holds {array.dtype} {array.shape}, not float32 ({rows}, {dimension})")
+    return array
