@@ -97,3 +97,16 @@ def test_parts_of_speech_are_those_of_the_pipelines_own_attribute_ruler() -> Non
     assert [t.pos_ for t in got] == [t.pos_ for t in want]
     assert [c.text for c in got.noun_chunks] == [c.text for c in want.noun_chunks]
     assert [(e.text, e.label_) for e in got.ents] == [(e.text, e.label_) for e in want.ents]
+
+
+def test_a_parser_process_hands_back_freed_heap_after_each_batch_even_a_failed_one(monkeypatch) -> None:
+    trims: list[int] = []
+    monkeypatch.setattr(annotate, "_trim_heap", lambda: trims.append(1))
+    assert annotate._then_trimmed(lambda batch: [len(p) for p in batch], ["ab", "c"]) == [2, 1]
+
+    def fails(batch):
+        raise ValueError("bad batch")
+
+    with pytest.raises(ValueError, match="bad batch"):
+        annotate._then_trimmed(fails, ["x"])
+    assert len(trims) == 2

@@ -136,3 +136,45 @@ def test_an_embedding_error_reaches_the_build() -> None:
     with pytest.raises(RuntimeError, match="embedding failed"), EarlyEmbedding(recorder, sentences, workers=2) as early:
         early.wait(lambda *report: None)
     assert not any(sentences[3 * EMBED_BATCH].text in batch for batch in recorder.batches)  # its thread went no further
+
+
+class _ReleasingRecorder(_BatchRecorder):
+    """A stand-in whose runtime keeps working memory until told to hand it back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released_after: list[int] = []  # batches embedded when each release came
+
+    def release_memory(self) -> None:
+        self.released_after.append(len(self.batches))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_embedder_hands_back_its_memory_once_every_thread_is_done(workers: int) -> None:
+    sentences = _sentences(3 * EMBED_BATCH + 1)
+    recorder = _ReleasingRecorder()
+    with EarlyEmbedding(recorder, sentences, workers=workers) as early:
+        early.wait(lambda *report: None)
+    assert recorder.released_after == [4]  # once, after the last of the four batches
+
+
+def test_nothing_to_embed_releases_nothing() -> None:
+    recorder = _ReleasingRecorder()
+    with EarlyEmbedding(recorder, [], workers=2) as early:
+        early.wait(lambda *report: None)
+    assert recorder.released_after == []
+
+
+def test_one_thread_while_parsing_then_all_make_the_same_batches() -> None:
+    sentences = _sentences(5 * EMBED_BATCH + 3)
+    recorder = _ReleasingRecorder()
+    with EarlyEmbedding(recorder, sentences, workers=2) as early:
+        early.start(1)  # while the parser runs
+        early.start(1)  # a later report of the parser: still one
+        assert sum(t.ident is not None for t in early._threads) == 1
+        vectors = early.wait(lambda *report: None)  # all threads
+    texts = [s.text for s in sentences]
+    expected = [tuple(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+    assert sorted(recorder.batches) == sorted(expected) and len(recorder.batches) == len(expected)
+    assert vectors.tolist() == [[len(t), len(batch)] for batch in expected for t in batch]
+    assert recorder.released_after == [len(expected)]  # once, after the last batch

@@ -69,3 +69,48 @@ def test_long_token_texts_are_read_in_smaller_batches_and_each_gets_its_own_vect
     expected = torch_embedder.encode(texts)
     cosine = (vectors * expected).sum(axis=1)
     assert vectors.shape == (64, expected.shape[1]) and cosine.min() >= 0.95, cosine.min()
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return int(status.read().split("VmRSS:")[1].split()[0]) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the resident set size from /proc")
+def test_released_memory_goes_back_to_the_system_and_vectors_stay_the_same() -> None:
+    from qa.indexing.onnx_embedder import OnnxEmbedder
+
+    embedder = OnnxEmbedder("all-MiniLM-L6-v2", Path(resolve_model("all-MiniLM-L6-v2")))
+    texts = [" ".join(f"word{i}x{j}" for j in range(30)) for i in range(64)]  # long batches: a large arena
+    before = embedder.encode(texts)
+    held = _rss_mb()
+    embedder.release_memory()
+    assert _rss_mb() < held - 50  # the arena's working memory is returned (about 0.2 GB here)
+    assert np.array_equal(embedder.encode(texts), before)
+
+
+def test_processes_starting_together_export_the_model_once_and_share_it(tmp_path, monkeypatch) -> None:
+    import threading
+    import time
+
+    from qa.indexing import onnx_embedder
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights")
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    exports: list[Path] = []
+
+    def slow_export(folder: Path, target: Path) -> None:
+        exports.append(target)
+        time.sleep(0.3)  # long enough for every other caller to arrive meanwhile
+        target.write_bytes(f"export {len(exports)}".encode())
+
+    monkeypatch.setattr(onnx_embedder, "_export_quantised", slow_export)
+    found: list[Path] = []
+    callers = [threading.Thread(target=lambda: found.append(onnx_embedder.quantised_model(model))) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(exports) == 1 and len(set(found)) == 1 and found[0].read_bytes() == b"export 1"

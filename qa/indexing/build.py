@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -36,7 +36,10 @@ Progress = Callable[[str, int, int], None]
 _PACKAGE = Path(__file__).resolve().parent.parent
 PARSER_PROCESSES = min(2, os.cpu_count() or 1)  # spaCy workers for large batches; more cost memory
 EMBED_BATCH = 256  # sentences per encode call (int8 vectors depend on their batch: qa.distributed.embedding)
-EMBED_WORKERS = min(2, os.cpu_count() or 1)  # threads embedding at once (while parsing, and after)
+EMBED_WORKERS = min(2, os.cpu_count() or 1)  # threads embedding at once once the parse is done
+# While the parser processes run, one thread embeds: the cores are busy either way, and each
+# thread running the network at once holds its own working memory (ONNX Runtime's arena).
+EMBED_WORKERS_WHILE_PARSING = 1
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
 # built by the old code are rebuilt (vectors of unchanged text are still reused).
 # Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
@@ -83,7 +86,8 @@ def build(
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
     # the new sentences are embedded on threads while the parser reads their articles
     with EarlyEmbedding(embedder, [s for _, own in fresh for s in own if s.id not in reusable.vector_row]) as early:
-        annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, early.start)
+        parsing = partial(early.start, EMBED_WORKERS_WHILE_PARSING)
+        annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, parsing)
         parts: list[Parts] = []
         kept: list[Article] = []
         for article in articles:
@@ -244,13 +248,14 @@ class EarlyEmbedding:
     """Embeds the new sentences on threads while the parser reads the articles.
 
     Sentence texts are known before parsing, and the parser runs in worker processes, so
-    on two cores the two overlap; once parsing is done, `EMBED_WORKERS` threads keep every
-    core busy (both embedders are safe to call from several threads). `start` is called
-    once the parser has forked its workers (forking a process while other threads run is
-    best avoided); `wait` starts it if nothing did. The batches are those embedding
-    afterwards would make (the same sentences, in the same order and groups), so the
-    vectors are the same. Leaving the `with` block early (an error, an interrupt) stops
-    the threads at their next batch.
+    on two cores the two overlap: one thread embeds while the parser runs, and once parsing
+    is done, `EMBED_WORKERS` threads keep every core busy (both embedders are safe to call
+    from several threads), each taking the next batch not yet taken. `start` is called once
+    the parser has forked its workers (forking a process while other threads run is best
+    avoided); `wait` starts every thread. The batches are those embedding afterwards would
+    make (the same sentences, in the same order and groups), so the vectors are the same. Leaving the `with` block early (an error, an interrupt) stops
+    the threads at their next batch. The last thread to finish has the embedder hand back
+    its runtime's working memory, which the parse, still running, can then use.
     """
 
     def __init__(self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0) -> None:
@@ -261,7 +266,10 @@ class EarlyEmbedding:
         self._finished = [0] * (workers or EMBED_WORKERS)
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
-        self._starting = threading.Lock()
+        self._lock = threading.Lock()  # guards starting threads, counting those running, and taking batches
+        self._running = 0
+        self._next = 0  # the offset of the next batch to embed: each thread takes the next one free
+        self._released = False  # the embedder was told to hand back its working memory
         self._threads = [
             threading.Thread(target=self._run, args=(k,), name=f"early-embedding-{k}", daemon=True)
             for k in range(len(self._finished))
@@ -276,25 +284,40 @@ class EarlyEmbedding:
             if thread.ident is not None:
                 thread.join()
 
-    def start(self) -> None:
-        """Begin embedding (once; later calls do nothing)."""
-        with self._starting:
+    def start(self, threads: int = 0) -> None:
+        """Embed on `threads` threads (0: all of them); a later call may start more, never fewer."""
+        with self._lock:
             for thread in self._threads:
+                if sum(t.ident is not None for t in self._threads) >= (threads or len(self._threads)):
+                    return
                 if thread.ident is None:
+                    self._running += 1
                     thread.start()
 
+    def _take(self) -> int | None:
+        """The offset of the next batch to embed; None when all are taken or an error stopped it."""
+        with self._lock:
+            if self._next >= len(self._texts) or self._stop.is_set():
+                return None
+            offset, self._next = self._next, self._next + EMBED_BATCH
+            return offset
+
     def _run(self, worker: int) -> None:
-        step = len(self._threads) * EMBED_BATCH
         try:
-            for offset in range(worker * EMBED_BATCH, len(self._texts), step):
-                if self._stop.is_set():
-                    return
+            while (offset := self._take()) is not None:
                 batch = self._texts[offset : offset + EMBED_BATCH]
                 self.vectors[offset : offset + len(batch)] = self._embedder.encode(batch)
                 self._finished[worker] += len(batch)
         except BaseException as error:  # noqa: BLE001 (handed to the building thread by `wait`)
             self._errors.append(error)
             self._stop.set()
+        finally:
+            with self._lock:
+                self._running -= 1
+                last = self._running == 0 and self._next >= len(self._texts) and not self._released
+                self._released = self._released or last
+            if last and self._texts:
+                _release_memory(self._embedder)
 
     def wait(self, report: Progress) -> np.ndarray:
         """All the vectors, once embedded (reporting progress meanwhile); a thread's error, if any."""
@@ -323,12 +346,14 @@ def _vectors(
     embedded (by `early`, or here for what it did not cover: sentences of an article the
     parser skipped are dropped, so the rest must be matched by id); and the row it was copied
     from (-1 where embedded)."""
-    out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
     rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
-    _copy_rows(out, reusable.vectors, rows)
     missing = np.flatnonzero(rows < 0).tolist()
     embedded = early.wait(report)
     wanted = [records[i].id for i in missing]
+    if len(missing) == len(records) and wanted == early.ids:
+        return embedded, rows  # all new, in order (a fresh build): the embedded table is the table, not copied
+    out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
+    _copy_rows(out, reusable.vectors, rows)
     if wanted == early.ids:
         out[missing] = embedded
         return out, rows
@@ -341,7 +366,18 @@ def _vectors(
         batch = late[offset : offset + EMBED_BATCH]
         out[batch] = embedder.encode([records[i].text for i in batch])
         report(EMBEDDING, offset + len(batch), len(late))
+    if late:
+        _release_memory(embedder)
     return out, rows
+
+
+def _release_memory(embedder: Embedder) -> None:
+    """Hand back what the embedder's runtime kept for its largest batches (ONNX Runtime's
+    arena, about 0.6 GB after a large build), so that it is not held through the rest of the
+    build, its parse above all. Embedders without it (torch) hold nothing of the kind."""
+    release = getattr(embedder, "release_memory", None)
+    if release is not None:
+        release()
 
 
 def _copy_rows(out: np.ndarray, source: np.ndarray, rows: np.ndarray) -> None:

@@ -7,10 +7,12 @@ time, so answering never waits for a parser.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from typing import Any, Callable, Iterator
 
 from threadpoolctl import threadpool_limits
@@ -255,13 +257,36 @@ def _batch_mapper(processes: int) -> Iterator[Callable[..., Iterator[Any]]]:
     with threadpool_limits(limits=1, user_api="blas"):
         if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(processes, initializer=_one_blas_thread) as pool:
-                yield pool.imap
+                yield lambda work, batches: pool.imap(partial(_then_trimmed, work), batches)
         else:
             yield map
 
 
 def _one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
+
+
+def _then_trimmed(work: Callable[[Any], Any], batch: Any) -> Any:
+    """`work(batch)` in a parser process, which then hands the heap memory the batch freed
+    back to the system (glibc keeps it otherwise: about 50 MB a parser on a large build)."""
+    try:
+        return work(batch)
+    finally:
+        _trim_heap()
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; elsewhere there is nothing to trim this way
+    except (OSError, AttributeError):
+        return None
+
+
+def _trim_heap() -> None:
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _spans_alone(pieces: list[_Piece]) -> list[Entity] | AnnotationError:
