@@ -253,9 +253,10 @@ class EarlyEmbedding:
     from several threads), each taking the next batch not yet taken. `start` is called once
     the parser has forked its workers (forking a process while other threads run is best
     avoided); `wait` starts every thread. The batches are those embedding afterwards would
-    make (the same sentences, in the same order and groups), so the vectors are the same. Leaving the `with` block early (an error, an interrupt) stops
-    the threads at their next batch. The last thread to finish has the embedder hand back
-    its runtime's working memory, which the parse, still running, can then use.
+    make (the same sentences, in the same order and groups), so the vectors are the same.
+    Leaving the `with` block early (an error, an interrupt) stops the threads at their next
+    batch. The last thread to finish has the embedder hand back its runtime's working
+    memory, so that the rest of the build (assembling and saving the index) does not hold it.
     """
 
     def __init__(self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0) -> None:

@@ -28,8 +28,8 @@ from qa.lazy import SerialTokenizer
 # per run), so a change here changes every vector. Smaller runs would be faster and hold less
 # memory (on 12k SQuAD sentences on two threads, 16 took 17.5 s and peaked at 514 MB, 64 took
 # 24.8 s and 1,026 MB, with the same closeness to the torch vectors), but with 16 the
-# benchmark lost 0.5 (SQuAD) to 2 (seeds) points of hit@1, the stacking models refitted or not,
-# so 64 stays.
+# benchmark lost hit@1: 0.3 points on SQuAD and 1.5 on the seeds (0.5 and 2.2 with the
+# stacking models refitted), so 64 stays.
 _BATCH_SIZE = 64
 # A run of n texts padded to t tokens is split in halves while n * t * t exceeds this: the
 # attention's memory grows with it, and ONNX Runtime keeps its largest working set until
