@@ -29,7 +29,8 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from qa.distributed.build import build_sharded
     from qa.distributed.layout import sharded_home
     from qa.distributed.serving import open_sharded
-    from qa.indexing import catalog, store
+    from qa.indexing import catalog
+    from qa.indexing.manifest import read_manifest
     from qa.indexing.embedder import embedder_for
     from qa.retrieve.retriever import Query, retrieve
 
@@ -44,7 +45,7 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         listing = build_sharded(corpus, settings, shards=workers)
         builds[workers] = time.perf_counter() - started
         # the longest shard's own build (parse and embed, no worker start or model load)
-        longest[workers] = max(store.read_manifest(home / s["name"])["build_seconds"] for s in listing["shards"])
+        longest[workers] = max(read_manifest(home / s["name"])["build_seconds"] for s in listing["shards"])
         if workers != counts[-1]:
             ray.shutdown()
     single = catalog.ensure_index(corpus, settings)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from qa.errors import IndexCorruptError
 from qa.indexing import folder, store
+from qa.indexing.manifest import manifest_checksum, manifest_problem, read_manifest
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 
 JSON = st.recursive(
@@ -37,7 +38,7 @@ def rewrite_manifest(build: Path, change, *, reseal: bool = True) -> None:
     manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     change(manifest)
     if reseal:
-        manifest["checksum"] = store.manifest_checksum(manifest)
+        manifest["checksum"] = manifest_checksum(manifest)
     (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -119,8 +120,8 @@ def test_a_manifest_that_still_parses_is_checked(tiny_corpus, fake_settings, fak
 def test_the_manifest_carries_its_own_checksum(tiny_corpus, fake_settings, fake_embedder) -> None:
     first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(tiny_corpus, fake_settings)
-    manifest = store.read_manifest(build)
-    assert manifest["checksum"] == store.manifest_checksum(manifest)
+    manifest = read_manifest(build)
+    assert manifest["checksum"] == manifest_checksum(manifest)
     assert all("ctime_ns" in record for record in manifest["files"].values())
     # The checksum is over the content, not the layout: the same JSON written compactly still loads.
     (build / "manifest.json").write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
@@ -138,15 +139,15 @@ def test_any_json_manifest_is_either_valid_or_refused(tmp_path_factory, value) -
     for seal in (False, True):
         if seal and isinstance(value, dict):
             try:
-                value = {**value, "checksum": store.manifest_checksum(value)}
+                value = {**value, "checksum": manifest_checksum(value)}
             except ValueError:
                 pass
         (folder / "manifest.json").write_text(json.dumps(value), encoding="utf-8")
         try:
-            manifest = store.read_manifest(folder)
+            manifest = read_manifest(folder)
         except IndexCorruptError:
             continue
-        assert store.manifest_problem(manifest) is None  # only a wholly valid manifest gets through
+        assert manifest_problem(manifest) is None  # only a wholly valid manifest gets through
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,7 @@ def built_manifest(tmp_path_factory) -> dict:
         (corpus / name).write_text(text, encoding="utf-8")
     settings_ = Settings(model="fake", index_dir=tmp_path_factory.mktemp("index"), annotator="rules")
     ensure_index(corpus, settings_, embedder=FakeEmbedder())
-    return store.read_manifest(current_build(corpus, settings_))
+    return read_manifest(current_build(corpus, settings_))
 
 
 def _paths(value, prefix=()):
@@ -183,16 +184,16 @@ def test_a_resealed_mutation_of_a_real_manifest_is_valid_or_refused(built_manife
     else:
         parent[path[-1]] = data.draw(JSON)
     try:
-        manifest["checksum"] = store.manifest_checksum(manifest)
+        manifest["checksum"] = manifest_checksum(manifest)
     except ValueError:
         pass
     folder = tmp_path_factory.mktemp("mutated")
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     try:
-        loaded = store.read_manifest(folder)
+        loaded = read_manifest(folder)
     except IndexCorruptError:
         return
-    assert store.manifest_problem(loaded) is None
+    assert manifest_problem(loaded) is None
 
 
 def test_qa_index_force_recovers_from_anything(tiny_corpus, fake_settings, fake_embedder) -> None:

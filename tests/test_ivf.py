@@ -10,6 +10,7 @@ import pytest
 
 from qa.errors import IndexCorruptError
 from qa.indexing import catalog, ivf, store
+from qa.indexing.manifest import manifest_checksum
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 from qa.indexing.memory import flat_ip
 
@@ -126,7 +127,7 @@ def test_groups_outside_the_centroids_are_refused_even_when_resealed(
     np.save(folder / "sentences.groups.npy", groups + 1000)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["checksums"]["sentences.groups.npy"] = store.sha256_file(folder / "sentences.groups.npy")
-    manifest["checksum"] = store.manifest_checksum(manifest)
+    manifest["checksum"] = manifest_checksum(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="groups outside the centroids"):
         store.load(folder)

@@ -11,6 +11,7 @@ import pytest
 
 from qa.errors import IndexCorruptError
 from qa.indexing import store
+from qa.indexing.manifest import manifest_checksum
 from qa.indexing.memory import Postings
 from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_table
 from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
@@ -88,7 +89,7 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(tiny_corpus, f
     (build / "sentences.json").write_bytes(columns_json(columns))
     manifest = json.loads((build / store.MANIFEST).read_bytes())
     manifest["checksums"]["sentences.json"] = store.sha256_file(build / "sentences.json")
-    manifest["checksum"] = store.manifest_checksum(manifest)
+    manifest["checksum"] = manifest_checksum(manifest)
     (build / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="inconsistent"):
         store.load(build)

@@ -24,6 +24,7 @@ from typing import Any
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import store
+from qa.indexing.manifest import manifest_checksum, read_manifest
 from qa.indexing.catalog import index_home
 
 SHARDS = "shards.json"
@@ -48,7 +49,7 @@ def write_listing(home: Path, shards: list[dict[str, Any]], settings: Settings, 
         "shards": shards,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    listing["checksum"] = store.manifest_checksum(listing)
+    listing["checksum"] = manifest_checksum(listing)
     store.write_atomic(home / SHARDS, json.dumps(listing, indent=2, sort_keys=True).encode("utf-8"))
     return listing
 
@@ -68,7 +69,7 @@ def read_listing(home: Path) -> dict[str, Any]:
         raise IndexCorruptError(f"{path} is unreadable: {error}") from error
     if not isinstance(listing, dict) or listing.get("format_version") != SHARDS_FORMAT:
         raise IndexCorruptError(f"{path} is not format version {SHARDS_FORMAT}; rebuild with `qa index CORPUS --ray`")
-    if listing.get("checksum") != store.manifest_checksum(listing):
+    if listing.get("checksum") != manifest_checksum(listing):
         raise IndexCorruptError(f"{path} does not match its own checksum (altered or damaged)")
     shards = listing.get("shards")
     if not isinstance(shards, list) or not shards:
@@ -94,7 +95,7 @@ def check_shard(folder: Path, checksum: str) -> dict[str, Any]:
     Raises:
         IndexCorruptError: the shard's manifest is damaged or not the one listed.
     """
-    manifest = store.read_manifest(folder)
+    manifest = read_manifest(folder)
     if manifest["checksum"] != checksum:
         raise IndexCorruptError(f"shard {folder} is not the one its shards.json lists (replaced or damaged)")
     return manifest

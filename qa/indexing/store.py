@@ -2,7 +2,7 @@
 
 One build lives in its own folder:
 
-    manifest.json     format version, model, dimension, settings, source file hashes,
+    manifest.json     (checked by `qa.indexing.manifest`) format version, model, dimension, settings, source file hashes,
                       the SHA-256 of every other file of the build, and `checksum`: the
                       SHA-256 of the manifest itself (its canonical JSON without that key)
     articles.jsonl    doc_id, title, path, sha256, text, and outlet, url, author, published
@@ -54,21 +54,23 @@ import orjson
 from qa.errors import IndexCorruptError
 from qa.indexing.columns import (
     chunk_columns,
-    columns_json,
     chunk_records,
+    columns_json,
     sentence_columns,
     sentence_table,
 )
 from qa.indexing.ivf import CoarseLists
-from qa.indexing.segments import Origin, layout_problem, read_table, write_table
+from qa.indexing.manifest import (
+    COARSE_TABLES,
+    DATA_FILES,
+    FORMAT_VERSION,
+    MANIFEST,
+    coarse_files,
+    manifest_checksum,
+    read_manifest,
+)
+from qa.indexing.segments import Origin, read_table, write_table
 from qa.types import Article, Chunk, Sentence
-
-# 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
-# 5: sentences and chunks as columns; 6: vectors in segment files
-FORMAT_VERSION = 6
-MANIFEST = "manifest.json"
-DATA_FILES = ("articles.jsonl", "sentences.json", "chunks.json")
-MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,6 @@ class StoredIndex:
     sentence_lists: CoarseLists | None = None
     # per vector table, each row's row in the build this one was made from (-1: new); None once saved or loaded
     vector_origins: Mapping[str, np.ndarray] | None = None
-
-
-COARSE_TABLES = ("chunks", "sentences")
 
 
 def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict[str, Any]:
@@ -149,7 +148,7 @@ def load(folder: Path) -> StoredIndex:
         IndexCorruptError: a file is missing, truncated, altered or inconsistent.
     """
     manifest = read_manifest(folder)
-    for name in (*DATA_FILES, *_coarse_files(manifest), *manifest["vectors"]["files"]):
+    for name in (*DATA_FILES, *coarse_files(manifest), *manifest["vectors"]["files"]):
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
@@ -182,10 +181,6 @@ def load(folder: Path) -> StoredIndex:
     )
 
 
-def _coarse_files(manifest: dict[str, Any]) -> list[str]:
-    return [f"{table}.{part}.npy" for table in manifest.get("coarse", {}) for part in ("centroids", "groups")]
-
-
 def _read_coarse(folder: Path, manifest: dict[str, Any], table: str) -> CoarseLists | None:
     """A table's stored clustering (checksums already checked), or None if it has none."""
     record = manifest.get("coarse", {}).get(table)
@@ -203,100 +198,6 @@ def _read_coarse(folder: Path, manifest: dict[str, Any], table: str) -> CoarseLi
     if problem:
         raise IndexCorruptError(f"index in {folder} has {table} clustering with {problem}")
     return lists
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a build folder, checked before anything in it is trusted.
-
-    Raises:
-        IndexCorruptError: missing, unreadable, of another format version, altered (its
-            own checksum does not match) or not of the expected shape.
-    """
-    path = folder / MANIFEST
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise IndexCorruptError(f"index manifest {path} is over {MAX_MANIFEST_BYTES // 2**20} MiB")
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError as error:
-        raise IndexCorruptError(f"index manifest {path} is missing") from error
-    except (OSError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
-        raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexCorruptError(
-            f"index manifest {path} is not format version {FORMAT_VERSION}; the index will be rebuilt"
-        )
-    if not isinstance(manifest.get("checksums"), dict):
-        raise IndexCorruptError(f"index manifest {path} has no checksums")
-    try:
-        own = manifest_checksum(manifest)
-    except (ValueError, RecursionError) as error:  # NaN or absurd nesting: not ours
-        raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
-    if manifest.get("checksum") != own:
-        raise IndexCorruptError(f"index manifest {path} does not match its own checksum (altered or damaged)")
-    problem = manifest_problem(manifest)
-    if problem:
-        raise IndexCorruptError(f"index manifest {path} is malformed: {problem}")
-    return manifest
-
-
-def manifest_checksum(manifest: dict[str, Any]) -> str:
-    """SHA-256 of the manifest's canonical JSON (sorted keys, no spaces), without `checksum`.
-
-    Raises:
-        ValueError: the manifest holds a value JSON cannot write (NaN, infinity).
-    """
-    body = {key: value for key, value in manifest.items() if key != "checksum"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
-
-
-def manifest_problem(manifest: dict[str, Any]) -> str | None:
-    """What is wrong with the shape of a manifest (every key the code relies on), or None."""
-    for key, kind in (("model", str), ("pipeline", str), ("settings", dict), ("files", dict), ("checksums", dict)):
-        if not isinstance(manifest.get(key), kind):
-            return f"{key!r} is not a {kind.__name__}"
-    dimension = manifest.get("dimension")
-    if not _is_int(dimension) or dimension < 1:
-        return "'dimension' is not a positive integer"
-    coarse = manifest.get("coarse", {})
-    if not isinstance(coarse, dict) or not all(
-        table in COARSE_TABLES and isinstance(record, dict) and _is_int(record.get("trained_on"))
-        for table, record in coarse.items()
-    ):
-        return "'coarse' is not a table of clusterings"
-    for name in (*DATA_FILES, *_coarse_files(manifest)):
-        if not _is_sha256(manifest["checksums"].get(name)):
-            return f"no checksum for {name}"
-    counts = manifest.get("counts", {})
-    if not isinstance(counts, dict) or not all(_is_int(v) and v >= 0 for v in counts.values()):
-        return "'counts' is not a table of counts"
-    if coarse and not all(_is_int(counts.get(table)) for table in coarse):
-        return "'counts' does not count the clustered tables"
-    problem = layout_problem(manifest.get("vectors"), counts)
-    if problem:
-        return problem
-    for name in manifest["vectors"]["files"]:
-        if not _is_sha256(manifest["checksums"].get(name)):
-            return f"no checksum for {name}"
-    for relpath, record in manifest["files"].items():
-        if not isinstance(record, dict):
-            return f"the record of {relpath!r} is not a table"
-        if not _is_sha256(record.get("sha256")):
-            return f"{relpath!r} has no SHA-256"
-        for key in ("size", "mtime_ns", "ctime_ns"):
-            if not _is_int(record.get(key)):
-                return f"{relpath!r} has no integer {key!r}"
-        if not isinstance(record.get("doc_id"), (str, type(None))):
-            return f"{relpath!r} has a doc_id that is not text"
-    return None
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_sha256(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

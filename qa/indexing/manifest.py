@@ -1,0 +1,121 @@
+"""The manifest of a build folder: its format, and the checks it must pass before anything
+in the build is trusted (its own checksum, then the shape of every key the code reads).
+
+What the files of a build hold is described in `qa.indexing.store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexCorruptError
+from qa.indexing.segments import layout_problem
+
+# 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
+# 5: sentences and chunks as columns; 6: vectors in segment files
+FORMAT_VERSION = 6
+MANIFEST = "manifest.json"
+DATA_FILES = ("articles.jsonl", "sentences.json", "chunks.json")
+COARSE_TABLES = ("chunks", "sentences")
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
+
+
+def coarse_files(manifest: dict[str, Any]) -> list[str]:
+    return [f"{table}.{part}.npy" for table in manifest.get("coarse", {}) for part in ("centroids", "groups")]
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a build folder, checked before anything in it is trusted.
+
+    Raises:
+        IndexCorruptError: missing, unreadable, of another format version, altered (its
+            own checksum does not match) or not of the expected shape.
+    """
+    path = folder / MANIFEST
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise IndexCorruptError(f"index manifest {path} is over {MAX_MANIFEST_BYTES // 2**20} MiB")
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError as error:
+        raise IndexCorruptError(f"index manifest {path} is missing") from error
+    except (OSError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"index manifest {path} is not format version {FORMAT_VERSION}; the index will be rebuilt"
+        )
+    if not isinstance(manifest.get("checksums"), dict):
+        raise IndexCorruptError(f"index manifest {path} has no checksums")
+    try:
+        own = manifest_checksum(manifest)
+    except (ValueError, RecursionError) as error:  # NaN or absurd nesting: not ours
+        raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
+    if manifest.get("checksum") != own:
+        raise IndexCorruptError(f"index manifest {path} does not match its own checksum (altered or damaged)")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise IndexCorruptError(f"index manifest {path} is malformed: {problem}")
+    return manifest
+
+
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON (sorted keys, no spaces), without `checksum`.
+
+    Raises:
+        ValueError: the manifest holds a value JSON cannot write (NaN, infinity).
+    """
+    body = {key: value for key, value in manifest.items() if key != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a manifest (every key the code relies on), or None."""
+    for key, kind in (("model", str), ("pipeline", str), ("settings", dict), ("files", dict), ("checksums", dict)):
+        if not isinstance(manifest.get(key), kind):
+            return f"{key!r} is not a {kind.__name__}"
+    dimension = manifest.get("dimension")
+    if not _is_int(dimension) or dimension < 1:
+        return "'dimension' is not a positive integer"
+    coarse = manifest.get("coarse", {})
+    if not isinstance(coarse, dict) or not all(
+        table in COARSE_TABLES and isinstance(record, dict) and _is_int(record.get("trained_on"))
+        for table, record in coarse.items()
+    ):
+        return "'coarse' is not a table of clusterings"
+    for name in (*DATA_FILES, *coarse_files(manifest)):
+        if not _is_sha256(manifest["checksums"].get(name)):
+            return f"no checksum for {name}"
+    counts = manifest.get("counts", {})
+    if not isinstance(counts, dict) or not all(_is_int(v) and v >= 0 for v in counts.values()):
+        return "'counts' is not a table of counts"
+    if coarse and not all(_is_int(counts.get(table)) for table in coarse):
+        return "'counts' does not count the clustered tables"
+    problem = layout_problem(manifest.get("vectors"), counts)
+    if problem:
+        return problem
+    for name in manifest["vectors"]["files"]:
+        if not _is_sha256(manifest["checksums"].get(name)):
+            return f"no checksum for {name}"
+    for relpath, record in manifest["files"].items():
+        if not isinstance(record, dict):
+            return f"the record of {relpath!r} is not a table"
+        if not _is_sha256(record.get("sha256")):
+            return f"{relpath!r} has no SHA-256"
+        for key in ("size", "mtime_ns", "ctime_ns"):
+            if not _is_int(record.get(key)):
+                return f"{relpath!r} has no integer {key!r}"
+        if not isinstance(record.get("doc_id"), (str, type(None))):
+            return f"{relpath!r} has a doc_id that is not text"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
