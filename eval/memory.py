@@ -41,9 +41,10 @@ class PeakMemory:
 
     @property
     def mb(self) -> float:
-        own_peak_kb = _status_kb("VmHWM:") if self._own_peak else 0
-        if not Path("/proc/self/status").exists():
-            own_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # elsewhere: the lifetime peak
+        if self._own_peak:  # the high-water mark since __enter__
+            own_peak_kb = _status_kb("VmHWM:")
+        else:  # it could not be reset: the process's lifetime peak, which may be higher than this stretch's
+            own_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return round(max(self._peak_kb, own_peak_kb) / 1024, 1)
 
     def _sample(self) -> None:
@@ -64,13 +65,7 @@ def _reset_high_water_mark() -> bool:
 
 
 def _status_kb(key: str) -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+    return _kb(Path("/proc/self/status"), key)
 
 
 def _children(pid: int) -> list[int]:
@@ -84,9 +79,15 @@ def _children(pid: int) -> list[int]:
 
 
 def _pss_kb(pid: int) -> int:
+    return _kb(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+
+
+def _kb(path: Path, key: str) -> int:
+    """The kB figure on the line of `path` that starts with `key` (0 if unreadable: a process
+    that has just ended, a system without /proc)."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexCorruptError
-from qa.indexing.segments import layout_problem
+from qa.indexing.segments import VECTOR_TABLES, layout_problem
 
 # 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
 # 5: sentences and chunks as columns; 6: vectors in segment files
 FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 DATA_FILES = ("articles.jsonl", "sentences.json", "chunks.json")
-COARSE_TABLES = ("chunks", "sentences")
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
 
 
@@ -82,7 +81,7 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
         return "'dimension' is not a positive integer"
     coarse = manifest.get("coarse", {})
     if not isinstance(coarse, dict) or not all(
-        table in COARSE_TABLES and isinstance(record, dict) and _is_int(record.get("trained_on"))
+        table in VECTOR_TABLES and isinstance(record, dict) and _is_int(record.get("trained_on"))
         for table, record in coarse.items()
     ):
         return "'coarse' is not a table of clusterings"

@@ -24,8 +24,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, in manifest order
 MAX_SEGMENTS = 16
-_NAME = re.compile(r"^(chunks|sentences)-[0-9a-f]{12}\.npy$")
+_NAME = re.compile(rf"^({'|'.join(VECTOR_TABLES)})-[0-9a-f]{{12}}\.npy$")
 
 Run = tuple[str, int, int]  # segment file, first row, row after the last
 WriteArray = Callable[[Path, np.ndarray], str]  # writes an array, fsynced; returns its SHA-256
@@ -41,7 +42,7 @@ class Origin:
     rows: dict[str, np.ndarray]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Written:
     """A table as saved: its runs, and the segment files it reads (name -> rows, SHA-256)."""
 
@@ -124,7 +125,7 @@ def layout_problem(layout: Any, counts: dict[str, Any]) -> str | None:
     for name, rows in files.items():
         if not _NAME.match(name) or not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
             return f"'vectors' lists a segment file {name!r} that is not ours"
-    for table in ("chunks", "sentences"):
+    for table in VECTOR_TABLES:
         runs = layout.get(table)
         if not isinstance(runs, list):
             return f"'vectors' has no runs for {table}"

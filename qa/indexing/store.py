@@ -61,7 +61,6 @@ from qa.indexing.columns import (
 )
 from qa.indexing.ivf import CoarseLists
 from qa.indexing.manifest import (
-    COARSE_TABLES,
     DATA_FILES,
     FORMAT_VERSION,
     MANIFEST,
@@ -69,7 +68,7 @@ from qa.indexing.manifest import (
     manifest_checksum,
     read_manifest,
 )
-from qa.indexing.segments import Origin, read_table, write_table
+from qa.indexing.segments import VECTOR_TABLES, Origin, read_table, write_table
 from qa.types import Article, Chunk, Sentence
 
 
@@ -112,15 +111,15 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict
         "chunks.json": _write_json(folder / "chunks.json", chunk_columns(index.chunks, index.chunk_tokens, article_row)),
     }
     vectors: dict[str, Any] = {"files": {}}
-    for table, table_vectors in zip(COARSE_TABLES, (index.chunk_vectors, index.sentence_vectors)):
-        rows = np.ascontiguousarray(table_vectors, dtype=np.float32).reshape(-1, dimension)
-        written = write_table(folder, table, rows, _write_array, origin)
+    for table, table_vectors in zip(VECTOR_TABLES, (index.chunk_vectors, index.sentence_vectors)):
+        contiguous = np.ascontiguousarray(table_vectors, dtype=np.float32).reshape(-1, dimension)
+        written = write_table(folder, table, contiguous, _write_array, origin)
         vectors[table] = [list(run) for run in written.runs]
         for name, (count, checksum) in written.files.items():
             vectors["files"][name] = count
             checksums[name] = checksum
     coarse: dict[str, dict[str, int]] = {}
-    for table, lists in zip(COARSE_TABLES, (index.chunk_lists, index.sentence_lists)):
+    for table, lists in zip(VECTOR_TABLES, (index.chunk_lists, index.sentence_lists)):
         if lists is not None:
             checksums[f"{table}.centroids.npy"] = _write_vectors(folder / f"{table}.centroids.npy", lists.centroids, dimension)
             checksums[f"{table}.groups.npy"] = _write_array(folder / f"{table}.groups.npy", lists.groups.astype(np.int64))
@@ -166,7 +165,7 @@ def load(folder: Path) -> StoredIndex:
         raise IndexCorruptError(f"index in {folder} has vector counts that do not match its records")
     if chunk_vectors.ndim != 2 or chunk_vectors.shape[1] != manifest.get("dimension"):
         raise IndexCorruptError(f"index in {folder} has vectors of the wrong dimension")
-    chunk_lists, sentence_lists = (_read_coarse(folder, manifest, table) for table in COARSE_TABLES)
+    chunk_lists, sentence_lists = (_read_coarse(folder, manifest, table) for table in VECTOR_TABLES)
     return StoredIndex(
         manifest=manifest,
         articles=articles,
