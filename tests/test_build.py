@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from qa.indexing.build import EMBED_BATCH, EarlyEmbedding, _copy_rows, build, pipeline_fingerprint
+from qa.indexing.build import EMBED_BATCH, EarlyEmbedding, build, pipeline_fingerprint
 from qa.ingest.corpus import load_corpus
 from qa.text import content_tokens
 
@@ -78,19 +76,6 @@ def test_an_unchanged_article_is_taken_over_whole(tiny_corpus, fake_settings, fa
     assert second.sentences == first.sentences and second.sentence_tokens == first.sentence_tokens
     assert second.chunk_tokens == first.chunk_tokens and fake_embedder.texts_seen == seen  # nothing re-embedded
     assert np.array_equal(first.chunk_vectors, second.chunk_vectors)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.just(-1), st.integers(0, 49)), max_size=60), st.integers(0, 20), st.integers(0, 40))
-def test_reused_vectors_are_copied_exactly_whatever_the_runs(rows: list[int], run_start: int, run_length: int) -> None:
-    source = np.arange(50 * 3, dtype=np.float32).reshape(50, 3)
-    rows = rows + list(range(run_start, min(50, run_start + run_length)))  # a long in-order run, as updates have
-    taken = np.asarray(rows, dtype=np.int64)
-    out = np.full((len(taken), 3), -7.0, dtype=np.float32)
-    _copy_rows(out, source, taken)
-    expected = np.full((len(taken), 3), -7.0, dtype=np.float32)
-    expected[taken >= 0] = source[taken[taken >= 0]]
-    assert np.array_equal(out, expected)
 
 
 class _BatchRecorder:

@@ -132,3 +132,74 @@ def test_groups_outside_the_centroids_are_refused_even_when_resealed(
     with pytest.raises(IndexCorruptError, match="groups outside the centroids"):
         store.load(folder)
     catalog.forget_cached()
+
+
+def _updated_table(current: np.ndarray, rng: np.random.Generator, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`current` with a block of 40 rows removed and 30 new rows inserted somewhere: the new
+    table, and each of its rows' row in `current` (-1: new)."""
+    drop_at = int(rng.integers(0, len(current) - 40))
+    kept_old = np.r_[0:drop_at, drop_at + 40 : len(current)]
+    insert_at = int(rng.integers(0, len(kept_old)))
+    kept = np.concatenate([kept_old[:insert_at], np.full(30, -1), kept_old[insert_at:]])
+    table = np.concatenate([current[kept_old[:insert_at]], clustered(30, seed=seed), current[kept_old[insert_at:]]])
+    return table, kept
+
+
+def test_an_updated_search_finds_what_a_search_filed_afresh_finds(monkeypatch) -> None:
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 100)
+    monkeypatch.setattr(ivf, "REFILE_SHARE", 1.0)
+    table = clustered(3000)
+    lists = ivf.coarse_lists(table)
+    search = first = ivf.IvfSearch.filed(table, lists)
+    rng = np.random.default_rng(5)
+    queries = clustered(40, seed=99)
+    for step in range(4):
+        table, kept = _updated_table(table, rng, seed=10 + step)
+        lists = ivf.coarse_lists(table, lists, kept)
+        search = search.updated(table, lists, kept)
+        assert search.base is first.base  # carried over, not filed again
+        fresh = ivf.IvfSearch.filed(table, lists)
+        assert search.ntotal == fresh.ntotal == len(table)
+        scores, rows = search.search(queries, 10)
+        fresh_scores, fresh_rows = fresh.search(queries, 10)
+        assert np.array_equal(rows, fresh_rows)
+        np.testing.assert_allclose(scores, fresh_scores, rtol=1e-6)
+        assert np.allclose(scores[:, 0], np.einsum("ij,ij->i", table[rows[:, 0]], queries), atol=1e-5)
+
+
+def test_an_update_past_the_refile_share_or_with_new_centroids_files_the_table_afresh(monkeypatch) -> None:
+    monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 100)
+    table = clustered(600)
+    lists = ivf.coarse_lists(table)
+    search = ivf.IvfSearch.filed(table, lists)
+    small, kept = _updated_table(table, np.random.default_rng(1), seed=3)  # 70 rows of 600 changed: past 10%
+    again = search.updated(small, ivf.coarse_lists(small, lists, kept), kept)
+    assert again.base is not search.base and again.delta is None and again.ntotal == len(small)
+    relearned = ivf.learned_lists(np.concatenate([table, clustered(20, seed=8)]))
+    kept = np.concatenate([np.arange(600), np.full(20, -1)])
+    assert search.updated(np.concatenate([table, clustered(20, seed=8)]), relearned, kept).base is not search.base
+
+
+def test_an_updated_index_answers_as_its_build_read_back_does(
+    small_flat_limit, tiny_corpus, fake_settings, fake_embedder, monkeypatch
+) -> None:
+    from qa.api import answer_with_index
+
+    monkeypatch.setattr(ivf, "REFILE_SHARE", 1.0)
+    questions = ["Who cut the ribbon?", "When did the storm close the port?", "How many visitors came?"]
+    before = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    (tiny_corpus / "late.txt").write_text(
+        "Late Report\n\nThe harbour reopened on Friday. Ferries ran again to the islands.", encoding="utf-8"
+    )
+    during = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert during._sentence_faiss.base is before._sentence_faiss.base and during._sentence_faiss.delta is not None
+    forget_cached()
+    read_back = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert read_back is not during and read_back._sentence_faiss.delta is None
+    for question in questions + ["When did the harbour reopen?"]:
+        vector = fake_embedder.encode([question])[0]
+        every = len(during.sentences)  # all of them: which of several equal scores make a cut is FAISS's choice
+        assert np.array_equal(during.dense_sentences(vector, every)[0], read_back.dense_sentences(vector, every)[0])
+        assert answer_with_index(during, question, fake_settings, embedder=fake_embedder) == answer_with_index(
+            read_back, question, fake_settings, embedder=fake_embedder
+        )

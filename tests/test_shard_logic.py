@@ -15,7 +15,6 @@ from conftest import ARTICLES, FakeEmbedder
 from qa.distributed.embedding import Precomputed, aligned_vectors
 from qa.distributed.plan import balanced_runs, covering, neighbours
 from qa.distributed.layout import SHARDS, check_shard, listed_names, read_listing, remove_unlisted, write_listing
-from qa.distributed.rows import StackedRows
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.build import EMBED_BATCH, build
@@ -81,16 +80,6 @@ def test_aligned_vectors_are_the_rows_of_the_whole_corpus_batches() -> None:
     handed = Precomputed(model, texts[start:end], mine)
     assert np.array_equal(handed.encode(texts[start:400]), whole[start:400])
     assert np.array_equal(handed.encode(texts[450:460]), whole[450:460])  # skips what the build left out
-
-
-def test_stacked_rows_read_like_one_array() -> None:
-    parts = [np.arange(i * 10, i * 10 + n * 2, dtype=np.float32).reshape(n, 2) for i, n in enumerate((3, 1, 2))]
-    whole = np.concatenate(parts)
-    rows = StackedRows(parts)
-    assert len(rows) == 6 and rows.shape == (6, 2)
-    assert np.array_equal(rows[[5, 0, 3, 3]], whole[[5, 0, 3, 3]])
-    assert all(np.array_equal(rows[i], whole[i]) for i in range(6))
-    assert np.array_equal(rows[np.int64(4)] @ np.ones(2), whole[4] @ np.ones(2))
 
 
 def test_the_shard_listing_is_checked_before_it_is_trusted(tmp_path, fake_settings) -> None:

@@ -32,7 +32,7 @@ from qa.indexing.memory import Postings, SearchIndex, TokenCounts, dense_index, 
 from qa.indexing.store import StoredIndex
 from qa.config import Settings
 from qa.distributed.layout import check_shard, read_listing, sharded_home
-from qa.distributed.rows import StackedRows
+from qa.indexing.rows import StackedRows
 
 
 @ray.remote

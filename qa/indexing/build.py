@@ -28,7 +28,8 @@ from qa.indexing.embedder import Embedder
 from qa.indexing.ivf import coarse_lists
 from qa.indexing.store import StoredIndex
 from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
-from qa.indexing.parts import Parts, article_parts, chunk_vectors
+from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
+from qa.indexing.rows import StackedRows, joined_rows, taken_rows
 from qa.indexing.tables import doc_ids_of, entities_by_id, ids_of
 from qa.types import Article, Sentence
 
@@ -99,7 +100,7 @@ def build(
         sentences = joined_sentences([own.sentences for own in parts], kept)
         sentence_vectors, sentence_kept = _vectors(sentences, reusable, embedder, early, report)
     chunks = tuple(c for own in parts for c in own.chunks)
-    pooled = chunk_vectors(parts, sentence_vectors)
+    pooled = _chunk_table(parts, sentence_vectors)
     chunk_kept = _kept_chunk_rows(kept, parts, reusable)
     same_vectors = previous is not None and bool(reusable.vector_row)  # same model: its clustering still fits
     chunk_lists = coarse_lists(pooled, previous.chunk_lists if same_vectors else None, chunk_kept)
@@ -127,6 +128,20 @@ def build(
         sentence_lists=sentence_lists,
         vector_origins={"chunks": chunk_kept, "sentences": sentence_kept},
     )
+
+
+def _chunk_table(parts: list[Parts], sentence_vectors: np.ndarray | StackedRows) -> np.ndarray | StackedRows:
+    """Chunk vectors article by article: those of an unchanged article read where the previous
+    build holds them (`qa.indexing.rows`), the others pooled from their sentences' vectors."""
+    blocks, row = [], 0
+    for own in parts:
+        if own.chunk_vectors is not None:
+            blocks.append(own.chunk_vectors)
+        else:
+            rows = sentence_vectors[row : row + len(own.sentences)]
+            blocks.append(pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
+        row += len(own.sentences)
+    return joined_rows(blocks, int(sentence_vectors.shape[1]))
 
 
 def _kept_chunk_rows(articles: list[Article], parts: list[Parts], reusable: _Reusable) -> np.ndarray:
@@ -223,7 +238,7 @@ def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, 
     chunk_row: dict[str, int] = {}
     s_row = c_row = 0
     sentence_docs = doc_ids_of(previous.sentences)
-    chunk_vectors = np.array(previous.chunk_vectors, dtype=np.float32)  # one read of a mapped file, not one per article
+    chunk_vectors = StackedRows([previous.chunk_vectors], int(previous.chunk_vectors.shape[1]))  # sliced, not copied
     for article in previous.articles:
         s_end = s_row
         while s_end < len(sentence_docs) and sentence_docs[s_end] == article.doc_id:
@@ -342,34 +357,46 @@ def _vectors(
     embedder: Embedder,
     early: EarlyEmbedding,
     report: Progress,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each record's vector, copied from the previous build where its id is there, else
+) -> tuple[np.ndarray | StackedRows, np.ndarray]:
+    """Each record's vector, taken from the previous build where its id is there, else
     embedded (by `early`, or here for what it did not cover: sentences of an article the
-    parser skipped are dropped, so the rest must be matched by id); and the row it was copied
-    from (-1 where embedded)."""
+    parser skipped are dropped, so the rest must be matched by id); and the row it was taken
+    from (-1 where embedded). The taken rows are read where the previous build holds them
+    (`qa.indexing.rows.taken_rows`), not copied."""
     rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
     missing = np.flatnonzero(rows < 0).tolist()
     embedded = early.wait(report)
     wanted = [records[i].id for i in missing]
     if len(missing) == len(records) and wanted == early.ids:
-        return embedded, rows  # all new, in order (a fresh build): the embedded table is the table, not copied
-    out = np.zeros((len(records), embedder.dimension), dtype=np.float32)
-    _copy_rows(out, reusable.vectors, rows)
-    if wanted == early.ids:
-        out[missing] = embedded
-        return out, rows
-    found = {sid: row for row, sid in enumerate(early.ids)}
-    late = [i for i, sid in zip(missing, wanted) if sid not in found]
-    for i, sid in zip(missing, wanted):
-        if sid in found:
-            out[i] = embedded[found[sid]]
+        return embedded, rows  # all new, in order (a fresh build): the embedded table is the table
+    fresh = embedded if wanted == early.ids else _late_vectors(records, missing, embedded, early.ids, embedder, report)
+    return taken_rows(reusable.vectors, rows, fresh), rows
+
+
+def _late_vectors(
+    records: Sequence[Sentence],
+    missing: list[int],
+    embedded: np.ndarray,
+    embedded_ids: list[str],
+    embedder: Embedder,
+    report: Progress,
+) -> np.ndarray:
+    """The vectors of `records[missing]`: those `early` embedded, matched by id, and the rest embedded now."""
+    out = np.zeros((len(missing), embedder.dimension), dtype=np.float32)
+    found = {sid: row for row, sid in enumerate(embedded_ids)}
+    late = []
+    for k, i in enumerate(missing):
+        if records[i].id in found:
+            out[k] = embedded[found[records[i].id]]
+        else:
+            late.append(k)
     for offset in range(0, len(late), EMBED_BATCH):
         batch = late[offset : offset + EMBED_BATCH]
-        out[batch] = embedder.encode([records[i].text for i in batch])
+        out[batch] = embedder.encode([records[missing[k]].text for k in batch])
         report(EMBEDDING, offset + len(batch), len(late))
     if late:
         _release_memory(embedder)
-    return out, rows
+    return out
 
 
 def _release_memory(embedder: Embedder) -> None:
@@ -379,15 +406,3 @@ def _release_memory(embedder: Embedder) -> None:
     release = getattr(embedder, "release_memory", None)
     if release is not None:
         release()
-
-
-def _copy_rows(out: np.ndarray, source: np.ndarray, rows: np.ndarray) -> None:
-    """out[i] = source[rows[i]] wherever rows[i] >= 0, copied run by run: an update keeps
-    most rows in order, so a few block copies replace a gather over a memory-mapped file."""
-    found = np.flatnonzero(rows >= 0)
-    if not len(found):
-        return
-    breaks = np.flatnonzero((np.diff(found) != 1) | (np.diff(rows[found]) != 1)) + 1
-    for run in np.split(found, breaks):
-        first, count = int(run[0]), len(run)
-        out[first : first + count] = source[int(rows[first]) : int(rows[first]) + count]

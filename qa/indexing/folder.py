@@ -146,7 +146,7 @@ def write_build(
         # built meanwhile, from the same read-only records.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save") as pool:
             saving = pool.submit(store.save, staging, stored, _origin(home, previous, stored))
-            index = SearchIndex(stored)
+            index = SearchIndex(stored, previous.index if previous else None)
             manifest = saving.result()
         staging.rename(home / name)
         pointer = home / POINTER

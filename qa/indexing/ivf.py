@@ -8,7 +8,8 @@ recall@10 of this search against the exact one).
 Learning the centroids takes seconds at 100k vectors, so a build keeps them, and each
 vector's group, beside the vectors (`CoarseLists`). Loading then only files the vectors
 into their groups; an update keeps the centroids and the groups of the vectors it keeps,
-and places only the new vectors.
+and places only the new vectors. In a running process, an update does not even file the
+kept vectors again: `IvfSearch` carries the filed lists over and files only what is new.
 """
 
 from __future__ import annotations
@@ -57,21 +58,20 @@ def coarse_lists(
     """
     if len(vectors) <= FLAT_MAX_VECTORS:
         return None
-    data = np.ascontiguousarray(vectors, dtype=np.float32)
     fresh_start = (
         previous is None
         or kept is None
-        or previous.centroids.shape[1] != data.shape[1]
-        or len(data) > RETRAIN_GROWTH * previous.trained_on
+        or previous.centroids.shape[1] != vectors.shape[1]
+        or len(vectors) > RETRAIN_GROWTH * previous.trained_on
     )
     if fresh_start:
-        return learned_lists(data)
-    groups = np.full(len(data), -1, dtype=np.int64)
+        return learned_lists(vectors)
+    groups = np.full(len(vectors), -1, dtype=np.int64)
     known = np.flatnonzero(kept >= 0)
     groups[known] = previous.groups[kept[known]]
     placed = np.flatnonzero(groups < 0)
-    if len(placed):
-        groups[placed] = nearest_centroid(previous.centroids, data[placed])
+    if len(placed):  # only these rows are read: an update's table is not copied together
+        groups[placed] = nearest_centroid(previous.centroids, vectors[placed])
     return CoarseLists(previous.centroids, groups, previous.trained_on)
 
 
@@ -112,3 +112,92 @@ def _learned_centroids(data: np.ndarray) -> np.ndarray:
     sample = np.random.default_rng(0).choice(len(data), size=min(len(data), SAMPLE_PER_CENTROID * groups), replace=False)
     learner.train(data[np.sort(sample)])
     return faiss.rev_swig_ptr(quantizer.get_xb(), groups * data.shape[1]).reshape(groups, data.shape[1]).copy()
+
+
+REFILE_SHARE = 0.1  # an update files the whole table again once masked plus added rows pass this share of the filed ones
+
+
+class IvfSearch:
+    """Inverted-file search over a vector table, kept current by updates without filing
+    the whole table again.
+
+    A table filed afresh is one FAISS inverted file, its ids the table's rows. An update
+    (`updated`) keeps the inverted file it had, `base`, as it is: the rows the new table
+    lost are masked out of every search (a FAISS id selector), and the ids of the rows it
+    kept map to their new rows. The rows added since `base` was filed go into a small
+    inverted file, `delta`, under the same centroids. A search probes the same groups in
+    both and merges the two top lists, so it finds what one inverted file of the new table
+    would. Adding an article at 100k sentences then files a few hundred vectors, not
+    100,000 (about 200 MB of new memory). Once masked and added rows pass `REFILE_SHARE`
+    of the base, or the centroids change, the table is filed afresh.
+
+    Searches read and never change it, so threads may share it. It answers FAISS's
+    `search(queries, k) -> (scores, ids)`, with the table's rows as ids.
+    """
+
+    def __init__(
+        self,
+        centroids: np.ndarray,
+        base: faiss.IndexIVFFlat,
+        base_rows: np.ndarray | None = None,
+        delta: faiss.IndexIVFFlat | None = None,
+        delta_rows: np.ndarray | None = None,
+    ) -> None:
+        self.centroids = centroids
+        self.base = base
+        self.base_rows = base_rows  # base id -> row of the table, -1 if gone; None: the ids are the rows
+        self.delta = delta
+        self.delta_rows = delta_rows  # delta id -> row of the table
+        self.ntotal = (base.ntotal if base_rows is None else int((base_rows >= 0).sum())) + (delta.ntotal if delta else 0)
+        self._live_bits: np.ndarray | None = None
+        self._params: faiss.SearchParametersIVF | None = None
+        if base_rows is not None and (base_rows < 0).any():
+            self._live_bits = np.packbits(base_rows >= 0, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))
+            self._params = faiss.SearchParametersIVF(sel=selector, nprobe=base.nprobe)
+            self._selector = selector  # the parameters do not keep it alive
+
+    @classmethod
+    def filed(cls, vectors: np.ndarray, coarse: CoarseLists, probes: int = PROBES) -> IvfSearch:
+        """A search over `vectors`, filed afresh by `coarse`."""
+        return cls(coarse.centroids, ivf_index(np.asarray(vectors), coarse, probes))
+
+    @property
+    def nprobe(self) -> int:
+        return int(self.base.nprobe)
+
+    def updated(self, vectors: np.ndarray, coarse: CoarseLists, kept: np.ndarray) -> IvfSearch:
+        """The search over a new table `vectors` (filed by `coarse`) whose row i was row
+        `kept[i]` of this one's table, or is new where it is -1."""
+        if coarse.centroids is not self.centroids and not np.array_equal(coarse.centroids, self.centroids):
+            return IvfSearch.filed(vectors, coarse, self.nprobe)
+        rows = self.base_rows if self.base_rows is not None else np.arange(self.base.ntotal, dtype=np.int64)
+        reused = np.flatnonzero(kept >= 0)
+        old_rows = max(int(rows.max(initial=-1)), int(kept.max(initial=-1))) + 1
+        new_row = np.full(old_rows, -1, dtype=np.int64)
+        new_row[kept[reused]] = reused
+        base_rows = np.where(rows >= 0, new_row[np.maximum(rows, 0)], -1)
+        covered = np.zeros(len(kept), dtype=bool)
+        covered[base_rows[base_rows >= 0]] = True
+        added = np.flatnonzero(~covered)
+        if int((base_rows < 0).sum()) + len(added) > REFILE_SHARE * self.base.ntotal:
+            return IvfSearch.filed(vectors, coarse, self.nprobe)
+        delta = None
+        if len(added):
+            added_lists = CoarseLists(coarse.centroids, coarse.groups[added], coarse.trained_on)
+            delta = ivf_index(np.asarray(vectors[added]), added_lists, self.nprobe)
+        return IvfSearch(self.centroids, self.base, base_rows, delta, added if len(added) else None)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the `k` nearest rows to each query, best first; -1 where fewer."""
+        scores, ids = self.base.search(queries, k, params=self._params)
+        if self.base_rows is not None:
+            ids = np.where(ids >= 0, self.base_rows[np.maximum(ids, 0)], -1)
+        if self.delta is not None and self.delta_rows is not None:
+            more_scores, more_ids = self.delta.search(queries, k)
+            more_ids = np.where(more_ids >= 0, self.delta_rows[np.maximum(more_ids, 0)], -1)
+            scores, ids = np.concatenate([scores, more_scores], axis=1), np.concatenate([ids, more_ids], axis=1)
+        # best first, equal scores by row (so the order is the same however the rows were filed), misses last
+        order = np.lexsort((np.where(ids >= 0, ids, np.iinfo(np.int64).max), np.where(ids >= 0, -scores, np.inf)))
+        order = order[:, :k]
+        return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)

@@ -22,11 +22,19 @@ from qa.types import Article, Chunk, Sentence
 class SearchIndex:
     """BM25 and FAISS over the chunks and sentences of one build; safe to share between threads."""
 
-    def __init__(self, stored: StoredIndex) -> None:
-        # The vectors live once, inside FAISS; the records see them through views.
-        self._chunk_faiss, chunk_vectors = dense_index(stored.chunk_vectors, stored.chunk_lists)
-        self._sentence_faiss, sentence_vectors = dense_index(stored.sentence_vectors, stored.sentence_lists)
-        self.dense_search = "inverted file" if isinstance(self._sentence_faiss, faiss.IndexIVF) else "exact"
+    def __init__(self, stored: StoredIndex, previous: SearchIndex | None = None) -> None:
+        """`previous`: the index of the build `stored` was updated from (its `vector_origins`
+        say which rows it kept), whose inverted files are carried over (`dense_index`)."""
+        origins = stored.vector_origins if previous is not None else None
+        before = {"chunks": previous._chunk_faiss, "sentences": previous._sentence_faiss} if previous else {}
+        # Exact search holds the vectors once, inside FAISS; the records see them through views.
+        self._chunk_faiss, chunk_vectors = dense_index(
+            stored.chunk_vectors, stored.chunk_lists, before.get("chunks"), origins and origins.get("chunks")
+        )
+        self._sentence_faiss, sentence_vectors = dense_index(
+            stored.sentence_vectors, stored.sentence_lists, before.get("sentences"), origins and origins.get("sentences")
+        )
+        self.dense_search = "inverted file" if isinstance(self._sentence_faiss, ivf.IvfSearch) else "exact"
         stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
         self._chunk_bm25 = Postings(stored.chunk_tokens)
         self._sentence_bm25 = Postings(stored.sentence_tokens)
@@ -283,12 +291,23 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     return positive[np.argsort(-scores[positive], kind="stable")][:k]
 
 
-def dense_index(vectors: np.ndarray, coarse: CoarseLists | None = None) -> tuple[faiss.Index, np.ndarray]:
-    """The FAISS index for `vectors` and the vectors to read: exact up to `FLAT_MAX_VECTORS`,
-    else inverted-file, filed by the build's `coarse` lists (learned here if it has none)."""
+def dense_index(
+    vectors: np.ndarray,
+    coarse: CoarseLists | None = None,
+    previous: Any = None,
+    kept: np.ndarray | None = None,
+) -> tuple[Any, np.ndarray]:
+    """The search for `vectors` and the vectors to read: exact (FAISS flat) up to
+    `FLAT_MAX_VECTORS`, else inverted-file (`qa.indexing.ivf.IvfSearch`), filed by the
+    build's `coarse` lists (learned here if it has none). `previous` is the search of the
+    table this one was updated from and `kept` each row's row there (-1: new): an
+    inverted file is then carried over rather than filed afresh."""
     if len(vectors) <= ivf.FLAT_MAX_VECTORS:
-        return flat_ip(vectors)
-    return ivf.ivf_index(vectors, coarse or ivf.coarse_lists(vectors)), vectors
+        return flat_ip(np.asarray(vectors))
+    lists = coarse or ivf.coarse_lists(vectors)
+    if isinstance(previous, ivf.IvfSearch) and kept is not None and len(kept) == len(vectors):
+        return previous.updated(vectors, lists, kept), vectors
+    return ivf.IvfSearch.filed(vectors, lists), vectors
 
 
 def flat_ip(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:

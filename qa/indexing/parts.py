@@ -13,6 +13,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.indexing.joining import Rows
+from qa.indexing.rows import StackedRows
 from qa.ingest.chunker import chunk_sentences
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
@@ -21,14 +22,15 @@ from qa.types import Article, Chunk, Sentence
 @dataclass(frozen=True)
 class Parts:
     """One article's records in an index; `chunk_vectors` is None until pooled. Taken over
-    from a loaded build, its sentences and tokens are `Rows` of that build's tables."""
+    from a loaded build, its sentences and tokens are `Rows` of that build's tables, and its
+    chunk vectors the rows of that build's table (`qa.indexing.rows.StackedRows`)."""
 
     sha256: str
     sentences: Sequence[Sentence] | Rows
     sentence_tokens: Sequence[tuple[str, ...]] | Rows
     chunks: tuple[Chunk, ...]
     chunk_tokens: Sequence[tuple[str, ...]] | Rows
-    chunk_vectors: np.ndarray | None = None
+    chunk_vectors: np.ndarray | StackedRows | None = None
 
 
 def article_parts(article: Article, sentences: list[Sentence], settings: Settings) -> Parts:
@@ -40,18 +42,6 @@ def article_parts(article: Article, sentences: list[Sentence], settings: Setting
         tuple(chunks),
         tuple(tuple(content_tokens(c.text)) for c in chunks),
     )
-
-
-def chunk_vectors(parts: list[Parts], sentence_vectors: np.ndarray) -> np.ndarray:
-    """Chunk vectors article by article: reused where the article is unchanged, else pooled."""
-    blocks, row = [], 0
-    for own in parts:
-        rows = sentence_vectors[row : row + len(own.sentences)]
-        blocks.append(own.chunk_vectors if own.chunk_vectors is not None else pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
-        row += len(own.sentences)
-    if not blocks:
-        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
-    return np.concatenate(blocks).astype(np.float32, copy=False)
 
 
 def pooled_chunk_vectors(chunks: list[Chunk], sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:

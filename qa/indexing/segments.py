@@ -55,8 +55,9 @@ def segment_name(table: str) -> str:
 
 
 def write_table(folder: Path, table: str, vectors: np.ndarray, write: WriteArray, origin: Origin | None) -> Written:
-    """Save `vectors` as table `table` in the new build folder `folder`, reusing what `origin`
-    already holds on disk where that is worth it (see the module's docstring)."""
+    """Save `vectors` (an array, or `qa.indexing.rows.StackedRows`) as table `table` in the new
+    build folder `folder`, reusing what `origin` already holds on disk where that is worth it
+    (see the module's docstring)."""
     if origin is not None:
         reused = _write_update(folder, table, vectors, write, origin)
         if reused is not None:
@@ -90,7 +91,7 @@ def _write_update(folder: Path, table: str, vectors: np.ndarray, write: WriteArr
         return None
     files = {name: (previous_files[name], checksums[name]) for name in linked}
     if fresh:
-        files[new_name] = (fresh, write(folder / new_name, vectors[rows < 0]))
+        files[new_name] = (fresh, write(folder / new_name, vectors[np.flatnonzero(rows < 0)]))
     return Written(runs, files)
 
 

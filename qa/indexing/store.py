@@ -68,6 +68,7 @@ from qa.indexing.manifest import (
     manifest_checksum,
     read_manifest,
 )
+from qa.indexing.rows import StackedRows
 from qa.indexing.segments import VECTOR_TABLES, Origin, read_table, write_table
 from qa.types import Article, Chunk, Sentence
 
@@ -82,8 +83,9 @@ class StoredIndex:
     sentence_tokens: Sequence[tuple[str, ...]]  # a tuple when built, a `TokenTable` when loaded
     chunks: tuple[Chunk, ...]
     chunk_tokens: Sequence[tuple[str, ...]]
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    # arrays; after an update in memory, `StackedRows` reading the kept rows where the last build holds them
+    chunk_vectors: np.ndarray | StackedRows
+    sentence_vectors: np.ndarray | StackedRows
     # the inverted-file clustering of each large vector table (None: searched exactly)
     chunk_lists: CoarseLists | None = None
     sentence_lists: CoarseLists | None = None
@@ -112,8 +114,9 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict
     }
     vectors: dict[str, Any] = {"files": {}}
     for table, table_vectors in zip(VECTOR_TABLES, (index.chunk_vectors, index.sentence_vectors)):
-        contiguous = np.ascontiguousarray(table_vectors, dtype=np.float32).reshape(-1, dimension)
-        written = write_table(folder, table, contiguous, _write_array, origin)
+        if table_vectors.shape[1:] != (dimension,) or table_vectors.dtype != np.float32:
+            raise ValueError(f"{table} vectors are {table_vectors.dtype} {table_vectors.shape}, not float32 of width {dimension}")
+        written = write_table(folder, table, table_vectors, _write_array, origin)
         vectors[table] = [list(run) for run in written.runs]
         for name, (count, checksum) in written.files.items():
             vectors["files"][name] = count
@@ -289,7 +292,7 @@ def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> str:
 
 def _write_array(path: Path, array: np.ndarray) -> str:
     with _HashingFile(path) as handle:
-        np.save(handle, array, allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
+        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
     return handle.hexdigest()
 
 

@@ -1,0 +1,152 @@
+"""Rows of several arrays read as one table, never copied together.
+
+Two uses: the shards' memory-mapped vectors seen as one table (`qa.distributed.serving`),
+and an updated build's vector tables (`qa.indexing.build`): the rows it keeps are read
+where the last build holds them, and only the new rows are new memory. An update at 100k
+sentences then allocates a few hundred KB instead of copying 200 MB of vectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+Piece = tuple[np.ndarray, int, int]  # an array, and the first row and the row after the last read from it
+MAX_PIECES = 64  # more pieces than this, or more unread rows held than rows read: copy into one array
+
+
+class StackedRows:
+    """The rows of `parts` (arrays, or `StackedRows`), in order, read as one 2-D array.
+
+    Indexing by a row, a slice (step 1) or an array of rows reads as NumPy would; a slice
+    is another `StackedRows` over the same memory. `np.asarray` copies the rows together.
+    Consecutive rows of one array are one piece, however they were cut and joined.
+    """
+
+    ndim = 2
+
+    def __init__(self, parts: Sequence[Any], width: int | None = None) -> None:
+        pieces: list[Piece] = []
+        for part in parts:
+            for piece in part.pieces if isinstance(part, StackedRows) else ((part, 0, len(part)),):
+                _append(pieces, piece)
+        if width is None:
+            if not parts:
+                raise ValueError("StackedRows needs its row width when it has no parts")
+            width = int(parts[0].shape[1])
+        self.pieces: tuple[Piece, ...] = tuple(pieces)
+        self._first = np.cumsum([0] + [stop - start for _, start, stop in pieces]).astype(np.int64)
+        self.shape = (int(self._first[-1]), width)
+        self.dtype = pieces[0][0].dtype if pieces else np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        for array, start, stop in self.pieces:
+            yield from np.asarray(array[start:stop])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if len(self.pieces) == 1:
+            array, start, stop = self.pieces[0]
+            out = np.asarray(array[start:stop])
+        elif not self.pieces:
+            out = np.zeros(self.shape, dtype=self.dtype)
+        else:
+            out = np.concatenate([array[start:stop] for array, start, stop in self.pieces])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __getitem__(self, rows: Any) -> Any:
+        if isinstance(rows, (int, np.integer)):
+            row = int(rows) + (len(self) if rows < 0 else 0)
+            if not 0 <= row < len(self):
+                raise IndexError(f"row {int(rows)} is outside a table of {len(self)} rows")
+            at = int(np.searchsorted(self._first, row, side="right")) - 1
+            array, start, _ = self.pieces[at]
+            return np.asarray(array[start + row - int(self._first[at])])
+        if isinstance(rows, slice):
+            return self._slice(rows)
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        return self._gather(rows.astype(np.int64, copy=False).reshape(-1))
+
+    def _slice(self, rows: slice) -> StackedRows:
+        first, last, step = rows.indices(len(self))
+        if step != 1:
+            raise IndexError("StackedRows slices rows with step 1 only")
+        last = max(first, last)
+        out = []
+        for (array, start, stop), offset in zip(self.pieces, self._first[:-1].tolist()):
+            low, high = max(start, start + first - offset), min(stop, start + last - offset)
+            if low < high:
+                out.append((array, low, high))
+        sliced = StackedRows((), self.shape[1])
+        sliced.pieces, sliced.dtype = tuple(out), self.dtype
+        sliced._first = np.cumsum([0] + [stop - start for _, start, stop in out]).astype(np.int64)
+        sliced.shape = (int(sliced._first[-1]), self.shape[1])
+        return sliced
+
+    def _gather(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.where(rows < 0, rows + len(self), rows)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"rows outside a table of {len(self)} rows")
+        at = np.searchsorted(self._first, rows, side="right") - 1
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for piece in np.unique(at).tolist():
+            mine = at == piece
+            array, start, _ = self.pieces[piece]
+            out[mine] = array[rows[mine] - int(self._first[piece]) + start]
+        return out
+
+    def unread_rows(self) -> int:
+        """Rows the arrays behind this table hold but it does not read (what it keeps alive for nothing)."""
+        held = {id(array): len(array) for array, _, _ in self.pieces}
+        return sum(held.values()) - len(self)
+
+
+def _append(pieces: list[Piece], piece: Piece) -> None:
+    array, start, stop = piece
+    if start >= stop:
+        return
+    if pieces and pieces[-1][0] is array and pieces[-1][2] == start:
+        pieces[-1] = (array, pieces[-1][1], stop)
+    else:
+        pieces.append(piece)
+
+
+def joined_rows(parts: Sequence[Any], width: int) -> Any:
+    """`parts` read as one table: an array where they are one piece or all new (no
+    `StackedRows` among them), a `StackedRows` over them where that stays cheap to read,
+    else one array copied together."""
+    stacked = StackedRows(parts, width)
+    if not any(isinstance(part, StackedRows) for part in parts) and len(stacked.pieces) > 1:
+        return np.concatenate([np.asarray(part) for part in parts])  # all new rows: one array, as built
+    if len(stacked.pieces) == 1:
+        return np.asarray(stacked)  # a view, not a copy
+    if len(stacked.pieces) > MAX_PIECES or stacked.unread_rows() > len(stacked):
+        return np.ascontiguousarray(stacked)
+    return stacked
+
+
+def taken_rows(source: Any, rows: np.ndarray, new: np.ndarray) -> Any:
+    """A table whose row i is `source[rows[i]]` where rows[i] >= 0, and the next row of
+    `new` where it is -1: read in place from both (`joined_rows`), not copied."""
+    width = int(new.shape[1]) if new.ndim == 2 else int(source.shape[1])
+    if not len(rows):
+        return np.zeros((0, width), dtype=np.float32)
+    table = source if isinstance(source, StackedRows) else StackedRows([source], width)
+    fresh = rows < 0
+    # a run ends where a row is not the one after its neighbour in the same source
+    step_ok = np.concatenate(([False], (fresh[1:] & fresh[:-1]) | (~fresh[1:] & ~fresh[:-1] & (np.diff(rows) == 1))))
+    starts = np.flatnonzero(~step_ok)
+    stops = np.append(starts[1:], len(rows))
+    new_row = np.cumsum(fresh) - fresh  # where each new row is read from in `new`
+    parts: list[Any] = []
+    for start, stop in zip(starts.tolist(), stops.tolist()):
+        if fresh[start]:
+            parts.append(new[int(new_row[start]) : int(new_row[start]) + stop - start])
+        else:
+            parts.append(table[int(rows[start]) : int(rows[start]) + stop - start])
+    return joined_rows(parts, width)
