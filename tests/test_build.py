@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.indexing.build import EMBED_BATCH, EarlyEmbedding, build, pipeline_fingerprint
+from qa.indexing.build import build, pipeline_fingerprint
+from qa.indexing.sentence_vectors import EMBED_BATCH, EarlyEmbedding
 from qa.ingest.corpus import load_corpus
 from qa.text import content_tokens
 

@@ -17,7 +17,8 @@ from qa.distributed.plan import balanced_runs, covering, neighbours
 from qa.distributed.layout import SHARDS, check_shard, listed_names, read_listing, remove_unlisted, write_listing
 from qa.errors import IndexCorruptError
 from qa.indexing import store
-from qa.indexing.build import EMBED_BATCH, build
+from qa.indexing.build import build
+from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.memory import Postings, merged_counts
 from qa.ingest.corpus import load_corpus
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.indexing.build import EMBED_BATCH
+from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.embedder import Embedder
 
 

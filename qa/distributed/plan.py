@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import itertools
 
-from qa.indexing.build import EMBED_BATCH
+from qa.indexing.sentence_vectors import EMBED_BATCH
 
 
 def balanced_runs(sentence_counts: list[int], parts: int) -> list[tuple[int, int]]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import time
 import warnings
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -29,18 +28,13 @@ from qa.indexing.ivf import coarse_lists
 from qa.indexing.store import StoredIndex
 from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
 from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
-from qa.indexing.rows import StackedRows, joined_rows, taken_rows
+from qa.indexing.rows import StackedRows, joined_rows
+from qa.indexing.sentence_vectors import EMBED_WORKERS_WHILE_PARSING, EarlyEmbedding, Progress, sentence_table
 from qa.indexing.tables import doc_ids_of, entities_by_id, ids_of
 from qa.types import Article, Sentence
 
-Progress = Callable[[str, int, int], None]
 _PACKAGE = Path(__file__).resolve().parent.parent
 PARSER_PROCESSES = min(2, os.cpu_count() or 1)  # spaCy workers for large batches; more cost memory
-EMBED_BATCH = 256  # sentences per encode call (int8 vectors depend on their batch: qa.distributed.embedding)
-EMBED_WORKERS = min(2, os.cpu_count() or 1)  # threads embedding at once once the parse is done
-# While the parser processes run, one thread embeds: the cores are busy either way, and each
-# thread running the network at once holds its own working memory (ONNX Runtime's arena).
-EMBED_WORKERS_WHILE_PARSING = 1
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
 # built by the old code are rebuilt (vectors of unchanged text are still reused).
 # Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
@@ -98,7 +92,7 @@ def build(
             parts.append(own)
             kept.append(article)
         sentences = joined_sentences([own.sentences for own in parts], kept)
-        sentence_vectors, sentence_kept = _vectors(sentences, reusable, embedder, early, report)
+        sentence_vectors, sentence_kept = sentence_table(sentences, reusable.vector_row, reusable.vectors, embedder, early, report)
     chunks = tuple(c for own in parts for c in own.chunks)
     pooled = _chunk_table(parts, sentence_vectors)
     chunk_kept = _kept_chunk_rows(kept, parts, reusable)
@@ -257,152 +251,3 @@ def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, 
         chunk_row[article.doc_id] = c_row
         s_row, c_row = s_end, c_end
     return out, chunk_row
-
-
-class EarlyEmbedding:
-    """Embeds the new sentences on threads while the parser reads the articles.
-
-    Sentence texts are known before parsing, and the parser runs in worker processes, so
-    on two cores the two overlap: one thread embeds while the parser runs, and once parsing
-    is done, `EMBED_WORKERS` threads keep every core busy (both embedders are safe to call
-    from several threads), each taking the next batch not yet taken. `start` is called once
-    the parser has forked its workers (forking a process while other threads run is best
-    avoided); `wait` starts every thread. The batches are those embedding afterwards would
-    make (the same sentences, in the same order and groups), so the vectors are the same.
-    Leaving the `with` block early (an error, an interrupt) stops the threads at their next
-    batch. The last thread to finish has the embedder hand back its runtime's working
-    memory, so that the rest of the build (assembling and saving the index) does not hold it.
-    """
-
-    def __init__(self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0) -> None:
-        self.ids = [s.id for s in sentences]
-        self._texts = [s.text for s in sentences]
-        self._embedder = embedder
-        self.vectors = np.zeros((len(sentences), embedder.dimension), dtype=np.float32)
-        self._finished = [0] * (workers or EMBED_WORKERS)
-        self._errors: list[BaseException] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()  # guards starting threads, counting those running, and taking batches
-        self._running = 0
-        self._next = 0  # the offset of the next batch to embed: each thread takes the next one free
-        self._released = False  # the embedder was told to hand back its working memory
-        self._threads = [
-            threading.Thread(target=self._run, args=(k,), name=f"early-embedding-{k}", daemon=True)
-            for k in range(len(self._finished))
-        ]
-
-    def __enter__(self) -> EarlyEmbedding:  # noqa: PYI034 (typing.Self needs Python 3.11; we support 3.10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            if thread.ident is not None:
-                thread.join()
-
-    def start(self, threads: int = 0) -> None:
-        """Embed on `threads` threads (0: all of them); a later call may start more, never fewer."""
-        with self._lock:
-            for thread in self._threads:
-                if sum(t.ident is not None for t in self._threads) >= (threads or len(self._threads)):
-                    return
-                if thread.ident is None:
-                    self._running += 1
-                    thread.start()
-
-    def _take(self) -> int | None:
-        """The offset of the next batch to embed; None when all are taken or an error stopped it."""
-        with self._lock:
-            if self._next >= len(self._texts) or self._stop.is_set():
-                return None
-            offset, self._next = self._next, self._next + EMBED_BATCH
-            return offset
-
-    def _run(self, worker: int) -> None:
-        try:
-            while (offset := self._take()) is not None:
-                batch = self._texts[offset : offset + EMBED_BATCH]
-                self.vectors[offset : offset + len(batch)] = self._embedder.encode(batch)
-                self._finished[worker] += len(batch)
-        except BaseException as error:  # noqa: BLE001 (handed to the building thread by `wait`)
-            self._errors.append(error)
-            self._stop.set()
-        finally:
-            with self._lock:
-                self._running -= 1
-                last = self._running == 0 and self._next >= len(self._texts) and not self._released
-                self._released = self._released or last
-            if last and self._texts:
-                _release_memory(self._embedder)
-
-    def wait(self, report: Progress) -> np.ndarray:
-        """All the vectors, once embedded (reporting progress meanwhile); a thread's error, if any."""
-        self.start()
-        for thread in self._threads:
-            while thread.is_alive():
-                report(EMBEDDING, sum(self._finished), len(self.ids))
-                thread.join(timeout=0.5)
-        if self._errors:
-            raise self._errors[0]
-        report(EMBEDDING, len(self.ids), len(self.ids))
-        return self.vectors
-
-
-EMBEDDING = "embedding sentences"
-
-
-def _vectors(
-    records: Sequence[Sentence],
-    reusable: _Reusable,
-    embedder: Embedder,
-    early: EarlyEmbedding,
-    report: Progress,
-) -> tuple[np.ndarray | StackedRows, np.ndarray]:
-    """Each record's vector, taken from the previous build where its id is there, else
-    embedded (by `early`, or here for what it did not cover: sentences of an article the
-    parser skipped are dropped, so the rest must be matched by id); and the row it was taken
-    from (-1 where embedded). The taken rows are read where the previous build holds them
-    (`qa.indexing.rows.taken_rows`), not copied."""
-    rows = np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
-    missing = np.flatnonzero(rows < 0).tolist()
-    embedded = early.wait(report)
-    wanted = [records[i].id for i in missing]
-    if len(missing) == len(records) and wanted == early.ids:
-        return embedded, rows  # all new, in order (a fresh build): the embedded table is the table
-    fresh = embedded if wanted == early.ids else _late_vectors(records, missing, embedded, early.ids, embedder, report)
-    return taken_rows(reusable.vectors, rows, fresh), rows
-
-
-def _late_vectors(
-    records: Sequence[Sentence],
-    missing: list[int],
-    embedded: np.ndarray,
-    embedded_ids: list[str],
-    embedder: Embedder,
-    report: Progress,
-) -> np.ndarray:
-    """The vectors of `records[missing]`: those `early` embedded, matched by id, and the rest embedded now."""
-    out = np.zeros((len(missing), embedder.dimension), dtype=np.float32)
-    found = {sid: row for row, sid in enumerate(embedded_ids)}
-    late = []
-    for k, i in enumerate(missing):
-        if records[i].id in found:
-            out[k] = embedded[found[records[i].id]]
-        else:
-            late.append(k)
-    for offset in range(0, len(late), EMBED_BATCH):
-        batch = late[offset : offset + EMBED_BATCH]
-        out[batch] = embedder.encode([records[missing[k]].text for k in batch])
-        report(EMBEDDING, offset + len(batch), len(late))
-    if late:
-        _release_memory(embedder)
-    return out
-
-
-def _release_memory(embedder: Embedder) -> None:
-    """Hand back what the embedder's runtime kept for its largest batches (ONNX Runtime's
-    arena, about 0.6 GB after a large build), so that it is not held through the rest of the
-    build, its parse above all. Embedders without it (torch) hold nothing of the kind."""
-    release = getattr(embedder, "release_memory", None)
-    if release is not None:
-        release()
