@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     # Heavy imports (torch via qa) wait until the arguments are known to be good.
     from eval import harness, report
     from eval.abstention import format_trade_offs, trade_offs
-    from eval.metrics import calibration
+    from eval.calibration import calibration
     from qa.answer.decide import threshold_for
     from qa.config import settings_from_env
     from qa.errors import QAError

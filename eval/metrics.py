@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from eval.calibration import calibration, confidently_wrong
+
 if TYPE_CHECKING:
     from eval.datasets import EvalQuestion, Span
     from qa.types import Answer, Citation, Passage
@@ -370,48 +372,6 @@ def summarize(records: Sequence[QuestionResult]) -> dict[str, float | int | None
         "ece": calibration(records).error,
         "confidently_wrong": confidently_wrong(records),
     }
-
-
-CONFIDENT = 0.8  # "sure of it": the confidence from which a wrong answer counts as confidently wrong
-CALIBRATION_BINS = 10
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Expected calibration error and the reliability table behind it.
-
-    `bins` holds (lower edge, questions, mean confidence, share right) per non-empty bin of
-    width 1/CALIBRATION_BINS; "right" is the best guess being right, whether or not it
-    was declined, and unanswerable questions are never right.
-    """
-
-    error: float | None
-    bins: tuple[tuple[float, int, float, float], ...]
-
-
-def calibration(records: Sequence[QuestionResult], bins: int = CALIBRATION_BINS) -> Calibration:
-    """Expected calibration error (Naeini et al. 2015; Guo et al. 2017) over equal-width bins."""
-    if not records:
-        return Calibration(None, ())
-    groups: dict[int, list[QuestionResult]] = {}
-    for r in records:
-        groups.setdefault(min(int(r.confidence * bins), bins - 1), []).append(r)
-    table, error = [], 0.0
-    for b in sorted(groups):
-        members = groups[b]
-        confidence = sum(r.confidence for r in members) / len(members)
-        accuracy = sum(r.right for r in members) / len(members)
-        error += len(members) / len(records) * abs(confidence - accuracy)
-        table.append((b / bins, len(members), confidence, accuracy))
-    return Calibration(error, tuple(table))
-
-
-def confidently_wrong(records: Sequence[QuestionResult], at: float = CONFIDENT) -> float | None:
-    """Share of answered questions whose answer is wrong although its confidence is at least `at`."""
-    answered = [r for r in records if r.answerable_pred]
-    if not answered:
-        return None
-    return sum(1 for r in answered if r.confidence >= at and not (r.answerable_gold and r.hit)) / len(answered)
 
 
 def _joined_parts(parts: Sequence[Sequence[str]]) -> tuple[str, ...]:

@@ -209,7 +209,7 @@ def draw_reliability(runs: Sequence[tuple[str, Sequence[tuple[float, int, float,
     """A reliability diagram: share right against mean confidence per bin, one line per configuration.
 
     Args:
-        runs: (configuration label, `eval.metrics.Calibration.bins`) pairs.
+        runs: (configuration label, `eval.calibration.Calibration.bins`) pairs.
         path: the PNG to write (atomically).
         title: the chart title.
 

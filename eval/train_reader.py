@@ -37,18 +37,17 @@ import os
 import random
 import sys
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eval.reader_data import Group, cached_groups, heldout_articles, training_articles
-from qa.read.passage import INPUTS, MAX_LENGTH, OUTPUTS, WEIGHTS
+from eval.reader_weights import export, load_parts, save_checkpoint, save_parts
+from qa.read.passage import INPUTS, MAX_LENGTH, WEIGHTS
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
 HELDOUT_QUESTIONS = 400
-PART_BYTES = 15 * 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         train(net.to(args.device), tokenizer, args, checkpoint, torch)
         net = net.cpu()
     elif args.from_parts:
-        _load_parts(net, args.from_parts, torch)
+        load_parts(net, args.from_parts, torch)
     elif checkpoint.is_file():
         net.load_state_dict(torch.load(checkpoint, weights_only=False)["net"])
     else:
@@ -211,9 +210,9 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
                       file=sys.stderr, flush=True)
             out_of_time = args.max_minutes and time.time() - started > args.max_minutes * 60
             if step == len(batches) or out_of_time or time.time() - saved > args.checkpoint_minutes * 60:
-                _save(checkpoint, net, optimizer, schedule, step, len(batches), torch)
+                save_checkpoint(checkpoint, net, optimizer, schedule, step, len(batches), torch)
                 if args.parts:
-                    _save_parts(net, args.parts, torch)
+                    save_parts(net, args.parts, torch)
                 figures = check(net, tokenizer, heldout, torch, args.device)
                 net.train()
                 line = {"step": step, "steps": len(batches), "loss": _mean(losses[-200:]),
@@ -355,70 +354,6 @@ def check(net: Any, tokenizer: Any, heldout: list[Group], torch: Any, device: st
             f1 += token_f1(guess, list(group.answers))
     n = max(1, len(heldout))
     return {"heldout_em": round(em / n, 4), "heldout_f1": round(f1 / n, 4), "heldout_gold_first": round(top / n, 4)}
-
-
-def _save(path: Path, net: Any, optimizer: Any, schedule: Any, step: int, steps: int, torch: Any) -> None:
-    partial = path.with_suffix(".partial")
-    torch.save({"net": net.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                "step": step, "steps": steps}, partial)
-    os.replace(partial, path)
-
-
-def _save_parts(net: Any, folder: Path, torch: Any) -> None:
-    """The tensors that training changes, float32 on the CPU, in files of at most PART_BYTES."""
-    folder.mkdir(parents=True, exist_ok=True)
-    trained = {n for n, p in net.named_parameters() if p.requires_grad}
-    parts: list[dict[str, Any]] = [{}]
-    size = 0
-    for name, tensor in net.state_dict().items():
-        if name not in trained:
-            continue
-        nbytes = tensor.numel() * 4
-        if size and size + nbytes > PART_BYTES:
-            parts.append({})
-            size = 0
-        parts[-1][name] = tensor.detach().float().cpu().clone()
-        size += nbytes
-    for old in folder.glob("part-*.pt"):
-        old.unlink()
-    for number, part in enumerate(parts):
-        partial = folder / f"part-{number}.partial"
-        torch.save(part, partial)
-        os.replace(partial, folder / f"part-{number}.pt")
-
-
-def _load_parts(net: Any, folder: Path, torch: Any) -> None:
-    """Lay the tensors of `_save_parts` over the base network; every head must be among them."""
-    state = {}
-    for path in sorted(folder.glob("part-*.pt")):
-        state.update(torch.load(path, weights_only=True))
-    missing = [n for n in net.state_dict() if n.startswith(("span_head", "relevance_head")) and n not in state]
-    if not state or missing:
-        raise SystemExit(f"{folder} holds no complete set of trained tensors (missing {missing or 'all'})")
-    net.load_state_dict(state, strict=False)
-
-
-def export(net: Any, tokenizer: Any, out: Path) -> None:
-    """Write the network as ONNX with int8 weights (per output channel), atomically."""
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    net.eval()
-    sample = tokenizer(["a question?", "another question"], ["a passage", "a longer passage, with words"],
-                       padding=True, return_tensors="pt")
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, OUTPUTS[0], OUTPUTS[1])} | {OUTPUTS[2]: {0: "batch"}}
-    plain, partial = out.with_suffix(".fp32.tmp"), out.with_suffix(".int8.tmp")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(net, tuple(sample[k] for k in INPUTS), str(plain), input_names=list(INPUTS),
-                              output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=17, dynamo=False)
-        quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=True)
-        os.replace(partial, out)
-    finally:
-        plain.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -294,7 +294,7 @@ def _result(confidence: float, right: bool, answered: bool = True, gold: bool = 
 
 
 def test_calibration_error_is_zero_when_confidence_matches_the_share_right() -> None:
-    from eval.metrics import calibration
+    from eval.calibration import calibration
 
     records = [_result(0.75, True), _result(0.75, True), _result(0.75, True), _result(0.75, False)]
     assert calibration(records).error == pytest.approx(0.0)
@@ -302,7 +302,7 @@ def test_calibration_error_is_zero_when_confidence_matches_the_share_right() -> 
 
 
 def test_calibration_error_weighs_each_bin_by_its_share() -> None:
-    from eval.metrics import calibration
+    from eval.calibration import calibration
 
     records = [_result(0.95, False), _result(0.15, False), _result(0.15, True)]  # bins: 0.9 (0 right), 0.1 (half)
     assert calibration(records).error == pytest.approx((0.95 + 2 * 0.35) / 3)
@@ -310,7 +310,7 @@ def test_calibration_error_weighs_each_bin_by_its_share() -> None:
 
 
 def test_confidently_wrong_counts_only_answered_questions() -> None:
-    from eval.metrics import confidently_wrong
+    from eval.calibration import confidently_wrong
 
     records = [_result(0.9, False), _result(0.9, True), _result(0.5, False), _result(0.95, False, answered=False)]
     assert confidently_wrong(records) == pytest.approx(1 / 3)

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 from eval.reader_data import Group, cached_groups, groups_of
+from eval.reader_weights import PART_BYTES, load_parts, save_parts
 from eval.train_reader import (
-    PART_BYTES,
     _batches,
-    _load_parts,
-    _save_parts,
     build_network,
     freeze,
     prepare,
@@ -75,7 +73,7 @@ def test_trained_parts_laid_over_the_base_give_the_trained_network(tmp_path: Pat
         if parameter.requires_grad:
             with torch.no_grad():
                 parameter.add_(0.01)  # stands in for training
-    _save_parts(trained, tmp_path, torch)
+    save_parts(trained, tmp_path, torch)
     files = sorted(tmp_path.glob("part-*.pt"))
     assert len(files) > 1 and all(f.stat().st_size < PART_BYTES + 2**20 for f in files)
     stored = {name for f in files for name in torch.load(f, weights_only=True)}
@@ -83,7 +81,7 @@ def test_trained_parts_laid_over_the_base_give_the_trained_network(tmp_path: Pat
     assert not any(n.startswith(("encoder.embeddings.", "encoder.encoder.layer.1.")) for n in stored)
 
     fresh = build_network(base)
-    _load_parts(fresh, tmp_path, torch)
+    load_parts(fresh, tmp_path, torch)
     for (name, want), got in zip(trained.state_dict().items(), fresh.state_dict().values(), strict=True):
         assert torch.equal(want, got), name
 
@@ -99,7 +97,7 @@ def test_a_folder_without_the_heads_is_refused(tmp_path: Path) -> None:
             self.span_head = torch.nn.Linear(384, 2)
 
     with pytest.raises(SystemExit, match="span_head"):
-        _load_parts(Net(), tmp_path, torch)
+        load_parts(Net(), tmp_path, torch)
 
 
 def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
