@@ -13,6 +13,7 @@ from qa.indexing import catalog, ivf, store
 from qa.indexing.manifest import manifest_checksum
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 from qa.indexing.memory import flat_ip
+from qa.indexing.rows import StackedRows
 
 from tests.test_dense import clustered
 
@@ -188,11 +189,20 @@ def test_an_updated_index_answers_as_its_build_read_back_does(
     monkeypatch.setattr(ivf, "REFILE_SHARE", 1.0)
     questions = ["Who cut the ribbon?", "When did the storm close the port?", "How many visitors came?"]
     before = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    vectors = fake_embedder.encode(questions)
+    found_before = [before.dense_sentences(v, len(before.sentences)) for v in vectors]
     (tiny_corpus / "late.txt").write_text(
         "Late Report\n\nThe harbour reopened on Friday. Ferries ran again to the islands.", encoding="utf-8"
     )
     during = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert during._sentence_faiss.base is before._sentence_faiss.base and during._sentence_faiss.delta is not None
+    # the kept vectors are read where the last build holds them, not copied
+    assert isinstance(during.sentence_vectors, StackedRows)
+    assert any(array is before.sentence_vectors for array, _, _ in during.sentence_vectors.pieces)
+    # the index in use before the update (a question may still be reading it) is left as it was
+    for vector, (rows, scores) in zip(vectors, found_before):
+        again = before.dense_sentences(vector, len(before.sentences))
+        assert np.array_equal(again[0], rows) and np.array_equal(again[1], scores)
     forget_cached()
     read_back = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert read_back is not during and read_back._sentence_faiss.delta is None
