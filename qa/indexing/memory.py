@@ -25,14 +25,14 @@ class SearchIndex:
     def __init__(self, stored: StoredIndex, previous: SearchIndex | None = None) -> None:
         """`previous`: the index of the build `stored` was updated from (its `vector_origins`
         say which rows it kept), whose inverted files are carried over (`dense_index`)."""
-        origins = stored.vector_origins if previous is not None else None
+        kept = dict(stored.vector_origins or {}) if previous is not None else {}
         before = {"chunks": previous._chunk_faiss, "sentences": previous._sentence_faiss} if previous else {}
         # Exact search holds the vectors once, inside FAISS; the records see them through views.
         self._chunk_faiss, chunk_vectors = dense_index(
-            stored.chunk_vectors, stored.chunk_lists, before.get("chunks"), origins and origins.get("chunks")
+            stored.chunk_vectors, stored.chunk_lists, before.get("chunks"), kept.get("chunks")
         )
         self._sentence_faiss, sentence_vectors = dense_index(
-            stored.sentence_vectors, stored.sentence_lists, before.get("sentences"), origins and origins.get("sentences")
+            stored.sentence_vectors, stored.sentence_lists, before.get("sentences"), kept.get("sentences")
         )
         self.dense_search = "inverted file" if isinstance(self._sentence_faiss, ivf.IvfSearch) else "exact"
         stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
