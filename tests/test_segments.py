@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from qa.indexing import segments, store
 from qa.indexing.catalog import ensure_index, forget_cached, index_home
+from qa.indexing.rows import StackedRows
 
 
 def current_build(settings_, corpus: Path) -> Path:
@@ -72,7 +73,9 @@ def test_an_added_article_writes_only_its_rows_and_links_the_rest(tiny_corpus, f
     ferry_chunks = sum(c.doc_id == "ferry" for c in index.chunks)
     assert sorted(new.values()) == sorted([ferry_sentences, ferry_chunks])
     forget_cached()
-    loaded = store.load(second)  # runs over linked and new segments read back the table in memory
+    loaded = store.load(second)  # runs over linked and new segments read back as one table
+    assert isinstance(loaded.sentence_vectors, StackedRows)  # read where the segments lie, not copied together
+    assert all(isinstance(array, np.memmap) for array, _, _ in loaded.sentence_vectors.pieces)
     assert np.array_equal(np.asarray(loaded.sentence_vectors), np.asarray(index.sentence_vectors))
     assert np.array_equal(np.asarray(loaded.chunk_vectors), np.asarray(index.stored.chunk_vectors))
 

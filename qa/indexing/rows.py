@@ -35,6 +35,9 @@ class StackedRows:
             if not parts:
                 raise ValueError("StackedRows needs its row width when it has no parts")
             width = int(parts[0].shape[1])
+        self._hold(pieces, width)
+
+    def _hold(self, pieces: Sequence[Piece], width: int) -> None:
         self.pieces: tuple[Piece, ...] = tuple(pieces)
         self._first = np.cumsum([0] + [stop - start for _, start, stop in pieces]).astype(np.int64)
         self.shape = (int(self._first[-1]), width)
@@ -83,9 +86,7 @@ class StackedRows:
             if low < high:
                 out.append((array, low, high))
         sliced = StackedRows((), self.shape[1])
-        sliced.pieces, sliced.dtype = tuple(out), self.dtype
-        sliced._first = np.cumsum([0] + [stop - start for _, start, stop in out]).astype(np.int64)
-        sliced.shape = (int(sliced._first[-1]), self.shape[1])
+        sliced._hold(out, self.shape[1])
         return sliced
 
     def _gather(self, rows: np.ndarray) -> np.ndarray:
@@ -133,7 +134,7 @@ def joined_rows(parts: Sequence[Any], width: int) -> Any:
 def taken_rows(source: Any, rows: np.ndarray, new: np.ndarray) -> Any:
     """A table whose row i is `source[rows[i]]` where rows[i] >= 0, and the next row of
     `new` where it is -1: read in place from both (`joined_rows`), not copied."""
-    width = int(new.shape[1]) if new.ndim == 2 else int(source.shape[1])
+    width = int(new.shape[1])
     if not len(rows):
         return np.zeros((0, width), dtype=np.float32)
     table = source if isinstance(source, StackedRows) else StackedRows([source], width)

@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from qa.indexing.rows import StackedRows
+
 VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, in manifest order
 MAX_SEGMENTS = 16
 _NAME = re.compile(rf"^({'|'.join(VECTOR_TABLES)})-[0-9a-f]{{12}}\.npy$")
@@ -142,20 +144,19 @@ def layout_problem(layout: Any, counts: dict[str, Any]) -> str | None:
     return None
 
 
-def read_table(folder: Path, layout: dict[str, Any], table: str, dimension: int) -> np.ndarray:
-    """The table's rows: the segment file itself, memory-mapped, where one run covers it
-    whole (a fresh build), else the runs copied into memory.
+def read_table(folder: Path, layout: dict[str, Any], table: str, dimension: int) -> np.ndarray | StackedRows:
+    """The table's rows, read where they lie: its segment file memory-mapped where one run
+    makes the table, else the runs' mapped rows read as one (`qa.indexing.rows.StackedRows`).
 
     Raises:
         ValueError: a segment file is not a float32 table of its listed size.
     """
     runs = layout[table]
     mapped = {name: _mapped(folder / name, layout["files"][name], dimension) for name in {run[0] for run in runs}}
-    if len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == layout["files"][runs[0][0]]:
-        return mapped[runs[0][0]]
-    if not runs:
+    pieces = [mapped[name][start:stop] for name, start, stop in runs]
+    if not pieces:
         return np.zeros((0, dimension), dtype=np.float32)
-    return np.concatenate([mapped[name][start:stop] for name, start, stop in runs])
+    return pieces[0] if len(pieces) == 1 else StackedRows(pieces, dimension)
 
 
 def _mapped(path: Path, rows: int, dimension: int) -> np.ndarray:

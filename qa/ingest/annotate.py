@@ -182,8 +182,6 @@ class _PosFromTags:
         return self._exceptions(doc)
 
 
-
-
 @dataclass(frozen=True)
 class _Piece:
     """A stretch of an article the parser reads as one text; `base` is its offset."""
