@@ -1,8 +1,8 @@
-"""The abstention trade-off of one run: what each stricter threshold would have declined.
+"""The abstention trade-off of one run: what each threshold would have declined.
 
-A question answered at the run's threshold keeps its score at any higher threshold until
-its confidence falls under it, so the table is exact for thresholds at or above the one
-the run used (run with `--abstain-below 0` to see the whole curve).
+Every answer carries its confidence and whether its best guess is right, declined or not,
+and a threshold changes only which answers are declined, so the whole curve is exact from
+one run at any threshold (an answer declined for want of evidence stays declined).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Sequence
 from eval.metrics import QuestionResult
 
 MOST_ANSWERABLE_DECLINED = 0.10
-THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,12 @@ class TradeOff:
 
 
 def trade_offs(results: Sequence[QuestionResult], used: float) -> list[TradeOff]:
-    """The trade-off at each of THRESHOLDS not below `used` (the run's own threshold)."""
-    points = [(r.confidence if r.answerable_pred else -1.0, r.answerable_gold, r.hit) for r in results]
-    return trade_offs_of(points, [t for t in THRESHOLDS if t >= used - 1e-9])
+    """The trade-off at each of THRESHOLDS, from one run at threshold `used`."""
+    points = [
+        (r.confidence if r.answerable_pred or r.confidence < used else -1.0, r.answerable_gold, r.right)
+        for r in results
+    ]
+    return trade_offs_of(points, THRESHOLDS)
 
 
 def trade_offs_of(points: Sequence[tuple[float, bool, bool]], thresholds: Sequence[float]) -> list[TradeOff]:

@@ -51,3 +51,12 @@ def confidently_wrong(records: Sequence[QuestionResult], at: float = CONFIDENT) 
     if not answered:
         return None
     return sum(1 for r in answered if r.confidence >= at and not (r.answerable_gold and r.hit)) / len(answered)
+
+
+def unanswerable_confident(records: Sequence[QuestionResult], at: float = CONFIDENT) -> float | None:
+    """Share of unanswerable questions given an answer at confidence `at` or more (the worst
+    outcome a trick question can have: a confident answer where the articles hold none)."""
+    unanswerable = [r for r in records if not r.answerable_gold]
+    if not unanswerable:
+        return None
+    return sum(1 for r in unanswerable if r.answerable_pred and r.confidence >= at) / len(unanswerable)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eval.datasets import EvalSet, limit, load_newsqa, load_seed_set, load_squad, sample
+from eval.datasets import EvalSet, limit, load_newsqa, load_seed_set, load_squad, load_squad2, sample
 from eval.records import SPLITS
 
 if TYPE_CHECKING:
@@ -22,8 +22,10 @@ DEFAULT_OUT = EVAL_ROOT / "results"
 DEFAULT_WORK = EVAL_ROOT / ".work"
 SHARED_DATA = EVAL_ROOT.parent.parent / "shared" / "data"  # ../shared beside the repository
 DEFAULT_SQUAD = SHARED_DATA / "squad-v1.1-dev-half.json"
+DEFAULT_SQUAD2 = SHARED_DATA / "squad-v2.0-dev-half.json"
 DEFAULT_NEWSQA = SHARED_DATA / "newsqa-fragment"
-DATASETS = ("seeds", "council", "squad", "newsqa")
+DATASETS = ("seeds", "council", "squad", "squad2", "newsqa")
+SPLIT_SETS = ("squad", "squad2")  # the sets whose articles are split into train and held-out
 COUNCIL = Path(__file__).resolve().parent / "council"
 FUSIONS = ("rrf", "weighted", "bm25", "dense")  # as qa.config.FUSION_MODES; not imported to keep --help cheap
 
@@ -65,6 +67,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--work-dir", type=Path, default=DEFAULT_WORK, help="where SQuAD/NewsQA corpora are written"
     )
     parser.add_argument("--squad-file", type=Path, default=DEFAULT_SQUAD, help="SQuAD v1.1 JSON file")
+    parser.add_argument(
+        "--squad2-file", type=Path, default=DEFAULT_SQUAD2,
+        help="SQuAD v2.0 JSON file of the same articles (unanswerable questions; the corpus is --squad-file's)",
+    )
     parser.add_argument("--newsqa-dir", type=Path, default=DEFAULT_NEWSQA, help="NewsQA fragment folder")
     parser.add_argument(
         "--threads", type=_count, metavar="N",
@@ -97,9 +103,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    split = args.split or ("heldout" if args.dataset == "squad" else "all")
-    if args.dataset != "squad" and split != "all":
-        parser.error(f"--split {split} applies to --dataset squad only; {args.dataset} has no splits")
+    split = args.split or ("heldout" if args.dataset in SPLIT_SETS else "all")
+    if args.dataset not in SPLIT_SETS and split != "all":
+        parser.error(f"--split {split} applies to --dataset squad or squad2 only; {args.dataset} has no splits")
     # Heavy imports (torch via qa) wait until the arguments are known to be good.
     from eval import harness, report
     from eval.abstention import format_trade_offs, trade_offs
@@ -161,6 +167,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 def _load(args: argparse.Namespace, split: str) -> EvalSet:
     if args.dataset == "squad":
         return load_squad(args.squad_file, args.work_dir / "squad", split=split)
+    if args.dataset == "squad2":  # the same corpus folder (and so the same index) as squad
+        return load_squad2(args.squad2_file, args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "newsqa":
         return load_newsqa(args.newsqa_dir, args.work_dir / "newsqa")
     if args.dataset == "council":  # our own held-out news event (eval/council/), never trained on

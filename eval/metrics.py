@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eval.calibration import calibration, confidently_wrong
+from eval.calibration import calibration, confidently_wrong, unanswerable_confident
 
 if TYPE_CHECKING:
     from eval.datasets import EvalQuestion, Span
@@ -371,6 +371,7 @@ def summarize(records: Sequence[QuestionResult]) -> dict[str, float | int | None
         "p95_ms": percentile(millis, 95),
         "ece": calibration(records).error,
         "confidently_wrong": confidently_wrong(records),
+        "unanswerable_confident": unanswerable_confident(records),
     }
 
 

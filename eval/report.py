@@ -43,6 +43,7 @@ COLUMNS = (
     Column("wrongly_declined", "wrongly_declined", 3),
     Column("ECE", "ece", 3),
     Column("conf_wrong", "confidently_wrong", 3),
+    Column("unans_conf80", "unanswerable_confident", 3),
     Column("build_s", "build_seconds", 1),
     Column("median_ms", "median_ms", 1),
     Column("p95_ms", "p95_ms", 1),

@@ -85,6 +85,68 @@ def load_squad(
     return make_evalset(f"squad-{split}", corpus, questions, json_path)
 
 
+def load_squad2(
+    v2_path: str | os.PathLike[str], v1_path: str | os.PathLike[str], work_dir: str | os.PathLike[str],
+    *, split: str = "heldout",
+) -> EvalSet:
+    """SQuAD v2.0 questions, unanswerable ones included, asked over the v1.1 corpus.
+
+    The v2.0 dev-half file covers 19 of the 24 articles of the v1.1 dev half with the same
+    paragraph texts, so the corpus is the v1.1 one (the same folder and index as `load_squad`)
+    and the articles are split by the v1.1 rule (`squad_split_titles` of `v1_path`): an article
+    held out there is held out here. An unanswerable question (`is_impossible`) has no
+    answers and no evidence; it was written to look answerable from its paragraph.
+
+    Args:
+        v2_path: the SQuAD v2.0 JSON file.
+        v1_path: the SQuAD v1.1 JSON file whose articles make the corpus.
+        work_dir: corpus folder (as for `load_squad`).
+        split: "all", "train" or "heldout".
+
+    Returns:
+        The `EvalSet` "squad2-<split>".
+
+    Raises:
+        ValueError: as `load_squad`, and for a v2.0 paragraph that the v1.1 file lacks.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    v2_path, v1_path = Path(v2_path), Path(v1_path)
+    corpus = load_squad(v1_path, work_dir, split="train").corpus_dir  # writes the whole corpus
+    train, heldout = squad_split_titles(v1_path)
+    chosen = {"all": train + heldout, "train": train, "heldout": heldout}[split]
+    placed: dict[tuple[str, str], tuple[str, str, int]] = {}
+    for article in _squad_articles(v1_path):
+        doc_id = _safe_stem(article["title"])
+        text, bases = _squad_document(article["title"], article["paragraphs"])
+        for paragraph, base in zip(article["paragraphs"], bases):
+            placed[(article["title"], paragraph["context"])] = (doc_id, text, base)
+    questions: list[EvalQuestion] = []
+    try:
+        for article in _squad_articles(v2_path):
+            title = article["title"]
+            if title not in chosen:
+                continue
+            tags = ("squad2", "train" if title in train else "heldout")
+            for paragraph in article["paragraphs"]:
+                if (title, paragraph["context"]) not in placed:
+                    raise ValueError(f"{v2_path}: a paragraph of {title!r} is not in {v1_path}")
+                doc_id, text, base = placed[(title, paragraph["context"])]
+                for qa in paragraph["qas"]:
+                    if qa.get("is_impossible"):
+                        q = qa["question"].strip()
+                        questions.append(build_question(
+                            f"{v2_path}: question {qa['id']}", id=qa["id"], question=q, answers=(), answer_parts=(),
+                            answerable=False, gold_doc_ids=(), evidence=(), type=question_type(q),
+                            tags=(*tags, "unanswerable"),
+                        ))
+                    else:
+                        questions.append(_squad_question(v2_path, qa, doc_id, text, base, tags))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{v2_path}: malformed SQuAD entry ({exc!r})") from exc
+    return make_evalset(f"squad2-{split}", corpus, questions, v2_path)
+
+
 def _squad_document(title: str, paragraphs: list[dict]) -> tuple[str, list[int]]:
     """The article file text and, per paragraph, the file offset of its character 0."""
     pieces, bases = [title.replace("_", " ")], []

@@ -16,6 +16,7 @@ from eval.datasets import (
     load_newsqa,
     load_seed_set,
     load_squad,
+    load_squad2,
     question_type,
     sample,
     squad_split_titles,
@@ -23,6 +24,7 @@ from eval.datasets import (
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_SQUAD = SHARED_DATA / "squad-v1.1-dev-half.json"
+REAL_SQUAD2 = SHARED_DATA / "squad-v2.0-dev-half.json"
 REAL_NEWSQA = SHARED_DATA / "newsqa-fragment"
 
 
@@ -108,6 +110,34 @@ def test_squad_split_is_by_sorted_title_alternating(tmp_path: Path) -> None:
     assert len(list((tmp_path / "c").glob("*.txt"))) == 3  # the corpus is always every article
     with pytest.raises(ValueError, match="split must be one of"):
         load_squad(path, tmp_path / "c", split="test")
+
+
+def test_squad2_asks_unanswerable_questions_over_the_v1_corpus_split_by_the_v1_rule(tmp_path: Path) -> None:
+    v1 = squad_json(tmp_path)
+    data = json.loads(v1.read_text(encoding="utf-8"))
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            paragraph["qas"].append({"id": f"{paragraph['qas'][0]['id']}-v2", "question": "What year was it named?",
+                                     "answers": [], "is_impossible": True})
+    del data["data"][1]  # v2.0 covers only some of the v1.1 articles
+    v2 = tmp_path / "squad2.json"
+    v2.write_text(json.dumps({"version": "v2.0", "data": data["data"]}), encoding="utf-8")
+
+    heldout = load_squad2(v2, v1, tmp_path / "c")
+    assert heldout.name == "squad2-heldout" and heldout.corpus_dir == tmp_path / "c"
+    assert len(list((tmp_path / "c").glob("*.txt"))) == 3  # the v1.1 corpus, the same as load_squad writes
+    assert [(q.id, q.answerable) for q in heldout.questions] == [("Mid,_Town-0-0", True), ("Mid,_Town-0-0-v2", False)]
+    unanswerable = heldout.questions[1]
+    assert unanswerable.answers == () and unanswerable.evidence == () and unanswerable.type == "when"
+    assert "unanswerable" in unanswerable.tags
+    train = load_squad2(v2, v1, tmp_path / "c", split="train")
+    assert sum(not q.answerable for q in train.questions) == 2  # Zeta's two paragraphs; Alpha is not in v2
+    assert assert_spans_hold(train) == 3
+
+    data["data"][0]["paragraphs"][0]["context"] = "A paragraph the v1.1 file does not have."
+    v2.write_text(json.dumps({"version": "v2.0", "data": data["data"]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="is not in"):
+        load_squad2(v2, v1, tmp_path / "c", split="train")
 
 
 def test_squad_writes_only_changed_files(tmp_path: Path) -> None:
@@ -315,6 +345,18 @@ def test_real_squad_loads_with_every_span_verified(tmp_path: Path) -> None:
     n_train = len(load_squad(REAL_SQUAD, tmp_path / "squad", split="train").questions)
     n_heldout = len(load_squad(REAL_SQUAD, tmp_path / "squad", split="heldout").questions)
     assert n_train + n_heldout == 4961
+
+
+@pytest.mark.skipif(not REAL_SQUAD2.is_file(), reason="shared SQuAD v2.0 file absent")
+def test_real_squad2_holds_out_the_v1_held_out_articles(tmp_path: Path) -> None:
+    heldout = load_squad2(REAL_SQUAD2, REAL_SQUAD, tmp_path / "squad")
+    train = load_squad2(REAL_SQUAD2, REAL_SQUAD, tmp_path / "squad", split="train")
+    assert len(heldout.questions) + len(train.questions) == 6440
+    assert sum(not q.answerable for q in heldout.questions + train.questions) == 3363
+    held_docs = {q.gold_doc_ids[0] for q in load_squad(REAL_SQUAD, tmp_path / "squad", split="heldout").questions}
+    assert {d for q in heldout.questions for d in q.gold_doc_ids} <= held_docs
+    assert not {d for q in train.questions for d in q.gold_doc_ids} & held_docs
+    assert assert_spans_hold(heldout) > 0
 
 
 @pytest.mark.skipif(not REAL_NEWSQA.is_dir(), reason="shared NewsQA fragment absent")

@@ -62,14 +62,15 @@ def test_table_has_every_column_and_one_aligned_row_per_config() -> None:
     assert len(lines) == 4
     assert lines[0].split() == [
         "config", "n", "EM", "F1", "hit@1", "cite_acc", "cite_sup", "R@1", "R@5", "MRR",
-        "abstain_unans", "wrongly_declined", "ECE", "conf_wrong", "build_s", "median_ms", "p95_ms", "peak_MB",
+        "abstain_unans", "wrongly_declined", "ECE", "conf_wrong", "unans_conf80", "build_s", "median_ms", "p95_ms",
+        "peak_MB",
     ]
     assert set(lines[1]) == {"-", " "}
     assert len({len(line) for line in lines}) == 1
     first = lines[2].split()
     assert first == [
         "bm25-only", "10", "0.500", "0.654", "0.700", "0.800", "0.750", "0.400", "0.900", "0.612",
-        "-", "0.100", "0.081", "0.050", "4.5", "21.0", "95.5", "546",
+        "-", "0.100", "0.081", "0.050", "-", "4.5", "21.0", "95.5", "546",
     ]
     assert lines[3].split()[:3] == ["hybrid-weighted", "10", "1.000"]
 

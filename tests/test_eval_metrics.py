@@ -193,6 +193,7 @@ def test_summarize_by_hand() -> None:
         "median_ms": 250.0, "p95_ms": 385.0,  # 300 + 0.85 * 100
         "ece": 0.5,  # every confidence is 0.5 and no best guess is marked right
         "confidently_wrong": 0.0,  # the two answered questions are under 0.8
+        "unanswerable_confident": 0.0,  # the unanswerable one was declined
     })
 
 
@@ -259,8 +260,8 @@ def test_abstention_trade_off_counts_both_sides_exactly() -> None:
     from eval.metrics import QuestionResult
 
     def result(answerable: bool, confidence: float, hit: bool, answered: bool = True) -> QuestionResult:
-        return QuestionResult("q", "who", answerable, "x", answered, confidence, 0.0, 0.0, hit, False, False,
-                              None, False, 0.0)
+        return QuestionResult("q", "who", answerable, "x", answered, confidence, 0.0, 0.0, hit and answered, False,
+                              False, None, False, 0.0, right=hit)
 
     results = [
         result(True, 0.9, True), result(True, 0.12, True), result(True, 0.3, False),
@@ -273,7 +274,14 @@ def test_abstention_trade_off_counts_both_sides_exactly() -> None:
     assert by_threshold[0.1].unanswerable_declined == 0.5
     assert by_threshold[0.15].answerable_declined == 0.5 and by_threshold[0.15].hit_at_1 == 0.25
     assert min(by_threshold) == 0.0
-    assert min(t.threshold for t in trade_offs(results, used=0.15)) == 0.15  # never below the run's own
+
+    # A run at 0.15 declined the answers at 0.12 and 0.08; its curve below 0.15 still counts
+    # them answered (and right where they were), as the run at 0.0 did: one run, the whole curve.
+    evidenced = results[:-1]  # (a declined answer under the run's threshold reads as declined by it)
+    declined_by_run = [
+        result(a.answerable_gold, a.confidence, a.right, answered=a.confidence >= 0.15) for a in evidenced
+    ]
+    assert trade_offs(declined_by_run, used=0.15) == trade_offs(evidenced, used=0.0)
 
 
 def test_the_stored_threshold_declines_the_most_unanswerable_within_the_bound() -> None:
