@@ -6,7 +6,7 @@
 
 The names below are loaded on first use, so importing one light module of the package
 (the sentence splitter, the span decoder) does not load FAISS, BM25 and the pipeline:
-that is what lets `eval.train_reader` run on a machine that has only torch.
+that is what lets `train.reader` run on a machine that has only torch.
 """
 
 from __future__ import annotations

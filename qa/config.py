@@ -47,7 +47,7 @@ class Settings:
         abstain_below: confidence under which the answer is "not in these articles";
             None: the threshold stored with the confidence model in use, the one declining
             the most unanswerable questions of the SQuAD training half while declining at
-            most 10% of its answerable ones (the table `python -m eval.train` prints).
+            most 10% of its answerable ones (the table `python -m train.stacking` prints).
     """
 
     model: str = DEFAULT_MODEL

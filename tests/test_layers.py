@@ -48,10 +48,10 @@ def test_the_library_and_its_command_line_do_not_import_ray() -> None:
 
 
 def test_the_reader_training_imports_neither_faiss_nor_the_pipeline() -> None:
-    # eval.train_reader runs on a GPU machine that has torch and transformers but not the
+    # train.reader runs on a GPU machine that has torch and transformers but not the
     # product's other dependencies: `import qa` must stay lazy for it.
     code = (
-        "import sys, eval.train_reader; "
+        "import sys, train.reader; "
         "print(sorted(m for m in ('faiss', 'rank_bm25', 'gradio', 'qa.api', 'qa.indexing.memory') if m in sys.modules))"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.train import STAGE_FEATURES as SHIPPED  # the features each trained model's code computes
+from train.stacking import STAGE_FEATURES as SHIPPED  # the features each trained model's code computes
 from qa.answer.confidence import CONFIDENCE_FEATURES, abstention_threshold
 from qa.answer.decide import threshold_for
 from qa.config import Settings
@@ -34,7 +34,7 @@ def test_json_round_trip_keeps_the_threshold_and_the_card(tmp_path: Path) -> Non
 
 def test_a_model_fitted_on_other_features_is_refused_with_a_fix(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text(LinearModel("m", {"x": 1.0, "old": 2.0}).to_json(), encoding="utf-8")
-    with pytest.raises(ModelError, match=r"missing from the file: \['new'\].*unknown to the code: \['old'\].*eval.train"):
+    with pytest.raises(ModelError, match=r"missing from the file: \['new'\].*unknown to the code: \['old'\].*train.stacking"):
         load_model("m", ["x", "new"], tmp_path)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.reader_data import Group, cached_groups, groups_of
-from eval.reader_weights import PART_BYTES, load_parts, save_parts
-from eval.train_reader import (
+from train.reader_data import Group, Passage, cached_groups, groups_of
+from train.reader_weights import PART_BYTES, load_parts, save_parts
+from train.reader import (
     _batches,
     build_network,
     freeze,
@@ -102,7 +102,8 @@ def test_a_folder_without_the_heads_is_refused(tmp_path: Path) -> None:
 
 def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
     """The loss laid out on the tokenising thread equals the loss written out group by group,
-    also when groups have different numbers of negatives (a stand-in network gives the logits)."""
+    also when groups have different numbers of negatives and when a group has no answer
+    (a stand-in network gives the logits)."""
     import torch
     from transformers import AutoTokenizer
 
@@ -111,7 +112,8 @@ def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
     tokenizer = AutoTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2"))
     full, other = groups_of([ARTICLE], 2)
     short = Group(other.question, other.passages[:2], other.answers)  # one negative only
-    groups = [full, short]
+    unanswerable = Group("Who built the ferry?", (Passage(full.passages[0].text, None),), ())
+    groups = [full, short, unanswerable]
 
     class Logits(torch.nn.Module):  # any fixed function of the tokens will do
         def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
@@ -128,15 +130,58 @@ def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
     cross = torch.nn.functional.cross_entropy
     for group in groups:
         rows = slice(row, row + len(group.passages))
-        listwise = listwise - torch.log_softmax(relevance[rows], dim=0)[0] / len(groups)
-        answered[row] = 1.0
-        tokens = prepared.inputs[0][row].tolist()
-        answer = tokenizer(group.passages[0].text[slice(*group.passages[0].answer)], add_special_tokens=False)["input_ids"]
-        first = next(i for i in range(len(tokens)) if tokens[i : i + len(answer)] == answer)
-        last = first + len(answer) - 1
-        span.append((cross(starts[row : row + 1], torch.tensor([first])) + cross(ends[row : row + 1], torch.tensor([last]))) / 2)
+        with_null = torch.cat([relevance[rows], torch.zeros(1)])  # the no-answer score, last
+        has_answer = group.passages[0].answer is not None
+        listwise = listwise - torch.log_softmax(with_null, dim=0)[0 if has_answer else -1] / len(groups)
+        if has_answer:
+            answered[row] = 1.0
+            tokens = prepared.inputs[0][row].tolist()
+            answer = tokenizer(group.passages[0].text[slice(*group.passages[0].answer)], add_special_tokens=False)["input_ids"]
+            first = next(i for i in range(len(tokens)) if tokens[i : i + len(answer)] == answer)
+            last = first + len(answer) - 1
+            span.append((cross(starts[row : row + 1], torch.tensor([first])) + cross(ends[row : row + 1], torch.tensor([last]))) / 2)
         row += len(group.passages)
     pointwise = torch.nn.functional.binary_cross_entropy_with_logits(relevance, answered)
     by_group = sum(span) / len(span) + listwise + 0.5 * pointwise
-    assert prepared.members.tolist() == [[0, 1, 2], [3, 4, 0]] and prepared.present.tolist()[1] == [True, True, False]
+    assert prepared.members.tolist() == [[0, 1, 2], [3, 4, 0], [5, 0, 0]]
+    assert prepared.present.tolist()[1] == [True, True, False] and prepared.has_gold.tolist() == [True, True, False]
     assert torch.allclose(batched, by_group, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_int8_reader_dequantised_reads_as_the_shipped_reader_and_its_tensors_round_trip(tmp_path: Path) -> None:
+    """Training continues from the shipped reader: its int8 weights, dequantised into the
+    network, give the same best sentence and answer span as ONNX Runtime gives, and the fp16
+    tensors written beside it lay back over a fresh network."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from qa.indexing.embedder import resolve_model
+    from qa.read.passage import WEIGHTS, PassageReader
+    from train.reader_weights import load_trained, recover_from_onnx, save_trained
+
+    base = resolve_model("all-MiniLM-L6-v2")
+    net = build_network(base)
+    recovered = recover_from_onnx(net, WEIGHTS, torch)
+    assert {"span_head.weight", "relevance_head.weight", "encoder.encoder.layer.5.output.dense.weight"} <= set(recovered)
+    question = "What was the ferry named?"
+    passages = [s + "." for s in CONTEXT.split(". ")]
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    encoded = tokenizer([question] * len(passages), passages, padding=True, return_tensors="pt")
+    net.eval()
+    with torch.no_grad():
+        starts, ends, relevance = net(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
+    shipped = PassageReader().read(question, passages)
+    assert int(relevance.argmax()) == max(range(len(shipped)), key=lambda i: shipped[i].relevance) == 1
+    # ONNX Runtime also quantises each batch's activations, so the logits differ a little; their order does not
+    assert relevance.argsort().tolist() == torch.tensor([r.relevance for r in shipped]).argsort().tolist()
+    row = encoded["input_ids"][1].tolist()
+    span = tokenizer.decode(row[int(starts[1].argmax()) : int(ends[1].argmax()) + 1])
+    assert span == "ionia" and passages[1][shipped[1].spans[0].start : shipped[1].spans[0].end] == "Ionia"
+
+    save_trained(net, tmp_path / "reader.safetensors")
+    fresh = build_network(base)
+    names = load_trained(fresh, tmp_path / "reader.safetensors")
+    assert "encoder.embeddings.word_embeddings.weight" not in names  # frozen: the base model's
+    for name in names:
+        assert torch.allclose(fresh.state_dict()[name], net.state_dict()[name], atol=1e-2, rtol=1e-3), name

@@ -93,5 +93,5 @@ def abstention_threshold(settings: Settings, model_name: str) -> float:
         return settings.abstain_below
     threshold = load_model(model_name, CONFIDENCE_FEATURES).threshold
     if threshold is None:
-        raise ModelError(f"the confidence model {model_name!r} carries no threshold; retrain it with `python -m eval.train`")
+        raise ModelError(f"the confidence model {model_name!r} carries no threshold; retrain it with `python -m train.stacking`")
     return threshold

@@ -1,6 +1,6 @@
 """The one place that decides a question part: rank, take spans, pick, gather support, rate.
 
-`answer_part` runs the stages in order; the training code (`eval/train.py`) calls it too,
+`answer_part` runs the stages in order; the training code (`train/stacking.py`) calls it too,
 with a span source of its choosing, so training and serving cannot drift apart.
 """
 

@@ -7,8 +7,8 @@ features declares their names (`SENTENCE_FEATURES`, `SPAN_FEATURES`, ...); `load
 refuses a file whose feature names differ from the declared ones, with a message that
 says how to retrain, instead of quietly filling gaps.
 
-The weights are fitted by `python -m eval.train` (logistic models) and
-`python -m eval.train_reader` (the passage reader, `passage_reader.onnx`: int8 ONNX, one
+The weights are fitted by `python -m train.stacking` (logistic models) and
+`python -m train.reader` (the passage reader, `passage_reader.onnx`: int8 ONNX, one
 version kept, at most 25 MB like every file here).
 """
 
@@ -136,7 +136,7 @@ def load_model(name: str, features: Iterable[str], folder: Path = MODELS_DIR) ->
 @lru_cache(maxsize=None)
 def _load(name: str, expected: tuple[str, ...], folder: Path) -> LinearModel:
     path = folder / f"{name}.json"
-    retrain = f"retrain it with `python -m eval.train --stages {name}`"
+    retrain = f"retrain it with `python -m train.stacking --stages {name}`"
     try:
         model = LinearModel.from_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:

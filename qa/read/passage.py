@@ -3,7 +3,7 @@
 For a (question, sentence) pair it gives a relevance logit (does the sentence answer
 the question?) and start/end logits over the sentence's tokens (where is the answer?).
 It is the bundled all-MiniLM-L6-v2 encoder fine-tuned on SQuAD v1.1 train by
-`python -m eval.train_reader`, exported to ONNX with int8 weights and shipped as
+`python -m train.reader`, exported to ONNX with int8 weights and shipped as
 `qa/models/passage_reader.onnx` (about 22 MB); it runs on ONNX Runtime, so reading
 five sentences costs a few milliseconds on one core. The tokenizer is the base model's.
 """
@@ -29,7 +29,7 @@ class PassageReader:
 
     def __init__(self, weights: Path = WEIGHTS, base_model: str = "all-MiniLM-L6-v2") -> None:
         if not weights.is_file():
-            raise ModelError(f"the passage reader {weights} is missing; run `python -m eval.train_reader`")
+            raise ModelError(f"the passage reader {weights} is missing; run `python -m train.reader`")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import onnxruntime
@@ -48,7 +48,7 @@ class PassageReader:
             raise ModelError(f"cannot load the passage reader {weights} ({error}); reinstall or retrain it") from error
         names = tuple(o.name for o in self._session.get_outputs())
         if names != OUTPUTS:
-            raise ModelError(f"{weights} gives outputs {names}, not {OUTPUTS}; retrain with eval/train_reader.py")
+            raise ModelError(f"{weights} gives outputs {names}, not {OUTPUTS}; retrain with train/reader.py")
 
     def read(self, question: str, passages: list[str]) -> list[Reading]:
         """Relevance and best spans of each passage for `question`, in passage order."""

@@ -58,7 +58,7 @@ def load_articles(path: Path, titles: set[str] | None = None) -> list[dict]:
 def training_articles(with_dev_half: bool = False) -> list[dict]:
     """All of SQuAD v1.1 train, and with `with_dev_half` the training half of the dev-half file.
 
-    The stacking models (`python -m eval.train`) learn from that training half, on the
+    The stacking models (`python -m train.stacking`) learn from that training half, on the
     reader's own scores; a reader that never read those questions scores them as it will
     score new ones, so its confidence is learned honestly (cross-fitting by data split).
     """

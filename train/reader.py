@@ -1,22 +1,22 @@
 """Train the built-in passage reader on SQuAD v1.1 train, resumably, and export it as int8 ONNX.
 
-    python -m eval.train_reader --questions 40000      # trains; checkpoints every few minutes
-    python -m eval.train_reader --questions 40000      # run again after a cut: resumes
-    python -m eval.train_reader --export-only          # writes qa/models/passage_reader.onnx
+    python -m train.reader --questions 40000      # trains; checkpoints every few minutes
+    python -m train.reader --questions 40000      # run again after a cut: resumes
+    python -m train.reader --export-only          # writes qa/models/passage_reader.onnx
 
 On a GPU machine (the released reader was trained so; see the README):
 
-    python -m eval.train_reader --groups-only --work W --negatives 5 --with-dev-half  # here: cut once
-    python -m eval.train_reader --work W --base B --device cuda --frozen-layers 0 --negatives 5 \
+    python -m train.reader --groups-only --work W --negatives 5 --with-dev-half  # here: cut once
+    python -m train.reader --work W --base B --device cuda --frozen-layers 0 --negatives 5 \
         --with-dev-half --batch-questions 32 --epochs 2 --parts P --no-export  # there: B, the base folder
-    python -m eval.train_reader --export-only --from-parts P --frozen-layers 0
+    python -m train.reader --export-only --from-parts P --frozen-layers 0
 
 The network is the packaged all-MiniLM-L6-v2 encoder, fine-tuned (the embeddings stay
 frozen, and by default the two lowest layers too, which saves a third of the backward
 pass on a CPU), with
 a start/end span head over the tokens and a relevance head on [CLS]. Each question is
 read with its gold sentence and --negatives hard negatives from its article
-(`eval.reader_data`); `eval/reader_gpu.sh` is the next GPU run, prepared. The span head learns from gold sentences; the relevance head
+(`train.reader_data`); `train/reader_gpu.sh` is the next GPU run, prepared. The span head learns from gold sentences; the relevance head
 learns to put each question's gold sentence on top (listwise softmax) and keeps an
 absolute scale for abstention (pointwise, half weight).
 
@@ -42,8 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.reader_data import Group, cached_groups, heldout_articles, training_articles
-from eval.reader_weights import export, load_parts, save_checkpoint, save_parts
+from train.reader_data import Group, Passage, cached_groups, heldout_articles, training_articles
+from train.reader_weights import (
+    export, load_parts, load_trained, recover_from_onnx, save_checkpoint, save_parts, save_trained,
+)
 from qa.read.passage import INPUTS, MAX_LENGTH, WEIGHTS
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
@@ -51,7 +53,7 @@ HELDOUT_QUESTIONS = 400
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m train.reader", description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=0, help="training questions (0: all, about 87k)")
     parser.add_argument("--negatives", type=int, default=3)
     parser.add_argument("--batch-questions", type=int, default=8, help="questions per step (each with its negatives)")
@@ -71,6 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--parts", type=Path, help="also write the trained tensors here at each checkpoint")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument(
+        "--init", choices=("shipped", "base"), default="shipped",
+        help="start from the shipped reader's trained tensors (qa/models/passage_reader.safetensors, else "
+        "recovered from the int8 ONNX) or from the base encoder with fresh heads",
+    )
+    parser.add_argument(
+        "--unanswerable", type=Path,
+        help="unanswerable (question, sentence) pairs of `python -m train.negatives`: each read alone, "
+        "its relevance taught to stay under the no-answer score",
+    )
+    parser.add_argument("--unanswerable-questions", type=int, default=0, help="how many of those pairs (0: all)")
     parser.add_argument("--groups-only", action="store_true", help="cut and cache the questions, then stop")
     parser.add_argument("--export-only", action="store_true", help="export the last checkpoint and stop")
     parser.add_argument("--no-export", action="store_true", help="train only (export where the parts come back)")
@@ -92,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     base = args.base if Path(args.base).is_dir() else _resolve_model(args.base)
     tokenizer = AutoTokenizer.from_pretrained(base)
     net = build_network(base)
+    if args.init == "shipped" and not args.from_parts:
+        print(f"starting from the shipped reader: {start_from_shipped(net, torch)}", file=sys.stderr)
     checkpoint = args.work / "checkpoint.pt"
     if not args.export_only:
         train(net.to(args.device), tokenizer, args, checkpoint, torch)
@@ -105,8 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_export:
         return 0
     export(net, tokenizer, args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB)", file=sys.stderr)
+    save_trained(net, args.out.with_suffix(".safetensors"))
+    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB) and its trained tensors "
+          f"{args.out.with_suffix('.safetensors').name}", file=sys.stderr)
     return 0
+
+
+def start_from_shipped(net: Any, torch: Any) -> str:
+    """Lay the shipped reader's trained tensors over `net`: the fp16 safetensors beside the
+    int8 reader when present, else the int8 weights dequantised. Returns which it used."""
+    trained = WEIGHTS.with_suffix(".safetensors")
+    if trained.is_file():
+        load_trained(net, trained)
+        return str(trained)
+    recover_from_onnx(net, WEIGHTS, torch)
+    return f"{WEIGHTS} (int8 weights dequantised; no {trained.name} yet)"
 
 
 def _resolve_model(name: str) -> str:
@@ -120,7 +148,22 @@ def _training_groups(args: argparse.Namespace) -> list[Group]:
     name = f"train-groups-{args.negatives}{'-dev' if args.with_dev_half else ''}.json.gz"
     groups = cached_groups(args.work / name, lambda: training_articles(args.with_dev_half), args.negatives)
     random.Random(0).shuffle(groups)
-    return groups[: args.questions] if args.questions else groups
+    groups = groups[: args.questions] if args.questions else groups
+    if args.unanswerable:
+        groups = groups + unanswerable_groups(args.unanswerable, args.unanswerable_questions)[HELDOUT_QUESTIONS:]
+        random.Random(3).shuffle(groups)
+    return groups
+
+
+def unanswerable_groups(path: Path, count: int = 0) -> list[Group]:
+    """The pairs of `python -m train.negatives` as one-passage groups with no answer, shuffled;
+    the first HELDOUT_QUESTIONS are kept out of training to measure each checkpoint."""
+    from train.negatives import read_negatives
+
+    pairs = list(read_negatives(path))
+    random.Random(4).shuffle(pairs)
+    groups = [Group(p.question, (Passage(p.sentence, None),), ()) for p in pairs]
+    return groups[: HELDOUT_QUESTIONS + count] if count else groups
 
 
 def _heldout_groups(args: argparse.Namespace) -> list[Group]:
@@ -165,6 +208,7 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
     started = time.time()
     groups = _training_groups(args)
     heldout = _heldout_groups(args)
+    kept_out = unanswerable_groups(args.unanswerable)[:HELDOUT_QUESTIONS] if args.unanswerable else []
     batches = [b for epoch in range(args.epochs) for b in _batches(groups, args.batch_questions, epoch)]
     print(f"{len(groups)} questions, {len(batches)} steps; data ready in {time.time() - started:.0f}s", file=sys.stderr)
     freeze(net, args.frozen_layers)
@@ -185,6 +229,8 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
         schedule.load_state_dict(state["schedule"])
         step = state["step"]
         print(f"resumed at step {step}", file=sys.stderr)
+    if step == 0:  # where the run starts from, for the log's first line
+        _log(args.work, {"step": 0, "steps": len(batches), **check(net, tokenizer, heldout, torch, args.device, kept_out)})
     net.train()
     saved, losses, begun, first = time.time(), [], time.time(), step
     # The next batch is tokenised on a thread (with a tokenizer of its own: a shared fast
@@ -213,19 +259,23 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
                 save_checkpoint(checkpoint, net, optimizer, schedule, step, len(batches), torch)
                 if args.parts:
                     save_parts(net, args.parts, torch)
-                figures = check(net, tokenizer, heldout, torch, args.device)
+                figures = check(net, tokenizer, heldout, torch, args.device, kept_out)
                 net.train()
-                line = {"step": step, "steps": len(batches), "loss": _mean(losses[-200:]),
-                        "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **figures}
-                with open(args.work / "log.jsonl", "a", encoding="utf-8") as log:
-                    log.write(json.dumps(line) + "\n")
-                print(json.dumps(line), file=sys.stderr, flush=True)
+                _log(args.work, {"step": step, "steps": len(batches), "loss": _mean(losses[-200:]), **figures})
                 saved = time.time()
                 losses = losses[-200:]
             if out_of_time:
                 print(f"stopped at step {step} after --max-minutes {args.max_minutes}; run again to resume", file=sys.stderr)
                 break
     net.eval()
+
+
+def _log(work: Path, line: dict[str, Any]) -> None:
+    """One line of held-out figures in `<work>/log.jsonl`, and on stderr."""
+    line = {**line, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    with open(work / "log.jsonl", "a", encoding="utf-8") as log:
+        log.write(json.dumps(line) + "\n")
+    print(json.dumps(line), file=sys.stderr, flush=True)
 
 
 def _batches(groups: list[Group], size: int, epoch: int = 0) -> list[list[Group]]:
@@ -255,8 +305,9 @@ def encode(tokenizer: Any, groups: list[Group]) -> Any:
 class Step:
     """One batch as the loss needs it, made on the tokenising thread so the device never waits on Python.
 
-    `members[g, k]` is the row of group g's k-th passage (its gold passage at k = 0) and
-    `present[g, k]` whether that passage exists (groups may have fewer negatives);
+    `members[g, k]` is the row of group g's k-th passage (its gold passage at k = 0, when
+    `has_gold[g]`: a group made unanswerable has none) and `present[g, k]` whether that
+    passage exists (groups may have fewer negatives);
     `gold_rows` are the gold passages whose answer survived truncation, with the answer's
     first and last token in `gold_starts` / `gold_ends`.
     """
@@ -264,6 +315,7 @@ class Step:
     inputs: tuple[Any, ...]
     members: Any
     present: Any
+    has_gold: Any
     answered: Any
     gold_rows: Any
     gold_starts: Any
@@ -274,7 +326,7 @@ class Step:
         return Step(inputs, *(getattr(self, name).to(device, non_blocking=True) for name in _STEP_TENSORS))
 
 
-_STEP_TENSORS = ("members", "present", "answered", "gold_rows", "gold_starts", "gold_ends")
+_STEP_TENSORS = ("members", "present", "has_gold", "answered", "gold_rows", "gold_starts", "gold_ends")
 
 
 def prepare(tokenizer: Any, groups: list[Group]) -> Step:
@@ -285,12 +337,16 @@ def prepare(tokenizer: Any, groups: list[Group]) -> Step:
     width = max(len(g.passages) for g in groups)
     members = torch.zeros((len(groups), width), dtype=torch.long)
     present = torch.zeros((len(groups), width), dtype=torch.bool)
+    has_gold = torch.tensor([g.passages[0].answer is not None for g in groups])
     answered = torch.zeros(len(encoded["input_ids"]))
     gold_rows, gold_starts, gold_ends, row = [], [], [], 0
     for number, group in enumerate(groups):
         count = len(group.passages)
         members[number, :count] = torch.arange(row, row + count)
         present[number, :count] = True
+        if group.passages[0].answer is None:
+            row += count
+            continue
         answered[row] = 1.0
         start, end = _targets(encoded, row, group.passages[0].answer)
         if start:
@@ -299,7 +355,7 @@ def prepare(tokenizer: Any, groups: list[Group]) -> Step:
             gold_ends.append(end)
         row += count
     long = {"dtype": torch.long}
-    return Step(tuple(encoded[name] for name in INPUTS), members, present, answered,
+    return Step(tuple(encoded[name] for name in INPUTS), members, present, has_gold, answered,
                 torch.tensor(gold_rows, **long), torch.tensor(gold_starts, **long), torch.tensor(gold_ends, **long))
 
 
@@ -320,12 +376,17 @@ def _on(device: str, encoded: Any) -> list[Any]:
 
 def step_loss(net: Any, step: Step, torch: Any) -> Any:
     """Span loss on the gold passages, plus relevance: each group's gold passage on top of its
-    group (listwise softmax), and each passage's own answered-or-not (pointwise, half weight)."""
+    group and of a no-answer score of 0, or for a group without an answer the no-answer score
+    on top (listwise softmax), and each passage's own answered-or-not (pointwise, half weight)."""
     starts, ends, relevance = net(*step.inputs)
     padding = step.inputs[INPUTS.index("attention_mask")] == 0
     starts, ends = starts.masked_fill(padding, -1e4), ends.masked_fill(padding, -1e4)
     grouped = relevance[step.members].masked_fill(~step.present, -1e4)
-    listwise = -torch.log_softmax(grouped, dim=1)[:, 0].mean()
+    # A no-answer score of 0 beside each group: the gold passage must beat it, and a group
+    # without an answer must leave it on top (SQuAD 2.0's null answer, as a column of the softmax).
+    grouped = torch.cat([grouped, torch.zeros_like(grouped[:, :1])], dim=1)
+    targets = torch.where(step.has_gold, 0, grouped.shape[1] - 1)
+    listwise = torch.nn.functional.cross_entropy(grouped, targets)
     pointwise = torch.nn.functional.binary_cross_entropy_with_logits(relevance, step.answered)
     relevance_loss = listwise + 0.5 * pointwise
     if not len(step.gold_rows):
@@ -335,26 +396,36 @@ def step_loss(net: Any, step: Step, torch: Any) -> Any:
     return span_loss + relevance_loss
 
 
-def check(net: Any, tokenizer: Any, heldout: list[Group], torch: Any, device: str = "cpu") -> dict[str, float]:
-    """Held-out span EM/F1 on gold sentences, and how often the gold sentence reads as most relevant."""
+def check(
+    net: Any, tokenizer: Any, heldout: list[Group], torch: Any, device: str = "cpu", unanswerable: list[Group] = ()
+) -> dict[str, float]:
+    """Held-out span EM/F1 on gold sentences, how often the gold sentence reads as most relevant
+    and above the no-answer score (0), and how often an unanswerable pair kept out of training
+    reads under it."""
     from eval.metrics import exact_match, token_f1
     from qa.read.base import best_spans
 
     net.eval()
-    em = f1 = top = 0.0
+    em = f1 = top = above = below = 0.0
     with torch.inference_mode():
         for group in heldout:
             encoded = encode(tokenizer, [group])
             starts, ends, relevance = net(*_on(device, encoded))
             top += float(int(relevance.argmax()) == 0)
+            above += float(relevance[0] > 0)
             context = [i for i, sid in enumerate(encoded.sequence_ids(0)) if sid == 1]
             spans = best_spans(0, context, encoded["offset_mapping"][0].tolist(), starts[0].tolist(), ends[0].tolist())
             guess = group.passages[0].text[spans[0].start : spans[0].end] if spans else ""
             em += exact_match(guess, list(group.answers))
             f1 += token_f1(guess, list(group.answers))
+        for group in unanswerable:
+            below += float(net(*_on(device, encode(tokenizer, [group])))[2][0] < 0)
     n = max(1, len(heldout))
-    return {"heldout_em": round(em / n, 4), "heldout_f1": round(f1 / n, 4), "heldout_gold_first": round(top / n, 4)}
-
+    figures = {"heldout_em": round(em / n, 4), "heldout_f1": round(f1 / n, 4), "heldout_gold_first": round(top / n, 4),
+               "heldout_gold_above_null": round(above / n, 4)}
+    if unanswerable:
+        figures["unanswerable_below_null"] = round(below / len(unanswerable), 4)
+    return figures
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Learn the answerer's weights from the training half of SQuAD; write them to qa/models/.
 
-    python -m eval.train            # the six logistic models: sentence, span, confidence,
+    python -m train.stacking            # the six logistic models: sentence, span, confidence,
                                     # rerank, reader_span, reader_confidence (and thresholds)
 
 Only the training articles' questions are used (see `eval.squad.squad_split_titles`);
@@ -49,7 +49,7 @@ SPAN_GOOD_F1 = 0.5  # a span counts as a right answer from this token F1 on
 
 def main(argv: list[str] | None = None) -> int:
     """Fit the six models in order (each uses the ones before it) and save them."""
-    parser = argparse.ArgumentParser(prog="python -m eval.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m train.stacking", description=__doc__.split("\n")[0])
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--stages", default="sentence,span,confidence,rerank,reader_span,reader_confidence")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training questions")
@@ -335,7 +335,7 @@ def _card(name: str, examples: int, loss: float) -> dict[str, object]:
         "trained_on": f"SQuAD v1.1 dev, training half (12 articles, see eval.squad); {examples} examples; "
         "never the held-out half or the seed questions",
         "training_log_loss": round(loss, 4),
-        "reproduce": f"python -m eval.train --stages {name} (after the stages before it)",
+        "reproduce": f"python -m train.stacking --stages {name} (after the stages before it)",
         "held_out": "see the README's Evaluation section: qa eval --dataset squad measures the whole pipeline",
     }
 
