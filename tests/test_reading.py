@@ -21,8 +21,10 @@ class ScriptedReader:
     def __init__(self, favourite: str, answer: str) -> None:
         self.favourite = favourite
         self.answer = answer
+        self.contexts: list[str] | None = None
 
-    def read(self, question: str, passages: list[str]) -> list[Reading]:
+    def read(self, question: str, passages: list[str], contexts: list[str] | None = None) -> list[Reading]:
+        self.contexts = contexts
         readings = []
         for row, passage in enumerate(passages):
             offsets = []
@@ -80,6 +82,35 @@ def test_the_passage_reader_source_reranks_and_marks_what_it_read(tiny_corpus, f
     assert ranking.read == min(READ, len(ranking.candidates))
     assert options and options[0].text == "Anna Lind"
     assert source.confidence_model == "reader_confidence"
+
+
+def test_each_read_sentence_comes_with_its_headline_and_the_sentence_before(
+    tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    part = analyse("Who cut the ribbon?").parts[0]
+    query = Query.of(part.search_text, fake_embedder.encode([part.search_text])[0])
+    reader = ScriptedReader("ribbon", "Anna Lind")
+    _, read = read_and_rerank(index, part, rank_sentences(index, part, query, fake_settings), reader, READ)
+    assert reader.contexts is not None and len(reader.contexts) == len(read)
+    read_order = [c.sentence for c in rank_sentences(index, part, query, fake_settings).candidates[:READ]]
+    for s, context in zip(read_order, reader.contexts):
+        sentence = index.sentences[s]
+        before = index.sentence_index(sentence.doc_id, sentence.position - 1)
+        headline = index.articles[sentence.doc_id].title
+        assert context.startswith(headline)
+        if before is not None:
+            assert context.endswith(" ".join(index.sentences[before].text.split())[-150:])
+
+
+def test_a_reading_context_is_bounded_and_keeps_the_end_of_the_sentence_before() -> None:
+    from qa.read.base import reading_context
+
+    before = "word " * 100 + "the company said it would close."
+    context = reading_context("Ferry firm cuts routes", before)
+    assert context.startswith("Ferry firm cuts routes; ") and context.endswith("the company said it would close.")
+    assert len(context) <= len("Ferry firm cuts routes; ") + 200 and context.count("word") < 100
+    assert reading_context("", "Only a sentence.") == "Only a sentence." and reading_context("Headline", "") == "Headline"
 
 
 def test_one_place_chooses_the_span_source() -> None:

@@ -42,11 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from train.reader_data import Group, Passage, cached_groups, heldout_articles, training_articles
+from train.reader_data import (
+    SQUAD_TRAIN, Group, Passage, cached_groups, context_lookup, heldout_articles, load_articles, training_articles,
+)
 from train.reader_weights import (
     export, load_parts, load_trained, recover_from_onnx, save_checkpoint, save_parts, save_trained,
 )
-from qa.read.passage import INPUTS, MAX_LENGTH, WEIGHTS
+from qa.read.base import first_text
+from qa.read.passage import CONTEXT_MAX_LENGTH, INPUTS, WEIGHTS
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
 HELDOUT_QUESTIONS = 400
@@ -162,7 +165,8 @@ def unanswerable_groups(path: Path, count: int = 0) -> list[Group]:
 
     pairs = list(read_negatives(path))
     random.Random(4).shuffle(pairs)
-    groups = [Group(p.question, (Passage(p.sentence, None),), ()) for p in pairs]
+    contexts = context_lookup(load_articles(SQUAD_TRAIN))
+    groups = [Group(p.question, (Passage(p.sentence, None, contexts.get((p.article, p.sentence), "")),), ()) for p in pairs]
     return groups[: HELDOUT_QUESTIONS + count] if count else groups
 
 
@@ -294,10 +298,13 @@ def _batches(groups: list[Group], size: int, epoch: int = 0) -> list[list[Group]
 
 
 def encode(tokenizer: Any, groups: list[Group]) -> Any:
-    """The (question, passage) pairs of `groups`, in order, as one padded batch with offsets."""
+    """The (question and context, passage) pairs of `groups`, in order, as one padded batch with
+    offsets, laid out as the product reads them (`qa.read.base.encode_pairs`)."""
     questions = [g.question for g in groups for _ in g.passages]
     texts = [p.text for g in groups for p in g.passages]
-    return tokenizer(questions, texts, truncation="only_second", max_length=MAX_LENGTH,
+    contexts = [p.context for g in groups for p in g.passages]
+    firsts = [first_text(tokenizer, q, c, CONTEXT_MAX_LENGTH) for q, c in zip(questions, contexts)]
+    return tokenizer(firsts, texts, truncation="only_second", max_length=CONTEXT_MAX_LENGTH,
                      padding=True, return_offsets_mapping=True, return_tensors="pt")
 
 

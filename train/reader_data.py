@@ -3,7 +3,9 @@
 Each question gives one group: its gold sentence (the sentence of its paragraph that
 holds the answer, with the answer's character span) and up to `negatives` hard negatives,
 the other sentences of the same article that share the most rare words with the question
-(so the same paragraph and article, as the product's retriever would offer them).
+(so the same paragraph and article, as the product's retriever would offer them). Each
+sentence comes with its context as the product reads it: the article's title (its
+headline) and the sentence before it in the article (`qa.read.base.reading_context`).
 Sentences that contain an answer's text but are not the gold one are left out rather
 than guessed at. Questions whose answer crosses a sentence boundary are skipped: the
 product reads one sentence at a time.
@@ -25,6 +27,7 @@ from typing import Callable
 
 from eval.squad import squad_split_titles
 from qa.ingest.sentences import split_sentences
+from qa.read.base import reading_context
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SQUAD_TRAIN = DATA / "squad-v1.1-train.json.gz"
@@ -36,6 +39,7 @@ _WORD = re.compile(r"\w+")
 class Passage:
     text: str
     answer: tuple[int, int] | None  # character span of the answer inside `text`
+    context: str = ""  # what a reader has just read: `qa.read.base.reading_context`
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,14 @@ def cached_groups(path: Path, articles: Callable[[], list[dict]], negatives: int
             stored = json.load(handle)
         texts = stored["texts"]
         return [
-            Group(q, tuple(Passage(texts[t], tuple(a) if a else None) for t, a in passages), tuple(answers))
+            Group(q, tuple(Passage(texts[t], tuple(a) if a else None, texts[c]) for t, a, c in passages), tuple(answers))
             for q, passages, answers in stored["groups"]
         ]
     groups = groups_of(articles(), negatives)
     numbers: dict[str, int] = {}
     rows = [
-        [g.question, [[numbers.setdefault(p.text, len(numbers)), p.answer] for p in g.passages], list(g.answers)]
+        [g.question, [[numbers.setdefault(p.text, len(numbers)), p.answer, numbers.setdefault(p.context, len(numbers))]
+                      for p in g.passages], list(g.answers)]
         for g in groups
     ]
     partial = path.with_suffix(".partial")
@@ -103,22 +108,47 @@ def groups_of(articles: list[dict], negatives: int = 3) -> list[Group]:
     """One `Group` per question whose answer lies inside one sentence."""
     out: list[Group] = []
     for article in articles:
-        sentences = []  # (paragraph number, start, end, text)
-        for number, paragraph in enumerate(article["paragraphs"]):
-            context = paragraph["context"]
-            sentences.extend((number, a, b, context[a:b]) for a, b in split_sentences(context))
+        sentences = sentences_of(article)
         words = [set(_WORD.findall(s[3].lower())) for s in sentences]
         frequency = Counter(w for ws in words for w in ws)
         idf = {w: math.log(1 + len(sentences) / n) for w, n in frequency.items()}
+        contexts = contexts_of(article, sentences)
         for number, paragraph in enumerate(article["paragraphs"]):
             for qa in paragraph["qas"]:
-                group = _group(qa, number, sentences, words, idf, negatives)
+                group = _group(qa, number, sentences, words, idf, negatives, contexts)
                 if group is not None:
                     out.append(group)
     return out
 
 
-def _group(qa: dict, number: int, sentences: list, words: list[set[str]], idf: dict, negatives: int) -> Group | None:
+def sentences_of(article: dict) -> list[tuple[int, int, int, str]]:
+    """(paragraph number, start, end, text) of every sentence of a SQuAD article, in order."""
+    sentences = []
+    for number, paragraph in enumerate(article["paragraphs"]):
+        context = paragraph["context"]
+        sentences.extend((number, a, b, context[a:b]) for a, b in split_sentences(context))
+    return sentences
+
+
+def contexts_of(article: dict, sentences: list[tuple[int, int, int, str]]) -> list[str]:
+    """Each sentence's reading context: the article's title as headline, the sentence before it."""
+    headline = article["title"].replace("_", " ")
+    return [reading_context(headline, sentences[i - 1][3] if i else "") for i in range(len(sentences))]
+
+
+def context_lookup(articles: list[dict]) -> dict[tuple[str, str], str]:
+    """(article title, sentence text) -> its reading context, for pairs cut elsewhere (`train.negatives`)."""
+    found: dict[tuple[str, str], str] = {}
+    for article in articles:
+        sentences = sentences_of(article)
+        for sentence, context in zip(sentences, contexts_of(article, sentences)):
+            found.setdefault((article["title"], sentence[3]), context)
+    return found
+
+
+def _group(
+    qa: dict, number: int, sentences: list, words: list[set[str]], idf: dict, negatives: int, contexts: list[str]
+) -> Group | None:
     answer = qa["answers"][0]
     start, end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
     gold = next((i for i, s in enumerate(sentences) if s[0] == number and s[1] <= start and end <= s[2]), None)
@@ -134,6 +164,6 @@ def _group(qa: dict, number: int, sentences: list, words: list[set[str]], idf: d
         scored.append((-sum(idf.get(w, 0.0) for w in question_words & words[i]), i))
     scored.sort()
     base = sentences[gold][1]
-    passages = [Passage(sentences[gold][3], (start - base, end - base))]
-    passages += [Passage(sentences[i][3], None) for _, i in scored[:negatives]]
+    passages = [Passage(sentences[gold][3], (start - base, end - base), contexts[gold])]
+    passages += [Passage(sentences[i][3], None, contexts[i]) for _, i in scored[:negatives]]
     return Group(qa["question"], tuple(passages), answers)

@@ -27,7 +27,7 @@ from qa.answer.spans import SpanCandidate, label_priors, typed_spans
 from qa.config import Settings
 from qa.indexing.memory import SearchIndex
 from qa.models import load_model
-from qa.read.base import Reader, Reading
+from qa.read.base import Reader, Reading, reading_context
 from qa.read.extractive import get_extractive_reader
 from qa.read.passage import get_passage_reader
 from qa.types import Sentence
@@ -105,7 +105,8 @@ def read_and_rerank(
     top = list(ranking.candidates[:count])
     if not top:
         return ranking, []
-    readings = reader.read(part.search_text, [index.sentences[c.sentence].text for c in top])
+    sentences = [c.sentence for c in top]
+    readings = reader.read(part.search_text, [index.sentences[s].text for s in sentences], contexts_of(index, sentences))
     model = load_model("rerank", RERANK_FEATURES)
     rescored = []
     for rank, (candidate, probability, reading) in enumerate(zip(top, ranking.probabilities, readings)):
@@ -124,6 +125,16 @@ def read_and_rerank(
     probabilities = tuple(p for _, p, _ in rescored) + tuple(p for _, p in rest)
     reranked = replace(ranking, candidates=candidates, probabilities=probabilities, read=len(rescored))
     return reranked, [(c.sentence, p, r) for c, p, r in rescored]
+
+
+def contexts_of(index: SearchIndex, sentences: list[int]) -> list[str]:
+    """Each sentence's `reading_context`: its article's headline and the sentence before it."""
+    out = []
+    for s in sentences:
+        sentence = index.sentences[s]
+        before = index.sentence_index(sentence.doc_id, sentence.position - 1)
+        out.append(reading_context(index.articles[sentence.doc_id].title, index.sentences[before].text if before is not None else ""))
+    return out
 
 
 def reader_span_options(

@@ -43,8 +43,9 @@ class ExtractiveReader:
         self._torch = torch
         self.path = str(folder)
 
-    def read(self, question: str, passages: list[str]) -> list[Reading]:
-        """One `Reading` per passage (best spans by start + end logit), in passage order."""
+    def read(self, question: str, passages: list[str], contexts: list[str] | None = None) -> list[Reading]:
+        """One `Reading` per passage (best spans by start + end logit), in passage order; such a
+        model was not trained to read context beside the question, so `contexts` is left aside."""
         return read_pairs(self._tokenizer, self._forward, question, passages, MAX_LENGTH)
 
     def _forward(self, encoded: dict[str, Any]) -> tuple[Any, Any, None]:

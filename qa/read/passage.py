@@ -19,7 +19,9 @@ from qa.lazy import OncePerKey, SerialTokenizer
 from qa.read.base import Reading, read_pairs
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "passage_reader.onnx"
-MAX_LENGTH = 128
+MAX_LENGTH = 128  # tokens of a (question, sentence) pair
+CONTEXT_MAX_LENGTH = 160  # with the headline and the sentence before beside the question
+READS_CONTEXT = "reads_context"  # the export's metadata key: "1" when trained to read context
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("start_logits", "end_logits", "relevance")
 
@@ -49,9 +51,14 @@ class PassageReader:
         names = tuple(o.name for o in self._session.get_outputs())
         if names != OUTPUTS:
             raise ModelError(f"{weights} gives outputs {names}, not {OUTPUTS}; retrain with train/reader.py")
+        # A reader exported before context reading carries no such key and reads sentences alone.
+        self.reads_context = self._session.get_modelmeta().custom_metadata_map.get(READS_CONTEXT) == "1"
 
-    def read(self, question: str, passages: list[str]) -> list[Reading]:
-        """Relevance and best spans of each passage for `question`, in passage order."""
+    def read(self, question: str, passages: list[str], contexts: list[str] | None = None) -> list[Reading]:
+        """Relevance and best spans of each passage for `question`, in passage order; with
+        `contexts` (see `qa.read.base.reading_context`) when this reader was trained to read them."""
+        if self.reads_context:
+            return read_pairs(self._tokenizer, self._forward, question, passages, CONTEXT_MAX_LENGTH, contexts)
         return read_pairs(self._tokenizer, self._forward, question, passages, MAX_LENGTH)
 
     def _forward(self, encoded: dict[str, Any]) -> tuple[Any, Any, Any]:
