@@ -152,6 +152,9 @@ class BuildWarning(UserWarning):
     """An article was left out of the index (the message names it and says why)."""
 
 
+NOTHING_TO_QUOTE = "it holds nothing to quote (only page debris: captions, credits, share buttons, 'Advertisement')"
+
+
 def _annotated(
     split: list[tuple[Article, list[Sentence]]],
     settings: Settings,
@@ -167,13 +170,16 @@ def _annotated(
     worker processes are running.
     """
     annotated: dict[str, list[Sentence]] = {}
+    skipped: dict[str, str] = {}
     todo = []
     for article, own in split:
-        if own and all(s.id in reusable.entities for s in own):
+        if not any(s.quotable for s in own):
+            skipped[article.doc_id] = NOTHING_TO_QUOTE
+            warnings.warn(f"left {article.path} out of the index: {NOTHING_TO_QUOTE}", BuildWarning, stacklevel=4)
+        elif own and all(s.id in reusable.entities for s in own):
             annotated[article.doc_id] = [replace(s, entities=reusable.entities[s.id]) for s in own]
         else:
             todo.append((article, own))
-    skipped: dict[str, str] = {}
     reused = total - len(todo)
     report("reading articles", reused, total)
 

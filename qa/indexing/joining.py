@@ -53,7 +53,7 @@ def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTa
     """One `TokenTable` of the pieces end to end, its vocabulary in order of first appearance
     over the whole (so BM25 sums its idf in the very order a fresh build would)."""
     vocabulary: dict[str, int] = {}
-    offsets, ids = [np.zeros(1, dtype=np.int64)], []
+    offsets, ids, end = [np.zeros(1, dtype=np.int64)], [], 0  # end: tokens so far (a piece may hold no rows)
     for piece in coalesced(pieces):
         if isinstance(piece, Rows):
             table = piece.table
@@ -69,7 +69,8 @@ def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTa
             for word in _in_order_of_first_use(local, len(remap)).tolist():
                 remap[word] = vocabulary.setdefault(words[word], len(vocabulary))
             ids.append(remap[local])
-        offsets.append(offsets[-1][-1] + np.cumsum(lengths))
+        offsets.append(end + np.cumsum(lengths))
+        end += int(lengths.sum())
     all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
     return TokenTable(list(vocabulary), np.concatenate(offsets), all_ids)
 

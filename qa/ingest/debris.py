@@ -23,6 +23,9 @@ _BOILERPLATE = re.compile(
 )
 # A repeated caption usually differs from the first copy only by a short credit ("...)Reuters").
 _MAX_CREDIT_CHARS = 40
+# Debris is short: a caption, a credit, a button. A longer line is prose, even when it names
+# "image copyright" or starts "Read more" (a whole article may be one such paragraph).
+MAX_DEBRIS_CHARS = 300
 _LOOKBACK_LINES = 3
 
 
@@ -33,16 +36,19 @@ def debris_spans(text: str) -> list[tuple[int, int]]:
         text: an article as loaded.
 
     Returns:
-        (start, end) of each debris line, in text order, without overlaps.
+        (start, end) of each debris line, in text order, without overlaps. No line longer
+        than MAX_DEBRIS_CHARS is debris.
     """
     lines = _lines(text)
     flagged: set[int] = set()
     for i, (start, end) in enumerate(lines):
+        if end - start > MAX_DEBRIS_CHARS:
+            continue
         line = text[start:end]
         if _CAPTION.match(line) or _BOILERPLATE.match(line):
             flagged.add(i)
             continue
-        for j in range(max(0, i - _LOOKBACK_LINES), i):
+        for j in range(max(0, i - _LOOKBACK_LINES), i):  # (a longer `later` than MAX_DEBRIS_CHARS never gets here)
             if _is_repeat(text[lines[j][0] : lines[j][1]], line):
                 flagged.update((i, j))
     return [lines[i] for i in sorted(flagged)]

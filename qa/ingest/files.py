@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,12 @@ def list_files(folder: Path) -> Listing:
             if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
                 continue
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError) as error:  # a loop ("ln -s a a"), or a link to nothing
+                    why = "a link that loops back on itself" if _is_loop(error) else "a link to nothing"
+                    skipped.append(f"skipped {path}: it is {why}; remove the link or point it at an article")
+                    continue
                 if not target.is_relative_to(root):
                     skipped.append(f"skipped {path}: it links to {target}, outside the corpus folder {folder}")
                     continue
@@ -89,6 +95,11 @@ def list_files(folder: Path) -> Listing:
                 continue  # a pipe or device named like an article
             files.append(path)
     return Listing(sorted(files), sorted(skipped))
+
+
+def _is_loop(error: BaseException) -> bool:
+    # Python 3.11-3.12 raise RuntimeError("Symlink loop ..."); 3.13 an OSError with ELOOP
+    return isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
 
 
 def scan(folder: Path) -> list[FileState]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 Warn = Callable[[str], None]
@@ -24,6 +25,9 @@ _ALIASES = {
     "published": ("published", "date", "published_at", "publish_date", "pubdate"),
 }
 MAX_FIELD_CHARS = 300  # a title or outlet longer than this is not one
+MAX_FRONT_MATTER_CHARS = 16_384  # front matter is a few fields; a bigger block is not read as metadata
+MAX_YAML_DEPTH = 8  # `authors: [a, b]` nests twice; 600 nested lists once raised RecursionError
+_MAX_LIST_ITEMS = 20  # authors joined from a list
 _FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\r?\n")
 _FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
 _FIELD_LINE = re.compile(r"\s*(?:#[^\n]*\n\s*)*[A-Za-z_][\w-]{0,40}:(?:\s|$)")  # the first field of front matter
@@ -46,17 +50,68 @@ def split_front_matter(text: str, where: str, warn: Warn) -> tuple[dict[str, str
     block = text[opening.end() : closing.start()]
     if block.strip() and not _FIELD_LINE.match(block):
         return {}, 0  # prose between two rules
-    import yaml  # only files with front matter pay for the import
-
+    if len(block) > MAX_FRONT_MATTER_CHARS:
+        warn(f"{where}: the front matter is over {MAX_FRONT_MATTER_CHARS:,} characters; its metadata is ignored")
+        return {}, closing.end()
     try:
-        loaded = yaml.safe_load(block) if block.strip() else {}
-    except yaml.YAMLError as error:
+        loaded = load_front_matter(block) if block.strip() else {}
+    except ValueError as error:
         warn(f"{where}: the front matter is not valid YAML ({_first_line(error)}); its metadata is ignored")
         return {}, closing.end()
     if not isinstance(loaded, dict):
         warn(f"{where}: the front matter is not a table of `key: value` fields; its metadata is ignored")
         return {}, closing.end()
     return metadata_of(loaded, where, warn), closing.end()
+
+
+def load_front_matter(block: str) -> Any:
+    """The YAML of a front matter block, read safely and within bounds.
+
+    Safe loading builds no objects, but YAML can still be a bomb: aliases (`*a`) repeat a
+    node without copying it, so 481 bytes of nested aliases expand into gigabytes once
+    turned into text, and deep nesting exhausts the stack. Front matter needs neither, so an
+    alias is refused and so is nesting deeper than MAX_YAML_DEPTH.
+
+    Raises:
+        ValueError: the block is not YAML, holds an alias, or nests too deeply.
+    """
+    import yaml  # only files with front matter pay for the import
+
+    loader = _bounded_loader()(block)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise ValueError(_first_line(error)) from None
+    except RecursionError:  # a parser deeper than any depth check (never seen, but bounded anyway)
+        raise ValueError("nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+@lru_cache(maxsize=1)
+def _bounded_loader() -> type:
+    """The loader class, made on first use (yaml is imported lazily)."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """yaml.SafeLoader without aliases, and with nodes nested at most MAX_YAML_DEPTH deep."""
+
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter", mark)
+            self.depth += 1
+            try:
+                if self.depth > MAX_YAML_DEPTH:
+                    mark = self.peek_event().start_mark
+                    raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} deep", mark)
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return BoundedLoader
 
 
 def metadata_of(fields: Mapping[str, Any], where: str, warn: Warn) -> dict[str, str]:
@@ -78,12 +133,25 @@ def metadata_of(fields: Mapping[str, Any], where: str, warn: Warn) -> dict[str, 
             else:
                 out[name] = day.isoformat()
             continue
-        if isinstance(value, (list, tuple)) and name == "author":
-            value = ", ".join(str(v) for v in value)
-        text = " ".join(str(value).split())[:MAX_FIELD_CHARS]
-        if text:
+        text = _field_text(value, joined=name == "author")
+        if text is None:
+            warn(f"{where}: the {name} is not text; it is ignored")
+        elif text:
             out[name] = text
     return out
+
+
+def _field_text(value: object, joined: bool) -> str | None:
+    """A field as text of at most MAX_FIELD_CHARS, cut before anything long is formatted; a list
+    of short values (authors) joined with commas when `joined`; None for anything else."""
+    if isinstance(value, (list, tuple)) and joined:
+        parts = [_field_text(v, joined=False) for v in value[:_MAX_LIST_ITEMS]]
+        return _field_text(", ".join(p for p in parts if p), joined=False)
+    if isinstance(value, str):
+        return " ".join(value[: MAX_FIELD_CHARS * 4].split())[:MAX_FIELD_CHARS]
+    if isinstance(value, (int, float, date)) and not isinstance(value, bool):
+        return str(value)[:MAX_FIELD_CHARS]
+    return None
 
 
 def parse_date(value: object) -> date | None:
