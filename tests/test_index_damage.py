@@ -168,6 +168,29 @@ def _paths(value, prefix=()):
     if isinstance(value, dict):
         for key, child in value.items():
             yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):  # into lists too: a run of a vector table is [file, start, stop]
+        for position, child in enumerate(value):
+            yield from _paths(child, (*prefix, position))
+
+
+@pytest.mark.parametrize(
+    "where, value",
+    [
+        (("vectors", "chunks"), [[[], None, None]]),  # once a TypeError (unhashable list), not a refusal
+        (("vectors", "sentences", 0, 0), ["segment"]),
+        (("vectors", "chunks", 0, 1), True),  # a bool is not a row number
+    ],
+)
+def test_a_resealed_manifest_with_a_malformed_vector_run_is_refused(built_manifest, tmp_path, where, value) -> None:
+    manifest = json.loads(json.dumps(built_manifest))
+    parent = manifest
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    manifest["checksum"] = manifest_checksum(manifest)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="vectors"):
+        read_manifest(tmp_path)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -24,7 +24,7 @@ ARTICLES = (
 SENTENCES = (
     Sentence("s0", "a", 0, 0, 31, "Mayor Anna Lind cut the ribbon.", True,
              (Entity(6, 15, "PERSON", "subject", "cut"), Entity(20, 30, "NOUN", "object", "cut"))),
-    Sentence("s1", "a", 1, 32, 55, "It rained on Saturday.", False, (Entity(45, 53, "DATE", "oblique", "rained"),)),
+    Sentence("s1", "a", 1, 32, 54, "It rained on Saturday.", False, (Entity(45, 53, "DATE", "oblique", "rained"),)),
     Sentence("s2", "b", 0, 0, 31, "The festival drew 4,000 people."),
 )
 TOKENS = (("mayor", "anna", "lind", "cut", "ribbon"), ("rained", "saturday"), ())
@@ -68,8 +68,12 @@ def test_postings_from_a_token_table_score_as_from_tuples() -> None:
         lambda c: c["tokens"]["offsets"].__setitem__(1, 9),
         lambda c: c["position"].pop(),
         lambda c: c["start"].__setitem__(0, "zero"),
+        lambda c: c["end"].__setitem__(2, 32),  # past the end of article b (31 characters)
+        lambda c: c["start"].__setitem__(1, 60),  # start past end
+        lambda c: c["entities"]["end"].__setitem__(2, 70),  # an entity past its article's end
     ],
-    ids=["offsets", "article", "label", "token-id", "token-offsets", "short-column", "text-number"],
+    ids=["offsets", "article", "label", "token-id", "token-offsets", "short-column", "text-number",
+         "end-past-text", "start-past-end", "entity-past-text"],
 )
 def test_inconsistent_columns_are_refused(damage) -> None:
     columns = json.loads(columns_json(sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})))
@@ -78,17 +82,29 @@ def test_inconsistent_columns_are_refused(damage) -> None:
         sentence_table(columns, ARTICLES)
 
 
-def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(tiny_corpus, fake_settings, fake_embedder) -> None:
+@pytest.mark.parametrize(
+    "table, damage",
+    [
+        ("sentences.json", lambda c: c["article"].__setitem__(0, 99)),
+        # offsets moved past the article's end, checksums recomputed: once loaded and cited as an empty quote
+        ("sentences.json", lambda c: (c["start"].__setitem__(0, 10**6), c["end"].__setitem__(0, 10**6 + 40))),
+        ("chunks.json", lambda c: c["end"].__setitem__(0, 10**6)),
+    ],
+    ids=["no-article", "sentence-past-text", "chunk-past-text"],
+)
+def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(
+    tiny_corpus, fake_settings, fake_embedder, table, damage
+) -> None:
     from qa.indexing.catalog import ensure_index
     from tests.test_index import current_build
 
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(fake_settings, tiny_corpus)
-    columns = json.loads((build / "sentences.json").read_bytes())
-    columns["article"][0] = 99
-    (build / "sentences.json").write_bytes(columns_json(columns))
+    columns = json.loads((build / table).read_bytes())
+    damage(columns)
+    (build / table).write_bytes(columns_json(columns))
     manifest = json.loads((build / store.MANIFEST).read_bytes())
-    manifest["checksums"]["sentences.json"] = store.sha256_file(build / "sentences.json")
+    manifest["checksums"][table] = store.sha256_file(build / table)
     manifest["checksum"] = manifest_checksum(manifest)
     (build / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="inconsistent"):

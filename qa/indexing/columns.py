@@ -105,6 +105,8 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
         raise ValueError("sentence columns differ in length")
     if n and (table["article"].min() < 0 or table["article"].max() >= len(articles)):
         raise ValueError("a sentence points at no article")
+    lengths = np.fromiter((len(a.text) for a in articles), np.int64, len(articles))
+    _check_spans(table["article"], table["start"], table["end"], lengths, "sentence")
     e = columns["entities"]
     entities = {key: _ints(e[key]) for key in ENTITY_NUMBERS}
     entities.update({key: list(e[key]) for key in ENTITY_NAMES})
@@ -115,6 +117,8 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
         column = entities[key]
         if len(column) != offsets[-1] or (len(column) and (column.min() < 0 or column.max() >= len(entities[names]))):
             raise ValueError(f"entity {key}s do not fit together")
+    owners = np.repeat(table["article"], np.diff(offsets)) if n else np.zeros(0, dtype=np.int64)
+    _check_spans(owners, entities["start"], entities["end"], lengths, "entity")
     table["entities"] = entities
     tokens = token_table(columns["tokens"])
     if len(tokens) != n:
@@ -151,6 +155,7 @@ def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tu
         raise ValueError("chunk columns differ in length")
     if len(ids) and (rows.min() < 0 or rows.max() >= len(articles)):
         raise ValueError("a chunk points at no article")
+    _check_spans(rows, starts, ends, np.fromiter((len(a.text) for a in articles), np.int64, len(articles)), "chunk")
     chunks = []
     for cid, row, start, end, first, last in zip(ids, rows.tolist(), starts.tolist(), ends.tolist(), firsts.tolist(), lasts.tolist()):
         article = articles[row]
@@ -159,6 +164,16 @@ def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tu
     if len(tokens) != len(chunks):
         raise ValueError("chunk tokens do not fit the chunks")
     return tuple(chunks), tokens
+
+
+def _check_spans(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray, what: str) -> None:
+    """Every span lies inside its article's text and holds something (0 <= start < end <= length):
+    a span moved past the end would quote nothing, silently."""
+    if len(starts) != len(rows) or len(ends) != len(rows):
+        raise ValueError(f"{what} columns differ in length")
+    if len(rows) and (np.any(starts < 0) or np.any(ends <= starts) or np.any(ends > lengths[rows])):
+        bad = int(np.flatnonzero((starts < 0) | (ends <= starts) | (ends > lengths[rows]))[0])
+        raise ValueError(f"{what} {bad} has offsets {int(starts[bad])}-{int(ends[bad])} outside its article's text")
 
 
 def _ints(values: Any) -> np.ndarray:

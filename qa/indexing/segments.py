@@ -134,7 +134,8 @@ def layout_problem(layout: Any, counts: dict[str, Any]) -> str | None:
             return f"'vectors' has no runs for {table}"
         total = 0
         for run in runs:
-            if not (isinstance(run, list) and len(run) == 3 and run[0] in files and all(isinstance(x, int) for x in run[1:])):
+            if not (isinstance(run, list) and len(run) == 3 and isinstance(run[0], str) and run[0] in files
+                    and all(isinstance(x, int) and not isinstance(x, bool) for x in run[1:])):
                 return f"'vectors' has a run of {table} that is not [file, start, stop]"
             if not 0 <= run[1] <= run[2] <= files[run[0]]:
                 return f"'vectors' has a run of {table} outside its file"
