@@ -7,6 +7,7 @@ checked against the articles without the app.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from qa.answer.dates import format_day
@@ -15,6 +16,7 @@ from qa.reply.present import confidence_label
 from qa.types import Answer, Citation
 
 TITLE = "Questions to the news articles"
+_WEB = re.compile(r"https?://[^\s<>]+$", re.IGNORECASE)
 
 
 def conversation_markdown(turns: Sequence[tuple[str, Answer]], *, title: str = TITLE, note: str = "") -> str:
@@ -59,13 +61,25 @@ def _reply(answer: Answer) -> str:
 def _citation(number: int, citation: Citation) -> str:
     about = [f"*{escape_markdown(citation.title)}*"]
     about += [escape_markdown(x) for x in (citation.outlet, format_day(citation.published) if citation.published else "") if x]
-    where = f"`{citation.doc_id.replace('`', '')}`, characters {citation.start}–{citation.end}"
+    where = f"{escape_markdown(citation.doc_id)}, characters {citation.start}–{citation.end}"
     line = f"{number}. “{escape_markdown(citation.quote)}” — {', '.join(about)} ({where})"
     if citation.url:
-        line += f" <{citation.url.replace('>', '%3E').replace(' ', '%20')}>"
+        line += f" {_link(citation.url)}"
     for source in citation.also_in:
         line += (
             f"\n   - also in *{escape_markdown(source.title)}* "
-            f"(`{source.doc_id.replace('`', '')}`, characters {source.start}–{source.end})"
+            f"({escape_markdown(source.doc_id)}, characters {source.start}–{source.end})"
         )
     return line
+
+
+def _link(url: str) -> str:
+    """A web address as an autolink, only for http(s); anything else (javascript:, data:) as plain text.
+
+    An autolink ends at a space, a `<` or a `>`, so those are percent-encoded: the link
+    cannot carry markup out with it.
+    """
+    flat = re.sub(r"\s", "%20", url.strip())
+    if _WEB.match(flat):
+        return "<" + flat.replace("<", "%3C").replace(">", "%3E") + ">"
+    return escape_markdown(url)
