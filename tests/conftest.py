@@ -6,11 +6,21 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from qa.config import Settings
 from qa.text import content_tokens
+
+# Property tests: the default "ci" profile is derandomised (a fixed seed, no example database),
+# so a run of the README's test command cannot fail at random on a case an earlier run found;
+# "release" draws new examples each run, ten times as many (HYPOTHESIS_PROFILE=release, see README).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("release", max_examples=1000, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
