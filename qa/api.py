@@ -1,4 +1,4 @@
-"""The public entry points: `ask`, `build_index`, `warm_up`."""
+"""The public entry points: `ask`, `build_index`, `warm_up`, and what the shells need around them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from qa.answer.decide import PartResult, answer_part
-from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question
+from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question, part_count
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.indexing.build import Progress
 from qa.indexing.catalog import building, ensure_index
@@ -20,7 +20,7 @@ from qa.indexing.memory import SearchIndex
 from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
-from qa.types import Answer, ArticleFilter
+from qa.types import Answer, ArticleFilter, IndexInfo
 
 
 def ask(
@@ -171,6 +171,22 @@ def build_index(
     """
     resolved = _settings(settings, index_dir)
     return ensure_index(resolve_corpus(corpus), resolved, progress=progress, force=force)
+
+
+def index_info(index: SearchIndex) -> IndexInfo:
+    """What `index` (from `build_index`, `warm_up` or `open_sharded_index`) holds and how it was built."""
+    manifest = index.manifest
+    counts = manifest.get("counts", {})
+    return IndexInfo(
+        articles=int(counts.get("articles", 0)), sentences=int(counts.get("sentences", 0)),
+        chunks=int(counts.get("chunks", 0)), model=str(manifest.get("model", "")),
+        built_at=str(manifest.get("built_at", "")), shards=int(manifest.get("shards", 0)),
+    )
+
+
+def question_parts(question: str) -> int:
+    """How many parts `ask` answers `question` in ("who … and when …?": 2), before its cut to 4."""
+    return part_count(" ".join(question.split()))
 
 
 def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> SearchIndex:
