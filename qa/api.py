@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 from qa.answer.decide import PartResult, answer_part
 from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question, part_count
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
+from qa.errors import CorpusError
 from qa.indexing.build import Progress
 from qa.indexing.catalog import building, ensure_index
 from qa.indexing.embedder import Embedder, embedder_for
@@ -214,11 +215,23 @@ def updating(
     return building(resolve_corpus(corpus), _settings(settings, index_dir))
 
 
-def resolve_corpus(corpus: str | os.PathLike[str] | None) -> Path:
-    """The corpus folder: the argument, else env `QA_CORPUS`, else the bundled seeds/."""
+def resolve_corpus(corpus: str | os.PathLike[str] | None = None) -> Path:
+    """The corpus folder: the argument, else env `QA_CORPUS`, else the bundled seeds/.
+
+    Raises:
+        CorpusError: none is given to a package installed from a wheel (which has no bundled
+            articles).
+    """
     if corpus is not None:
         return Path(corpus)
-    return Path(os.environ.get("QA_CORPUS") or DEFAULT_CORPUS)
+    if os.environ.get("QA_CORPUS"):
+        return Path(os.environ["QA_CORPUS"])
+    if DEFAULT_CORPUS is None:
+        raise CorpusError(
+            "no corpus folder given: pass one (ask(..., corpus=DIR), `qa ask --corpus DIR`, "
+            "`python app.py --corpus DIR`) or set QA_CORPUS"
+        )
+    return DEFAULT_CORPUS
 
 
 def _settings(settings: Settings | None, index_dir: str | os.PathLike[str] | None) -> Settings:
