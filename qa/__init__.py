@@ -4,6 +4,11 @@
     a = ask("Who accepted the pledge and when?")
     print(a.text)
 
+Around `ask`: `build_index` and `warm_up` (load now rather than on the first question);
+the corpus as its user sees it, `articles`, `add_articles`, `corpus_summary` and
+`example_questions`; `reply`, the formatting of answers for people (markdown, escaped
+HTML). The web chat and the command line use these names only.
+
 The names below are loaded on first use, so importing one light module of the package
 (the sentence splitter, the span decoder) does not load FAISS, BM25 and the pipeline:
 that is what lets `train.reader` run on a machine that has only torch.
@@ -15,22 +20,41 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qa.api import ask, build_index, warm_up
-    from qa.config import Settings
+    from qa import reply
+    from qa.api import ask, build_index, index_info, question_parts, resolve_corpus, updating, warm_up
+    from qa.archive import (
+        MAX_UPLOAD_BYTES, AddedArticles, CorpusSummary, add_articles, article_suffixes, articles, corpus_summary,
+        example_questions,
+    )
+    from qa.answer.question import QuestionWarning
+    from qa.config import Settings, settings_from_env
     from qa.errors import CorpusError, ModelError, QAError
-    from qa.types import Answer, Citation
+    from qa.sharded import build_sharded_index, open_sharded_index
+    from qa.types import Answer, Article, Citation, IndexInfo
 
 _HOMES = {
-    "ask": "qa.api", "build_index": "qa.api", "warm_up": "qa.api", "Settings": "qa.config",
+    # answering
+    "ask": "qa.api", "build_index": "qa.api", "warm_up": "qa.api", "updating": "qa.api", "index_info": "qa.api",
+    "question_parts": "qa.api", "resolve_corpus": "qa.api", "QuestionWarning": "qa.answer.question",
+    # the corpus
+    "articles": "qa.archive", "add_articles": "qa.archive", "corpus_summary": "qa.archive",
+    "example_questions": "qa.archive", "article_suffixes": "qa.archive", "MAX_UPLOAD_BYTES": "qa.archive",
+    "AddedArticles": "qa.archive", "CorpusSummary": "qa.archive",
+    # sharded indexes on Ray (the optional `distributed` extra)
+    "build_sharded_index": "qa.sharded", "open_sharded_index": "qa.sharded",
+    # settings, records, errors, formatting
+    "Settings": "qa.config", "settings_from_env": "qa.config",
+    "Answer": "qa.types", "Article": "qa.types", "Citation": "qa.types", "IndexInfo": "qa.types",
     "CorpusError": "qa.errors", "ModelError": "qa.errors", "QAError": "qa.errors",
-    "Answer": "qa.types", "Citation": "qa.types",
+    "reply": "qa.reply",
 }
-__all__ = ["Answer", "Citation", "CorpusError", "ModelError", "QAError", "Settings", "ask", "build_index", "warm_up"]
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'qa' has no attribute {name!r}")
-    value = getattr(import_module(_HOMES[name]), name)
+    module = import_module(_HOMES[name])
+    value = module if module.__name__ == f"qa.{name}" else getattr(module, name)
     globals()[name] = value
     return value

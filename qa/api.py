@@ -1,4 +1,4 @@
-"""The public entry points: `ask`, `build_index`, `warm_up`."""
+"""The public entry points: `ask`, `build_index`, `warm_up`, and what the shells need around them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from qa.answer.decide import PartResult, answer_part
-from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question
+from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question, part_count
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
+from qa.errors import CorpusError
 from qa.indexing.build import Progress
 from qa.indexing.catalog import building, ensure_index
 from qa.indexing.embedder import Embedder, embedder_for
@@ -20,7 +21,7 @@ from qa.indexing.memory import SearchIndex
 from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
-from qa.types import Answer, ArticleFilter
+from qa.types import Answer, ArticleFilter, IndexInfo
 
 
 def ask(
@@ -173,6 +174,22 @@ def build_index(
     return ensure_index(resolve_corpus(corpus), resolved, progress=progress, force=force)
 
 
+def index_info(index: SearchIndex) -> IndexInfo:
+    """What `index` (from `build_index`, `warm_up` or `open_sharded_index`) holds and how it was built."""
+    manifest = index.manifest
+    counts = manifest.get("counts", {})
+    return IndexInfo(
+        articles=int(counts.get("articles", 0)), sentences=int(counts.get("sentences", 0)),
+        chunks=int(counts.get("chunks", 0)), model=str(manifest.get("model", "")),
+        built_at=str(manifest.get("built_at", "")), shards=int(manifest.get("shards", 0)),
+    )
+
+
+def question_parts(question: str) -> int:
+    """How many parts `ask` answers `question` in ("who … and when …?": 2), before its cut to 4."""
+    return part_count(" ".join(question.split()))
+
+
 def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> SearchIndex:
     """Load the models and the index now, so the first question is as fast as the rest.
 
@@ -198,11 +215,23 @@ def updating(
     return building(resolve_corpus(corpus), _settings(settings, index_dir))
 
 
-def resolve_corpus(corpus: str | os.PathLike[str] | None) -> Path:
-    """The corpus folder: the argument, else env `QA_CORPUS`, else the bundled seeds/."""
+def resolve_corpus(corpus: str | os.PathLike[str] | None = None) -> Path:
+    """The corpus folder: the argument, else env `QA_CORPUS`, else the bundled seeds/.
+
+    Raises:
+        CorpusError: none is given to a package installed from a wheel (which has no bundled
+            articles).
+    """
     if corpus is not None:
         return Path(corpus)
-    return Path(os.environ.get("QA_CORPUS") or DEFAULT_CORPUS)
+    if os.environ.get("QA_CORPUS"):
+        return Path(os.environ["QA_CORPUS"])
+    if DEFAULT_CORPUS is None:
+        raise CorpusError(
+            "no corpus folder given: pass one (ask(..., corpus=DIR), `qa ask --corpus DIR`, "
+            "`python app.py --corpus DIR`) or set QA_CORPUS"
+        )
+    return DEFAULT_CORPUS
 
 
 def _settings(settings: Settings | None, index_dir: str | os.PathLike[str] | None) -> Settings:

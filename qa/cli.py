@@ -1,6 +1,7 @@
 """The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, and commands that other
 packages add under the entry-point group `qa.commands` (the benchmark adds `qa eval`),
-so the library never imports its benchmark."""
+so the library never imports its benchmark. A thin shell: it calls the public names of
+`qa` (`import qa`) and formats what they return."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import asdict
 from importlib import metadata
 from typing import Sequence
 
-from qa.errors import QAError
+import qa
 
 EXIT_USAGE = 2
 PLUGIN_GROUP = "qa.commands"
@@ -32,7 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:  # includes CorpusError: the message says what to do
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except QAError as error:
+    except ImportError as error:  # an optional extra is missing (Ray for --ray): the message says which
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except qa.QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -78,60 +82,44 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="sentence-transformers model name or folder (default: $QA_MODEL)")
 
 
-def _settings(options: argparse.Namespace):
-    from qa.config import settings_from_env
-
-    return settings_from_env(model=options.model, index_dir=options.index_dir)
+def _settings(options: argparse.Namespace) -> qa.Settings:
+    return qa.settings_from_env(model=options.model, index_dir=options.index_dir)
 
 
 def _run_index(options: argparse.Namespace) -> int:
     if options.ray is not None:
         return _run_sharded_index(options)
-    from qa.api import build_index
-
     with _ProgressBars() as bars:
-        index = build_index(options.corpus, settings=_settings(options), progress=bars.update, force=options.force)
-    counts = index.manifest.get("counts", {})
-    what = (
-        f"{counts.get('articles', 0)} articles: {counts.get('sentences', 0)} sentences, "
-        f"{counts.get('chunks', 0)} chunks (model {index.manifest.get('model')})"
-    )
+        info = qa.index_info(
+            qa.build_index(options.corpus, settings=_settings(options), progress=bars.update, force=options.force)
+        )
+    what = f"{info.articles} articles: {info.sentences} sentences, {info.chunks} chunks (model {info.model})"
     if bars.built:
         print(f"indexed {what}")
     else:
-        print(f"the index is up to date: nothing changed since it was built at {index.manifest.get('built_at')}; {what}")
+        print(f"the index is up to date: nothing changed since it was built at {info.built_at}; {what}")
     return 0
 
 
 def _run_sharded_index(options: argparse.Namespace) -> int:
-    try:
-        from qa.distributed.build import build_sharded
-        from qa.distributed.cluster import connect
-    except ImportError as error:  # Ray is an optional extra
-        print(f"error: --ray needs Ray ({error}); pip install 'newsqa-assistant[distributed]'", file=sys.stderr)
-        return EXIT_USAGE
     from pathlib import Path
-
-    from qa.api import resolve_corpus
 
     corpus, address = options.corpus, options.ray
     if corpus is None and address and Path(address).is_dir():  # `qa index --ray CORPUS`: a folder, not an address
         corpus, address = address, ""
-    connect(address or None)
     with _ProgressBars() as bars:
-        listing = build_sharded(resolve_corpus(corpus), _settings(options), options.shards, bars.update)
-    counts = {key: sum(s["counts"][key] for s in listing["shards"]) for key in ("articles", "sentences", "chunks")}
+        info = qa.build_sharded_index(
+            corpus, address=address or None, shards=options.shards, settings=_settings(options), progress=bars.update
+        )
     print(
-        f"indexed {counts['articles']} articles: {counts['sentences']} sentences, {counts['chunks']} chunks "
-        f"in {len(listing['shards'])} shards on Ray (model {listing['model']})"
+        f"indexed {info.articles} articles: {info.sentences} sentences, {info.chunks} chunks "
+        f"in {info.shards} shards on Ray (model {info.model})"
     )
     return 0
 
 
 def _run_ask(options: argparse.Namespace) -> int:
-    from qa.api import ask
-
-    answer = ask(
+    answer = qa.ask(
         options.question, corpus=options.corpus, settings=_settings(options), published_from=options.published_from,
         published_to=options.published_to, outlets=options.outlets,
     )

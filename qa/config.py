@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO_ROOT / "seeds"
+# Run from a clone of the repository (an editable install included), the bundled articles
+# and the index folder sit beside the package. Installed from a wheel, there is no default
+# corpus (a folder is given, or env QA_CORPUS) and indexes live in the user's cache.
+FROM_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "qa").is_dir()
+DEFAULT_CORPUS: Path | None = REPO_ROOT / "seeds" if FROM_CHECKOUT else None
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 FUSION_MODES = ("rrf", "weighted", "bm25", "dense")
@@ -27,7 +31,8 @@ class Settings:
         embedding_runtime: "onnx-int8" (the model exported to ONNX with int8 weights, run by
             ONNX Runtime; faster on a CPU) or "torch" (sentence-transformers as is)
             (env `QA_EMBEDDING_RUNTIME`).
-        index_dir: root folder of built indexes (env `QA_INDEX_DIR`).
+        index_dir: root folder of built indexes (env `QA_INDEX_DIR`; default index/ in a
+            clone of the repository, else `~/.cache/newsqa-assistant/index`).
         chunk_sentences: sentences per chunk.
         chunk_overlap: sentences shared by neighbouring chunks.
         annotator: "spacy" (en_core_web_sm) or "rules" for entities and dates.
@@ -52,7 +57,7 @@ class Settings:
 
     model: str = DEFAULT_MODEL
     embedding_runtime: str = "onnx-int8"
-    index_dir: Path = REPO_ROOT / "index"
+    index_dir: Path = field(default_factory=lambda: default_index_dir())
     chunk_sentences: int = 3
     chunk_overlap: int = 1
     annotator: str = "spacy"
@@ -97,6 +102,17 @@ class Settings:
     def index_shape(self) -> dict[str, object]:
         """The settings an index was built with, as stored in its manifest."""
         return {name: getattr(self, name) for name in INDEX_SHAPING}
+
+
+def cache_dir() -> Path:
+    """Where exported models (and an installed package's indexes) are kept: env `QA_CACHE_DIR`,
+    else ~/.cache/newsqa-assistant."""
+    return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "newsqa-assistant")
+
+
+def default_index_dir() -> Path:
+    """index/ beside the package in a clone of the repository, else the cache's index/."""
+    return REPO_ROOT / "index" if FROM_CHECKOUT else cache_dir() / "index"
 
 
 def settings_from_env(**overrides: object) -> Settings:

@@ -195,3 +195,16 @@ class Answer:
     answerable: bool
     parts: tuple[AnswerPart, ...] = ()
     passages: tuple[Passage, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What an index holds and how it was built (`qa.index_info`): counts, model, build time
+    (ISO, "" when unknown) and, for a sharded index, its number of shards (0: one index)."""
+
+    articles: int
+    sentences: int
+    chunks: int
+    model: str
+    built_at: str = ""
+    shards: int = 0

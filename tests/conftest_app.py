@@ -42,15 +42,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(workdir: Path, extra_articles: dict[str, str] | None = None) -> Iterator[RunningApp]:
-    """Run app.py on a tmp copy of seeds/ and a tmp index folder; always stop it afterwards.
+def running_app(
+    workdir: Path, extra_articles: dict[str, str] | None = None, articles: Path = SEEDS
+) -> Iterator[RunningApp]:
+    """Run app.py on a tmp copy of seeds/ (or of `articles`) and a tmp index folder; always stop it afterwards.
 
     Args:
         workdir: an empty folder for the corpus copy, the index and the server log.
         extra_articles: file name -> text, added to the corpus copy before start.
+        articles: the folder of articles to copy.
     """
     corpus, index_dir, log = workdir / "corpus", workdir / "index", workdir / "app.log"
-    shutil.copytree(SEEDS, corpus)
+    shutil.copytree(articles, corpus)
     for name, text in (extra_articles or {}).items():
         (corpus / name).write_text(text, encoding="utf-8")
     port = free_port()

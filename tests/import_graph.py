@@ -15,7 +15,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 LAYERS = (
-    ("base", ("qa.errors", "qa.types", "qa.config", "qa.lazy", "qa.text", "qa.models")),
+    ("base", ("qa.errors", "qa.types", "qa.config", "qa.files", "qa.lazy", "qa.text", "qa.models")),
     ("ingest", ("qa.ingest",)),
     ("indexing", ("qa.indexing", "qa.distributed")),  # distributed: sharded builds and search
     ("retrieve", ("qa.retrieve",)),

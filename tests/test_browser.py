@@ -106,12 +106,17 @@ def new_conversation(page: "sync_api.Page") -> None:
 
 def test_example_question_shows_answer_and_highlighted_source(page: "sync_api.Page") -> None:
     expect = sync_api.expect
-    page.get_by_role("button", name="Who accepted the pledge and when?").click()
+    # the examples are made from the corpus's headlines, the newest article's first
+    examples = page.locator("#qa-examples button")
+    expect(examples.first).to_have_text("When did the Tormund harbour freeze over?")
+    assert any("pledge" in label for label in examples.all_inner_texts())  # and the seed articles'
+    pledge = page.get_by_role("button", name="Who accepted Boko Haram's pledge of allegiance?")
+    pledge.click()
     reply = page.locator('#qa-chat [data-testid="bot"]').first
-    expect(reply).to_contain_text("Thursday", timeout=ANSWER_TIMEOUT_MS)
+    expect(reply).to_contain_text("Islamic State", timeout=ANSWER_TIMEOUT_MS)
     expect(reply).to_contain_text("[1]")
     expect(reply).to_contain_text("confidence")
-    expect(page.locator('#qa-chat [data-testid="user"]').first).to_have_text("Who accepted the pledge and when?")
+    expect(page.locator('#qa-chat [data-testid="user"]').first).to_have_text(pledge.inner_text())
 
     evidence = page.locator("#qa-evidence")
     expect(evidence.locator(".qa-answered")).to_be_visible()
@@ -124,6 +129,15 @@ def test_example_question_shows_answer_and_highlighted_source(page: "sync_api.Pa
     assert first_card.locator(".qa-context").inner_text().strip() != ""
     expect(first_card.locator(".qa-doc")).to_have_text(re.compile(r"^\d{3}_[0-9a-f]{16}$"))
     page.screenshot(path=str(ARTIFACTS / "browser-1-answer.png"), full_page=True)
+
+
+def test_the_filter_hints_are_the_corpus_date_range_and_outlets(page: "sync_api.Page") -> None:
+    page.locator("#qa-filter").get_by_text("Filter articles").click()
+    low = page.locator("#qa-from textarea, #qa-from input").first
+    sync_api.expect(low).to_have_attribute("placeholder", "2015-03-13")  # the one dated article's day
+    sync_api.expect(page.locator("#qa-filter")).to_contain_text("published 2015-03-13 to 2015-03-13")
+    page.locator("#qa-outlets input").click()
+    sync_api.expect(page.get_by_role("option", name="The Tormund Herald")).to_be_visible()
 
 
 def test_follow_up_in_the_chat_uses_the_conversation(page: "sync_api.Page") -> None:
@@ -266,6 +280,28 @@ def test_the_conversation_exports_as_markdown_with_its_citations(page: "sync_api
     assert "<https://herald.example/2015/03/13/harbour-freezes>" in herald
     page.screenshot(path=str(ARTIFACTS / "browser-9-export.png"), full_page=True)
     (ARTIFACTS / "browser-9-conversation.md").write_text(text, encoding="utf-8")
+
+
+def test_a_chat_on_other_articles_offers_their_own_examples_and_dates(browser: "sync_api.Browser", tmp_path: Path) -> None:
+    expect = sync_api.expect
+    with running_app(tmp_path, articles=DATA) as other:  # two saved pages, of two outlets, no seed article
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(other.url)
+            examples = page.locator("#qa-examples button")
+            expect(examples.first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+            labels = examples.all_inner_texts()
+            assert labels and not any(word in " ".join(labels) for word in ("pledge", "Boko", "ISIS")), labels
+            assert any("ferry" in label or "Tormund" in label for label in labels), labels
+            page.locator("#qa-filter").get_by_text("Filter articles").click()
+            expect(page.locator("#qa-to textarea, #qa-to input").first).to_have_attribute("placeholder", "2015-03-13")
+            page.screenshot(path=str(ARTIFACTS / "browser-11-other-corpus.png"), full_page=True)
+            examples.first.click()
+            reply = page.locator('#qa-chat [data-testid="bot"]').first
+            expect(reply).to_contain_text("[1]", timeout=ANSWER_TIMEOUT_MS)
+            expect(reply).not_to_contain_text("Not in these articles")
+        finally:
+            page.close()
 
 
 def test_the_filter_narrows_questions_to_articles_of_a_date_range(page: "sync_api.Page") -> None:

@@ -61,13 +61,37 @@ def test_shipped_confidence_models_carry_a_threshold() -> None:
 
 
 def test_every_model_file_is_listed_here() -> None:
-    assert {p.stem for p in MODELS_DIR.glob("*.json")} == set(SHIPPED)
+    assert {p.stem for p in MODELS_DIR.glob("*.json")} == set(SHIPPED) | {"passage_reader"}  # + the reader's card
 
 
 def test_shipped_model_files_are_small_and_one_reader_version_is_kept() -> None:
     files = [p for p in MODELS_DIR.iterdir() if p.is_file() and p.suffix != ".py"]
     assert all(p.stat().st_size <= 25 * 2**20 for p in files), [(p.name, p.stat().st_size) for p in files]
-    assert [p.name for p in files if p.stem.startswith("passage_reader")] == ["passage_reader.onnx"]
+    assert sorted(p.name for p in files if p.stem.startswith("passage_reader")) == ["passage_reader.json", "passage_reader.onnx"]
+
+
+def test_the_shipped_reader_has_a_card_that_describes_it() -> None:
+    from qa.read.passage import WEIGHTS, read_card
+
+    card = read_card(WEIGHTS)  # checks the file's SHA-256, base model, inputs and outputs
+    assert {"trained_on", "training", "reproduce", "held_out"} <= set(card)
+    assert "seed" in card["trained_on"] and "held-out" in card["held_out"]["questions"]
+    shipped = [c for c in card["held_out"]["checkpoints"] if c.get("shipped")]
+    assert len(shipped) == 1 and 0 < shipped[0]["span_f1"] <= 1
+
+
+def test_a_reader_whose_card_is_missing_or_describes_another_file_is_refused(tmp_path: Path) -> None:
+    from qa.read.passage import WEIGHTS, PassageReader, card_path, read_card, write_card
+
+    weights = tmp_path / "passage_reader.onnx"
+    weights.write_bytes(b"not the network the card describes")
+    with pytest.raises(ModelError, match="model card .* is missing.*train.reader --export-only"):
+        PassageReader(weights)
+    (tmp_path / "passage_reader.json").write_bytes(card_path(WEIGHTS).read_bytes())  # the shipped reader's card
+    with pytest.raises(ModelError, match=r"does not describe .*\(it differs in sha256\)"):
+        read_card(weights)
+    write_card(weights, {"trained_on": "a test"})
+    assert read_card(weights)["trained_on"] == "a test"  # a card written for the file is read back
 
 
 def test_abstention_threshold_is_the_setting_else_the_model_in_use() -> None:

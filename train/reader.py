@@ -49,7 +49,7 @@ from train.reader_weights import (
     export, load_parts, load_trained, recover_from_onnx, save_checkpoint, save_parts, save_trained,
 )
 from qa.read.base import first_text
-from qa.read.passage import CONTEXT_MAX_LENGTH, INPUTS, WEIGHTS
+from qa.read.passage import CONTEXT_MAX_LENGTH, INPUTS, WEIGHTS, card_path, write_card
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
 HELDOUT_QUESTIONS = 400
@@ -122,11 +122,29 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no checkpoint in {args.work}; train first")
     if args.no_export:
         return 0
+    # read before the export replaces the card; a log counts only for the training run just made
+    facts = _card_facts(args.out, None if args.export_only else args.work / "log.jsonl")
+    facts["reads_context"] = True  # every pair is laid out with its context (`encode`)
     export(net, tokenizer, args.out)
+    card = write_card(args.out, facts)
     save_trained(net, args.out.with_suffix(".safetensors"))
-    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB) and its trained tensors "
+    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB), its model card {card.name} (check that its "
+          f"trained_on, training and reproduce say how this run went) and its trained tensors "
           f"{args.out.with_suffix('.safetensors').name}", file=sys.stderr)
     return 0
+
+
+def _card_facts(out: Path, log: Path | None) -> dict[str, Any]:
+    """What the new card says about training: the card it replaces (else the shipped one), with
+    the held-out figures of this run's checkpoints from its `log`."""
+    previous = card_path(out) if card_path(out).is_file() else card_path(WEIGHTS)
+    facts = {key: value for key, value in json.loads(previous.read_text(encoding="utf-8")).items()
+             if key in ("format", "architecture", "trained_on", "training", "reproduce", "held_out")}
+    if log is not None and log.is_file():
+        lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        facts["held_out"] = {"questions": f"{HELDOUT_QUESTIONS} questions of the dev half's held-out articles "
+                             f"({log})", "checkpoints": lines}
+    return facts
 
 
 def start_from_shipped(net: Any, torch: Any) -> str:

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from qa.read.passage import INPUTS, OUTPUTS, READS_CONTEXT
+from qa.read.passage import INPUTS, OUTPUTS
 
 PART_BYTES = 15 * 2**20
 
@@ -75,22 +75,10 @@ def export(net: Any, tokenizer: Any, out: Path) -> None:
             torch.onnx.export(net, tuple(sample[k] for k in INPUTS), str(plain), input_names=list(INPUTS),
                               output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=17, dynamo=False)
         quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=True)
-        _mark_context_reading(partial)
         os.replace(partial, out)
     finally:
         plain.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
-
-
-def _mark_context_reading(path: Path) -> None:
-    """Say in the export's metadata that it reads each sentence's context beside the question
-    (`qa.read.passage.READS_CONTEXT`); a reader without the mark reads sentences alone."""
-    import onnx
-
-    model = onnx.load(str(path))
-    entry = model.metadata_props.add()
-    entry.key, entry.value = READS_CONTEXT, "1"
-    onnx.save(model, str(path))
 
 
 def recover_from_onnx(net: Any, onnx_path: Path, torch: Any) -> list[str]:

@@ -1,1 +1,2 @@
-"""The web chat's server side: shared state (`assistant`) and upload handling (`uploads`); `app.py` builds the page."""
+"""The web chat's server side: the page (`page`, one builder per panel), shared state (`assistant`)
+and refused uploads (`uploads`); `app.py` loads the corpus and serves the page."""

@@ -1,6 +1,7 @@
 """The chat server's shared state: its corpus, the article texts, long-question slots, notes, exports.
 
-Gradio-free, so it can be tested on its own; `app.py` builds the page around it.
+Gradio-free, so it can be tested on its own; `app.py` builds the page around it. Like the
+page, it uses the public names of `qa` only.
 """
 
 from __future__ import annotations
@@ -12,19 +13,9 @@ import uuid
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import qa
-from qa.answer.question import QuestionWarning, part_count
-from qa.api import updating
-from qa.config import Settings, settings_from_env
-from qa.errors import QAError
-from qa.indexing.memory import SearchIndex
-from qa.ingest.corpus import list_articles, scan
-from qa.ingest.uploads import add_article
-from qa.reply import cards, present
-from qa.reply.export import conversation_markdown
-from qa.types import Answer
 
 LONG_QUESTION_CHARS = 300  # longer, or more than two parts: a long question
 LONG_QUESTION_SLOTS = 2  # long questions answered at once; the others wait for a slot
@@ -33,32 +24,39 @@ SHARDED_UPLOADS = (
     "This chat answers from a sharded index, served as it was built: put the files in the corpus "
     "folder, run `qa index CORPUS --ray` and restart the chat."
 )
+MAX_EXAMPLES = 4  # example questions offered under the question box
+CHOOSE_FILES = f"Choose one or more article files ({', '.join(qa.article_suffixes())}) first."
 UPDATING = (
     "The index is being updated with new or changed articles; "
     "this answer comes from the articles indexed so far."
 )
 
 
-class Busy(QAError):
+class Busy(qa.QAError):
     """Too many long questions at once; the message says to try again."""
 
 
 class Assistant:
-    """The shared state of one server: its corpus folder, article texts and an add lock."""
+    """The shared state of one server: its corpus folder, article texts and an add lock.
 
-    def __init__(self, corpus: Path, settings: Settings | None = None, index: SearchIndex | None = None) -> None:
+    `index` is a sharded index served as it was built (`qa.open_sharded_index`, `--ray`);
+    None: the corpus's own index, which `qa.ask` keeps current.
+    """
+
+    def __init__(self, corpus: Path, settings: qa.Settings | None = None, index: object | None = None) -> None:
         self.corpus = corpus
-        self.settings = settings or settings_from_env()
-        self.index = index  # a sharded index served as built (`--ray`), else the corpus's own, kept current
+        self.settings = settings or qa.settings_from_env()
+        self.index = index
         self._add_lock = threading.Lock()
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}
         self._long = threading.BoundedSemaphore(LONG_QUESTION_SLOTS)
-        self._listing: tuple[tuple, str, list[str]] | None = None  # (files' state, table, outlets)
+        self._listing: tuple[Sequence[qa.Article], str] | None = None  # (articles, their table)
+        self._examples: tuple[Sequence[qa.Article], list[str]] | None = None  # (articles, questions they answer)
         self._exports = Path(tempfile.mkdtemp(prefix="newsqa-export-"))
         self._refresh_texts()
 
-    def ask(self, question: str, history: object = None, **scope: object) -> tuple[Answer, list[str]]:
+    def ask(self, question: str, history: object = None, **scope: object) -> tuple[qa.Answer, list[str]]:
         """`qa.ask` on this corpus, never waiting for a build; the answer and notes for the user.
 
         The notes say what was left out of the question (QuestionWarning) and whether the
@@ -84,77 +82,98 @@ class Assistant:
         finally:
             if long:
                 self._long.release()
-        if updating(self.corpus, settings=self.settings):
+        if qa.updating(self.corpus, settings=self.settings):
             notes.append(UPDATING)
         return answer, list(dict.fromkeys(notes))
 
-    def evidence(self, answer: Answer) -> str:
+    def evidence(self, answer: qa.Answer) -> str:
         """The evidence panel of an answer, with texts re-read if the corpus changed."""
         if any(not self._matches(c.doc_id, c.start, c.end, c.quote) for c in answer.citations):
             self._refresh_texts()
         with self._texts_lock:
             texts = self._texts  # replaced whole on refresh, never changed in place
-        return cards.evidence_html(answer, texts)
+        return qa.reply.evidence_html(answer, texts)
 
     def articles_html(self) -> str:
-        """The corpus listing, read again only when a file was added, changed or removed."""
-        return self._listed()[1]
-
-    def outlets(self) -> list[str]:
-        """The outlets the corpus names, for the chat's filter (read with the listing)."""
-        return self._listed()[2]
-
-    def _listed(self) -> tuple[tuple, str, list[str]]:
-        try:
-            key = tuple(scan(self.corpus))
-        except QAError:
-            key = ()
+        """The corpus listing, made again only when a file was added, changed or removed."""
+        listed = self._articles()
         cached = self._listing
-        if cached is not None and cached[0] == key:
-            return cached
-        articles = list_articles(self.corpus)
-        outlets = sorted({a.outlet for a in articles if a.outlet}, key=str.casefold)
-        self._listing = (key, cards.articles_html(articles), outlets)
-        return self._listing
+        if cached is None or cached[0] != listed:
+            cached = self._listing = (listed, qa.reply.articles_html(listed))
+        return cached[1]
 
-    def add(self, files: list[tuple[str, bytes]], progress: Callable[[str, int, int], None]) -> str:
-        """Store uploaded articles and re-index, one addition at a time; a markdown status.
+    def summary(self) -> qa.CorpusSummary:
+        """What the corpus covers (its date range and outlets): the filter's hints and choices."""
+        try:
+            return qa.corpus_summary(self.corpus)
+        except qa.QAError:  # the folder went away: an empty corpus until it is back
+            return qa.CorpusSummary(self.corpus, 0, "", "", (), ())
+
+    def examples(self) -> list[str]:
+        """Questions made from the corpus's newest headlines that it answers, made again when it changes.
+
+        While the index is being updated the last ones stay: they were asked of a complete
+        index, and the update's parser is not shared with them.
+        """
+        listed = self._articles()
+        cached = self._examples
+        if cached is not None and (cached[0] == listed or qa.updating(self.corpus, settings=self.settings)):
+            return cached[1]
+        try:
+            questions = qa.example_questions(
+                self.corpus, count=MAX_EXAMPLES, index=self.index, settings=self.settings
+            ) if listed else []
+        except (ValueError, qa.QAError):
+            questions = []
+        self._examples = (listed, questions)
+        return questions
+
+    def _articles(self) -> Sequence[qa.Article]:
+        try:
+            return qa.articles(self.corpus)
+        except qa.QAError:
+            return ()
+
+    def add(
+        self, files: Sequence[str | tuple[str, bytes]], progress: Callable[[str, int, int], None]
+    ) -> tuple[str, list[str]]:
+        """Store uploaded articles and re-index, one addition at a time.
 
         Questions go on meanwhile, answered from the last good index.
+
+        Returns:
+            A markdown status, and the files (as given) that were not added.
         """
+        if not files:
+            return CHOOSE_FILES, []
         if self.index is not None:
-            return SHARDED_UPLOADS
-        added, problems = [], []
+            return SHARDED_UPLOADS, [f for f in files if not isinstance(f, tuple)]
         with self._add_lock:
-            for name, data in files:
-                try:
-                    added.append(add_article(self.corpus, name, data).name)  # safe: [A-Za-z0-9._-]
-                except (QAError, OSError) as error:
-                    problems.append(str(error))
+            result = qa.add_articles(files, self.corpus)
             failure = None
-            if added:
+            if result.added:
                 try:
                     qa.build_index(self.corpus, settings=self.settings, progress=progress)
                 except Exception as error:  # noqa: BLE001 - reported to the user; the last good index stays in use
                     failure = str(error)
                 self._refresh_texts()
-        names = ", ".join(f"`{n}`" for n in added)
-        if not added:
+        names = ", ".join(f"`{n}`" for n in result.added)  # safe: [A-Za-z0-9._-]
+        if not result.added:
             lines = []
         elif failure is None:
             lines = [f"Added and indexed: {names}."]
         else:
             lines = [
-                f"Added to the corpus but not indexed: {names}. Indexing failed: {present.escape_markdown(failure)} "
+                f"Added to the corpus but not indexed: {names}. Indexing failed: {qa.reply.escape_markdown(failure)} "
                 "Questions are answered from the articles indexed before."
             ]
-        lines += [f"Not added: {present.escape_markdown(p)}" for p in problems]
-        return "\n\n".join(lines) or "Choose one or more article files first."
+        lines += [f"Not added: {qa.reply.escape_markdown(why)}" for _, why in result.refused]
+        return "\n\n".join(lines), [given for given, _ in result.refused]
 
-    def export(self, turns: list[tuple[str, Answer]]) -> Path:
+    def export(self, turns: list[tuple[str, qa.Answer]]) -> Path:
         """The conversation written as a Markdown file (a new file each time), for download."""
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        text = conversation_markdown(turns, note=f"Exported {stamp} from the articles in {self.corpus.name}/")
+        text = qa.reply.conversation_markdown(turns, note=f"Exported {stamp} from the articles in {self.corpus.name}/")
         target = self._exports / uuid.uuid4().hex[:8] / "conversation.md"
         target.parent.mkdir(parents=True)
         target.write_text(text, encoding="utf-8")
@@ -165,7 +184,7 @@ class Assistant:
             return self._texts.get(doc_id, "")[start:end] == quote
 
     def _refresh_texts(self) -> None:
-        texts = {a.doc_id: a.text for a in list_articles(self.corpus)}
+        texts = {a.doc_id: a.text for a in self._articles()}
         with self._texts_lock:
             self._texts = texts
 
@@ -175,7 +194,7 @@ def _is_long(question: object) -> bool:
     if not isinstance(question, str):
         return False
     text = " ".join(question.split())
-    return len(text) > LONG_QUESTION_CHARS or part_count(text) > 2
+    return len(text) > LONG_QUESTION_CHARS or qa.question_parts(text) > 2
 
 
 _notes = threading.local()
@@ -206,16 +225,16 @@ def install_note_hook() -> None:
 
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
         notes = getattr(_notes, "current", None)
-        if notes is not None and issubclass(category, QuestionWarning):
+        if notes is not None and issubclass(category, qa.QuestionWarning):
             notes.append(str(message))
             return
         shown(message, category, filename, lineno, file, line)
 
-    warnings.filterwarnings("always", category=QuestionWarning)  # every request's notes, not the first only
+    warnings.filterwarnings("always", category=qa.QuestionWarning)  # every request's notes, not the first only
     warnings.showwarning = show
     _notes_installed = True
 
 
 def with_notes(markdown: str, notes: list[str]) -> str:
     """The reply with a line per note under it."""
-    return "\n\n".join([markdown, *(f"*Note: {present.escape_markdown(n)}*" for n in notes)])
+    return "\n\n".join([markdown, *(f"*Note: {qa.reply.escape_markdown(n)}*" for n in notes)])

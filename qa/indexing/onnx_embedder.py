@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.config import cache_dir
 from qa.errors import ModelError
 from qa.lazy import SerialTokenizer
 
@@ -141,11 +142,6 @@ def _export_quantised(folder: Path, target: Path) -> None:
     finally:
         for leftover in (plain, partial):
             leftover.unlink(missing_ok=True)
-
-
-def cache_dir() -> Path:
-    """Where exported models are kept: env `QA_CACHE_DIR`, else ~/.cache/newsqa-assistant."""
-    return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "newsqa-assistant")
 
 
 def _export(folder: Path, path: Path) -> None:

@@ -52,6 +52,7 @@ import numpy as np
 import orjson
 
 from qa.errors import IndexCorruptError
+from qa.files import sha256_file
 from qa.indexing.columns import (
     chunk_columns,
     chunk_records,
@@ -294,15 +295,6 @@ def _write_array(path: Path, array: np.ndarray) -> str:
     with _HashingFile(path) as handle:
         np.save(handle, np.ascontiguousarray(array), allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
     return handle.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -74,14 +74,21 @@ def check_upload(name: str, data: bytes) -> None:
         CorpusError: bad name, too large, binary, or empty; the message says which.
     """
     safe_file_name(name)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise CorpusError(
-            f"{name!r} is {len(data) // 1024} KiB; articles up to {MAX_UPLOAD_BYTES // 1024} KiB can be added"
-        )
+    check_size(name, len(data))
     if looks_binary(data):
         raise CorpusError(f"{name!r} looks binary; add articles as text ({KINDS})")
     if not data.decode(bom_encoding(data) or "utf-8", errors="replace").strip():
         raise CorpusError(f"{name!r} is empty")
+
+
+def check_size(name: str, size: int) -> None:
+    """Refuse a file of `size` bytes over `MAX_UPLOAD_BYTES` (callers check it before reading a file).
+
+    Raises:
+        CorpusError: too large; the message gives the limit.
+    """
+    if size > MAX_UPLOAD_BYTES:
+        raise CorpusError(f"{name!r} is {size // 1024} KiB; articles up to {MAX_UPLOAD_BYTES // 1024} KiB can be added")
 
 
 def _same_bytes(folder: Path, data: bytes) -> Path | None:

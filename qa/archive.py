@@ -1,0 +1,189 @@
+"""The corpus as its user sees it: its articles, adding files to it, what it covers, what to ask it.
+
+    qa.articles("my/articles")              # the articles, as read for the index
+    qa.add_articles(["story.txt"], "my/articles")  # checked and stored; the next ask indexes them
+    qa.corpus_summary("my/articles")        # how many, the date range, the outlets, headlines
+    qa.example_questions("my/articles")     # questions its own articles answer
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Union
+
+from qa.api import ask, resolve_corpus
+from qa.config import Settings
+from qa.errors import CorpusError, QAError
+from qa.ingest.corpus import SUFFIXES, list_articles, scan
+from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article, check_size
+from qa.reply.examples import questions_from_headlines
+from qa.types import Article
+
+__all__ = [
+    "MAX_UPLOAD_BYTES", "AddedArticles", "CorpusSummary", "add_articles", "article_suffixes", "articles",
+    "corpus_summary", "example_questions",
+]
+
+# A file given as its path, or as the name it was uploaded under and its bytes.
+ArticleFile = Union[str, "os.PathLike[str]", tuple[str, bytes]]
+EXAMPLE_CANDIDATES = 4  # headlines turned into questions per example wanted (some give none, some are not answered)
+
+
+@dataclass(frozen=True)
+class CorpusSummary:
+    """What a corpus covers: the chat's example questions and filter hints come from it.
+
+    `first_published` and `last_published` are ISO days ("" when no article has a date);
+    `outlets` are sorted without regard to case; `headlines` are the newest articles'
+    titles, newest first (articles without a date after the dated ones).
+    """
+
+    folder: Path
+    articles: int
+    first_published: str
+    last_published: str
+    outlets: tuple[str, ...]
+    headlines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AddedArticles:
+    """What `add_articles` did: the files now in the corpus (their names there), and for each
+    refused file, the file as given and why it was refused."""
+
+    added: tuple[str, ...]
+    refused: tuple[tuple[str, str], ...]
+
+
+_listings: dict[Path, tuple[tuple, tuple[Article, ...]]] = {}
+_listings_lock = threading.Lock()
+
+
+def articles(corpus: str | os.PathLike[str] | None = None) -> list[Article]:
+    """The readable articles of the corpus folder, in file-name order, read as the index reads them.
+
+    Read again only when a file was added, changed or removed since the last call (the
+    listing is kept per folder); unreadable files are left out without warnings (building
+    the index warns about them).
+
+    Args:
+        corpus: folder of articles (default as in `ask`).
+
+    Raises:
+        CorpusError: the folder does not exist.
+    """
+    folder = resolve_corpus(corpus)
+    if not folder.is_dir():
+        raise CorpusError(f"corpus folder {folder} does not exist; give a folder of news articles")
+    try:
+        state = tuple(scan(folder))
+    except QAError:
+        state = ()
+    with _listings_lock:
+        cached = _listings.get(folder)
+    if cached is not None and cached[0] == state:
+        return list(cached[1])
+    found = list_articles(folder)
+    with _listings_lock:
+        _listings[folder] = (state, tuple(found))
+    return found
+
+
+def corpus_summary(corpus: str | os.PathLike[str] | None = None, *, headlines: int = 5) -> CorpusSummary:
+    """How many articles the corpus holds, their date range and outlets, and the newest headlines.
+
+    Args:
+        corpus: folder of articles (default as in `ask`).
+        headlines: how many headlines to give.
+
+    Raises:
+        CorpusError: the folder does not exist.
+    """
+    listed = articles(corpus)
+    days = sorted(a.published for a in listed if a.published)
+    return CorpusSummary(
+        folder=resolve_corpus(corpus),
+        articles=len(listed),
+        first_published=days[0] if days else "",
+        last_published=days[-1] if days else "",
+        outlets=tuple(sorted({a.outlet for a in listed if a.outlet}, key=str.casefold)),
+        headlines=tuple(a.title for a in _newest_first(listed)[:headlines]),
+    )
+
+
+def example_questions(
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    count: int = 4,
+    index: object | None = None,
+    settings: Settings | None = None,
+) -> list[str]:
+    """Questions made from the newest articles' headlines that the corpus answers.
+
+    Each headline becomes a who- or when-question about it (`qa.reply.examples`); only
+    questions `ask` answers (rather than declining) are kept, so every example shows
+    an answer with its sources.
+
+    Args:
+        corpus: folder of articles (default as in `ask`).
+        count: at most this many questions.
+        index: an index already loaded to answer from, as in `ask`.
+        settings: as in `ask`.
+
+    Raises:
+        CorpusError: the folder does not exist.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
+    newest = _newest_first(articles(corpus))[: count * EXAMPLE_CANDIDATES]
+    kept: list[str] = []
+    for question in questions_from_headlines(newest):
+        answer = ask(question, corpus=corpus, settings=settings, wait=False, index=index)  # type: ignore[arg-type]
+        if answer.answerable:
+            kept.append(question)
+            if len(kept) == count:
+                break
+    return kept
+
+
+def add_articles(files: Iterable[ArticleFile], corpus: str | os.PathLike[str] | None = None) -> AddedArticles:
+    """Check article files and store the good ones in the corpus folder; the next `ask` indexes them.
+
+    Each file is refused, with a message saying why, when its name has no article suffix
+    (`article_suffixes()`), it is over `MAX_UPLOAD_BYTES` (checked before it is read), binary,
+    empty, or unreadable. Names are made safe ([A-Za-z0-9._-]) and never overwrite a file;
+    a file whose bytes are already in the corpus is not stored twice.
+
+    Args:
+        files: paths, or (name, bytes) pairs of uploaded files.
+        corpus: folder of articles (default as in `ask`); made if missing.
+    """
+    folder = resolve_corpus(corpus)
+    added: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for item in files:
+        given = item[0] if isinstance(item, tuple) else os.fspath(item)
+        try:
+            name, data = item if isinstance(item, tuple) else _read(Path(item))
+            added.append(add_article(folder, name, data).name)
+        except (QAError, OSError) as error:
+            refused.append((given, str(error)))
+    return AddedArticles(tuple(added), tuple(refused))
+
+
+def article_suffixes() -> tuple[str, ...]:
+    """The file suffixes read as articles (".txt", ".md", ".html", ...)."""
+    return tuple(SUFFIXES)
+
+
+def _read(path: Path) -> tuple[str, bytes]:
+    check_size(path.name, path.stat().st_size)  # before it is read into memory
+    return path.name, path.read_bytes()
+
+
+def _newest_first(listed: list[Article]) -> list[Article]:
+    """Dated articles newest first, then the undated ones in file order."""
+    return sorted(listed, key=lambda a: a.published or "", reverse=True) if any(a.published for a in listed) else listed

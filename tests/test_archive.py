@@ -1,0 +1,77 @@
+"""The corpus as the shells see it: `qa.articles`, `qa.add_articles`, `qa.corpus_summary`,
+`qa.example_questions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import qa
+from conftest import SEEDS
+
+DATED = {
+    "ferry.md": "---\ntitle: Island Ferry Named\noutlet: Orkvik Post\npublished: 2015-03-13\n---\n"
+    "The new Orkvik island ferry was named Morning Tern at a ceremony on Thursday.\n",
+    "quarry.md": "---\ntitle: Quarry Reopens In Helmsby\noutlet: helmsby herald\npublished: 2015-02-02\n---\n"
+    "The Helmsby quarry reopened on Tuesday after a two-year closure.\n",
+}
+
+
+def test_articles_are_listed_and_read_again_only_when_a_file_changes(tiny_corpus: Path) -> None:
+    first = qa.articles(tiny_corpus)
+    assert sorted(a.doc_id for a in first) == ["festival", "harbour", "storm"]
+    again = qa.articles(tiny_corpus)
+    assert again == first and all(a is b for a, b in zip(again, first))  # the same records: nothing was read
+    (tiny_corpus / "quarry.txt").write_text("Quarry Reopens\n\nThe quarry reopened on Tuesday.\n", encoding="utf-8")
+    assert "quarry" in {a.doc_id for a in qa.articles(tiny_corpus)}
+
+
+def test_articles_of_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(qa.CorpusError, match="does not exist"):
+        qa.articles(tmp_path / "nowhere")
+
+
+def test_add_articles_stores_good_files_and_says_why_others_were_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    upload = tmp_path / "Varnholt lighthouse.txt"
+    upload.write_text("Keeper Retires\n\nThe keeper retired on Tuesday.\n", encoding="utf-8")
+    big = tmp_path / "huge.txt"
+    with open(big, "wb") as file:  # over the limit without writing it: refused before it is read
+        file.truncate(qa.MAX_UPLOAD_BYTES + 1)
+    files = [upload, ("notes.pdf", b"%PDF-1.4"), ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00"), str(big), ("story.md", b"# Story\n\nText.")]
+    result = qa.add_articles(files, corpus)
+    assert result.added == ("Varnholt_lighthouse.txt", "story.md")
+    assert [given for given, _ in result.refused] == ["notes.pdf", "photo.txt", str(big)]
+    reasons = " | ".join(why for _, why in result.refused)
+    assert "not a" in reasons and "binary" in reasons and "KiB" in reasons, reasons
+    assert sorted(p.name for p in corpus.iterdir()) == ["Varnholt_lighthouse.txt", "story.md"]
+    assert qa.add_articles([upload], corpus).added == ("Varnholt_lighthouse.txt",)  # the same bytes: not stored twice
+    assert len(list(corpus.iterdir())) == 2
+    assert ".txt" in qa.article_suffixes() and ".html" in qa.article_suffixes()
+
+
+def test_the_summary_gives_the_date_range_outlets_and_newest_headlines(tiny_corpus: Path) -> None:
+    for name, text in DATED.items():
+        (tiny_corpus / name).write_text(text, encoding="utf-8")
+    summary = qa.corpus_summary(tiny_corpus, headlines=3)
+    assert (summary.articles, summary.first_published, summary.last_published) == (5, "2015-02-02", "2015-03-13")
+    assert summary.outlets == ("helmsby herald", "Orkvik Post")  # sorted without regard to case
+    assert summary.headlines == ("Island Ferry Named", "Quarry Reopens In Helmsby", "Lantern Festival Draws Record Crowd")
+    undated = qa.corpus_summary(SEEDS)
+    assert (undated.articles, undated.first_published, undated.outlets) == (4, "", ())
+
+
+@pytest.mark.slow
+def test_example_questions_are_made_from_headlines_and_answered(seeds_copy: Path, seeds_index_dir: Path) -> None:
+    page = Path(__file__).resolve().parent / "data" / "tormund-herald.html"
+    (seeds_copy / page.name).write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = qa.Settings(index_dir=seeds_index_dir)
+    questions = qa.example_questions(seeds_copy, count=3, settings=settings)
+    assert questions[0] == "When did the Tormund harbour freeze over?"  # the newest article first
+    assert len(questions) == 3 and len(set(questions)) == 3
+    assert any("pledge" in q and q.startswith("Who") for q in questions), questions
+    for question in questions:
+        assert qa.ask(question, corpus=seeds_copy, settings=settings).answerable, question
+    with pytest.raises(ValueError, match="count must be at least 1"):
+        qa.example_questions(seeds_copy, count=0)

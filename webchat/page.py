@@ -1,0 +1,291 @@
+"""The chat's page, one builder per panel (chat, filter, conversation, articles), then wired.
+
+A thin shell over the public names of `qa`: answering, the corpus (`qa.articles`,
+`qa.add_articles`, `qa.corpus_summary`, `qa.example_questions`) and formatting
+(`qa.reply`); the server's shared state is `webchat.assistant.Assistant`. The example
+questions and the filter's hints come from the loaded corpus (questions made from its
+newest headlines that it answers, its date range, its outlets) and are read again when
+a page is opened.
+"""
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import gradio as gr
+
+import qa
+from webchat.assistant import MAX_EXAMPLES, UPDATING, Assistant, install_note_hook, with_notes
+from webchat.uploads import discard_upload
+
+EMPTY_EVIDENCE = '<p class="qa-empty">Sources of the latest answer appear here.</p>'
+NO_DAY = "YYYY-MM-DD"
+# Questions taken off Gradio's queue at once (the index is shared read-only). Above the
+# long-question slots, so long questions waiting for a slot never hold up short ones.
+QUESTION_CONCURRENCY = 16
+UPLOAD_CONCURRENCY = 1  # uploads are indexed one at a time, in a queue of their own
+QUEUE_SIZE = 512  # waiting requests beyond this are refused at once ("queue full") instead of timing out
+QUESTIONS = dict(concurrency_id="questions", concurrency_limit=QUESTION_CONCURRENCY)
+PRIVATE = dict(api_visibility="private")
+CSS = (Path(__file__).resolve().parent / "chat.css").read_text(encoding="utf-8")
+_log = logging.getLogger("newsqa.chat")
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatPanel:
+    chatbot: gr.Chatbot
+    box: gr.Textbox
+    send: gr.Button
+    examples_label: gr.Markdown
+    examples: tuple[gr.Button, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class FilterPanel:
+    low: gr.Textbox
+    high: gr.Textbox
+    outlets: gr.Dropdown
+
+
+@dataclasses.dataclass(frozen=True)
+class ConversationPanel:
+    clear: gr.Button
+    export: gr.DownloadButton
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticlesPanel:
+    listing: gr.HTML
+    upload: gr.File
+    add: gr.Button
+    status: gr.Markdown
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The Gradio Blocks: chat and evidence side by side, an articles tab, API endpoints."""
+    install_note_hook()
+    with gr.Blocks(title="News QA", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "## Ask the news articles\n"
+            "Answers are sentences quoted from the articles, with [n] markers; "
+            "the sources, highlighted in their paragraph, are shown on the right. "
+            "Click an earlier reply to see its sources again, and a source's [n] to read its whole article."
+        )
+        states = (gr.State([]), gr.State([]), gr.State([]))  # turns, evidence panels, (question, Answer) asked
+        with gr.Tab("Ask"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = chat_panel(assistant.examples())
+                    filters = filter_panel(assistant.summary())
+                    conversation = conversation_panel()
+                with gr.Column(scale=2):
+                    evidence = gr.HTML(EMPTY_EVIDENCE, elem_id="qa-evidence", label="Evidence")
+        with gr.Tab("Articles"):
+            articles = articles_panel(assistant)
+        wire_chat(assistant, chat, filters, conversation, evidence, states)
+        wire_articles(assistant, articles)
+        wire_api(assistant)
+        # A page opened after an upload (or a file dropped into the folder) lists it and asks about it.
+        demo.load(
+            lambda: page_updates(assistant),
+            outputs=[articles.listing, filters.low, filters.high, filters.outlets, chat.examples_label, *chat.examples],
+            queue=False, **PRIVATE,
+        )
+    demo.queue(default_concurrency_limit=QUESTION_CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+def chat_panel(examples: list[str]) -> ChatPanel:
+    """The conversation, the question box, and example questions about the corpus."""
+    chatbot = gr.Chatbot(
+        label="Chat", height=520, sanitize_html=True, allow_tags=False,
+        elem_id="qa-chat", feedback_options=None, buttons=["copy", "copy_all"],
+    )
+    with gr.Row():
+        box = gr.Textbox(
+            placeholder="Ask about the articles…", show_label=False, scale=5,
+            elem_id="qa-question", autofocus=True, max_length=2000,
+        )
+        send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send")
+    label = gr.Markdown("**Try an example:**", visible=bool(examples))
+    with gr.Row(elem_id="qa-examples"):
+        buttons = tuple(
+            gr.Button(question, size="sm", variant="secondary", visible=bool(question))
+            for question in _padded(examples)
+        )
+    return ChatPanel(chatbot, box, send, label, buttons)
+
+
+def filter_panel(summary: qa.CorpusSummary) -> FilterPanel:
+    """Date range and outlets to answer from; the hints are the corpus's own range and outlets."""
+    low, high, outlets = filter_hints(summary)
+    with gr.Accordion("Filter articles", open=False, elem_id="qa-filter"):
+        with gr.Row():
+            low = gr.Textbox(label="Published from", elem_id="qa-from", **low)
+            high = gr.Textbox(label="Published to", elem_id="qa-to", **high)
+        outlets = gr.Dropdown(multiselect=True, label="Outlets (none: all)", elem_id="qa-outlets", **outlets)
+    return FilterPanel(low, high, outlets)
+
+
+def conversation_panel() -> ConversationPanel:
+    """Start again, or download the conversation as Markdown with its citations."""
+    with gr.Row():
+        clear = gr.Button("New conversation", size="sm")
+        export = gr.DownloadButton("Export conversation (Markdown)", size="sm", interactive=False, elem_id="qa-export")
+    return ConversationPanel(clear, export)
+
+
+def articles_panel(assistant: Assistant) -> ArticlesPanel:
+    """The corpus listing, and files to add to it."""
+    suffixes = qa.article_suffixes()
+    listing = gr.HTML(assistant.articles_html(), elem_id="qa-articles")
+    upload = gr.File(
+        label=f"Add articles ({', '.join(suffixes)}; up to {qa.MAX_UPLOAD_BYTES // 2**20} MiB each)",
+        file_count="multiple", file_types=list(suffixes), type="filepath", elem_id="qa-upload",
+    )
+    add = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
+    status = gr.Markdown(elem_id="qa-status")
+    return ArticlesPanel(listing, upload, add, status)
+
+
+def filter_hints(summary: qa.CorpusSummary) -> tuple[dict, dict, dict]:
+    """The filter's settings from the corpus: its first and last publication days, its outlets."""
+    info = (
+        f"Articles with a date were published {summary.first_published} to {summary.last_published}."
+        if summary.first_published else "No article of the corpus has a known date: a date leaves them all out."
+    )
+    return (
+        dict(placeholder=summary.first_published or NO_DAY, info=info),
+        dict(placeholder=summary.last_published or NO_DAY),
+        dict(choices=list(summary.outlets)),
+    )
+
+
+def page_updates(assistant: Assistant) -> tuple[object, ...]:
+    """What a page opened now shows of the corpus: listing, filter hints, example questions."""
+    examples = assistant.examples()
+    return (
+        assistant.articles_html(),
+        *(gr.update(**hint) for hint in filter_hints(assistant.summary())),
+        gr.update(visible=bool(examples)),
+        *(gr.update(value=q, visible=bool(q)) for q in _padded(examples)),
+    )
+
+
+def _padded(examples: list[str]) -> list[str]:
+    """Exactly `MAX_EXAMPLES` labels, "" for the buttons left hidden."""
+    shown = examples[:MAX_EXAMPLES]
+    return [*shown, *[""] * (MAX_EXAMPLES - len(shown))]
+
+
+def wire_chat(
+    assistant: Assistant, chat: ChatPanel, filters: FilterPanel, conversation: ConversationPanel,
+    evidence: gr.HTML, states: tuple[gr.State, gr.State, gr.State],
+) -> None:
+    """Questions from the box, the send button and the examples; earlier replies' sources; a new start."""
+    turns, panels, asked = states
+
+    def respond(message: str, messages: list, turns: list, panels: list, asked: list, low: str, high: str,
+                outlets: list) -> tuple:
+        if not (message or "").strip():
+            gr.Warning("Type a question first.")
+            return (gr.skip(),) * 7
+        try:
+            scope = dict(published_from=(low or "").strip(), published_to=(high or "").strip(), outlets=outlets or None)
+            answer, notes = assistant.ask(message, turns, **scope)
+        except (ValueError, qa.QAError) as error:
+            gr.Warning(str(error))
+            return (gr.skip(),) * 7
+        for note in notes:
+            (gr.Info if note == UPDATING else gr.Warning)(note)
+        panel = assistant.evidence(answer)
+        messages = [
+            *messages,
+            {"role": "user", "content": qa.reply.escape_markdown(message)},
+            {"role": "assistant", "content": with_notes(qa.reply.chat_markdown(answer), notes)},
+        ]
+        asked = [*asked, (message, answer)]
+        download = gr.DownloadButton(value=str(assistant.export(asked)), interactive=True)
+        return "", messages, [*turns, (message, answer.text)], [*panels, panel], asked, panel, download
+
+    def show_turn(panels: list, event: gr.SelectData) -> str:
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        turn = int(index) // 2
+        return panels[turn] if 0 <= turn < len(panels) else gr.skip()
+
+    io = dict(
+        inputs=[chat.box, chat.chatbot, turns, panels, asked, filters.low, filters.high, filters.outlets],
+        outputs=[chat.box, chat.chatbot, turns, panels, asked, evidence, conversation.export],
+    )
+    chat.box.submit(respond, **io, **QUESTIONS, **PRIVATE)
+    chat.send.click(respond, **io, **QUESTIONS, **PRIVATE)
+    for button in chat.examples:  # the button's label is its question (the examples change with the corpus)
+        button.click(lambda question: question, inputs=button, outputs=chat.box, queue=False, **PRIVATE).then(
+            respond, **io, **QUESTIONS, **PRIVATE
+        )
+    chat.chatbot.select(show_turn, inputs=panels, outputs=evidence, **PRIVATE)
+    no_export = gr.update(value=None, interactive=False)  # (a component made here would show on the page)
+    conversation.clear.click(
+        lambda: ([], [], [], [], EMPTY_EVIDENCE, no_export),
+        outputs=[chat.chatbot, turns, panels, asked, evidence, conversation.export], queue=False, **PRIVATE,
+    )
+    chat.chatbot.clear(
+        lambda: ([], [], [], EMPTY_EVIDENCE, no_export), outputs=[turns, panels, asked, evidence, conversation.export],
+        queue=False, **PRIVATE,
+    )
+
+
+def wire_articles(assistant: Assistant, articles: ArticlesPanel) -> None:
+    """Uploads: stored, checked and indexed in a queue of their own; refused files deleted at once."""
+
+    def add_articles(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+        def report(stage: str, done: int, total: int) -> None:
+            # stages are "reading articles", "embedding sentences", ...: count in their noun
+            progress((done, total) if total else 0.0, desc=f"Indexing: {stage}", unit=stage.split()[-1])
+
+        progress(0.0, desc="Adding articles")
+        status, refused = assistant.add(files or [], report)
+        for path in refused:
+            discard_upload(Path(path))
+        return status, assistant.articles_html()
+
+    articles.add.click(
+        add_articles, inputs=articles.upload, outputs=[articles.status, articles.listing], api_name="add_articles",
+        concurrency_id="uploads", concurrency_limit=UPLOAD_CONCURRENCY,
+    )
+
+
+def wire_api(assistant: Assistant) -> None:
+    """The programs' endpoints, "/chat" and "/ask"."""
+
+    def chat(message: str) -> str:
+        """Answer one question from the articles; returns the reply markdown with [n] markers."""
+        answer, notes = _answer_or_error(assistant, message, None)
+        return with_notes(answer.text, notes)
+
+    def ask(
+        message: str, history: list[list[str]] | None = None, published_from: str = "", published_to: str = "",
+        outlets: list[str] | None = None,
+    ) -> dict:
+        """Answer a question, with earlier [question, reply] turns for follow-ups; the Answer as JSON.
+
+        Optional filters as in `qa.ask`: ISO days and outlet names. "notes" says what was left
+        out of the question, and whether the index is being updated.
+        """
+        scope = dict(published_from=published_from, published_to=published_to, outlets=outlets)
+        answer, notes = _answer_or_error(assistant, message, history, scope)
+        return {**dataclasses.asdict(answer), "notes": notes}
+
+    gr.api(chat, api_name="chat", **QUESTIONS)
+    gr.api(ask, api_name="ask", **QUESTIONS)
+
+
+def _answer_or_error(
+    assistant: Assistant, message: str, history: object, scope: dict | None = None
+) -> tuple[qa.Answer, list[str]]:
+    try:
+        return assistant.ask(message, history, **(scope or {}))
+    except (ValueError, qa.QAError) as error:
+        # A user's mistake: one line in the server log, not a traceback; the caller gets the message.
+        _log.warning("refused a request: %s", error)
+        raise gr.Error(str(error), print_exception=False) from None
