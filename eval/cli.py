@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eval.datasets import EvalSet, limit, load_newsqa, load_seed_set, load_squad, load_squad2, sample
+from eval.realtimeqa import load_realtimeqa
 from eval.records import SPLITS
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ SHARED_DATA = EVAL_ROOT.parent.parent / "shared" / "data"  # ../shared beside th
 DEFAULT_SQUAD = SHARED_DATA / "squad-v1.1-dev-half.json"
 DEFAULT_SQUAD2 = SHARED_DATA / "squad-v2.0-dev-half.json"
 DEFAULT_NEWSQA = SHARED_DATA / "newsqa-fragment"
-DATASETS = ("seeds", "council", "squad", "squad2", "newsqa")
-SPLIT_SETS = ("squad", "squad2")  # the sets whose articles are split into train and held-out
+DEFAULT_REALTIMEQA = SHARED_DATA / "realtimeqa-2023"
+DATASETS = ("seeds", "council", "squad", "squad2", "newsqa", "realtimeqa")
+SPLIT_SETS = ("squad", "squad2", "realtimeqa")  # the sets split into train and held-out (articles, or weeks)
 COUNCIL = Path(__file__).resolve().parent / "council"
 FUSIONS = ("rrf", "weighted", "bm25", "dense")  # as qa.config.FUSION_MODES; not imported to keep --help cheap
 
@@ -47,7 +49,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--dataset", choices=DATASETS, default="seeds", help="question set (default: seeds)")
     parser.add_argument(
         "--split", choices=SPLITS, default=None,
-        help="SQuAD articles to ask about: all, train or heldout (default heldout; other sets: all)",
+        help="SQuAD articles (or RealTime QA weeks) to ask about: all, train or heldout (default heldout; "
+        "other sets: all)",
     )
     parser.add_argument("--limit", type=_count, metavar="N", help="ask only the first N questions")
     parser.add_argument("--sample", type=_count, metavar="N", help="ask a random sample of N questions")
@@ -72,6 +75,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="SQuAD v2.0 JSON file of the same articles (unanswerable questions; the corpus is --squad-file's)",
     )
     parser.add_argument("--newsqa-dir", type=Path, default=DEFAULT_NEWSQA, help="NewsQA fragment folder")
+    parser.add_argument(
+        "--realtimeqa-dir", type=Path, default=DEFAULT_REALTIMEQA,
+        help="RealTime QA 2023 folder (articles.jsonl.gz, questions.jsonl); with --sample N the corpus is the "
+        "articles of N questions plus 10 distractors per question",
+    )
     parser.add_argument(
         "--threads", type=_count, metavar="N",
         help="torch CPU threads (default: torch's choice); 1 keeps latency steady on a shared machine",
@@ -105,7 +113,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args = parser.parse_args(argv)
     split = args.split or ("heldout" if args.dataset in SPLIT_SETS else "all")
     if args.dataset not in SPLIT_SETS and split != "all":
-        parser.error(f"--split {split} applies to --dataset squad or squad2 only; {args.dataset} has no splits")
+        parser.error(f"--split {split} applies to --dataset squad, squad2 or realtimeqa only; {args.dataset} has no splits")
     # Heavy imports (torch via qa) wait until the arguments are known to be good.
     from eval import harness, report
     from eval.abstention import format_trade_offs, trade_offs
@@ -171,13 +179,15 @@ def _load(args: argparse.Namespace, split: str) -> EvalSet:
         return load_squad2(args.squad2_file, args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "newsqa":
         return load_newsqa(args.newsqa_dir, args.work_dir / "newsqa")
+    if args.dataset == "realtimeqa":  # --sample chooses the corpus too: the sampled questions' articles
+        return load_realtimeqa(args.realtimeqa_dir, args.work_dir, split=split, sample=args.sample, seed=args.seed)
     if args.dataset == "council":  # our own held-out news event (eval/council/), never trained on
         return load_seed_set(COUNCIL / "questions.jsonl", COUNCIL / "articles")
     return load_seed_set()
 
 
 def _subset(evalset: EvalSet, args: argparse.Namespace) -> EvalSet:
-    if args.sample is not None:
+    if args.sample is not None and args.dataset != "realtimeqa":  # that loader samples its corpus with them
         evalset = sample(evalset, args.sample, args.seed)
     if args.limit is not None:
         evalset = limit(evalset, args.limit)

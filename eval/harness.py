@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -207,7 +208,8 @@ def _ask(index: SearchIndex, question: EvalQuestion, settings: Settings, bar: tq
     error = None
     cpu_started, started = time.process_time(), time.perf_counter()
     try:
-        answer = answer_with_index(index, clean_question(question.question), settings)
+        as_of = date.fromisoformat(question.as_of) if question.as_of else None
+        answer = answer_with_index(index, clean_question(question.question), settings, as_of=as_of)
     except Exception as exc:  # one failing question must not lose the run; it is counted and shown
         answer = _declined(question.question)
         error = f"{type(exc).__name__}: {exc}"

@@ -43,6 +43,7 @@ class EvalQuestion:
     evidence: tuple[Span, ...]
     type: str
     tags: tuple[str, ...]
+    as_of: str = ""  # the ISO day the question is asked on ("" : the day of the run)
 
     def __post_init__(self) -> None:
         if not self.id or not self.question.strip():

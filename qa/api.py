@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from qa.answer.decide import PartResult, answer_part
-from qa.answer.question import QuestionWarning, analyse, clean_history, clean_question, part_count
+from qa.answer.question import Analysis, QuestionWarning, analyse, clean_history, clean_question, part_count
+from qa.answer.timeframe import format_range, time_window
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.errors import CorpusError
 from qa.indexing.build import Progress
@@ -21,7 +22,7 @@ from qa.indexing.memory import SearchIndex
 from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
-from qa.types import Answer, ArticleFilter, IndexInfo
+from qa.types import Answer, Article, ArticleFilter, IndexInfo
 
 
 def ask(
@@ -36,6 +37,7 @@ def ask(
     published_to: date | str | None = None,
     outlets: Iterable[str] | str | None = None,
     index: SearchIndex | None = None,
+    as_of: date | str | None = None,
 ) -> Answer:
     """Answer `question` from the articles in `corpus`, with cited passages.
 
@@ -58,6 +60,10 @@ def ask(
         outlets: answer only from articles of these outlets (case does not matter).
         index: an index already loaded to answer from instead of the corpus's own, such as
             a sharded one (`qa.distributed.serving.open_sharded`); `corpus` is then unused.
+        as_of: the day the question is asked (a date or an ISO day; default today): only
+            articles published by then are read (and those of unknown date), and time words
+            ("this week", "last week", "recently", "latest", "this month", "this year",
+            "yesterday") read the articles of that window first (`Answer.window` says which).
 
     Returns:
         The answer: short span, markdown text, citations, confidence, answerable. When no
@@ -71,11 +77,12 @@ def ask(
     text = clean_question(question)
     turns = clean_history(history)
     scope = article_filter(published_from, published_to, outlets)
+    day = _day(as_of, "as_of") or date.today()
     resolved = _settings(settings, index_dir)
     if index is None:
         index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
     deadline = time.monotonic() + resolved.question_seconds
-    return answer_with_index(index, text, resolved, turns, deadline=deadline, scope=scope)
+    return answer_with_index(index, text, resolved, turns, deadline=deadline, scope=scope, as_of=day)
 
 
 def article_filter(
@@ -118,20 +125,49 @@ def answer_with_index(
     embedder: Embedder | None = None,
     deadline: float | None = None,
     scope: ArticleFilter | None = None,
+    as_of: date | None = None,
 ) -> Answer:
     """Answer a cleaned question from an already loaded index (the benchmark's entry point).
 
     Parts not started by `deadline` (a `time.monotonic()` time) are left out with a
     `QuestionWarning`; the first part is always answered. With `scope`, only the articles
-    it admits are searched.
+    it admits are searched. As of the day `as_of` (default today), articles published
+    later are not read, and a question with time words is answered from the articles of
+    its window (`qa.answer.timeframe`) when they answer it, else from all the others.
     """
     analysis = analyse(question, list(history or []))
-    if scope is not None and scope.active:
-        admitted = scope.doc_ids(index.articles.values())
-        if not admitted:
-            return no_article_matches(index, analysis, scope)
+    day = as_of or date.today()
+    admitted = set(index.articles) if scope is None or not scope.active else scope.doc_ids(index.articles.values())
+    admitted = {d for d in admitted if not _published_after(index.articles[d], day)}
+    if not admitted:
+        return no_article_matches(index, analysis, scope or ArticleFilter(published_to=day))
+    if len(admitted) < len(index.articles):
         index = index.within(admitted)
     embedder = embedder or embedder_for(settings)
+    window = time_window(question, day)
+    if window is not None:
+        inside = {d for d in admitted if window.admits(index.articles[d].published_date)}
+        if inside:
+            answer = _answer(index.within(inside), analysis, settings, embedder, deadline)
+            if answer.answerable:
+                return replace(answer, window=window.describe(), text=f"*From {window.describe()} ({window.words!r}, "
+                               f"as of {format_range(day, day)}).*\n\n{answer.text}")
+        note = f"*No article of {format_range(window.start, window.end)} ({window.words!r}) answers it; read all up to " \
+               f"{format_range(day, day)}.*"
+        answer = _answer(index, analysis, settings, embedder, deadline)
+        return replace(answer, text=f"{note}\n\n{answer.text}")
+    return _answer(index, analysis, settings, embedder, deadline)
+
+
+def _published_after(article: Article, day: date) -> bool:
+    published = article.published_date
+    return published is not None and published > day
+
+
+def _answer(
+    index: SearchIndex, analysis: Analysis, settings: Settings, embedder: Embedder, deadline: float | None
+) -> Answer:
+    """Answer every part of `analysis` from `index` and compose the reply."""
     vectors = embedder.encode([part.search_text for part in analysis.parts])
     results: list[PartResult] = []
     for part, vector in zip(analysis.parts, vectors):

@@ -69,6 +69,10 @@ def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
     ask.add_argument("--from", dest="published_from", metavar="DAY", help="only articles published on or after DAY (2015-03-01)")
     ask.add_argument("--to", dest="published_to", metavar="DAY", help="only articles published on or before DAY")
     ask.add_argument("--outlet", dest="outlets", action="append", metavar="NAME", help="only articles of this outlet (repeatable)")
+    ask.add_argument(
+        "--as-of", dest="as_of", metavar="DAY",
+        help="ask as of DAY (default today): only articles published by then; 'this week', 'recently' ... count back from it",
+    )
     _common(ask)
     ask.set_defaults(run=_run_ask)
 
@@ -121,7 +125,7 @@ def _run_sharded_index(options: argparse.Namespace) -> int:
 def _run_ask(options: argparse.Namespace) -> int:
     answer = qa.ask(
         options.question, corpus=options.corpus, settings=_settings(options), published_from=options.published_from,
-        published_to=options.published_to, outlets=options.outlets,
+        published_to=options.published_to, outlets=options.outlets, as_of=options.as_of,
     )
     if options.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))

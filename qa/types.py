@@ -195,6 +195,7 @@ class Answer:
     answerable: bool
     parts: tuple[AnswerPart, ...] = ()
     passages: tuple[Passage, ...] = field(default=(), repr=False)
+    window: str = ""  # the publication days a time word of the question chose ("articles of 1–7 Jan 2023")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ def dump_rows(text: str, where: str, warn: Warn) -> list[Row]:
         except ValueError as error:
             warn(f"skipped {here}: not JSON ({error.args[0] if error.args else error})")
             continue
+        except RecursionError:  # thousands of nested brackets
+            warn(f"skipped {here}: it nests too deeply to be an article row")
+            continue
         if not isinstance(record, dict):
             warn(f"skipped {here}: a row must be a JSON object with a \"text\" field")
             continue
