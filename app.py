@@ -249,7 +249,7 @@ def _sharded_index(corpus: Path, address: str) -> SearchIndex:
     from qa.distributed.serving import open_sharded
 
     connect(address or None)
-    return open_sharded(corpus, settings_from_env())
+    return open_sharded(corpus, settings_from_env()).index
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,7 +56,7 @@ def ask(
         published_to: ... on or before this day.
         outlets: answer only from articles of these outlets (case does not matter).
         index: an index already loaded to answer from instead of the corpus's own, such as
-            a sharded one (`qa.distributed.serving.open_sharded`); `corpus` is then unused.
+            a sharded one (the `index` of `qa.distributed.serving.open_sharded`); `corpus` is then unused.
 
     Returns:
         The answer: short span, markdown text, citations, confidence, answerable. When no
