@@ -14,8 +14,6 @@ from typing import Any
 
 from eval.records import EvalQuestion, EvalSet
 
-# What qa.ingest.corpus reads as articles; kept here so importing eval stays free of qa.
-ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 # A doc or chunk id that is safe as a file stem.
 SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
@@ -28,16 +26,18 @@ def sync_corpus(folder: Path, files: dict[str, str]) -> None:
         files: article text per doc id.
 
     Raises:
-        ValueError: the folder already holds other article files (.txt, .md, .html, .jsonl), which
-            `qa` would index along with ours.
+        ValueError: the folder already holds other article files (of any input format
+            `qa.ingest.formats` registers), which `qa` would index along with ours.
     """
+    from qa.ingest.formats import format_of  # here, so that importing eval stays free of qa
+
     folder.mkdir(parents=True, exist_ok=True)
     ours = {f"{doc_id}.txt" for doc_id in files}
     foreign = []
     for path in folder.rglob("*"):
         relative = path.relative_to(folder)
         hidden = any(part.startswith(".") for part in relative.parts)
-        if path.suffix.lower() in ARTICLE_SUFFIXES and not hidden and relative.as_posix() not in ours:
+        if format_of(path.name) is not None and not hidden and relative.as_posix() not in ours:
             foreign.append(relative.as_posix())
     if foreign:
         # qa.ingest.corpus reads every such file below the folder, so a stray one would skew the benchmark.

@@ -160,14 +160,17 @@ def _settings(folder: Path, args: argparse.Namespace):  # noqa: ANN202
     return settings_from_env(index_dir=folder / "index")
 
 
-def _recalls_at_10(index, vector) -> list[float]:  # noqa: ANN001
+def _recalls_at_10(index, query) -> list[float]:  # noqa: ANN001
     """Recall@10 of the index's dense search of chunks and of sentences against exact search."""
     import numpy as np
 
+    from qa.retrieve.backends import DENSE, searcher
+
     found = []
-    for vectors, search in ((index.stored.chunk_vectors, index.dense_chunks), (index.stored.sentence_vectors, index.dense_sentences)):
-        exact = set(np.argsort(-(np.asarray(vectors) @ vector), kind="stable")[:10].tolist())
-        found.append(len(exact & set(search(vector, 10)[0].tolist())) / max(min(10, len(exact)), 1))
+    for table, vectors in (("chunks", index.stored.chunk_vectors), ("sentences", index.stored.sentence_vectors)):
+        exact = set(np.argsort(-(np.asarray(vectors) @ query.vector), kind="stable")[:10].tolist())
+        hits = searcher(index, table, DENSE).search(query, 10)
+        found.append(len(exact & set(hits.rows.tolist())) / max(min(10, len(exact)), 1))
     return found
 
 
@@ -207,8 +210,8 @@ def serve_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from qa.api import answer_with_index
     from qa.indexing import catalog
     from qa.indexing.embedder import embedder_for
+    from qa.retrieve.backends import DENSE, LEXICAL, searcher
     from qa.retrieve.retriever import Query, retrieve
-    from qa.indexing.memory import top_positive
 
     settings = _settings(folder, args)
     embedder = embedder_for(settings)
@@ -223,9 +226,9 @@ def serve_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     for question in questions:
         vector = embedder.encode([question])[0]
         query = Query.of(question, vector)
-        recalls += _recalls_at_10(index, vector)
-        timings["bm25"].append(_time(lambda: top_positive(index.bm25_chunks(list(query.tokens)), 40)))
-        timings["dense"].append(_time(lambda: index.dense_chunks(vector, 40)))
+        recalls += _recalls_at_10(index, query)
+        timings["bm25"].append(_time(lambda: searcher(index, "chunks", LEXICAL).search(query, 40)))
+        timings["dense"].append(_time(lambda: searcher(index, "chunks", DENSE).search(query, 40)))
         timings["hybrid"].append(_time(lambda: retrieve(index, query, settings, 8)))
         timings["ask"].append(_time(lambda: answer_with_index(index, question, settings)))
     serve_peak = _peak_mb()

@@ -24,7 +24,9 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from qa.indexing import catalog, store
     from qa.indexing.embedder import embedder_for
     from qa.indexing.ivf import ivf_index, learned_lists
-    from qa.indexing.memory import flat_ip, Postings, top_positive
+    from qa.indexing.nearest import flat_ip
+    from qa.indexing.postings import Postings
+    from qa.retrieve.lexical import top_positive
     from qa.retrieve.fusion import ranked, weighted
 
     settings = _settings(folder, args)

@@ -50,7 +50,8 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
             ray.shutdown()
     single = catalog.ensure_index(corpus, settings)
     started = time.perf_counter()
-    sharded = open_sharded(corpus, settings)
+    served = open_sharded(corpus, settings)
+    sharded = served.index
     load_s = time.perf_counter() - started
     embedder = embedder_for(settings)
     questions = json.loads((folder / "questions.json").read_text(encoding="utf-8"))[::7][: args.queries]
@@ -69,7 +70,7 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         theirs = answer_with_index(single, question, settings)
         timings["single_ask"].append(time.perf_counter() - started)
         same += (mine.answer, mine.citations) == (theirs.answer, theirs.citations)
-    sharded.close()
+    served.close()
     ray.shutdown()
     p50 = {key: _median_ms(values) for key, values in timings.items()}
     return {

@@ -19,6 +19,7 @@ from qa.indexing.build import Progress
 from qa.indexing.catalog import building, ensure_index
 from qa.indexing.embedder import Embedder, embedder_for
 from qa.indexing.memory import SearchIndex
+from qa.ingest.formats import SUFFIXES
 from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
@@ -45,8 +46,8 @@ def ask(
 
     Args:
         question: a question in English; cut to 2,000 characters and 4 parts with a warning.
-        corpus: folder of articles (.txt, .md, .html, .jsonl; default: env `QA_CORPUS`, else
-            the bundled seeds/).
+        corpus: folder of articles, in the input formats `qa.ingest.formats` registers
+            ({formats}; default: env `QA_CORPUS`, else the bundled seeds/).
         history: earlier (question, reply) turns, oldest first, for follow-up questions.
         index_dir: where indexes live (default: env `QA_INDEX_DIR`, else index/).
         settings: full settings; `index_dir` overrides its index location.
@@ -59,7 +60,7 @@ def ask(
         published_to: ... on or before this day.
         outlets: answer only from articles of these outlets (case does not matter).
         index: an index already loaded to answer from instead of the corpus's own, such as
-            a sharded one (`qa.distributed.serving.open_sharded`); `corpus` is then unused.
+            a sharded one (the `index` of `qa.distributed.serving.open_sharded`); `corpus` is then unused.
         as_of: the day the question is asked (a date or an ISO day; default today): only
             articles published by then are read (and those of unknown date), and time words
             ("this week", "last week", "recently", "latest", "this month", "this year",
@@ -83,6 +84,10 @@ def ask(
         index = ensure_index(resolve_corpus(corpus), resolved, wait=wait)
     deadline = time.monotonic() + resolved.question_seconds
     return answer_with_index(index, text, resolved, turns, deadline=deadline, scope=scope, as_of=day)
+
+
+# `help(qa.ask)` names the formats registered now, so the docstring never lists a stale set.
+ask.__doc__ = (ask.__doc__ or "").replace("{formats}", ", ".join(SUFFIXES))
 
 
 def article_filter(

@@ -47,11 +47,14 @@ def _plugin_commands() -> dict[str, metadata.EntryPoint]:
 
 
 def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
+    from qa.ingest.formats import SUFFIXES  # the registered input formats, named in the help
+
+    corpus_help = f"folder of articles ({', '.join(SUFFIXES)}; default: seeds/ or $QA_CORPUS)"
     parser = argparse.ArgumentParser(prog="qa", description="Cited answers from a folder of news articles.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="build or update the index of a corpus folder")
-    index.add_argument("corpus", nargs="?", help="folder of articles (.txt, .md, .html, .jsonl; default: seeds/ or $QA_CORPUS)")
+    index.add_argument("corpus", nargs="?", help=corpus_help)
     index.add_argument("--force", action="store_true", help="rebuild from scratch, even if the index is current")
     index.add_argument(
         "--ray", nargs="?", const="", metavar="ADDRESS",
@@ -64,7 +67,7 @@ def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer a question from the articles")
     ask.add_argument("question")
-    ask.add_argument("--corpus", help="folder of articles (.txt, .md, .html, .jsonl; default: seeds/ or $QA_CORPUS)")
+    ask.add_argument("--corpus", help=corpus_help)
     ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
     ask.add_argument("--from", dest="published_from", metavar="DAY", help="only articles published on or after DAY (2015-03-01)")
     ask.add_argument("--to", dest="published_to", metavar="DAY", help="only articles published on or before DAY")

@@ -63,7 +63,7 @@ def open_sharded_index(
     from qa.distributed.serving import open_sharded
 
     connect(address or None)
-    return open_sharded(resolve_corpus(corpus), settings or settings_from_env())
+    return open_sharded(resolve_corpus(corpus), settings or settings_from_env()).index
 
 
 def _ray_parts() -> tuple[Any, Any]:

@@ -11,8 +11,10 @@ from typing import Iterable, NamedTuple
 class Article:
     """One article of the corpus: its text as stored (offsets point into it) and its metadata.
 
-    For a .txt or .md file the text is the file as decoded, after any front matter; for a
-    saved .html page, the main text extracted from it; for a .jsonl row, its `text` field.
+    The text is what its input format stores (`qa.ingest.formats`): for a .txt or .md
+    file, the file as decoded after any front matter; for a saved .html page (or a page of
+    a web archive), the main text extracted from it; for a .jsonl row, its `text` field;
+    for a feed entry, its content or summary as plain text.
     `published` is an ISO date ("2015-03-12") or "" when unknown; `outlet`, `url` and
     `author` are "" when unknown.
     """

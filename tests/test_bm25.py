@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from qa.indexing.memory import Postings, top_positive
+from qa.indexing.postings import Postings
+from qa.retrieve.lexical import top_positive
 
 
 def corpus(seed: int, size: int = 300) -> tuple[tuple[str, ...], ...]:

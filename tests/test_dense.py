@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.indexing import ivf, memory
+from qa.indexing import ivf
+from qa.indexing.nearest import dense_index, flat_ip
+from qa.retrieve.dense import DenseSearcher
+from qa.retrieve.searcher import Query
+
+
+def nearest(index, vectors: np.ndarray, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    hits = DenseSearcher(index, vectors).search(Query("", (), vector), k)
+    return hits.rows, hits.scores
 
 
 def clustered(n: int, dimension: int = 32, centres: int = 40, seed: int = 0) -> np.ndarray:
@@ -16,20 +24,30 @@ def clustered(n: int, dimension: int = 32, centres: int = 40, seed: int = 0) -> 
 
 def test_small_collections_are_searched_exactly_and_share_their_vectors() -> None:
     vectors = clustered(500)
-    index, view = memory.dense_index(vectors)
+    index, view = dense_index(vectors)
     assert index.ntotal == 500 and np.array_equal(view, vectors)
-    ids, scores = memory._search(index, vectors[7], 3)
+    ids, scores = nearest(index, view, vectors[7], 3)
     assert ids[0] == 7 and scores[0] == np.float32(vectors[7] @ vectors[7])
 
 
 def test_large_collections_use_an_inverted_file_with_high_recall(monkeypatch) -> None:
     monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 1000)
     vectors = clustered(20000)
-    index, kept = memory.dense_index(vectors)
+    index, kept = dense_index(vectors)
     assert index.ntotal == 20000 and kept is vectors and hasattr(index, "nprobe")
-    exact, _ = memory.flat_ip(vectors)
+    exact, _ = flat_ip(vectors)
     queries = clustered(50, seed=1)
     recall = np.mean([
-        len(set(memory._search(exact, q, 10)[0]) & set(memory._search(index, q, 10)[0])) / 10 for q in queries
+        len(set(nearest(exact, vectors, q, 10)[0]) & set(nearest(index, vectors, q, 10)[0])) / 10 for q in queries
     ])
     assert recall >= 0.95
+
+
+def test_a_filtered_view_is_searched_exactly_among_its_rows() -> None:
+    vectors = clustered(500)
+    index, view = dense_index(vectors)
+    keep = np.zeros(500, dtype=bool)
+    keep[[3, 9, 250, 499]] = True
+    hits = DenseSearcher(index, view, keep).search(Query("", (), vectors[7]), 10)
+    expected = np.array([3, 9, 250, 499])[np.argsort(-(vectors[[3, 9, 250, 499]] @ vectors[7]), kind="stable")]
+    assert hits.rows.tolist() == expected.tolist() and hits.every is None

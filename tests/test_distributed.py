@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import SEEDS
@@ -85,10 +86,10 @@ def test_answers_over_shards_equal_answers_over_one_index(corpus, settings, shar
     folder, questions = corpus
     single = ensure_index(folder, settings)
     assert sharded.shard_count == SHARDS_BUILT
-    assert [s.id for s in sharded.sentences] == [s.id for s in single.sentences]
+    assert [s.id for s in sharded.index.sentences] == [s.id for s in single.sentences]
     differ = []
     for question in questions:
-        mine, theirs = answer_with_index(sharded, question, settings), answer_with_index(single, question, settings)
+        mine, theirs = answer_with_index(sharded.index, question, settings), answer_with_index(single, question, settings)
         if _essentials(mine) != _essentials(theirs):
             differ.append((question, _essentials(mine)[:2], _essentials(theirs)[:2]))
     assert len(questions) > 150 and differ == []
@@ -96,15 +97,38 @@ def test_answers_over_shards_equal_answers_over_one_index(corpus, settings, shar
 
 def test_a_shard_actor_that_dies_is_restarted_from_its_files_and_the_question_retried(corpus, settings, sharded) -> None:
     question = "Who accepted the pledge and when?"
-    before = _essentials(answer_with_index(sharded, question, settings))
+    before = _essentials(answer_with_index(sharded.index, question, settings))
     dead = sharded.actors[1]
     ray.kill(dead, no_restart=True)
-    after = answer_with_index(sharded, question, settings)
+    after = answer_with_index(sharded.index, question, settings)
     assert sharded.actors[1] is not dead and sharded.actors[0] is not dead
     assert _essentials(after) == before
     ray.kill(sharded.actors[0], no_restart=True)
     ray.kill(sharded.actors[2], no_restart=True)
-    assert _essentials(answer_with_index(sharded, question, settings)) == before
+    assert _essentials(answer_with_index(sharded.index, question, settings)) == before
+
+
+def test_a_filtered_view_of_the_shards_searches_only_its_articles(corpus, settings, sharded) -> None:
+    # The shards' tables are searched by the same searchers as one index's, so a filter
+    # (every other article: some in each shard) masks their hits the same way.
+    from qa.indexing.embedder import embedder_for
+    from qa.retrieve.backends import DENSE, LEXICAL, searcher
+    from qa.retrieve.searcher import Query
+
+    single = ensure_index(corpus[0], settings)
+    admitted = set(sorted(single.articles)[::2])
+    mine_view, their_view = sharded.index.within(admitted), single.within(admitted)
+    question = "Who accepted the pledge and when?"
+    query = Query.of(question, embedder_for(settings).encode([question])[0])
+    for table in ("chunks", "sentences"):
+        for kind in (LEXICAL, DENSE):
+            mine = searcher(mine_view, table, kind).search(query, 20)
+            theirs = searcher(their_view, table, kind).search(query, 20)
+            assert mine.rows.tolist() == theirs.rows.tolist() and np.array_equal(mine.scores, theirs.scores)
+            assert len(mine) and {getattr(single, table)[r].doc_id for r in mine.rows} <= admitted
+    assert _essentials(answer_with_index(mine_view, question, settings)) == _essentials(
+        answer_with_index(their_view, question, settings)
+    )
 
 
 @pytest.fixture
@@ -153,8 +177,8 @@ def test_the_chat_answers_from_the_sharded_index_and_refuses_uploads(corpus, set
     sys.path.insert(0, str(SEEDS.parent))
     from webchat.assistant import SHARDED_UPLOADS, Assistant
 
-    assistant = Assistant(corpus[0], settings, index=sharded)
+    assistant = Assistant(corpus[0], settings, index=sharded.index)
     answer, _ = assistant.ask("Who accepted the pledge and when?")
-    assert _essentials(answer) == _essentials(answer_with_index(sharded, "Who accepted the pledge and when?", settings))
+    assert _essentials(answer) == _essentials(answer_with_index(sharded.index, "Who accepted the pledge and when?", settings))
     assert assistant.add([("new.txt", b"A new article.")], lambda *a: None)[0] == SHARDED_UPLOADS
     assert not (corpus[0] / "new.txt").exists()

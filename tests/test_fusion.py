@@ -51,7 +51,7 @@ def test_ranked_limits_and_orders() -> None:
 def test_postings_bm25_equals_rank_bm25() -> None:
     from rank_bm25 import BM25Okapi
 
-    from qa.indexing.memory import Postings
+    from qa.indexing.postings import Postings
 
     documents = (("storm", "port", "close"), ("port", "port", "ship"), ("festiv",), ("storm", "wind", "wind", "rain"))
     query = ["port", "storm", "unknown", "port"]

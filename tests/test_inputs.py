@@ -155,8 +155,10 @@ def test_article_filter_by_date_range_and_outlet() -> None:
     assert ArticleFilter().admits(undated) and not ArticleFilter().active
 
 
-def test_the_benchmark_knows_every_kind_of_article_file() -> None:
-    from eval.files import ARTICLE_SUFFIXES
-    from qa.ingest.files import SUFFIXES
+def test_the_benchmark_refuses_a_folder_holding_articles_of_any_format(tmp_path: Path) -> None:
+    from eval.files import sync_corpus
 
-    assert ARTICLE_SUFFIXES == SUFFIXES  # a stray page or dump in a benchmark folder is refused
+    sync_corpus(tmp_path, {"a": "An article."})
+    (tmp_path / "news.warc.gz").write_bytes(b"")  # a stray archive would be indexed with the benchmark's articles
+    with pytest.raises(ValueError, match="news.warc.gz"):
+        sync_corpus(tmp_path, {"a": "An article."})

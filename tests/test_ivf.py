@@ -12,10 +12,18 @@ from qa.errors import IndexCorruptError
 from qa.indexing import catalog, ivf, store
 from qa.indexing.manifest import manifest_checksum
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
-from qa.indexing.memory import flat_ip
+from qa.indexing.nearest import flat_ip
 from qa.indexing.rows import StackedRows
+from qa.retrieve.backends import DENSE, searcher
+from qa.retrieve.searcher import Query
 
 from tests.test_dense import clustered
+
+
+def nearest_sentences(index, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(rows, scores) of the index's `k` nearest sentences, through its registered dense searcher."""
+    hits = searcher(index, "sentences", DENSE).search(Query("", (), vector), k)
+    return hits.rows, hits.scores
 
 
 def recall_at_10(exact, approximate, queries: np.ndarray) -> float:
@@ -93,8 +101,8 @@ def test_builds_store_the_clustering_and_updates_reuse_it(
     assert np.array_equal(loaded.sentence_lists.groups, built.groups)
     # the search in use is the inverted file, and it finds a sentence by its own vector
     vector = np.asarray(first.sentence_vectors[3])
-    assert hasattr(first._sentence_faiss, "nprobe")
-    assert first.dense_sentences(vector, 1)[1][0] == pytest.approx(1.0)
+    assert hasattr(first.tables["sentences"].vectors_index, "nprobe")
+    assert nearest_sentences(first, vector, 1)[1][0] == pytest.approx(1.0)
 
     (tiny_corpus / "late.txt").write_text(
         "Late Report\n\nThe harbour reopened on Friday. Ferries ran again to the islands.", encoding="utf-8"
@@ -190,26 +198,27 @@ def test_an_updated_index_answers_as_its_build_read_back_does(
     questions = ["Who cut the ribbon?", "When did the storm close the port?", "How many visitors came?"]
     before = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     vectors = fake_embedder.encode(questions)
-    found_before = [before.dense_sentences(v, len(before.sentences)) for v in vectors]
+    found_before = [nearest_sentences(before, v, len(before.sentences)) for v in vectors]
     (tiny_corpus / "late.txt").write_text(
         "Late Report\n\nThe harbour reopened on Friday. Ferries ran again to the islands.", encoding="utf-8"
     )
     during = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
-    assert during._sentence_faiss.base is before._sentence_faiss.base and during._sentence_faiss.delta is not None
+    carried, earlier = during.tables["sentences"].vectors_index, before.tables["sentences"].vectors_index
+    assert carried.base is earlier.base and carried.delta is not None
     # the kept vectors are read where the last build holds them, not copied
     assert isinstance(during.sentence_vectors, StackedRows)
     assert any(array is before.sentence_vectors for array, _, _ in during.sentence_vectors.pieces)
     # the index in use before the update (a question may still be reading it) is left as it was
     for vector, (rows, scores) in zip(vectors, found_before):
-        again = before.dense_sentences(vector, len(before.sentences))
+        again = nearest_sentences(before, vector, len(before.sentences))
         assert np.array_equal(again[0], rows) and np.array_equal(again[1], scores)
     forget_cached()
     read_back = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
-    assert read_back is not during and read_back._sentence_faiss.delta is None
+    assert read_back is not during and read_back.tables["sentences"].vectors_index.delta is None
     for question in questions + ["When did the harbour reopen?"]:
         vector = fake_embedder.encode([question])[0]
         every = len(during.sentences)  # all of them: which of several equal scores make a cut is FAISS's choice
-        assert np.array_equal(during.dense_sentences(vector, every)[0], read_back.dense_sentences(vector, every)[0])
+        assert np.array_equal(nearest_sentences(during, vector, every)[0], nearest_sentences(read_back, vector, every)[0])
         assert answer_with_index(during, question, fake_settings, embedder=fake_embedder) == answer_with_index(
             read_back, question, fake_settings, embedder=fake_embedder
         )

@@ -19,7 +19,7 @@ from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.build import build
 from qa.indexing.sentence_vectors import EMBED_BATCH
-from qa.indexing.memory import Postings, merged_counts
+from qa.indexing.postings import Postings, merged_counts
 from qa.ingest.corpus import load_corpus
 
 DOCUMENTS = (

@@ -12,7 +12,7 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.manifest import manifest_checksum
-from qa.indexing.memory import Postings
+from qa.indexing.postings import Postings
 from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_table
 from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
 from qa.types import Article, Entity, Sentence

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
-from qa.retrieve.retriever import Query, RankedChunk
-from qa.indexing.memory import SearchIndex, top_positive
 from qa.answer.spans import typed_spans
+from qa.indexing.memory import SearchIndex
+from qa.retrieve.backends import DENSE, LEXICAL, searcher
+from qa.retrieve.retriever import Query, RankedChunk
 
 _EXTRA_SENTENCES = 10  # nearest sentences by each retriever added to those of the retrieved chunks
 
@@ -58,16 +58,16 @@ def candidates(
         for s in index.chunk_sentences(chunk.index):
             if s not in chunk_rank:
                 chunk_rank[s] = (rank, chunk.score / top_score if top_score else 0.0)
-    dense_ids, _ = index.dense_sentences(query.vector, _EXTRA_SENTENCES)
-    bm25 = index.bm25_sentences(list(query.tokens))
-    pool = list(chunk_rank) + [int(i) for i in dense_ids]
-    pool += [int(i) for i in top_positive(bm25, _EXTRA_SENTENCES)]
+    dense_hits = searcher(index, "sentences", DENSE).search(query, _EXTRA_SENTENCES)
+    lexical_hits = searcher(index, "sentences", LEXICAL).search(query, _EXTRA_SENTENCES)
+    pool = list(chunk_rank) + [int(i) for i in dense_hits.rows] + [int(i) for i in lexical_hits.rows]
     seen: set[int] = set()
     pool = [s for s in pool if not (s in seen or seen.add(s)) and index.sentences[s].quotable]
     if not pool:
         return []
     dense = index.sentence_vectors[pool] @ query.vector
-    top_bm25 = max(float(bm25[pool].max()), 1e-9)
+    bm25 = lexical_hits.scores_of(pool)
+    top_bm25 = max(float(bm25.max()), 1e-9)
     weights = {t: index.idf(t) for t in set(query.tokens)}
     out = []
     for position, s in enumerate(pool):
@@ -82,7 +82,7 @@ def candidates(
             "chunk_relative": relative,
             "chunk_reciprocal_rank": 1.0 / rank if rank else 0.0,
             "dense": float(dense[position]),
-            "bm25_relative": float(bm25[s]) / top_bm25,
+            "bm25_relative": float(bm25[position]) / top_bm25,
             **lexical,
             "neighbour_overlap": max(neighbours, default=0.0),
             "has_typed_span": 1.0 if spans else 0.0,

@@ -1,8 +1,10 @@
 """Serving a sharded index: one Ray actor per shard, every search sent to all of them.
 
-`ShardedIndex` is a `SearchIndex` to the rest of the pipeline. The records the answer
-stages read (articles, sentences, chunks, their tokens) are held here, and the vectors
-are read from the shards' memory-mapped files; the search structures (BM25 postings,
+`open_sharded` gives a `ShardedIndex`, whose `index` is a `SearchIndex` to the rest of the
+pipeline: it holds the records the answer stages read (articles, sentences, chunks, their
+tokens; the vectors read from the shards' memory-mapped files), and its search tables are
+the shards' seen as one (`ShardedPostings`, `ShardedVectors`), so the same searchers of
+`qa.retrieve` search it, filtered views included. The search structures (BM25 postings,
 FAISS) live in the actors. A search returns each shard's hits with shard-local row
 numbers; adding the shard's first row gives the row one index over the same files
 would have, because shards hold consecutive runs of articles in corpus order.
@@ -27,12 +29,14 @@ import numpy as np
 import ray
 from ray.exceptions import RayActorError
 
-from qa.indexing import store
-from qa.indexing.memory import Postings, SearchIndex, TokenCounts, dense_index, merged_counts
-from qa.indexing.store import StoredIndex
 from qa.config import Settings
 from qa.distributed.layout import check_shard, read_listing, sharded_home
+from qa.indexing import store
+from qa.indexing.memory import SearchIndex, SearchTable
+from qa.indexing.nearest import dense_index
+from qa.indexing.postings import Postings, TokenCounts, merged_counts
 from qa.indexing.rows import StackedRows
+from qa.indexing.store import StoredIndex
 
 
 @ray.remote
@@ -79,75 +83,22 @@ class ShardActor:
         return ids[0][keep], scores[0][keep]
 
 
-class ShardedIndex(SearchIndex):
-    """A `SearchIndex` whose searches run in one Ray actor per shard (connect to Ray first)."""
+class Shards:
+    """The shard actors of one sharded index, asked together; a dead actor is restarted from its files."""
 
-    def __init__(self, home: Path) -> None:
-        """Load the sharded index in `home` (see `qa.distributed.layout`) and start its actors.
-
-        Raises:
-            IndexCorruptError: the listing or a shard is missing, altered or damaged.
-        """
-        listing = read_listing(home)
-        self._folders = [str(home / shard["name"]) for shard in listing["shards"]]
-        self._checksums = [shard["checksum"] for shard in listing["shards"]]
-        parts = [store.load(Path(folder)) for folder in self._folders]
-        for folder, checksum in zip(self._folders, self._checksums):
-            check_shard(Path(folder), checksum)
-        self._actors = [ShardActor.remote(f, c) for f, c in zip(self._folders, self._checksums)]
+    def __init__(self, folders: list[str], checksums: list[str]) -> None:
+        self._folders, self._checksums = folders, checksums
+        self.actors = [ShardActor.remote(f, c) for f, c in zip(folders, checksums)]
         self._restarting = threading.Lock()
-        counts = ray.get([actor.counts.remote() for actor in self._actors])
-        corpus = (merged_counts([c for c, _ in counts]), merged_counts([s for _, s in counts]))
-        self._corpus = ray.put(corpus)
-        ray.get([actor.use_corpus.remote(self._corpus) for actor in self._actors])
-        self._first_row = {
-            "chunks": np.cumsum([0] + [len(p.chunks) for p in parts]),
-            "sentences": np.cumsum([0] + [len(p.sentences) for p in parts]),
-        }
-        self._hold_records(_joined(parts, listing), corpus[1])
+        counts = ray.get([actor.counts.remote() for actor in self.actors])
+        self.corpus = (merged_counts([c for c, _ in counts]), merged_counts([s for _, s in counts]))
+        self._corpus = ray.put(self.corpus)
+        ray.get([actor.use_corpus.remote(self._corpus) for actor in self.actors])
 
-    @property
-    def shard_count(self) -> int:
-        return len(self._actors)
-
-    @property
-    def actors(self) -> tuple[Any, ...]:
-        """The shard actors now in use, in shard order."""
-        return tuple(self._actors)
-
-    def bm25_chunks(self, tokens: list[str]) -> np.ndarray:
-        return self._bm25("chunks", tokens)
-
-    def bm25_sentences(self, tokens: list[str]) -> np.ndarray:
-        return self._bm25("sentences", tokens)
-
-    def dense_chunks(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._dense("chunks", vector, n)
-
-    def dense_sentences(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._dense("sentences", vector, n)
-
-    def close(self) -> None:
-        """Stop the shard actors."""
-        for actor in self._actors:
-            ray.kill(actor)
-
-    def _bm25(self, kind: str, tokens: list[str]) -> np.ndarray:
-        out = np.zeros(int(self._first_row[kind][-1]), dtype=np.float64)
-        for shard, (rows, scores) in enumerate(self._on_every_shard("bm25", kind, tokens)):
-            out[self._first_row[kind][shard] + rows] = scores
-        return out
-
-    def _dense(self, kind: str, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self._on_every_shard("dense", kind, vector, n)
-        rows = np.concatenate([self._first_row[kind][shard] + ids for shard, (ids, _) in enumerate(found)])
-        scores = np.concatenate([scores for _, scores in found])
-        best = np.lexsort((rows, -scores))[:n]  # best first; equal scores in corpus order
-        return rows[best], scores[best]
-
-    def _on_every_shard(self, method: str, *args: Any) -> list[Any]:
-        """`method(*args)` on every shard actor; a dead actor is restarted from its files and asked again, once."""
-        actors = list(self._actors)
+    def ask(self, method: str, *args: Any) -> list[Any]:
+        """`method(*args)` on every shard actor, in shard order; a dead actor is restarted
+        from its files and asked again, once."""
+        actors = list(self.actors)
         calls = [getattr(actor, method).remote(*args) for actor in actors]
         results = []
         for shard, call in enumerate(calls):
@@ -158,12 +109,97 @@ class ShardedIndex(SearchIndex):
                 results.append(ray.get(getattr(replacement, method).remote(*args)))
         return results
 
+    def close(self) -> None:
+        """Stop the shard actors."""
+        for actor in self.actors:
+            ray.kill(actor)
+
     def _restart(self, shard: int, dead: Any) -> Any:
         """A new actor for `shard` from its files (one only, however many searches found it dead)."""
         with self._restarting:
-            if self._actors[shard] is dead:
-                self._actors[shard] = ShardActor.remote(self._folders[shard], self._checksums[shard], self._corpus)
-            return self._actors[shard]
+            if self.actors[shard] is dead:
+                self.actors[shard] = ShardActor.remote(self._folders[shard], self._checksums[shard], self._corpus)
+            return self.actors[shard]
+
+
+class ShardedPostings:
+    """One table's BM25 postings over every shard (`qa.indexing.postings.TermScores`),
+    scored with the corpus-wide counts."""
+
+    def __init__(self, shards: Shards, kind: str, first_row: np.ndarray, corpus: TokenCounts) -> None:
+        self._shards, self._kind, self._first_row, self._corpus = shards, kind, first_row, corpus
+        self.size = int(first_row[-1])
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float64)
+        for shard, (rows, scores) in enumerate(self._shards.ask("bm25", self._kind, tokens)):
+            out[self._first_row[shard] + rows] = scores
+        return out
+
+    def counts(self) -> TokenCounts:
+        return self._corpus
+
+
+class ShardedVectors:
+    """One table's vector index over every shard (`qa.indexing.nearest.VectorIndex`): the
+    shards' nearest rows merged by score."""
+
+    description = "sharded"
+
+    def __init__(self, shards: Shards, kind: str, first_row: np.ndarray) -> None:
+        self._shards, self._kind, self._first_row = shards, kind, first_row
+        self.ntotal = int(first_row[-1])
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the `k` nearest rows to the one query, best first."""
+        found = self._shards.ask("dense", self._kind, queries[0], k)
+        rows = np.concatenate([self._first_row[shard] + ids for shard, (ids, _) in enumerate(found)])
+        scores = np.concatenate([scores for _, scores in found])
+        best = np.lexsort((rows, -scores))[:k]  # best first; equal scores in corpus order
+        return scores[best].reshape(1, -1), rows[best].reshape(1, -1)
+
+
+class ShardedIndex:
+    """A sharded index served by one Ray actor per shard (connect to Ray first): `index` is
+    what questions are answered from."""
+
+    def __init__(self, home: Path) -> None:
+        """Load the sharded index in `home` (see `qa.distributed.layout`) and start its actors.
+
+        Raises:
+            IndexCorruptError: the listing or a shard is missing, altered or damaged.
+        """
+        listing = read_listing(home)
+        folders = [str(home / shard["name"]) for shard in listing["shards"]]
+        checksums = [shard["checksum"] for shard in listing["shards"]]
+        parts = [store.load(Path(folder)) for folder in folders]
+        for folder, checksum in zip(folders, checksums):
+            check_shard(Path(folder), checksum)
+        self.shards = Shards(folders, checksums)
+        joined = _joined(parts, listing)
+        tables = {}
+        for kind, counts, vectors in (
+            ("chunks", self.shards.corpus[0], joined.chunk_vectors),
+            ("sentences", self.shards.corpus[1], joined.sentence_vectors),
+        ):
+            first_row = np.cumsum([0] + [len(getattr(p, kind)) for p in parts])
+            tables[kind] = SearchTable(
+                ShardedPostings(self.shards, kind, first_row, counts), ShardedVectors(self.shards, kind, first_row), vectors
+            )
+        self.index = SearchIndex(joined, tables=tables)
+
+    @property
+    def shard_count(self) -> int:
+        return len(self.shards.actors)
+
+    @property
+    def actors(self) -> tuple[Any, ...]:
+        """The shard actors now in use, in shard order."""
+        return tuple(self.shards.actors)
+
+    def close(self) -> None:
+        """Stop the shard actors."""
+        self.shards.close()
 
 
 def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
@@ -184,5 +220,6 @@ def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
 
 
 def open_sharded(corpus: Path, settings: Settings) -> ShardedIndex:
-    """The sharded index of `corpus` built by `qa index CORPUS --ray` (connect to Ray first)."""
+    """The sharded index of `corpus` built by `qa index CORPUS --ray` (connect to Ray first);
+    answer from its `index`, and `close` it when done."""
     return ShardedIndex(sharded_home(Path(corpus).resolve(), settings))

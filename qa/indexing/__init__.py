@@ -5,5 +5,7 @@
 `store` is the on-disk format (manifest, JSON lines, NumPy vectors, checksums, no
 pickle); `catalog` finds, checks, rebuilds and caches the index of a corpus folder
 (the last good build stays in use until a new one is complete); `memory` holds the
-in-memory search structures over one build (BM25 postings, FAISS, idf, aliases).
+records of one build in memory (idf, aliases, the lookups the answer stages make) with,
+per table, the data its searchers read: BM25 postings (`postings`) and a vector index
+(`nearest`: exact FAISS, or an inverted file from `ivf`). Searching them is `qa.retrieve`'s.
 """

@@ -36,21 +36,24 @@ from qa.types import Article, Sentence
 _PACKAGE = Path(__file__).resolve().parent.parent
 PARSER_PROCESSES = min(2, os.cpu_count() or 1)  # spaCy workers for large batches; more cost memory
 # The code that decides sentences, chunks, tokens and entities: when it changes, indexes
-# built by the old code are rebuilt (vectors of unchanged text are still reused).
+# built by the old code are rebuilt (vectors of unchanged text are still reused). Every
+# input format (`qa/ingest/formats/`) counts, whichever formats there are.
 # Upload handling (`qa.ingest.uploads`) is deliberately not listed: it never changes what an index holds.
 _PIPELINE_MODULES = (
     "ingest/sentences.py", "ingest/debris.py", "ingest/chunker.py", "ingest/annotate.py", "ingest/rules.py",
-    "ingest/corpus.py", "ingest/files.py", "ingest/metadata.py", "ingest/html_page.py", "ingest/jsonl_dump.py",
-    "ingest/titles.py", "text.py", "indexing/parts.py",
+    "ingest/corpus.py", "ingest/files.py", "ingest/metadata.py", "ingest/titles.py", "text.py", "indexing/parts.py",
 )
+_PIPELINE_FOLDERS = ("ingest/formats",)
 
 
 @lru_cache(maxsize=1)
 def pipeline_fingerprint() -> str:
     """A hash of the text-processing code, recorded in every manifest."""
     digest = hashlib.sha1()
-    for name in _PIPELINE_MODULES:
-        digest.update((_PACKAGE / name).read_bytes())
+    files = [_PACKAGE / name for name in _PIPELINE_MODULES]
+    files += [path for folder in _PIPELINE_FOLDERS for path in sorted((_PACKAGE / folder).glob("*.py"))]
+    for path in files:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

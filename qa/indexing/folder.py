@@ -32,7 +32,8 @@ from qa.indexing.build import Progress, build, pipeline_fingerprint
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
 from qa.indexing.segments import Origin
-from qa.ingest.corpus import DUMP_SUFFIXES, FileState, load_corpus
+from qa.ingest.corpus import FileState, load_corpus
+from qa.ingest.formats import holds_many
 from qa.types import Article
 
 POINTER = "CURRENT"
@@ -183,7 +184,7 @@ def unchanged_articles(corpus: Path, states: list[FileState], reuse: store.Store
     out = {}
     for state in states:
         record = records.get(state.relpath)
-        if record is None or record.get("doc_id") is None or state.relpath.lower().endswith(DUMP_SUFFIXES):
+        if record is None or record.get("doc_id") is None or holds_many(state.relpath):
             continue
         if not same_stats(state, record):
             continue
@@ -205,8 +206,8 @@ def file_records(
         by_relpath.setdefault(Path(a.path).relative_to(corpus).as_posix(), []).append(a)
     for state in states:
         own = by_relpath.get(state.relpath, [])
-        # One article per file: its hash is the file's. A dump's articles hash their own rows.
-        article = own[0] if len(own) == 1 and not state.relpath.lower().endswith(DUMP_SUFFIXES) else None
+        # One article per file: its hash is the file's. A dump's (archive's, feed's) articles hash their own rows.
+        article = own[0] if len(own) == 1 and not holds_many(state.relpath) else None
         try:
             sha256 = article.sha256 if article else store.sha256_file(corpus / state.relpath)
         except OSError:

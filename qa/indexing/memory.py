@@ -1,4 +1,13 @@
-"""The in-memory, read-only search structures over one stored build."""
+"""The in-memory records of one stored build, with the data its searchers read.
+
+`SearchIndex` holds the articles, sentences and chunks (with their tokens and vectors)
+and the lookups the answer stages make on them. For each table (chunks, sentences) it
+also holds a `SearchTable`: BM25 postings (`qa.indexing.postings`) and a vector index
+(`qa.indexing.nearest`), built when the index is loaded or built, off the question path,
+and carried over by an update. It does not search: the searchers of `qa.retrieve`
+read these tables, and a sharded index puts its shards' tables here instead
+(`qa.distributed.serving`).
+"""
 
 from __future__ import annotations
 
@@ -6,46 +15,54 @@ import bisect
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any, Mapping
 
-import faiss
 import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases
-from qa.indexing import ivf
-from qa.indexing.ivf import CoarseLists
+from qa.indexing.nearest import VectorIndex, dense_index, described
+from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
-from qa.indexing.tables import TokenTable, doc_ids_of, positions_of
+from qa.indexing.tables import doc_ids_of, positions_of
 from qa.types import Article, Chunk, Sentence
+
+TABLES = ("chunks", "sentences")
+
+
+@dataclass(frozen=True)
+class SearchTable:
+    """What a searcher reads of one table: its BM25 postings, its vector index, its vectors
+    (row order), and which rows a filtered view may return (None: all)."""
+
+    postings: TermScores
+    vectors_index: VectorIndex
+    vectors: Any  # (rows, dimension) float32 unit vectors: an array, or `StackedRows` of runs
+    keep: np.ndarray | None = None
 
 
 class SearchIndex:
-    """BM25 and FAISS over the chunks and sentences of one build; safe to share between threads."""
+    """The records of one build and the search data over them; safe to share between threads."""
 
-    def __init__(self, stored: StoredIndex, previous: SearchIndex | None = None) -> None:
-        """`previous`: the index of the build `stored` was updated from (its `vector_origins`
-        say which rows it kept), whose inverted files are carried over (`dense_index`)."""
-        kept = dict(stored.vector_origins or {}) if previous is not None else {}
-        before = {"chunks": previous._chunk_faiss, "sentences": previous._sentence_faiss} if previous else {}
-        # Exact search holds the vectors once, inside FAISS; the records see them through views.
-        self._chunk_faiss, chunk_vectors = dense_index(
-            stored.chunk_vectors, stored.chunk_lists, before.get("chunks"), kept.get("chunks")
-        )
-        self._sentence_faiss, sentence_vectors = dense_index(
-            stored.sentence_vectors, stored.sentence_lists, before.get("sentences"), kept.get("sentences")
-        )
-        self.dense_search = "inverted file" if isinstance(self._sentence_faiss, ivf.IvfSearch) else "exact"
-        stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
-        self._chunk_bm25 = Postings(stored.chunk_tokens)
-        self._sentence_bm25 = Postings(stored.sentence_tokens)
-        self._hold_records(stored, self._sentence_bm25.counts())
+    def __init__(
+        self,
+        stored: StoredIndex,
+        previous: SearchIndex | None = None,
+        tables: Mapping[str, SearchTable] | None = None,
+    ) -> None:
+        """Hold `stored` and build its search data.
 
-    def _hold_records(self, stored: StoredIndex, sentence_counts: "TokenCounts") -> None:
-        """The records and corpus-wide lookups every index has, however its search is done.
-
-        `qa.distributed.serving.ShardedIndex` holds the records of all shards here while
-        its search structures live in the shards.
+        Args:
+            stored: the build.
+            previous: the index of the build `stored` was updated from (its
+                `vector_origins` say which rows it kept), whose inverted files are carried
+                over (`qa.indexing.nearest.dense_index`).
+            tables: search data made elsewhere ("chunks" and "sentences"), such as a sharded
+                index's; none is built then, and idf comes from its sentence postings' counts.
         """
+        if tables is None:
+            tables, stored = _local_tables(stored, previous)
+        self.tables: Mapping[str, SearchTable] = tables
+        self.dense_search = described(tables["sentences"].vectors_index)
         self.stored = stored
         self.manifest: dict[str, Any] = stored.manifest
         self.articles: dict[str, Article] = {a.doc_id: a for a in stored.articles}
@@ -65,13 +82,11 @@ class SearchIndex:
         self._key_order = np.argsort(keys, kind="stable")
         self._sorted_keys: list[int] = keys[self._key_order].tolist()  # bisected per lookup
         self._holder_starts, self._holder_chunks = self._chunks_of_sentences()
+        sentence_counts = tables["sentences"].postings.counts()
         total = len(stored.sentences) + 1
         frequencies = zip(sentence_counts.words, sentence_counts.document_frequency)
         self._idf = {t: math.log(total / (df + 0.5)) for t, df in frequencies}
         self._idf_unseen = math.log(total / 0.5)
-        # Set on a view made by `within`: which chunks and sentences the view may return.
-        self._chunk_keep: np.ndarray | None = None
-        self._sentence_keep: np.ndarray | None = None
 
     def _chunks_of_sentences(self) -> tuple[np.ndarray, np.ndarray]:
         """Which chunks hold each sentence, as (starts, chunks): sentence i is in chunks
@@ -103,13 +118,16 @@ class SearchIndex:
     def within(self, doc_ids: set[str]) -> "SearchIndex":
         """A view of this index that finds only the articles in `doc_ids` (for filtered questions).
 
-        Cheap: it shares every structure with this index; searches mask what lies outside.
-        Word statistics (idf) stay those of the whole corpus.
+        Cheap: it shares every structure with this index; its tables say which rows it
+        keeps, and searches mask the rest. Word statistics (idf) stay those of the whole corpus.
         """
         view = copy.copy(self)
         view.articles = {d: a for d, a in self.articles.items() if d in doc_ids}
-        view._chunk_keep = np.fromiter((c.doc_id in doc_ids for c in self.chunks), bool, len(self.chunks))
-        view._sentence_keep = np.fromiter((d in doc_ids for d in doc_ids_of(self.sentences)), bool, len(self.sentences))
+        keep = {
+            "chunks": np.fromiter((c.doc_id in doc_ids for c in self.chunks), bool, len(self.chunks)),
+            "sentences": np.fromiter((d in doc_ids for d in doc_ids_of(self.sentences)), bool, len(self.sentences)),
+        }
+        view.tables = {name: replace(table, keep=keep[name]) for name, table in self.tables.items()}
         return view
 
     def idf(self, token: str) -> float:
@@ -130,26 +148,6 @@ class SearchIndex:
     def chunks_of_sentence(self, sentence_index: int) -> list[int]:
         """Indices of the chunks that contain a sentence."""
         return self._holder_chunks[self._holder_starts[sentence_index] : self._holder_starts[sentence_index + 1]].tolist()
-
-    def bm25_chunks(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk for the query tokens (0 outside a view's articles)."""
-        return _masked(self._chunk_bm25.scores(tokens), self._chunk_keep)
-
-    def bm25_sentences(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every sentence for the query tokens (0 outside a view's articles)."""
-        return _masked(self._sentence_bm25.scores(tokens), self._sentence_keep)
-
-    def dense_chunks(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk indices, cosine similarities) of the `n` nearest chunks."""
-        if self._chunk_keep is not None:
-            return _search_among(self._chunk_vectors, self._chunk_keep, vector, n)
-        return _search(self._chunk_faiss, vector, n)
-
-    def dense_sentences(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(sentence indices, cosine similarities) of the `n` nearest sentences."""
-        if self._sentence_keep is not None:
-            return _search_among(self.sentence_vectors, self._sentence_keep, vector, n)
-        return _search(self._sentence_faiss, vector, n)
 
     def chunk_similarity(self, chunk_index: int, vector: np.ndarray) -> float:
         """Cosine similarity of one chunk to a unit query vector."""
@@ -178,176 +176,23 @@ def _position_keys(articles: Any, positions: Any) -> Any:
     return articles * (1 << 32) + positions
 
 
-@dataclass(frozen=True)
-class TokenCounts:
-    """What BM25 needs to know of a set of documents: its words (in order of first
-    appearance), how many documents hold each, and the documents' number and total length."""
-
-    words: tuple[str, ...]
-    document_frequency: tuple[int, ...]
-    documents: int
-    tokens: int
-
-
-def merged_counts(parts: Sequence[TokenCounts]) -> TokenCounts:
-    """The counts of consecutive parts of one corpus (shards in document order) as one.
-
-    Words keep their order of first appearance across the parts, so idf floors summed in
-    that order are the very floats one index over all the documents computes.
-    """
-    frequency: dict[str, int] = {}
-    for part in parts:
-        for word, count in zip(part.words, part.document_frequency):
-            frequency[word] = frequency.get(word, 0) + count
-    return TokenCounts(
-        tuple(frequency), tuple(frequency.values()), sum(p.documents for p in parts), sum(p.tokens for p in parts)
+def _local_tables(stored: StoredIndex, previous: SearchIndex | None) -> tuple[dict[str, SearchTable], StoredIndex]:
+    """The search data of a build held in this process, and the build with its vectors read
+    from inside the exact indexes (so they are held once)."""
+    kept = dict(stored.vector_origins or {}) if previous is not None else {}
+    chunk_index, chunk_vectors = dense_index(
+        stored.chunk_vectors, stored.chunk_lists, _vectors_index(previous, "chunks"), kept.get("chunks")
     )
+    sentence_index, sentence_vectors = dense_index(
+        stored.sentence_vectors, stored.sentence_lists, _vectors_index(previous, "sentences"), kept.get("sentences")
+    )
+    stored = replace(stored, chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
+    tables = {
+        "chunks": SearchTable(Postings(stored.chunk_tokens), chunk_index, chunk_vectors),
+        "sentences": SearchTable(Postings(stored.sentence_tokens), sentence_index, sentence_vectors),
+    }
+    return tables, stored
 
 
-class Postings:
-    """Okapi BM25 as rank-bm25's `BM25Okapi` computes it, scored through postings lists.
-
-    Same idf (with its floor for very common words: epsilon times the mean idf), k1 and
-    b, and the same arithmetic, so the scores equal `BM25Okapi.get_scores` exactly (a test
-    checks this). Each word's contribution to each document that holds it is computed
-    once, with NumPy, when the index loads; a query then adds the precomputed lists of
-    its words instead of visiting every document for every word.
-
-    A shard of a larger corpus passes `corpus`, the counts of the whole corpus
-    (`merged_counts`): idf and average length then come from it, so the shard scores its
-    documents exactly as one index over the whole corpus would.
-    """
-
-    K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
-
-    def __init__(self, documents: Sequence[tuple[str, ...]], corpus: TokenCounts | None = None) -> None:
-        self.size = len(documents)
-        self._tokens = 0
-        if isinstance(documents, TokenTable):  # loaded: word ids in order of first appearance already
-            self.vocabulary = {word: i for i, word in enumerate(documents.words)}
-            token_ids, lengths = documents.ids, np.diff(documents.offsets)
-        else:
-            self.vocabulary = {}
-            token_ids = [self.vocabulary.setdefault(t, len(self.vocabulary)) for d in documents for t in d]
-            lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=self.size)
-        self.document_frequency = np.zeros(len(self.vocabulary), dtype=np.int64)
-        self._starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._weights = np.zeros(0, dtype=np.float64)
-        self.idf: list[float] = []
-        if not len(token_ids):
-            return
-        # (document, word) pairs with their counts, grouped by word, documents ascending
-        docs = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
-        pairs, counts = np.unique(np.asarray(token_ids, dtype=np.int64) * self.size + docs, return_counts=True)
-        words, docs = np.divmod(pairs, self.size)
-        self.document_frequency = np.bincount(words, minlength=len(self.vocabulary))
-        self._tokens = int(lengths.sum())
-        if corpus is None:
-            self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
-            average_length = self._tokens / self.size
-        else:
-            idf = _okapi_idf(corpus.documents, list(corpus.document_frequency), self.EPSILON)
-            everywhere = dict(zip(corpus.words, idf))
-            self.idf = [everywhere[word] for word in self.vocabulary]
-            average_length = corpus.tokens / corpus.documents
-        norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
-        counts = counts.astype(np.float64)
-        idf = np.asarray(self.idf, dtype=np.float64)[words]
-        self._weights = idf * counts * (self.K1 + 1) / (counts + norm[docs])
-        self._ids = docs
-        self._starts[1:] = np.cumsum(self.document_frequency)
-
-    def counts(self) -> TokenCounts:
-        """This set of documents' words, document frequencies, size and length (see `merged_counts`)."""
-        return TokenCounts(tuple(self.vocabulary), tuple(self.document_frequency.tolist()), self.size, self._tokens)
-
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every document for the query tokens (a repeated token counts again)."""
-        out = np.zeros(self.size, dtype=np.float64)
-        for token in tokens:
-            word = self.vocabulary.get(token)
-            if word is None:
-                continue
-            span = slice(self._starts[word], self._starts[word + 1])
-            out[self._ids[span]] += self._weights[span]
-        return out
-
-
-def _okapi_idf(size: int, document_frequency: list[int], epsilon: float) -> list[float]:
-    """BM25Okapi's idf per word, in its order of summation (so the floor is the same float)."""
-    idf = [math.log(size - df + 0.5) - math.log(df + 0.5) for df in document_frequency]
-    floor = epsilon * (sum(idf) / len(idf))
-    return [value if value >= 0 else floor for value in idf]
-
-
-def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the `k` highest positive scores, best first, ties in index order."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > k:
-        # keep every candidate tied with the k-th, then order them stably
-        kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
-        positive = positive[scores[positive] >= kth]
-    return positive[np.argsort(-scores[positive], kind="stable")][:k]
-
-
-def dense_index(
-    vectors: np.ndarray,
-    coarse: CoarseLists | None = None,
-    previous: Any = None,
-    kept: np.ndarray | None = None,
-) -> tuple[Any, np.ndarray]:
-    """The search for `vectors` and the vectors to read: exact (FAISS flat) up to
-    `FLAT_MAX_VECTORS`, else inverted-file (`qa.indexing.ivf.IvfSearch`), filed by the
-    build's `coarse` lists (learned here if it has none). `previous` is the search of the
-    table this one was updated from and `kept` each row's row there (-1: new): an
-    inverted file is then carried over rather than filed afresh."""
-    if len(vectors) <= ivf.FLAT_MAX_VECTORS:
-        return flat_ip(np.asarray(vectors))
-    lists = coarse or ivf.coarse_lists(vectors)
-    if isinstance(previous, ivf.IvfSearch) and kept is not None and len(kept) == len(vectors):
-        return previous.updated(vectors, lists, kept), vectors
-    return ivf.IvfSearch.filed(vectors, lists), vectors
-
-
-def flat_ip(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:
-    """An exact inner-product index of `vectors`, and a read-only view of the copy it holds."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if not len(vectors):
-        return index, np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-    owned = np.asarray(_KeepsAlive(index, view))  # the array's base holds the index, so its memory stays
-    owned.flags.writeable = False
-    return index, owned
-
-
-class _KeepsAlive:
-    """Exposes an array that points into `owner`'s memory, and keeps `owner` alive with it."""
-
-    def __init__(self, owner: Any, view: np.ndarray) -> None:
-        self.owner = owner
-        self.__array_interface__ = view.__array_interface__
-
-
-def _search(index: faiss.Index, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    n = min(n, index.ntotal)
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    scores, ids = index.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), n)
-    keep = ids[0] >= 0
-    return ids[0][keep], scores[0][keep]
-
-
-def _masked(scores: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
-    return scores if keep is None else np.where(keep, scores, 0.0)
-
-
-def _search_among(vectors: np.ndarray, keep: np.ndarray, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact search among the kept rows only (a filter usually keeps a small share of a corpus)."""
-    rows = np.flatnonzero(keep)
-    if not len(rows) or n <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    scores = np.asarray(vectors[rows] @ np.asarray(vector, dtype=np.float32).reshape(-1), dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")[:n]
-    return rows[order].astype(np.int64), scores[order]
+def _vectors_index(index: SearchIndex | None, table: str) -> VectorIndex | None:
+    return index.tables[table].vectors_index if index is not None else None

@@ -1,10 +1,10 @@
 """Load a folder of news articles as text with ids, titles and metadata.
 
-Inputs: .txt and .md files (text untouched after any YAML front matter, see
-`qa.ingest.metadata`), saved web pages .html/.htm (main text extracted, see
-`qa.ingest.html_page`) and JSON-lines dumps .jsonl (one article per line, see
-`qa.ingest.jsonl_dump`). Whatever the input, citation offsets point into the text
-stored for the article.
+Inputs: every file of a registered input format (`qa.ingest.formats`: text and Markdown
+with YAML front matter, saved web pages, JSON-lines dumps, web archives, news feeds).
+This module reads a file safely (inside the folder, within its format's size limit, text
+decoded), lets its format turn it into articles, and gives each its id, title and hash.
+Whatever the input, citation offsets point into the text stored for the article.
 
 Uploads into the folder are handled apart, in `qa.ingest.uploads`, so that a change to
 upload checks never forces indexes to be rebuilt (this module is part of the index
@@ -26,17 +26,14 @@ from typing import Iterable, Mapping
 
 from qa.errors import CorpusError
 from qa.ingest.files import (  # noqa: F401 - FileState, scan and corpus_files are used from here
-    DUMP_SUFFIXES, KINDS, PAGE_SUFFIXES, SUFFIXES, FileState, corpus_files, list_files, scan,
+    KINDS, SUFFIXES, FileState, corpus_files, list_files, scan,
 )
-from qa.ingest.html_page import main_text, page_fields
-from qa.ingest.jsonl_dump import dump_rows
-from qa.ingest.metadata import metadata_of, split_front_matter
+from qa.ingest.formats import format_of, stem_of
+from qa.ingest.formats.base import MAX_ARTICLE_BYTES
 from qa.ingest.titles import fallback_title, tell_title
 from qa.types import Article
 
 BINARY_PROBE_BYTES = 8192
-MAX_ARTICLE_BYTES = 16 * 1024 * 1024  # far above any news article; keeps a stray log file out of memory
-MAX_DUMP_BYTES = 256 * 1024 * 1024  # a .jsonl dump holds many articles
 # More control characters than this share of the first bytes: binary, even without a NUL.
 MAX_CONTROL_SHARE = 0.02
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
@@ -109,8 +106,9 @@ def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[
     """Which read articles count, and their doc ids.
 
     Args:
-        found: (path, doc id, `text_key`) of each article read, in file-name order (a
-            dump's rows in line order, their doc ids "<file stem>#<row>").
+        found: (path, doc id, `text_key`) of each article read, in file-name order (the
+            articles of a dump, archive or feed in their order there, their doc ids
+            "<file stem>#<key>").
         folder: the corpus folder.
 
     Returns:
@@ -128,7 +126,7 @@ def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[
             continue
         seen_texts[key] = where
         if doc_id in seen_ids:
-            stem = path.relative_to(folder).with_suffix("").as_posix()
+            stem = stem_of(path.relative_to(folder))
             doc_id = path.relative_to(folder).as_posix() + doc_id[len(stem):]
         seen_ids.add(doc_id)
         kept.append((position, doc_id))
@@ -136,8 +134,9 @@ def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[
 
 
 def _where(path: Path, doc_id: str) -> str:
-    """The file of an article, with its row for an article of a dump."""
-    row = doc_id.rpartition("#")[2] if path.name.lower().endswith(DUMP_SUFFIXES) else ""
+    """The file of an article, with its key for one of several articles in a file."""
+    kind = format_of(path)
+    row = doc_id.rpartition("#")[2] if kind is not None and kind.many else ""
     return f"{path} ({row})" if row else str(path)
 
 
@@ -169,46 +168,42 @@ def read_article(path: Path, folder: Path) -> Article | None:
 
 
 def read_articles(path: Path, folder: Path, known: Mapping[tuple[str, str], Article] | None = None) -> list[Article]:
-    """The articles of one file: one for a text file or page, one per usable row of a dump.
+    """The articles of one file: one for a text file or page, one per usable row, record
+    or entry of a dump, archive or feed (see `qa.ingest.formats`).
 
     A file that cannot be used gives none, with a `CorpusWarning` saying why. `known` maps
     (path, SHA-256 of the bytes) to the article read from those bytes before.
     """
     folder = Path(folder)
-    suffix = path.suffix.lower()
-    data = _read_inside(path, folder, MAX_DUMP_BYTES if suffix in DUMP_SUFFIXES else MAX_ARTICLE_BYTES)
+    kind = format_of(path)
+    if kind is None:
+        _warn(f"skipped {path}: it is not a {KINDS} file")
+        return []
+    data = _read_inside(path, folder, kind.max_bytes)
     if data is None:
         return []
-    if looks_binary(data):
-        _warn(f"skipped {path}: it looks binary, not a text article")
-        return []
-    text = decode(data, path)
-    if not text.strip():
-        _warn(f"skipped {path}: the file is empty")
-        return []
-    doc_id = path.relative_to(folder).with_suffix("").as_posix()
+    if kind.binary:
+        content: str | bytes = data
+        if not data.strip():
+            _warn(f"skipped {path}: the file is empty")
+            return []
+    else:
+        if looks_binary(data):
+            _warn(f"skipped {path}: it looks binary, not a text article")
+            return []
+        content = decode(data, path)
+        if not content.strip():
+            _warn(f"skipped {path}: the file is empty")
+            return []
+    doc_id = stem_of(path.relative_to(folder))
     sha256 = hashlib.sha256(data).hexdigest()
     earlier = (known or {}).get((str(path), sha256))
-    if earlier is not None and suffix not in DUMP_SUFFIXES:
+    if earlier is not None and not kind.many:
         return [earlier]
-    if suffix in DUMP_SUFFIXES:
-        rows = dump_rows(text, str(path), _warn)
-        if not rows:
-            _warn(f"skipped {path}: no line holds an article (a JSON object with a \"text\" field)")
-        return [_article(f"{doc_id}#{r.key}", r.text, str(path), r.sha256, r.fields, "") for r in rows]
-    if suffix in PAGE_SUFFIXES:
-        body = main_text(text)
-        if not body.strip():
-            _warn(f"skipped {path}: no article text found in the page")
-            return []
-        fields = metadata_of(page_fields(text), str(path), _warn)
-        return [_article(doc_id, body, str(path), sha256, fields, path.stem)]
-    fields, body_start = split_front_matter(text, str(path), _warn)
-    body = text[body_start:]
-    if not body.strip():
-        _warn(f"skipped {path}: it holds front matter but no article text")
-        return []
-    return [_article(doc_id, body, str(path), sha256, fields, path.stem)]
+    found = kind.read(content, str(path), _warn)
+    if kind.many:
+        return [_article(f"{doc_id}#{f.key}", f.text, str(path), f.sha256, f.fields, "") for f in found]
+    return [_article(doc_id, f.text, str(path), sha256, f.fields, Path(doc_id).name) for f in found[:1]]
 
 
 def _article(doc_id: str, text: str, path: str, sha256: str, fields: dict[str, str], name: str) -> Article:

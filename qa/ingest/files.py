@@ -8,12 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
-
-TEXT_SUFFIXES = (".txt", ".md")
-PAGE_SUFFIXES = (".html", ".htm")
-DUMP_SUFFIXES = (".jsonl",)
-SUFFIXES = TEXT_SUFFIXES + PAGE_SUFFIXES + DUMP_SUFFIXES
-KINDS = ", ".join(SUFFIXES[:-1]) + f" or {SUFFIXES[-1]}"  # for messages
+from qa.ingest.formats import KINDS, SUFFIXES, format_of  # noqa: F401 - KINDS and SUFFIXES are used from here
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,7 @@ class Listing:
 
 
 def corpus_files(folder: Path) -> list[Path]:
-    """Every article file under `folder`, sorted; hidden files and folders are ignored.
+    """Every article file under `folder` (of a registered input format), sorted; hidden files and folders are ignored.
 
     The folder is a boundary: a linked folder is never entered and a linked file counts
     only if it resolves to a file inside the folder (`load_corpus` warns about the others).
@@ -76,7 +71,7 @@ def list_files(folder: Path) -> Listing:
         folders[:] = kept  # os.walk descends only into these
         for name in names:
             path = here / name
-            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+            if name.startswith(".") or format_of(name) is None:
                 continue
             if path.is_symlink():
                 try:

@@ -8,7 +8,8 @@ import uuid
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.ingest.corpus import KINDS, SUFFIXES, bom_encoding, corpus_files, looks_binary
+from qa.ingest.corpus import KINDS, bom_encoding, corpus_files, looks_binary
+from qa.ingest.formats import format_of, stem_of
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -18,16 +19,18 @@ def safe_file_name(name: str) -> str:
     """A plain file name from an uploaded one: no folders, no dots in front, only [A-Za-z0-9._-].
 
     Raises:
-        CorpusError: nothing usable is left, or the extension is not one of `SUFFIXES`.
+        CorpusError: nothing usable is left, or the name does not end as a registered
+            input format's do (`qa.ingest.formats.SUFFIXES`).
     """
     base = re.split(r"[\\/]", name)[-1].strip()
-    stem, dot, suffix = base.rpartition(".")
-    if not dot or f".{suffix.lower()}" not in SUFFIXES:
+    if format_of(base) is None:
         raise CorpusError(f"{name!r} is not a {KINDS} file; only articles of those kinds can be added")
+    stem = stem_of(base)
+    suffix = base[len(stem):].lower()
     stem = _SAFE_NAME.sub("_", stem).strip("._-")[:100]
     if not stem:
         raise CorpusError(f"{name!r} has no usable file name; rename it with letters or digits")
-    return f"{stem}.{suffix.lower()}"
+    return f"{stem}{suffix}"
 
 
 def add_article(folder: Path, name: str, data: bytes) -> Path:
@@ -54,9 +57,9 @@ def add_article(folder: Path, name: str, data: bytes) -> Path:
     base = safe_file_name(name)
     target = folder / base
     counter = 1
+    stem = stem_of(base)
     while target.exists() or target.is_symlink():
-        stem, suffix = base.rsplit(".", 1)
-        target = folder / f"{stem}-{counter}.{suffix}"
+        target = folder / f"{stem}-{counter}{base[len(stem):]}"
         counter += 1
     temporary = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.upload"
     try:
@@ -73,8 +76,12 @@ def check_upload(name: str, data: bytes) -> None:
     Raises:
         CorpusError: bad name, too large, binary, or empty; the message says which.
     """
-    safe_file_name(name)
+    kind = format_of(safe_file_name(name))
     check_size(name, len(data))
+    if kind is not None and kind.binary:  # an archive or a feed: its format reads (and judges) the bytes
+        if not data.strip():
+            raise CorpusError(f"{name!r} is empty")
+        return
     if looks_binary(data):
         raise CorpusError(f"{name!r} looks binary; add articles as text ({KINDS})")
     if not data.decode(bom_encoding(data) or "utf-8", errors="replace").strip():

@@ -10,29 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from dataclasses import dataclass
 
+from qa.ingest.formats.base import MAX_COLLECTION_BYTES, Format, Found, unique_key
 from qa.ingest.metadata import Warn, metadata_of
 
-MAX_ID_CHARS = 80
-_SAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
-
-@dataclass(frozen=True)
-class Row:
-    """One article of a dump: its key in the file (its id, else its line number), text and metadata."""
-
-    key: str
-    line: int
-    text: str
-    fields: dict[str, str]
-    sha256: str
-
-
-def dump_rows(text: str, where: str, warn: Warn) -> list[Row]:
-    """The usable rows of a JSON-lines dump, in file order; keys are unique within the file."""
-    rows: list[Row] = []
+def read(text: str, where: str, warn: Warn) -> list[Found]:
+    """The usable rows of a dump, in file order, keyed by their own id (else their line
+    number), unique within the file."""
+    rows: list[Found] = []
     keys: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -53,18 +39,11 @@ def dump_rows(text: str, where: str, warn: Warn) -> list[Row]:
         if not isinstance(body, str) or not body.strip():
             warn(f"skipped {here}: it has no \"text\" string to read")
             continue
-        key = _key(record.get("id"), number, keys)
-        keys.add(key)
-        rows.append(
-            Row(key, number, body, metadata_of(record, here, warn), hashlib.sha256(line.encode("utf-8")).hexdigest())
-        )
+        key = unique_key(record.get("id"), f"line-{number}", keys)
+        rows.append(Found(body, metadata_of(record, here, warn), key, hashlib.sha256(line.encode("utf-8")).hexdigest()))
+    if not rows:
+        warn(f"skipped {where}: no line holds an article (a JSON object with a \"text\" field)")
     return rows
 
 
-def _key(given: object, number: int, taken: set[str]) -> str:
-    """The row's own id made file-name safe, or its line number when it has none (or a repeated one)."""
-    if isinstance(given, (str, int)) and not isinstance(given, bool):
-        key = _SAFE_ID.sub("_", str(given)).strip("._-")[:MAX_ID_CHARS]
-        if key and key not in taken:
-            return key
-    return f"line-{number}"
+FORMAT = Format("JSON-lines dump", (".jsonl",), read, many=True, max_bytes=MAX_COLLECTION_BYTES)

@@ -8,6 +8,10 @@ extracted text is what the index stores, so citation offsets point into it exact
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import TypeVar
+
+from qa.ingest.formats.base import Format, Found
+from qa.ingest.metadata import Warn, metadata_of
 
 # <meta> names and properties per field, best first (Open Graph, article:, Dublin Core, schema.org).
 _META = {
@@ -20,6 +24,9 @@ _META = {
         "publish-date", "dc.date", "dc.date.issued", "parsely-pub-date", "sailthru.date",
     ),
 }
+
+
+HTMLParserT = TypeVar("HTMLParserT", bound=HTMLParser)
 
 
 class _MetaReader(HTMLParser):
@@ -54,14 +61,19 @@ class _MetaReader(HTMLParser):
             self.title += data
 
 
+def fed(reader: HTMLParserT, markup: str) -> HTMLParserT:
+    """`reader` after reading `markup`; of broken markup, what it read before the break."""
+    try:
+        reader.feed(markup)
+        reader.close()
+    except (AssertionError, ValueError):  # html.parser on broken markup
+        pass
+    return reader
+
+
 def page_fields(page: str) -> dict[str, str]:
     """The raw metadata of a page by field name (see `qa.ingest.metadata` for their reading)."""
-    reader = _MetaReader()
-    try:
-        reader.feed(page)
-        reader.close()
-    except (AssertionError, ValueError):  # html.parser on broken markup: keep what was read
-        pass
+    reader = fed(_MetaReader(), page)
     fields = {}
     for name, keys in _META.items():
         found = next((reader.meta[k] for k in keys if k in reader.meta), "")
@@ -88,3 +100,15 @@ def main_text(page: str) -> str:
     # a blank line as a paragraph break.
     paragraphs = [" ".join(line.split()) for line in text.splitlines()]
     return "\n\n".join(p for p in paragraphs if p) + "\n"
+
+
+def read(page: str, where: str, warn: Warn) -> list[Found]:
+    """The article of a saved page: its main text, its metadata from the `<meta>` fields."""
+    body = main_text(page)
+    if not body.strip():
+        warn(f"skipped {where}: no article text found in the page")
+        return []
+    return [Found(body, metadata_of(page_fields(page), where, warn))]
+
+
+FORMAT = Format("saved web page", (".html", ".htm"), read)

@@ -1,0 +1,138 @@
+"""BM25's inverted index over the token lists of one table (chunks or sentences).
+
+`Postings` holds, per word, the rows that have it and the word's precomputed BM25 weight
+in each, so scoring a query adds a few NumPy slices. A table split across shards scores
+with the whole corpus's `TokenCounts` (`merged_counts`), exactly as one index would.
+Searching (the best rows, filtered views) is `qa.retrieve.lexical`'s; this is the data it reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from qa.indexing.tables import TokenTable
+
+
+class TermScores(Protocol):
+    """What a lexical searcher reads of a table: every row's score for some query tokens.
+
+    `Postings` for a table in memory; `qa.distributed.serving.ShardedPostings` for one
+    spread over Ray shards.
+    """
+
+    size: int
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The score of every row for the query tokens (0 for a row without them)."""
+        ...
+
+    def counts(self) -> TokenCounts:
+        """The table's words, document frequencies, size and length (for idf)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """What BM25 needs to know of a set of documents: its words (in order of first
+    appearance), how many documents hold each, and the documents' number and total length."""
+
+    words: tuple[str, ...]
+    document_frequency: tuple[int, ...]
+    documents: int
+    tokens: int
+
+
+def merged_counts(parts: Sequence[TokenCounts]) -> TokenCounts:
+    """The counts of consecutive parts of one corpus (shards in document order) as one.
+
+    Words keep their order of first appearance across the parts, so idf floors summed in
+    that order are the very floats one index over all the documents computes.
+    """
+    frequency: dict[str, int] = {}
+    for part in parts:
+        for word, count in zip(part.words, part.document_frequency):
+            frequency[word] = frequency.get(word, 0) + count
+    return TokenCounts(
+        tuple(frequency), tuple(frequency.values()), sum(p.documents for p in parts), sum(p.tokens for p in parts)
+    )
+
+
+class Postings:
+    """Okapi BM25 as rank-bm25's `BM25Okapi` computes it, scored through postings lists.
+
+    Same idf (with its floor for very common words: epsilon times the mean idf), k1 and
+    b, and the same arithmetic, so the scores equal `BM25Okapi.get_scores` exactly (a test
+    checks this). Each word's contribution to each document that holds it is computed
+    once, with NumPy, when the index loads; a query then adds the precomputed lists of
+    its words instead of visiting every document for every word.
+
+    A shard of a larger corpus passes `corpus`, the counts of the whole corpus
+    (`merged_counts`): idf and average length then come from it, so the shard scores its
+    documents exactly as one index over the whole corpus would.
+    """
+
+    K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's defaults
+
+    def __init__(self, documents: Sequence[tuple[str, ...]], corpus: TokenCounts | None = None) -> None:
+        self.size = len(documents)
+        self._tokens = 0
+        if isinstance(documents, TokenTable):  # loaded: word ids in order of first appearance already
+            self.vocabulary = {word: i for i, word in enumerate(documents.words)}
+            token_ids, lengths = documents.ids, np.diff(documents.offsets)
+        else:
+            self.vocabulary = {}
+            token_ids = [self.vocabulary.setdefault(t, len(self.vocabulary)) for d in documents for t in d]
+            lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=self.size)
+        self.document_frequency = np.zeros(len(self.vocabulary), dtype=np.int64)
+        self._starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._weights = np.zeros(0, dtype=np.float64)
+        self.idf: list[float] = []
+        if not len(token_ids):
+            return
+        # (document, word) pairs with their counts, grouped by word, documents ascending
+        docs = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
+        pairs, counts = np.unique(np.asarray(token_ids, dtype=np.int64) * self.size + docs, return_counts=True)
+        words, docs = np.divmod(pairs, self.size)
+        self.document_frequency = np.bincount(words, minlength=len(self.vocabulary))
+        self._tokens = int(lengths.sum())
+        if corpus is None:
+            self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
+            average_length = self._tokens / self.size
+        else:
+            idf = _okapi_idf(corpus.documents, list(corpus.document_frequency), self.EPSILON)
+            everywhere = dict(zip(corpus.words, idf))
+            self.idf = [everywhere[word] for word in self.vocabulary]
+            average_length = corpus.tokens / corpus.documents
+        norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
+        counts = counts.astype(np.float64)
+        idf = np.asarray(self.idf, dtype=np.float64)[words]
+        self._weights = idf * counts * (self.K1 + 1) / (counts + norm[docs])
+        self._ids = docs
+        self._starts[1:] = np.cumsum(self.document_frequency)
+
+    def counts(self) -> TokenCounts:
+        """This set of documents' words, document frequencies, size and length (see `merged_counts`)."""
+        return TokenCounts(tuple(self.vocabulary), tuple(self.document_frequency.tolist()), self.size, self._tokens)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every document for the query tokens (a repeated token counts again)."""
+        out = np.zeros(self.size, dtype=np.float64)
+        for token in tokens:
+            word = self.vocabulary.get(token)
+            if word is None:
+                continue
+            span = slice(self._starts[word], self._starts[word + 1])
+            out[self._ids[span]] += self._weights[span]
+        return out
+
+
+def _okapi_idf(size: int, document_frequency: list[int], epsilon: float) -> list[float]:
+    """BM25Okapi's idf per word, in its order of summation (so the floor is the same float)."""
+    idf = [math.log(size - df + 0.5) - math.log(df + 0.5) for df in document_frequency]
+    floor = epsilon * (sum(idf) / len(idf))
+    return [value if value >= 0 else floor for value in idf]
