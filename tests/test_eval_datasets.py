@@ -369,3 +369,72 @@ def test_real_newsqa_fragment(tmp_path: Path) -> None:
         text = {d: (tmp_path / "newsqa" / f"{d}.txt").read_text(encoding="utf-8") for d in q.gold_doc_ids}
         for span in q.evidence:
             assert text[span.doc_id][span.start : span.end].lower() in {a.lower() for a in q.answers}
+
+
+# --- RealTime QA -------------------------------------------------------------------------
+
+
+def _realtimeqa_data(folder: Path) -> Path:
+    import gzip
+
+    folder.mkdir()
+    articles = [{"id": f"a{i}", "title": f"Story {i}", "outlet": "x.com", "published": "2023/01/0%d" % (1 + i % 9),
+                 "text": f"Story {i}. The Buffalo Bills won on Sunday." if i < 2 else f"Story {i} is about weather."}
+                for i in range(30)]
+    with gzip.open(folder / "articles.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(a) + "\n" for a in articles)
+    questions = [  # 2023-01-06 is in ISO week 1 (odd: held out), 2023-01-13 in week 2
+        {"id": "q1", "question": "Which team won this week?", "question_date": "2023-01-06", "answer": "Buffalo Bills",
+         "choices": [], "docs": ["a0", "a1"], "source": "quiz"},
+        {"id": "q2", "question": "Which team won?", "question_date": "2023-01-13", "answer": "buffalo bills",
+         "choices": [], "docs": ["a1"], "source": "quiz"},
+    ]
+    write_jsonl(folder / "questions.jsonl", questions)
+    return folder
+
+
+def test_realtimeqa_is_split_by_week_asked_as_of_its_day_over_the_dump(tmp_path: Path) -> None:
+    from eval.realtimeqa import load_realtimeqa, week_split
+
+    data = _realtimeqa_data(tmp_path / "data")
+    heldout = load_realtimeqa(data, tmp_path / "work")
+    assert [q.id for q in heldout.questions] == ["q1"] and week_split(__import__("datetime").date(2023, 1, 6)) == "heldout"
+    q1 = heldout.questions[0]
+    assert q1.as_of == "2023-01-06" and q1.gold_doc_ids == ("articles#a0", "articles#a1")
+    dump = heldout.corpus_dir / "articles.jsonl"
+    rows = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 30  # the whole dump, one JSON-lines file the product reads as it would a user's
+    texts = {f"articles#{r['id']}": r["text"] for r in rows}
+    assert [texts[s.doc_id][s.start : s.end] for s in q1.evidence] == ["Buffalo Bills", "Buffalo Bills"]
+    train = load_realtimeqa(data, tmp_path / "work", split="train")
+    assert [q.id for q in train.questions] == ["q2"] and train.questions[0].evidence[0].doc_id == "articles#a1"
+
+
+def test_a_realtimeqa_sample_holds_its_questions_articles_and_ten_distractors_each(tmp_path: Path) -> None:
+    from eval.realtimeqa import DISTRACTORS_PER_QUESTION, load_realtimeqa
+
+    data = _realtimeqa_data(tmp_path / "data")
+    sampled = load_realtimeqa(data, tmp_path / "work", split="all", sample=1, seed=3)
+    ids = [json.loads(line)["id"] for line in (sampled.corpus_dir / "articles.jsonl").read_text().splitlines()]
+    gold = {d.split("#")[1] for q in sampled.questions for d in q.gold_doc_ids}
+    assert len(sampled.questions) == 1 and gold <= set(ids) and len(ids) == len(gold) + DISTRACTORS_PER_QUESTION
+    again = load_realtimeqa(data, tmp_path / "work", split="all", sample=1, seed=3)
+    assert again.questions == sampled.questions  # reproducible
+
+
+def test_realtimeqa_without_its_data_says_where_it_comes_from(tmp_path: Path) -> None:
+    from eval.realtimeqa import load_realtimeqa
+
+    with pytest.raises(FileNotFoundError, match="realtimeqa-2023"):
+        load_realtimeqa(tmp_path / "nowhere", tmp_path / "work")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "realtimeqa-2023").is_dir(), reason="shared RealTime QA data absent")
+def test_real_realtimeqa_questions_split_into_two_halves(tmp_path: Path) -> None:
+    from eval.realtimeqa import load_realtimeqa
+
+    heldout = load_realtimeqa(SHARED_DATA / "realtimeqa-2023", tmp_path, sample=5)
+    train = load_realtimeqa(SHARED_DATA / "realtimeqa-2023", tmp_path, split="train", sample=5)
+    assert len(heldout.questions) == len(train.questions) == 5
+    assert not {q.id for q in heldout.questions} & {q.id for q in train.questions}
+    assert all(q.as_of and q.gold_doc_ids for q in heldout.questions)

@@ -1,0 +1,79 @@
+"""The time a question asks about: a window of publication days before the day it is asked."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qa.answer.timeframe import RECENT_DAYS, TimeWindow, format_range, time_window
+
+ASKED = date(2023, 1, 8)  # a Sunday
+
+
+@pytest.mark.parametrize(
+    "question, start, end",
+    [
+        ("Who won the game this week?", date(2023, 1, 2), ASKED),
+        ("What happened this past week in Congress?", date(2023, 1, 2), ASKED),
+        ("Which company announced layoffs last week?", date(2022, 12, 26), ASKED),
+        ("Who resigned yesterday?", date(2023, 1, 7), ASKED),
+        ("What did the senator say today?", ASKED, ASKED),
+        ("Which show was recently green lit for a new season?", date(2022, 12, 10), ASKED),
+        ("What is the latest country to join NATO?", date(2022, 12, 10), ASKED),
+        ("How many jobs were added this month?", date(2023, 1, 1), ASKED),
+        ("Which film led the box office last month?", date(2022, 12, 1), ASKED),
+        ("Who has scored most this year?", date(2023, 1, 1), ASKED),
+    ],
+)
+def test_time_words_set_a_window_before_the_day_asked(question: str, start: date, end: date) -> None:
+    window = time_window(question, ASKED)
+    assert window is not None and (window.start, window.end) == (start, end)
+    assert window.words.lower() in question.lower()
+
+
+def test_a_question_without_time_words_has_no_window() -> None:
+    assert time_window("Who accepted the pledge and when?", ASKED) is None
+    assert time_window("Which New York team won?", ASKED) is None  # "New" is no time word
+    assert (ASKED - time_window("Who recently won?", ASKED).start).days == RECENT_DAYS - 1
+
+
+def test_a_window_admits_days_inside_it_and_says_which() -> None:
+    window = TimeWindow(date(2023, 1, 1), date(2023, 1, 7), "this week")
+    assert window.admits(date(2023, 1, 1)) and window.admits(date(2023, 1, 7))
+    assert not window.admits(date(2022, 12, 31)) and not window.admits(None)
+    assert window.describe() == "articles of 1–7 Jan 2023"
+    assert format_range(date(2022, 12, 28), date(2023, 1, 3)) == "28 Dec 2022 – 3 Jan 2023"
+    assert format_range(date(2023, 1, 30), date(2023, 2, 5)) == "30 Jan – 5 Feb 2023"
+    assert format_range(ASKED, ASKED) == "8 Jan 2023"
+
+
+def _corpus(folder: Path) -> Path:
+    folder.mkdir()
+    articles = {
+        "old.md": ("2022-11-02", "Ferry line names a new captain", "The ferry line named Ada Moss as its new captain on Tuesday."),
+        "new.md": ("2023-01-05", "Ferry line names another captain", "The ferry line named Tom Reyes as its new captain on Thursday."),
+        "later.md": ("2023-02-20", "Ferry line captain resigns", "Tom Reyes resigned as captain of the ferry line on Monday."),
+    }
+    for name, (day, title, body) in articles.items():
+        (folder / name).write_text(f"---\ntitle: {title}\npublished: {day}\n---\n{body}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_asked_as_of_a_day_the_window_is_read_first_and_later_articles_never(tmp_path: Path) -> None:
+    from qa import ask
+
+    corpus = _corpus(tmp_path / "news")
+    index_dir = tmp_path / "index"
+    recent = ask("Who did the ferry line name as its new captain this week?", corpus=corpus, index_dir=index_dir,
+                 as_of="2023-01-08")
+    assert recent.answerable and "Reyes" in recent.answer and recent.window == "articles of 2–8 Jan 2023"
+    assert recent.text.startswith("*From articles of 2–8 Jan 2023")
+    before = ask("Who did the ferry line name as its new captain?", corpus=corpus, index_dir=index_dir, as_of="2022-12-01")
+    assert "Moss" in before.answer and all(c.doc_id == "old" for c in before.citations)
+    never_later = ask("Who resigned as captain?", corpus=corpus, index_dir=index_dir, as_of="2023-01-08")
+    assert all(c.doc_id != "later" for c in never_later.citations)
+    with pytest.raises(ValueError, match="as_of must be a date"):
+        ask("Who resigned?", corpus=corpus, index_dir=index_dir, as_of="next Tuesday")
