@@ -4,7 +4,7 @@ The sentence-transformers model (a BERT encoder, mean pooling, normalisation) is
 here, from the installed model, to ONNX, and its matrix weights quantised to int8 per
 output channel (dynamic quantisation: activations are quantised on the fly). On this
 project's 2-core machines it embeds about 1.6 times as fast as PyTorch, and its vectors
-keep a mean cosine of 0.99 to PyTorch's (`tests/test_embedder.py` checks both sides).
+keep a mean cosine of 0.99 to PyTorch's (`tests/indexing/test_embedder.py` checks both sides).
 The exported file is cached under `QA_CACHE_DIR` (default `~/.cache/newsqa-assistant`),
 keyed by the model's folder and weights, so the export runs once per machine.
 """

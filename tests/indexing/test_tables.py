@@ -96,7 +96,7 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(
     tiny_corpus, fake_settings, fake_embedder, table, damage
 ) -> None:
     from qa.indexing.catalog import ensure_index
-    from tests.test_index import current_build
+    from tests.indexing.test_index import current_build
 
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(fake_settings, tiny_corpus)

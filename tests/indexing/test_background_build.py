@@ -189,7 +189,7 @@ BUILDER = textwrap.dedent(
 
 @pytest.mark.slow
 def test_two_processes_building_one_index_share_the_build(tiny_corpus, fake_settings) -> None:
-    tests = Path(__file__).resolve().parent
+    tests = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(tests.parent)}
     command = [sys.executable, "-c", BUILDER, str(tests), str(tiny_corpus), str(fake_settings.index_dir)]
     processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -22,7 +22,7 @@ from eval.datasets import (
     squad_split_titles,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 REAL_SQUAD = SHARED_DATA / "squad-v1.1-dev-half.json"
 REAL_SQUAD2 = SHARED_DATA / "squad-v2.0-dev-half.json"
 REAL_NEWSQA = SHARED_DATA / "newsqa-fragment"

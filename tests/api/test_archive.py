@@ -64,7 +64,7 @@ def test_the_summary_gives_the_date_range_outlets_and_newest_headlines(tiny_corp
 
 @pytest.mark.slow
 def test_example_questions_are_made_from_headlines_and_answered(seeds_copy: Path, seeds_index_dir: Path) -> None:
-    page = Path(__file__).resolve().parent / "data" / "tormund-herald.html"
+    page = Path(__file__).resolve().parents[1] / "data" / "tormund-herald.html"
     (seeds_copy / page.name).write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
     settings = qa.Settings(index_dir=seeds_index_dir)
     questions = qa.example_questions(seeds_copy, count=3, settings=settings)

@@ -13,7 +13,7 @@ from qa import ask
 from qa.ingest.corpus import load_corpus
 
 pytestmark = pytest.mark.slow
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 QUESTION = "When did Islamic State accept the pledge?"
 
 

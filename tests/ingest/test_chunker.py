@@ -10,7 +10,7 @@ from qa.ingest.chunker import chunk_sentences, content_id, sentences_of
 from qa.ingest.corpus import load_corpus
 from qa.types import Article
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def article(text: str, doc_id: str = "doc") -> Article:

@@ -18,7 +18,7 @@ from qa.ingest.files import corpus_files
 from qa.ingest.formats import FORMATS, SUFFIXES, format_of, holds_many, stem_of
 from qa.ingest.uploads import check_upload, safe_file_name
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 HARBOUR_PAGE = """<html><head><title>Harbour reopens | Coast News</title>
 <meta property="og:site_name" content="Coast News"></head><body>

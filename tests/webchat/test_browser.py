@@ -13,7 +13,7 @@ import pytest
 
 from conftest_app import REPO, RunningApp, running_app
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

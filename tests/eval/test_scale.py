@@ -13,7 +13,7 @@ import pytest
 
 from eval.cli import SHARED_DATA
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 pytestmark = [
     pytest.mark.slow,

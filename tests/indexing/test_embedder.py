@@ -13,7 +13,7 @@ from qa.indexing.embedder import get_embedder, resolve_model
 from qa.ingest.chunker import sentences_of
 from qa.ingest.corpus import load_corpus
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def test_the_runtime_is_a_checked_setting_that_shapes_the_index() -> None:

@@ -19,7 +19,7 @@ from qa.reply.present import (
 )
 from qa.types import Answer, Article, Citation, Source
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 ARTICLE = (
     "Harbour Reopens\n"

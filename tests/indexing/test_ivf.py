@@ -17,7 +17,7 @@ from qa.indexing.rows import StackedRows
 from qa.retrieve.backends import DENSE, searcher
 from qa.retrieve.searcher import Query
 
-from tests.test_dense import clustered
+from tests.indexing.test_dense import clustered
 
 
 def nearest_sentences(index, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001

@@ -15,7 +15,7 @@ from qa.indexing.build import BuildWarning
 from qa.indexing.catalog import ensure_index
 from qa.ingest.corpus import CorpusWarning, load_corpus
 
-HOSTILE = Path(__file__).resolve().parent / "hostile"
+HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
 PLAIN = "The council approved the new harbour wall on Tuesday, the mayor said.\n"
 
 

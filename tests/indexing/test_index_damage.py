@@ -307,7 +307,7 @@ def test_qa_index_force_and_qa_ask_recover_from_a_current_of_garbage(tiny_corpus
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "i"), "HF_HUB_OFFLINE": "1"}
 
     def qa(*args: str) -> subprocess.CompletedProcess[str]:

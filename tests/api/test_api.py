@@ -13,7 +13,7 @@ from qa.errors import CorpusError
 from qa.answer.question import QuestionWarning
 
 pytestmark = pytest.mark.slow
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 TEXTS = {a.doc_id: a.text for a in load_corpus(SEEDS)}
 ISLAMIC_STATE = re.compile(r"\b(Islamic State|ISIS|IS)\b")
 

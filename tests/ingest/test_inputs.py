@@ -14,7 +14,7 @@ from qa.ingest.metadata import parse_date, split_front_matter
 from qa.ingest.titles import fallback_title
 from qa.types import Article, ArticleFilter
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 FRONT_MATTER = """---
 title: IS accepts Boko Haram pledge
 source: BBC News

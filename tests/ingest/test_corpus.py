@@ -22,7 +22,7 @@ def test_loads_txt_and_md_with_ids_and_titles(tiny_corpus: Path) -> None:
 
 
 def test_seed_articles_keep_their_names() -> None:
-    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
     ids = [a.doc_id for a in load_corpus(seeds)]
     assert ids == ["000_4036766391eee30b", "001_270854b2cc289c85", "002_bb9311e280d2964a", "003_ad3456abf3c96007"]
 
