@@ -1,4 +1,5 @@
-"""Find web-page debris in scraped news: photo captions, credits, share buttons.
+"""Find web-page debris in scraped news: photo captions, credits, share buttons, bylines,
+newsletter and consent prompts, promotions.
 
 Debris stays in the article (offsets must not move) but is never quoted or indexed.
 """
@@ -20,6 +21,34 @@ _BOILERPLATE = re.compile(
     r"|Email|Facebook|Twitter|WhatsApp|LinkedIn|Messenger"
     r"|(?:Citations?|Sources?|Tags|Topics|Related(?: stories| articles| links)?|More on this story):.*)\s*$",
     re.IGNORECASE,
+)
+# Scraped news pages carry their site's furniture inside the text: datelines and credits,
+# bylines, newsletter and subscription prompts, consent notices, promotions and separators.
+_SCRAPED = re.compile(
+    r"^\s*(?:"
+    r"[\W_]+"  # a separator: ___, ***, ♦, —
+    r"|(?:The )?Associated Press|AP|USA TODAY(?: Network| Sports)?(?: and wire reports)?"
+    r"|From USA TODAY Network and wire reports"
+    r"|(?:Contributing|Contributors?|Additional reporting|Reporting by|Editing by|Written by)\b.*"
+    r"|(?:Photo|Photograph|Image|Picture)s?(?: credit| by)?:.*"
+    r"|.*\b(?:sign up|subscribe|receive)\b.{0,80}\bnewsletter\b.*|.*\bnewsletter\b.{0,80}\b(?:sign up|subscribe)\b.*"
+    r"|(?:The |Our )?[\w’']+(?: \w+)? newsletter provides\b.*"
+    r"|.*\b(?:use of your data|this ad to you|accept (?:all )?cookies|our cookie policy|privacy policy)\b.*"
+    r"|.*\bcontent partner offering\b.*|Prices were accurate at the time\b.*"
+    r"|(?:Thank you for supporting|Support local journalism|Subscribe to)\b.*(?:journalism|subscribe|today)\b.*"
+    r"|Follow every game:.*|[A-Z][A-Z0-9 '&]{3,}: The latest\b.*|FOLLOW THE MONEY:.*"
+    r"|For the full story\b.*|More news to know now|On (?:Facebook|Twitter|Instagram|X|YouTube)"
+    r"|Story continues below.*|Continue reading.*|Recommended (?:stories|reading)"
+    r")\s*$",
+    re.IGNORECASE,
+)
+# Bylines and dateline credits, told by their capitals: "– David Jackson", "By Ann Lee, Reuters",
+# "Washington CNN —" (a bullet point "- Residents were told to stay indoors" is not one).
+_BYLINE = re.compile(
+    r"^\s*(?:(?:By|[–—―-]{1,2}) ?(?:[A-Z][\w.'’-]+ ){1,3}[A-Z][\w.'’-]+"
+    r"(?:,? (?:and|&) (?:[A-Z][\w.'’-]+ ){1,3}[A-Z][\w.'’-]+)?(?:,? (?:[A-Z][\w.]* ?){1,4})?"
+    r"|(?:[A-Z][\w.,'-]*(?: [A-Z][\w.,'-]*){0,4} )?CNN(?: Business)? —"
+    r"|[–—―-]{1,2} ?CNN['’]s .* contributed to this report\.?)\s*$"
 )
 # A repeated caption usually differs from the first copy only by a short credit ("...)Reuters").
 _MAX_CREDIT_CHARS = 40
@@ -45,7 +74,7 @@ def debris_spans(text: str) -> list[tuple[int, int]]:
         if end - start > MAX_DEBRIS_CHARS:
             continue
         line = text[start:end]
-        if _CAPTION.match(line) or _BOILERPLATE.match(line):
+        if _CAPTION.match(line) or _BOILERPLATE.match(line) or _SCRAPED.match(line) or _BYLINE.match(line):
             flagged.add(i)
             continue
         for j in range(max(0, i - _LOOKBACK_LINES), i):  # (a longer `later` than MAX_DEBRIS_CHARS never gets here)
