@@ -26,10 +26,16 @@ STOPWORDS = frozenset(
 _stemmer = snowballstemmer.stemmer("english")
 
 
+# Characters that do not show: a soft hyphen ("Bagh\u00addadi" reads "Baghdadi"), zero-width
+# spaces and joiners, a byte-order mark.
+INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
 def fold(text: str) -> str:
-    """Lower-case, NFKC-normalise and strip accents, keeping one character per character."""
+    """Lower-case, NFKC-normalise (a non-breaking space is a space), strip accents and drop
+    characters that do not show (`INVISIBLE`), so words compare as they read."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in INVISIBLE).lower()
 
 
 def words(text: str) -> list[str]:

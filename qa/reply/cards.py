@@ -30,10 +30,31 @@ def answer_spans(quote: str, answers: Sequence[str]) -> list[tuple[int, int]]:
         answer = _DISPLAY_DAY.sub("", raw).strip()
         if not answer or len(answer) >= _WHOLE_SENTENCE_SHARE * len(quote):
             continue
-        found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", quote, re.IGNORECASE)
+        found = re.search(rf"(?<!\w){tolerant_pattern(answer)}(?!\w)", quote, re.IGNORECASE)
         if found and all(found.end() <= s or found.start() >= e for s, e in spans):
             spans.append(found.span())
     return sorted(spans)
+
+
+_SPACES = "[\\s\u00a0\u2007\u202f]+"
+_DASHES = "[-\u2010\u2011\u2012\u2013\u2014\u00ad]"
+_LIKE = {"'": "['’‘ʼ]", "’": "['’‘ʼ]", "‘": "['’‘ʼ]", '"': '["“”]', "“": '["“”]', "”": '["“”]'}
+
+
+def tolerant_pattern(answer: str) -> str:
+    """A regular expression finding `answer` as a reader sees it: any run of spaces (a
+    non-breaking one too) for a space, any dash for a hyphen, curly or straight quotes, and
+    soft hyphens or zero-width characters anywhere between letters."""
+    parts = []
+    for char in answer:
+        if char.isspace():
+            part = _SPACES
+        elif char in "-\u2010\u2011\u2012\u2013\u2014":
+            part = _DASHES
+        else:
+            part = _LIKE.get(char, re.escape(char))
+        parts.append(part)
+    return "[\u00ad\u200b\u200c\u200d\u2060]*".join(parts)
 
 
 def _marked_quote(quote: str, answers: Sequence[str]) -> str:

@@ -48,3 +48,29 @@ def test_one_sentence_per_article_and_duplicates_collapse(index) -> None:
     port = sentence_with(index, "closed the port")
     assert one_per_article(index, [ribbon, reopened, port]) == [ribbon, port]
     assert collapse_duplicates(index, [ribbon, ribbon, port]) == [[ribbon, ribbon], [port]]
+
+
+def test_an_answer_is_carried_across_unbreakable_spaces_soft_hyphens_and_odd_dashes(
+    tmp_path, fake_settings, fake_embedder
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    written = {
+        "plain.txt": "The group is led by Abu Bakr al-Baghdadi, officials said.",
+        "nbsp.txt": "Its leader, Abu\u00a0Bakr al\u2011Baghdadi, spoke on Thursday.",
+        "soft.txt": "Abu Bakr al-Bagh\u00addadi has not been seen since March.",
+    }
+    for name, text in written.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    index = ensure_index(folder, fake_settings, embedder=fake_embedder)
+    carriers = [s for s in range(len(index.sentences)) if carries(index, s, "Abu Bakr al-Baghdadi")]
+    assert {index.sentences[s].doc_id for s in carriers} == {"plain", "nbsp", "soft"}
+
+
+def test_the_answer_mark_finds_the_answer_as_a_reader_sees_it() -> None:
+    from qa.reply.cards import answer_spans
+
+    quote = "Leader Abu\u00a0Bakr al\u2011Bagh\u00addadi said the \u201cIslamic State\u201d won"
+    marked = [quote[a:b] for a, b in answer_spans(quote, ["Abu Bakr al-Baghdadi", '"Islamic State"'])]
+    assert marked == ["Abu\u00a0Bakr al\u2011Bagh\u00addadi", "\u201cIslamic State\u201d"]
+    assert answer_spans("Abu Bakrx said", ["Abu Bakr"]) == []  # still whole words only

@@ -4,8 +4,8 @@ One module per format declares a `FORMAT` (`base.Format`): its file name endings
 function that turns a file's text (or bytes, for an archive) into articles (`base.Found`):
 `text_file` (.txt, .md: the text after any YAML front matter), `html_page` (.html, .htm:
 the main text of a saved page), `jsonl_dump` (.jsonl: one article per line), `warc` (.warc,
-.warc.gz: each HTML page of a web archive) and `feed` (.rss, .atom, .xml: each entry of a
-news feed). `FORMATS` below is the registry: a new format is one module here and its line
+.warc.gz: each HTML page of a web archive), `feed` (.rss, .atom, .xml: each entry of a
+news feed) and `pdf` (.pdf: the text of its pages). `FORMATS` below is the registry: a new format is one module here and its line
 there. Nothing outside `qa.ingest` looks at a file name ending: it asks this registry
 (`format_of`, `SUFFIXES`, `KINDS`). Every module of this folder is part of the index
 fingerprint (`qa.indexing.build.pipeline_fingerprint`), so a change to how a format reads
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.ingest.formats import feed, html_page, jsonl_dump, text_file, warc
+from qa.ingest.formats import feed, html_page, jsonl_dump, pdf, text_file, warc
 from qa.ingest.formats.base import Format, Found
 
 __all__ = ["FORMATS", "KINDS", "SUFFIXES", "Format", "Found", "format_of", "holds_many", "stem_of"]
@@ -27,6 +27,7 @@ FORMATS: tuple[Format, ...] = (
     jsonl_dump.FORMAT,
     warc.FORMAT,
     feed.FORMAT,
+    pdf.FORMAT,
 )
 
 SUFFIXES: tuple[str, ...] = tuple(suffix for f in FORMATS for suffix in f.suffixes)
