@@ -21,8 +21,12 @@ import argparse
 import os
 import sys
 
+from starlette.middleware import Middleware
+
 import qa
+
 from webchat.assistant import Assistant
+from webchat.quota import UploadQuota
 from webchat.page import CSS, build_ui
 
 DEFAULT_HOST = "127.0.0.1"
@@ -57,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         ssr_mode=False,
         css=CSS,
         footer_links=["api"],
+        app_kwargs={"middleware": [Middleware(UploadQuota)]},  # a per-client quota on raw uploads
     )
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Union
@@ -17,7 +18,8 @@ from typing import Iterable, Union
 from qa.api import ask, resolve_corpus
 from qa.config import Settings
 from qa.errors import CorpusError, QAError
-from qa.ingest.corpus import SUFFIXES, list_articles, scan
+from qa.ingest.corpus import SUFFIXES, corpus_files, list_articles, read_article, scan, text_key
+from qa.ingest.formats import holds_many
 from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article, check_size
 from qa.reply.examples import questions_from_headlines
 from qa.types import Article
@@ -56,6 +58,7 @@ class AddedArticles:
 
     added: tuple[str, ...]
     refused: tuple[tuple[str, str], ...]
+    already: tuple[tuple[str, str], ...] = ()  # (the file as given, the corpus file that holds its text)
 
 
 _listings: dict[Path, tuple[tuple, tuple[Article, ...]]] = {}
@@ -164,14 +167,52 @@ def add_articles(files: Iterable[ArticleFile], corpus: str | os.PathLike[str] | 
     folder = resolve_corpus(corpus)
     added: list[str] = []
     refused: list[tuple[str, str]] = []
+    already: list[tuple[str, str]] = []
+    present = {p.resolve() for p in corpus_files(folder)} if folder.is_dir() else set()
+    texts: dict[str, str] = {}  # text key -> the file holding it (single-article files)
+    if present:
+        texts = {text_key(a.text): Path(a.path).name for a in articles(folder) if "#" not in a.doc_id}
     for item in files:
         given = item[0] if isinstance(item, tuple) else os.fspath(item)
         try:
             name, data = item if isinstance(item, tuple) else _read(Path(item))
-            added.append(add_article(folder, name, data).name)
+            stored = add_article(folder, name, data)
         except (QAError, OSError) as error:
             refused.append((given, str(error)))
-    return AddedArticles(tuple(added), tuple(refused))
+            continue
+        if stored.resolve() in present:  # the same bytes are in the corpus already
+            already.append((given, stored.name))
+            continue
+        key, same, unreadable = _text_of(stored, folder, texts)
+        if unreadable:  # a file the index could not use: refused now rather than warned about later
+            stored.unlink(missing_ok=True)
+            refused.append((given, unreadable))
+            continue
+        if same is not None:  # the same words in other bytes (line endings, spacing): stored once
+            stored.unlink(missing_ok=True)
+            already.append((given, same))
+            continue
+        present.add(stored.resolve())
+        if key:
+            texts[key] = stored.name
+        added.append(stored.name)
+    return AddedArticles(tuple(added), tuple(refused), tuple(already))
+
+
+def _text_of(stored: Path, folder: Path, texts: dict[str, str]) -> tuple[str, str | None, str]:
+    """The text key of the article just stored, the corpus file that already holds its words
+    (None if none), and why the file holds no usable article ("" when it does). A file of
+    several articles is not read here: "" and None and ""."""
+    if holds_many(stored.name):
+        return "", None, ""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        article = read_article(stored, folder)
+    if article is None:
+        why = next((str(w.message) for w in said), f"{stored.name} holds no article text")
+        return "", None, why.replace(str(stored), stored.name)
+    key = text_key(article.text)
+    return key, texts.get(key), ""
 
 
 def article_suffixes() -> tuple[str, ...]:

@@ -6,6 +6,7 @@ page, it uses the public names of `qa` only.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 import time
@@ -30,6 +31,9 @@ UPDATING = (
     "The index is being updated with new or changed articles; "
     "this answer comes from the articles indexed so far."
 )
+
+
+EXPORT_AGE_S = 600  # an exported conversation is kept this long for its download
 
 
 class Busy(qa.QAError):
@@ -167,17 +171,33 @@ class Assistant:
                 f"Added to the corpus but not indexed: {names}. Indexing failed: {qa.reply.escape_markdown(failure)} "
                 "Questions are answered from the articles indexed before."
             ]
+        lines += [
+            f"Already in the corpus: {qa.reply.escape_markdown(Path(given).name)} (as "
+            f"{qa.reply.escape_markdown(kept)}); nothing added." for given, kept in result.already
+        ]
         lines += [f"Not added: {qa.reply.escape_markdown(why)}" for _, why in result.refused]
         return "\n\n".join(lines), [given for given, _ in result.refused]
 
     def export(self, turns: list[tuple[str, qa.Answer]]) -> Path:
-        """The conversation written as a Markdown file (a new file each time), for download."""
+        """The conversation written as a Markdown file for download, once per answer; files
+        older than EXPORT_AGE_S are removed first (Gradio serves its own copy, which its
+        cache sweep removes)."""
+        self._sweep_exports()
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         text = qa.reply.conversation_markdown(turns, note=f"Exported {stamp} from the articles in {self.corpus.name}/")
         target = self._exports / uuid.uuid4().hex[:8] / "conversation.md"
         target.parent.mkdir(parents=True)
         target.write_text(text, encoding="utf-8")
         return target
+
+    def _sweep_exports(self) -> None:
+        cutoff = time.time() - EXPORT_AGE_S
+        for folder in list(self._exports.iterdir()):
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue  # removed meanwhile
 
     def _matches(self, doc_id: str, start: int, end: int, quote: str) -> bool:
         with self._texts_lock:

@@ -9,6 +9,7 @@ a page is opened.
 """
 
 import dataclasses
+import html
 import logging
 from pathlib import Path
 
@@ -23,6 +24,7 @@ NO_DAY = "YYYY-MM-DD"
 # Questions taken off Gradio's queue at once (the index is shared read-only). Above the
 # long-question slots, so long questions waiting for a slot never hold up short ones.
 QUESTION_CONCURRENCY = 16
+CACHE_SWEEP_S, CACHE_AGE_S = 60, 600  # Gradio's temporary files older than ten minutes go, checked each minute
 UPLOAD_CONCURRENCY = 1  # uploads are indexed one at a time, in a queue of their own
 QUEUE_SIZE = 512  # waiting requests beyond this are refused at once ("queue full") instead of timing out
 QUESTIONS = dict(concurrency_id="questions", concurrency_limit=QUESTION_CONCURRENCY)
@@ -64,7 +66,9 @@ class ArticlesPanel:
 def build_ui(assistant: Assistant) -> gr.Blocks:
     """The Gradio Blocks: chat and evidence side by side, an articles tab, API endpoints."""
     install_note_hook()
-    with gr.Blocks(title="News QA", analytics_enabled=False) as demo:
+    # Gradio's temporary files (uploads, accepted or refused, and served exports) are swept:
+    # every CACHE_SWEEP_S, those older than CACHE_AGE_S go.
+    with gr.Blocks(title="News QA", analytics_enabled=False, delete_cache=(CACHE_SWEEP_S, CACHE_AGE_S)) as demo:
         gr.Markdown(
             "## Ask the news articles\n"
             "Answers are sentences quoted from the articles, with [n] markers; "
@@ -194,10 +198,10 @@ def wire_chat(
             scope = dict(published_from=(low or "").strip(), published_to=(high or "").strip(), outlets=outlets or None)
             answer, notes = assistant.ask(message, turns, **scope)
         except (ValueError, qa.QAError) as error:
-            gr.Warning(str(error))
+            gr.Warning(html.escape(str(error)))  # the message may quote what was typed; it is shown as HTML
             return (gr.skip(),) * 7
         for note in notes:
-            (gr.Info if note == UPDATING else gr.Warning)(note)
+            (gr.Info if note == UPDATING else gr.Warning)(html.escape(note))
         panel = assistant.evidence(answer)
         messages = [
             *messages,
@@ -244,9 +248,11 @@ def wire_articles(assistant: Assistant, articles: ArticlesPanel) -> None:
             progress((done, total) if total else 0.0, desc=f"Indexing: {stage}", unit=stage.split()[-1])
 
         progress(0.0, desc="Adding articles")
-        status, refused = assistant.add(files or [], report)
-        for path in refused:
-            discard_upload(Path(path))
+        try:
+            status, _ = assistant.add(files or [], report)
+        finally:
+            for path in files or []:  # stored in the corpus or refused, Gradio's copy is not needed
+                discard_upload(Path(path))
         return status, assistant.articles_html()
 
     articles.add.click(
@@ -288,4 +294,4 @@ def _answer_or_error(
     except (ValueError, qa.QAError) as error:
         # A user's mistake: one line in the server log, not a traceback; the caller gets the message.
         _log.warning("refused a request: %s", error)
-        raise gr.Error(str(error), print_exception=False) from None
+        raise gr.Error(html.escape(str(error)), print_exception=False) from None

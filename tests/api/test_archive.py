@@ -44,9 +44,10 @@ def test_add_articles_stores_good_files_and_says_why_others_were_refused(tmp_pat
     assert result.added == ("Varnholt_lighthouse.txt", "story.md")
     assert [given for given, _ in result.refused] == ["notes.pdf", "photo.txt", str(big)]
     reasons = " | ".join(why for _, why in result.refused)
-    assert "not a" in reasons and "binary" in reasons and "KiB" in reasons, reasons
+    assert "not a readable PDF" in reasons and "binary" in reasons and "KiB" in reasons, reasons
     assert sorted(p.name for p in corpus.iterdir()) == ["Varnholt_lighthouse.txt", "story.md"]
-    assert qa.add_articles([upload], corpus).added == ("Varnholt_lighthouse.txt",)  # the same bytes: not stored twice
+    again = qa.add_articles([upload], corpus)  # the same bytes: not stored twice
+    assert again.added == () and again.already == ((str(upload), "Varnholt_lighthouse.txt"),)
     assert len(list(corpus.iterdir())) == 2
     assert ".txt" in qa.article_suffixes() and ".html" in qa.article_suffixes()
 
@@ -75,3 +76,20 @@ def test_example_questions_are_made_from_headlines_and_answered(seeds_copy: Path
         assert qa.ask(question, corpus=seeds_copy, settings=settings).answerable, question
     with pytest.raises(ValueError, match="count must be at least 1"):
         qa.example_questions(seeds_copy, count=0)
+
+
+def test_an_upload_whose_text_is_already_in_the_corpus_is_not_added_and_says_where_it_is(tmp_path) -> None:
+    import qa
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "ferry.txt").write_text("Ferry fares rise\n\nFares on the ferry rise by 8% in April.\n", encoding="utf-8")
+    result = qa.add_articles(
+        [("same.txt", b"Ferry fares rise\n\nFares on the ferry rise by 8% in April.\n"),  # the same bytes
+         ("crlf.txt", b"Ferry fares rise\r\n\r\nFares on the ferry  rise by 8% in April.\r\n"),  # the same words
+         ("new.txt", b"A new story about the harbour wall.\n")],
+        folder,
+    )
+    assert result.added == ("new.txt",)
+    assert result.already == (("same.txt", "ferry.txt"), ("crlf.txt", "ferry.txt"))
+    assert sorted(p.name for p in folder.iterdir()) == ["ferry.txt", "new.txt"]

@@ -268,3 +268,25 @@ def test_a_jsonl_upload_is_indexed_and_filters_reach_the_api(client: Client, tmp
     assert not nothing["answerable"] and "No article matches the filter" in nothing["text"]
     with pytest.raises(Exception, match="published_from must be a date"):
         client.predict(question, [], "yesterday-ish", "", None, api_name="/ask")
+
+
+def test_raw_uploads_past_the_per_client_quota_are_refused(app: RunningApp) -> None:
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    from webchat.quota import UPLOADS_PER_WINDOW
+
+    def upload(number: int) -> int:
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x{number}.bin\"\r\n"
+                f"Content-Type: application/octet-stream\r\n\r\n").encode() + b"MZ" * 10 + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(app.url.rstrip("/") + "/gradio_api/upload", data=body,
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            return urllib.request.urlopen(request, timeout=30).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    statuses = [upload(n) for n in range(UPLOADS_PER_WINDOW + 2)]
+    assert 429 in statuses and statuses.index(429) <= UPLOADS_PER_WINDOW  # earlier tests may have uploaded too
