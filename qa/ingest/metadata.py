@@ -77,15 +77,17 @@ def load_front_matter(block: str) -> Any:
     """
     import yaml  # only files with front matter pay for the import
 
-    loader = _bounded_loader()(block)
+    loader = None
     try:
+        loader = _bounded_loader()(block)  # its reader refuses control characters here already
         return loader.get_single_data()
     except yaml.YAMLError as error:
         raise ValueError(_first_line(error)) from None
     except RecursionError:  # a parser deeper than any depth check (never seen, but bounded anyway)
         raise ValueError("nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 @lru_cache(maxsize=1)
