@@ -25,6 +25,7 @@ from qa.ingest.chunker import sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
 from qa.indexing.ivf import coarse_lists
+from qa.indexing.journal import Journal
 from qa.indexing.store import StoredIndex
 from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
 from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
@@ -64,6 +65,7 @@ def build(
     files: dict[str, dict[str, object]],
     previous: StoredIndex | None = None,
     progress: Progress | None = None,
+    journal: Journal | None = None,
 ) -> StoredIndex:
     """Build every part of an index in memory.
 
@@ -74,6 +76,9 @@ def build(
         files: per source file (relative path): doc_id, sha256, size, mtime_ns.
         previous: an earlier build with the same model and annotator, to reuse from.
         progress: called as progress(stage, done, total).
+        journal: where finished entities and vector batches are kept as the build goes,
+            and read back from after a build of the same articles was cut short
+            (`qa.indexing.journal`).
 
     Returns:
         The new index, not yet saved.
@@ -81,11 +86,16 @@ def build(
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
     reusable = _reusable(previous, settings)
+    if journal is not None:
+        reusable.entities = _Either(reusable.entities, journal.entities)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
     # the new sentences are embedded on threads while the parser reads their articles
-    with EarlyEmbedding(embedder, [s for _, own in fresh for s in own if s.id not in reusable.vector_row]) as early:
+    new = [s for _, own in fresh for s in own if s.id not in reusable.vector_row]
+    with EarlyEmbedding(embedder, new, journal=journal) as early:
         parsing = partial(early.start, EMBED_WORKERS_WHILE_PARSING)
-        annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, parsing)
+        annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, parsing, journal)
+        if journal is not None:
+            journal.flush()
         parts: list[Parts] = []
         kept: list[Article] = []
         for article in articles:
@@ -165,6 +175,7 @@ def _annotated(
     total: int,
     report: Progress,
     parsing: Callable[[], None] = lambda: None,
+    journal: Journal | None = None,
 ) -> tuple[dict[str, list[Sentence]], dict[str, str]]:
     """Sentences with entities per doc id (reused where known, else parsed), and the skipped articles.
 
@@ -190,7 +201,11 @@ def _annotated(
         parsing()
         report("reading articles", reused + count, total)
 
-    results = annotate_many(todo, settings.annotator, processes=PARSER_PROCESSES, done=done)
+    def keep(number: int, sentences: list[Sentence]) -> None:
+        journal.add_entities((s.id, s.entities) for s in sentences)  # type: ignore[union-attr]
+
+    results = annotate_many(todo, settings.annotator, processes=PARSER_PROCESSES, done=done,
+                            each=keep if journal is not None else None)
     for (article, _), result in zip(todo, results):
         if isinstance(result, AnnotationError):
             skipped[article.doc_id] = str(result)
@@ -198,6 +213,26 @@ def _annotated(
         else:
             annotated[article.doc_id] = result
     return annotated, skipped
+
+
+class _Either(Mapping):
+    """Entities by sentence id from the previous build, else from the journal."""
+
+    def __init__(self, first: Mapping[str, tuple], second: Mapping[str, tuple]) -> None:
+        self._first, self._second = first, second
+
+    def __getitem__(self, sid: str) -> tuple:
+        return self._first[sid] if sid in self._first else self._second[sid]
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._first or sid in self._second
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield from self._first
+        yield from (sid for sid in self._second if sid not in self._first)
+
+    def __len__(self) -> int:
+        return len(self._first) + sum(1 for sid in self._second if sid not in self._first)
 
 
 class _Reusable:

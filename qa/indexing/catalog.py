@@ -242,7 +242,7 @@ def _run(
             else:
                 # forced: from scratch, nothing taken over from a build that may be the problem
                 previous = None if force else current or known
-                entry = write_build(corpus, states, folder, settings, encoder, previous, job.report)
+                entry = write_build(corpus, states, folder, settings, encoder, previous, job.report, resume=not force)
         job.entry = entry
         with home.guard:
             home.entry, home.failed = entry, None

@@ -27,10 +27,11 @@ from typing import Iterator
 
 from qa.config import Settings
 from qa.errors import IndexCorruptError
-from qa.indexing import store
+from qa.indexing import journal, store
 from qa.indexing.build import Progress, build, pipeline_fingerprint
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
+from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.segments import Origin
 from qa.ingest.corpus import FileState, load_corpus
 from qa.ingest.formats import holds_many
@@ -131,7 +132,13 @@ def write_build(
     embedder: Embedder,
     previous: Entry | None,
     progress: Progress | None,
+    resume: bool = True,
 ) -> Entry:
+    """Build the corpus's index and swap it in; with `resume`, work a build of the same
+    settings finished before it was cut short is taken from the journal (`qa.indexing.journal`),
+    else the journal is cleared first (a forced build starts from nothing)."""
+    if not resume:
+        journal.clear(home)
     reuse = previous.index.stored if previous else None
     same_code = reuse is not None and reuse.manifest.get("pipeline") == pipeline_fingerprint()
     if same_code:
@@ -139,7 +146,8 @@ def write_build(
     else:
         articles = load_corpus(corpus)
     files = file_records(corpus, states, articles)
-    stored = build(articles, settings, embedder, files, reuse, progress)
+    kept = journal.Journal(home, _journal_key(settings))
+    stored = build(articles, settings, embedder, files, reuse, progress, kept)
     name = f"build-{uuid.uuid4().hex[:12]}"
     staging = home / f".{name}.partial"
     try:
@@ -157,9 +165,15 @@ def write_build(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    journal.clear(home)  # saved: nothing left to resume
     _remove_leftovers(home, keep=name)
     # What was just written is what is in memory: no need to read it back.
     return Entry(index.saved_as(manifest), name)
+
+
+def _journal_key(settings: Settings) -> dict[str, object]:
+    """What the journal's work depends on: a journal of other settings is not read."""
+    return {"settings": settings.index_shape(), "pipeline": pipeline_fingerprint(), "embed_batch": EMBED_BATCH}
 
 
 def _origin(home: Path, previous: Entry | None, stored: store.StoredIndex) -> Origin | None:

@@ -12,6 +12,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from qa.indexing.embedder import Embedder
+from qa.indexing.journal import Journal
 from qa.indexing.rows import StackedRows, taken_rows
 from qa.indexing.tables import ids_of
 from qa.types import Sentence
@@ -39,8 +40,11 @@ class EarlyEmbedding:
     memory, so that the rest of the build (assembling and saving the index) does not hold it.
     """
 
-    def __init__(self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0) -> None:
+    def __init__(
+        self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0, journal: Journal | None = None
+    ) -> None:
         self.ids = [s.id for s in sentences]
+        self._journal = journal  # batches a cut-short run embedded are read back, new ones written
         self._texts = [s.text for s in sentences]
         self._embedder = embedder
         self.vectors = np.zeros((len(sentences), embedder.dimension), dtype=np.float32)
@@ -87,7 +91,13 @@ class EarlyEmbedding:
         try:
             while (offset := self._take()) is not None:
                 batch = self._texts[offset : offset + EMBED_BATCH]
-                self.vectors[offset : offset + len(batch)] = self._embedder.encode(batch)
+                ids = self.ids[offset : offset + EMBED_BATCH]
+                kept = self._journal.vectors(ids) if self._journal is not None else None
+                if kept is None:
+                    kept = self._embedder.encode(batch)
+                    if self._journal is not None:
+                        self._journal.add_vectors(ids, kept)
+                self.vectors[offset : offset + len(batch)] = kept
                 self._finished[worker] += len(batch)
         except BaseException as error:  # noqa: BLE001 (handed to the building thread by `wait`)
             self._errors.append(error)

@@ -56,6 +56,7 @@ def annotate_many(
     annotator: str,
     processes: int = 1,
     done: Callable[[int], None] | None = None,
+    each: Callable[[int, list[Sentence]], None] | None = None,
 ) -> list[list[Sentence] | AnnotationError]:
     """`annotate` for many articles at once: spaCy reads all their paragraphs in one stream.
 
@@ -64,6 +65,8 @@ def annotate_many(
         annotator: "spacy" or "rules".
         processes: parser processes for large inputs (see `PARALLEL_MIN_CHARS`).
         done: called with the number of articles parsed so far, now and then.
+        each: called with (item number, its annotated sentences) as each article is read,
+            in order, before the whole batch is (a build's journal keeps them).
 
     Returns:
         Per item, its annotated sentences, or the `AnnotationError` that kept it out.
@@ -71,12 +74,20 @@ def annotate_many(
     report = done or (lambda count: None)
     if annotator != "spacy":
         found = [_guarded(lambda: _assign(sentences, rule_entities(article.text))) for article, sentences in items]
+        for number, result in enumerate(found):
+            if each is not None and not isinstance(result, AnnotationError):
+                each(number, result)
         report(len(items))
         return found
     pieces = [_pieces(article.text, sentences) for article, sentences in items]
     total = sum(len(p.text) for own in pieces for p in own)
+
+    def finished(owner: int, spans: list[Entity]) -> None:
+        if each is not None:
+            each(owner, _assign(items[owner][1], spans))
+
     try:
-        spans = _spacy_spans_of_pieces(pieces, processes if total >= PARALLEL_MIN_CHARS else 1, report)
+        spans = _spacy_spans_of_pieces(pieces, processes if total >= PARALLEL_MIN_CHARS else 1, report, finished)
     except Exception:  # one bad article must not sink the batch: retry each alone to find it
         spans = [_spans_alone(own) for own in pieces]
         report(len(items))
@@ -220,19 +231,30 @@ def _cut(text: str, start: int, end: int, sentences: list[Sentence]) -> list[_Pi
 
 
 def _spacy_spans_of_pieces(
-    pieces: list[list[_Piece]], processes: int, report: Callable[[int], None] = lambda count: None
+    pieces: list[list[_Piece]],
+    processes: int,
+    report: Callable[[int], None] = lambda count: None,
+    finished: Callable[[int, list[Entity]], None] = lambda owner, spans: None,
 ) -> list[list[Entity]]:
     """Entities of every article's pieces, parsed in batches (in `processes` worker processes
-    where more than one is asked for and processes can be forked)."""
+    where more than one is asked for and processes can be forked); `finished(article, spans)`
+    is called for each article once all its pieces are read, in order."""
     load_spacy()  # loaded before any fork: the workers share it
     flat = [(owner, piece) for owner, own in enumerate(pieces) for piece in own]
     batches = [flat[i : i + _BATCH_SIZE] for i in range(0, len(flat), _BATCH_SIZE)]
     spans: list[list[Entity]] = [[] for _ in pieces]
+    told = 0  # articles before this one have been handed to `finished`
     with _batch_mapper(processes) as mapped:
         for batch, found in zip(batches, mapped(_parsed_batch, [[piece for _, piece in b] for b in batches])):
             for (owner, _), own in zip(batch, found):
                 spans[owner].extend(own)
-            report(batch[-1][0])
+            last = batch[-1][0]  # the pieces of articles before it are all read
+            for owner in range(told, last):
+                finished(owner, spans[owner])
+            told = max(told, last)
+            report(last)
+    for owner in range(told, len(pieces)):
+        finished(owner, spans[owner])
     report(len(pieces))
     return spans
 
