@@ -9,11 +9,19 @@ temporary name, renames it into place and returns its manifest's checksum. Only 
 every shard is back is `shards.json` written, so a worker that dies mid-build leaves at
 most an unlisted folder; Ray retries the task, and if it fails for good the last
 listing stays in use.
+
+A shard is named after what it is made from (`shard_name`: its articles' keys and
+hashes, the neighbours its edge batches borrow from, the settings and the parser code),
+so a build that was cut short (the driver killed, a task failed for good) and is run
+again finds the shards it finished in place and builds only the others.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,18 +30,20 @@ from typing import Any
 import ray
 
 from qa.config import Settings
-from qa.errors import CorpusError
+from qa.errors import CorpusError, IndexCorruptError
 from qa.indexing import build as single_build
 from qa.indexing import store
 from qa.indexing.build import Progress
 from qa.indexing.embedder import embedder_for
 from qa.indexing.folder import file_lock, file_records
+from qa.indexing.manifest import read_manifest
+from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.ingest.chunker import sentences_of
 from qa.ingest.corpus import FileState, distinct_articles, read_articles, scan, text_key
 from qa.types import Article
 from qa.distributed.embedding import Precomputed, aligned_vectors
 from qa.distributed.plan import balanced_runs, covering, neighbours
-from qa.distributed.layout import remove_unlisted, sharded_home, write_listing
+from qa.distributed.layout import remove_partial, remove_unlisted, sharded_home, write_listing
 
 # A test sets this to a file path: the first shard task to find the file missing creates
 # it and kills its worker process after writing its shard, before renaming it into place.
@@ -63,7 +73,7 @@ def build_sharded(
     home = sharded_home(corpus, settings)
     report = progress or (lambda stage, done, total: None)
     with file_lock(home):
-        remove_unlisted(home)
+        remove_partial(home)  # (whole shards a cut-short build left stay: they are reused below)
         states = scan(corpus)
         if not states:
             raise CorpusError(f"corpus folder {corpus} holds no .txt or .md files; add news articles")
@@ -71,30 +81,58 @@ def build_sharded(
         articles, sentence_counts = _distinct(corpus, states, count)
         by_path = {s.relpath: s for s in states}
         crash = os.environ.get(CRASH_FLAG)
-        pending = []
+        pending: list[Any] = []
         for first, last in balanced_runs(sentence_counts, count):
             before, after = neighbours(sentence_counts, first, last)
             lead_in, lead_out = covering(sentence_counts, first, last, before, after)
             group = articles[first:last]
             around = _Neighbours([articles[i] for i in lead_in], before, [articles[i] for i in lead_out], after)
+            name = shard_name(group, around, settings)
+            finished = _finished(home, name)
+            if finished is not None:  # built by a run that was cut short: not built again
+                pending.append(finished)
+                continue
             task = _build_shard.options(max_retries=TASK_RETRIES)
             states_of_group = [by_path[relpath] for relpath, _, _ in group]
-            pending.append(task.remote(str(corpus), str(home), group, states_of_group, settings, around, crash))
+            pending.append(task.remote(str(corpus), str(home), name, group, states_of_group, settings, around, crash))
         done = _gather(pending, report)
         listing = write_listing(home, done, settings, done[0]["dimension"])
         remove_unlisted(home)
     return listing
 
 
+def shard_name(group: list[tuple[str, str, str]], around: _Neighbours, settings: Settings) -> str:
+    """The name of the shard made from `group` (with its neighbours) under `settings`: the same
+    inputs always give the same shard, so a finished one is known by its name."""
+    digest = hashlib.sha1(json.dumps(
+        [group, around.before, around.before_sentences, around.after, around.after_sentences,
+         settings.index_shape(), single_build.pipeline_fingerprint(), EMBED_BATCH],
+        sort_keys=True, default=str,
+    ).encode("utf-8"))
+    return f"shard-{digest.hexdigest()[:12]}"
+
+
+def _finished(home: Path, name: str) -> dict[str, Any] | None:
+    """The result of shard `name` if it lies whole in `home` (its manifest checks out), else None."""
+    if not (home / name).is_dir():
+        return None
+    try:
+        manifest = read_manifest(home / name)
+    except IndexCorruptError:
+        return None
+    return {key: manifest[key] for key in ("checksum", "counts", "dimension")} | {"name": name}
+
+
 def _gather(pending: list[Any], report: Progress) -> list[dict[str, Any]]:
-    """The shard tasks' results in shard order; if one fails for good, the others are stopped."""
-    order = {ref: number for number, ref in enumerate(pending)}
-    done: list[dict[str, Any]] = [{}] * len(pending)
-    waiting = list(pending)
+    """The shard tasks' results in shard order (a shard found finished is its result already);
+    if one fails for good, the others are stopped."""
+    done: list[dict[str, Any]] = [p if isinstance(p, dict) else {} for p in pending]
+    order = {ref: number for number, ref in enumerate(pending) if not isinstance(ref, dict)}
+    waiting = list(order)
     report("building shards", 0, len(pending))
     try:
         while waiting:
-            ready, waiting = ray.wait(waiting, num_returns=1)
+            ready, waiting = ray.wait(waiting, num_returns=1)  # (an empty `waiting` never gets here)
             done[order[ready[0]]] = ray.get(ready[0])
             report("building shards", len(pending) - len(waiting), len(pending))
     except BaseException:
@@ -165,6 +203,7 @@ def _texts(articles: list[Article]) -> list[str]:
 def _build_shard(
     corpus: str,
     home: str,
+    name: str,
     members: list[tuple[str, str, str]],
     states: list[FileState],
     settings: Settings,
@@ -183,11 +222,13 @@ def _build_shard(
     model = embedder_for(settings)
     embedder = Precomputed(model, own, aligned_vectors(model, before, own, after))
     stored = single_build.build(articles, settings, embedder, file_records(folder, states, articles))
-    name = f"shard-{uuid.uuid4().hex[:12]}"
-    staging = Path(home) / f".{name}.partial"
+    staging = Path(home) / f".{name}.{uuid.uuid4().hex[:8]}.partial"
     manifest = store.save(staging, stored)
     if crash and not os.path.exists(crash):
-        Path(crash).write_text(name)
+        Path(crash).write_text(staging.name)
         os._exit(1)  # a worker lost mid-build, as a test asks: the shard is written but not in place
-    staging.rename(Path(home) / name)
+    target = Path(home) / name
+    if target.exists():  # the same shard, made by a run of the same inputs: keep one
+        shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
     return {key: manifest[key] for key in ("checksum", "counts", "dimension")} | {"name": name}

@@ -101,6 +101,13 @@ def check_shard(folder: Path, checksum: str) -> dict[str, Any]:
     return manifest
 
 
+def remove_partial(home: Path) -> None:
+    """Shards left half-written (hold the lock); whole shards stay, listed or not, for a build to reuse."""
+    for path in home.iterdir():
+        if path.name.endswith(".partial"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def remove_unlisted(home: Path) -> None:
     """Shards the current listing does not name, and shards left half-written (hold the lock)."""
     keep = listed_names(home)

@@ -148,8 +148,8 @@ def test_a_worker_killed_mid_build_leaves_no_half_written_shard_listed(tmp_path,
     monkeypatch.setenv(CRASH_FLAG, str(marker))
     listing = build_sharded(SEEDS, seeds_settings, shards=2)  # Ray runs the killed task again
     home = sharded_home(SEEDS, seeds_settings)
-    killed = marker.read_text()  # the shard the dead worker had written under its temporary name
-    assert killed.startswith("shard-") and killed not in {s["name"] for s in listing["shards"]}
+    killed = marker.read_text()  # the temporary folder the dead worker had written its shard in
+    assert killed.startswith(".shard-") and killed.endswith(".partial")
     assert not (home / killed).exists() and not list(home.glob("*.partial"))
     assert len(_listed_shards_load(home)["shards"]) == 2
     assert sum(s["counts"]["articles"] for s in listing["shards"]) == 4
@@ -157,10 +157,24 @@ def test_a_worker_killed_mid_build_leaves_no_half_written_shard_listed(tmp_path,
     # No retries left: the build fails, and the last complete listing stays in use.
     marker.unlink()
     monkeypatch.setattr("qa.distributed.build.TASK_RETRIES", 0)
-    with pytest.raises(ray.exceptions.RayError):
-        build_sharded(SEEDS, seeds_settings, shards=2)
+    with pytest.raises(ray.exceptions.RayError):  # (three shards: other shards than the finished two)
+        build_sharded(SEEDS, seeds_settings, shards=3)
     assert _listed_shards_load(home) == listing
     assert marker.read_text() not in {s["name"] for s in listing["shards"]}
+
+
+def test_a_sharded_build_cut_short_builds_only_the_shards_it_had_not_finished(tmp_path, seeds_settings) -> None:
+    first = build_sharded(SEEDS, seeds_settings, shards=2)
+    home = sharded_home(SEEDS, seeds_settings)
+    (home / SHARDS).unlink()  # the driver killed after its shards were written, before the listing
+    kept = home / first["shards"][0]["name"]
+    built_at = kept.stat().st_mtime_ns
+    shutil.rmtree(home / first["shards"][1]["name"])  # and one shard never finished
+    again = build_sharded(SEEDS, seeds_settings, shards=2)
+    assert [s["name"] for s in again["shards"]] == [s["name"] for s in first["shards"]]
+    assert [s["checksum"] for s in again["shards"]][0] == first["shards"][0]["checksum"]
+    assert kept.stat().st_mtime_ns == built_at  # found finished: not built again
+    assert _listed_shards_load(home)["shards"][1]["counts"] == first["shards"][1]["counts"]
 
 
 def test_qa_index_ray_builds_shards_from_the_command_line(tmp_path, seeds_settings) -> None:
