@@ -176,10 +176,15 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
 def _load(args: argparse.Namespace, split: str) -> EvalSet:
     if args.dataset == "squad":
+        _needs(args.squad_file, "--squad-file", "SQuAD v1.1's dev half", DEFAULT_SQUAD)
         return load_squad(args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "squad2":  # the same corpus folder (and so the same index) as squad
+        _needs(args.squad2_file, "--squad2-file", "SQuAD v2.0's dev questions of those articles", DEFAULT_SQUAD2)
+        _needs(args.squad_file, "--squad-file", "SQuAD v1.1's dev half (the corpus)", DEFAULT_SQUAD)
         return load_squad2(args.squad2_file, args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "newsqa":
+        for name in ("chunks.jsonl", "questions.jsonl"):
+            _needs(args.newsqa_dir / name, "--newsqa-dir", f"the NewsQA fragment's {name}", DEFAULT_NEWSQA / name)
         return load_newsqa(args.newsqa_dir, args.work_dir / "newsqa")
     if args.dataset == "realtimeqa":  # --sample chooses the corpus too: the sampled questions' articles
         return load_realtimeqa(args.realtimeqa_dir, args.work_dir, split=split, sample=args.sample, seed=args.seed)
@@ -188,6 +193,22 @@ def _load(args: argparse.Namespace, split: str) -> EvalSet:
     if args.dataset == "conversation":  # follow-ups over the seeds and the council event together
         return load_conversation(args.work_dir / "conversation")
     return load_seed_set()
+
+
+def _needs(path: Path, option: str, what: str, default: Path) -> None:
+    """Refuse a missing benchmark file, saying what it is and where it comes from, not only its name.
+
+    Raises:
+        FileNotFoundError: `path` is not a file.
+    """
+    if path.is_file():
+        return
+    shipped = f"../shared/data/{default.relative_to(SHARED_DATA).as_posix()}"
+    raise FileNotFoundError(
+        f"{path} is missing: the benchmark needs {what}, which comes with the team's data folder as {shipped} "
+        f"(beside the repository; ../shared/data/README.md says what it is and where it came from); "
+        f"put it there, or pass {option} PATH"
+    )
 
 
 def _subset(evalset: EvalSet, args: argparse.Namespace) -> EvalSet:
