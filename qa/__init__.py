@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qa import reply
-    from qa.api import ask, build_index, index_info, question_parts, resolve_corpus, updating, warm_up
+    from qa.api import (
+        abstention_threshold, ask, build_index, index_info, question_parts, resolve_corpus, updating, warm_up,
+    )
     from qa.archive import (
         MAX_UPLOAD_BYTES, AddedArticles, CorpusSummary, add_articles, article_suffixes, articles, corpus_summary,
         example_questions,
@@ -35,7 +37,8 @@ if TYPE_CHECKING:
 _HOMES = {
     # answering
     "ask": "qa.api", "build_index": "qa.api", "warm_up": "qa.api", "updating": "qa.api", "index_info": "qa.api",
-    "question_parts": "qa.api", "resolve_corpus": "qa.api", "QuestionWarning": "qa.answer.question",
+    "question_parts": "qa.api", "resolve_corpus": "qa.api", "abstention_threshold": "qa.api",
+    "QuestionWarning": "qa.answer.question",
     # the corpus
     "articles": "qa.archive", "add_articles": "qa.archive", "corpus_summary": "qa.archive",
     "example_questions": "qa.archive", "article_suffixes": "qa.archive", "MAX_UPLOAD_BYTES": "qa.archive",

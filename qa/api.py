@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from qa.answer.decide import PartResult, answer_part
+from qa.answer.decide import PartResult, answer_part, threshold_for
 from qa.answer.question import Analysis, QuestionWarning, analyse, clean_history, clean_question, part_count
 from qa.answer.referents import entity_label
 from qa.answer.timeframe import format_range, time_window
@@ -242,6 +242,18 @@ def index_info(index: SearchIndex) -> IndexInfo:
         chunks=int(counts.get("chunks", 0)), model=str(manifest.get("model", "")),
         built_at=str(manifest.get("built_at", "")), shards=int(manifest.get("shards", 0)),
     )
+
+
+def abstention_threshold(settings: Settings | None = None) -> float:
+    """The confidence under which `ask` declines to answer ("Not in these articles."), as a probability.
+
+    The setting `abstain_below` when given, else the threshold stored with the confidence
+    model in use (see docs/benchmarks.md).
+
+    Raises:
+        ModelError: the confidence model carries no threshold.
+    """
+    return threshold_for(settings or settings_from_env())
 
 
 def question_parts(question: str) -> int:

@@ -47,6 +47,7 @@ class Assistant:
         self.corpus = corpus
         self.settings = settings or qa.settings_from_env()
         self.index = index
+        self.threshold = qa.abstention_threshold(self.settings)  # under it answers are declined; the chat says so
         self._add_lock = threading.Lock()
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}

@@ -202,7 +202,7 @@ def wire_chat(
         messages = [
             *messages,
             {"role": "user", "content": qa.reply.escape_markdown(message)},
-            {"role": "assistant", "content": with_notes(qa.reply.chat_markdown(answer), notes)},
+            {"role": "assistant", "content": with_notes(qa.reply.chat_markdown(answer, assistant.threshold), notes)},
         ]
         asked = [*asked, (message, answer)]
         download = gr.DownloadButton(value=str(assistant.export(asked)), interactive=True)

@@ -12,6 +12,9 @@ The names below are what the shells (the web chat, the command line) format with
 from qa.reply.cards import articles_html, evidence_html
 from qa.reply.export import conversation_markdown
 from qa.reply.markdown import escape_markdown
-from qa.reply.present import chat_markdown, confidence_label
+from qa.reply.present import chat_markdown, confidence_label, explanation
 
-__all__ = ["articles_html", "chat_markdown", "confidence_label", "conversation_markdown", "escape_markdown", "evidence_html"]
+__all__ = [
+    "articles_html", "chat_markdown", "confidence_label", "conversation_markdown", "escape_markdown", "evidence_html",
+    "explanation",
+]

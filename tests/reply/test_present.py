@@ -15,9 +15,10 @@ from qa.reply.present import (
     confidence_label,
     escape_markdown,
     excerpt,
+    explanation,
     paragraph_bounds,
 )
-from qa.types import Answer, Article, Citation, Source
+from qa.types import Answer, AnswerPart, Article, Citation, Source
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -220,6 +221,22 @@ def test_chat_markdown_quotes_a_not_found_reply() -> None:
     reply = chat_markdown(Answer("q?", "", text, (), 0.1, False))
     assert reply.startswith("> **Not in these articles.** Nearest:\n>\n> [1] “x” — d")
     assert NOT_FOUND_LABEL in reply
+
+
+def test_an_answer_explains_its_confidence_its_count_of_articles_and_a_decline() -> None:
+    part = AnswerPart("Who?", "person", "IS", 0.82, (1, 2), ("a", "b", "c"), (("Boko Haram", ("d",)),))
+    found = Answer("Who?", "IS", "**IS** [1][2] — reported by 3 of 4 articles", (), 0.82, True, (part,), articles_searched=4)
+    said = " ".join(explanation(found, 0.25))
+    assert "82% is a calibrated probability that the answer is right" in said and "under 25%" in said
+    assert '"Reported by 3 of 4 articles": 3 articles state the answer in a cited sentence' in said
+    assert "of the 4 it was read from (the corpus, or the articles the filter admits)" in said
+    assert '"The articles differ"' in said
+    declined = Answer("Why?", "", "**Not in these articles.**", (cite(ARTICLE, "Critics said"),), 0.12, False)
+    said = " ".join(explanation(declined, 0.25))
+    assert "confidence of 25% or more (the best reached 12%)" in said and "nearest passages are listed" in said
+    folded = chat_markdown(found, threshold=0.25)
+    assert folded.startswith("**IS** [1][2]") and '<details class="qa-explain"><summary>What does this mean?</summary>' in folded
+    assert "<script" not in chat_markdown(Answer("<script>?", "", "x", (), 0.1, False), threshold=0.25)
 
 
 def test_articles_table_escapes_titles_and_shows_outlet_and_date() -> None:
