@@ -1,5 +1,5 @@
-"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, `qa articles` (list, open,
-replace, delete), and commands that other packages add under the entry-point group
+"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, `qa chat` (a conversation,
+in `qa.terminal`), `qa articles` (list, open, replace, delete), and commands that other packages add under the entry-point group
 `qa.commands` (the benchmark adds `qa eval`), so the library never imports its benchmark.
 A thin shell: it calls the public names of `qa` (`import qa`) and formats what they return."""
 
@@ -14,6 +14,7 @@ from importlib import metadata
 from typing import Sequence
 
 import qa
+from qa.terminal import COMMANDS, ProgressBars, chat, quiet_progress_in_logs, show_answer
 
 EXIT_USAGE = 2
 PLUGIN_GROUP = "qa.commands"
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser(plugins)
     options = parser.parse_args(args)
     warnings.showwarning = _show_warning
+    quiet_progress_in_logs()
     try:
         return options.run(options)
     except ValueError as error:  # includes CorpusError: the message says what to do
@@ -75,6 +77,17 @@ def _parser(plugins: dict[str, metadata.EntryPoint]) -> argparse.ArgumentParser:
     _common(ask)
     ask.set_defaults(run=_run_ask)
 
+    talk = commands.add_parser(
+        "chat", help="a conversation in the terminal: follow-ups, /sources, /open N, /history, /clear, /quit",
+        description="Ask question after question in one process (the model loads once); each is answered with the "
+        "conversation so far. Lines starting with / are commands: "
+        + "; ".join(f"{c} ({what})" for c, what in COMMANDS.items()) + ".",
+    )
+    talk.add_argument("--corpus", help=corpus_help)
+    talk.add_argument("--as-of", dest="as_of", metavar="DAY", help="ask as of DAY (default today), as in `qa ask`")
+    _common(talk)
+    talk.set_defaults(run=_run_chat)
+
     listing = commands.add_parser(
         "articles", help="list the corpus's articles (filtered), or open, replace or delete one",
         description="List the articles of a corpus folder as the index reads them; --open, --replace and --delete "
@@ -115,7 +128,7 @@ def _settings(options: argparse.Namespace) -> qa.Settings:
 def _run_index(options: argparse.Namespace) -> int:
     if options.ray is not None:
         return _run_sharded_index(options)
-    with _ProgressBars() as bars:
+    with ProgressBars() as bars:
         info = qa.index_info(
             qa.build_index(options.corpus, settings=_settings(options), progress=bars.update, force=options.force)
         )
@@ -133,7 +146,7 @@ def _run_sharded_index(options: argparse.Namespace) -> int:
     corpus, address = options.corpus, options.ray
     if corpus is None and address and Path(address).is_dir():  # `qa index --ray CORPUS`: a folder, not an address
         corpus, address = address, ""
-    with _ProgressBars() as bars:
+    with ProgressBars() as bars:
         info = qa.build_sharded_index(
             corpus, address=address or None, shards=options.shards, settings=_settings(options), progress=bars.update
         )
@@ -152,14 +165,12 @@ def _run_ask(options: argparse.Namespace) -> int:
     if options.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
     else:
-        from rich.console import Console
-        from rich.markdown import Markdown
-
-        console = Console(width=None if sys.stdout.isatty() else 100)
-        # the reply is markdown (bold answers, escaped quotes) with one line per part and per source
-        console.print(Markdown(answer.text.replace("\n", "  \n")))
-        console.print(f"\nconfidence {answer.confidence:.2f}" + ("" if answer.answerable else " (not answered)"), markup=False)
+        show_answer(answer)
     return 0
+
+
+def _run_chat(options: argparse.Namespace) -> int:
+    return chat(options.corpus, _settings(options), as_of=options.as_of)
 
 
 def _run_articles(options: argparse.Namespace) -> int:
@@ -202,35 +213,6 @@ def _article_text(found: qa.Article) -> str:
     byline = " · ".join(x for x in (found.outlet, found.published, f"by {found.author}" if found.author else "") if x)
     head = [found.title, byline, found.url, f"doc id {found.doc_id} ({found.path}, {len(found.text):,} characters)"]
     return "\n".join([*(line for line in head if line), "", found.text.rstrip()])
-
-
-class _ProgressBars:
-    """One tqdm bar per build stage, shown only for corpora big enough to wait for."""
-
-    MIN_TOTAL = 50
-
-    def __init__(self) -> None:
-        self._bars: dict[str, object] = {}
-        self.built = False  # a build reports progress; an index that is reused does not
-
-    def __enter__(self) -> "_ProgressBars":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for bar in self._bars.values():
-            bar.close()  # type: ignore[attr-defined]
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        self.built = True
-        if total < self.MIN_TOTAL:
-            return
-        from tqdm import tqdm
-
-        bar = self._bars.get(stage)
-        if bar is None:
-            bar = self._bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr)
-        bar.n = done  # type: ignore[attr-defined]
-        bar.refresh()  # type: ignore[attr-defined]
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

@@ -167,7 +167,8 @@ def explanation(answer: Answer, threshold: float) -> list[str]:
         ]
     said = [
         f"{_percent(answer.confidence)} is a calibrated probability that the answer is right: of answers given "
-        f"at about that confidence, about as many in 100 were right on held-out questions. High is "
+        f"at about {_percent(answer.confidence)}, about {round(answer.confidence * 100)} in 100 were right on "
+        f"held-out questions. High is "
         f"{_percent(HIGH_CONFIDENCE)} and above, Medium {_percent(MEDIUM_CONFIDENCE)} to {_percent(HIGH_CONFIDENCE)}, "
         f"Low below; under {under} the assistant declines to answer.",
     ]

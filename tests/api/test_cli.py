@@ -58,6 +58,9 @@ def test_ask_prints_the_reply_and_confidence(tiny_corpus: Path, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout and "confidence" in result.stdout
     assert "**" not in result.stdout  # the markdown is rendered for the terminal, not printed raw
+    # into a pipe: plain text, nothing padded to a width, no escape codes, no progress bars redrawn
+    assert all(line == line.rstrip() for line in result.stdout.splitlines()) and "\x1b" not in result.stdout
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
 
 
 def test_unknown_model_is_a_clear_error(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -85,7 +88,7 @@ def test_ask_filters_by_outlet_and_date(tmp_path: Path) -> None:
     assert asked.returncode == 0, asked.stderr
     assert {c["doc_id"] for c in json.loads(asked.stdout)["citations"]} == {"b"}
     dated = qa("ask", "When did the bridge in Ikeja open?", "--to", "2015-03-14", corpus=corpus, index_dir=tmp_path / "i")
-    shown = " ".join(dated.stdout.split())  # rich wraps lines
+    shown = " ".join(dated.stdout.split())
     assert "Thursday (12 March 2015)" in shown and "Lagos Daily, 13 March 2015" in shown, dated.stdout
     wrong = qa("ask", "When?", "--from", "soon", corpus=corpus, index_dir=tmp_path / "i")
     assert wrong.returncode == 2 and "published_from must be a date" in wrong.stderr
