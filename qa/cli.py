@@ -1,7 +1,8 @@
-"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, `qa chat` (a conversation,
-in `qa.terminal`), `qa articles` (list, open, replace, delete), and commands that other packages add under the entry-point group
-`qa.commands` (the benchmark adds `qa eval`), so the library never imports its benchmark.
-A thin shell: it calls the public names of `qa` (`import qa`) and formats what they return."""
+"""The `qa` command: `qa index [CORPUS]`, `qa ask "question"`, `qa chat` (a conversation, in
+`qa.terminal`), `qa articles` (list, open, replace, delete), and commands that other
+packages add under the entry-point group `qa.commands` (the benchmark adds `qa eval`), so
+the library never imports its benchmark. A thin shell: it calls the public names of `qa`
+(`import qa`) and formats what they return."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reply.cards import answer_spans, articles_html, evidence_html, source_card
+from qa.reply.cards import answer_spans, article_page, articles_html, evidence_html, source_card
 from qa.reply.present import (
     NOT_FOUND_LABEL,
     chat_markdown,
@@ -265,3 +265,14 @@ def test_a_citation_opens_the_whole_article_at_the_passage() -> None:
     assert shown == HOSTILE  # the whole article, as text
     assert '<mark id="qa-passage-3" class="qa-passage">the <strong class="qa-answer">cited</strong> &lt;script&gt;' in full
     assert "<script" not in card
+
+
+def test_an_opened_article_is_escaped_and_links_only_to_the_web() -> None:
+    hostile = Article("d<1>", "<script>x</script>", "Text <b>bold</b>\n\nMore.", "/c/d.txt", "h", outlet="<i>Post</i>",
+                      url="javascript:alert(1)", author="A <b>", published="2015-03-12")
+    page = article_page(hostile)
+    assert "<script" not in page and "<b>" not in page and "<i>" not in page and 'href="javascript' not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "Text &lt;b&gt;bold&lt;/b&gt;\n\nMore." in page
+    assert "12 March 2015" in page and "by A &lt;b&gt;" in page and "d.txt" in page and "23 characters" in page
+    linked = article_page(Article("d", "T", "x", "d.txt", "h", url="https://news.example/a?b=1&c=2"))
+    assert '<a href="https://news.example/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">' in linked
