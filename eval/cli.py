@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eval.conversation import load_conversation
 from eval.datasets import EvalSet, limit, load_newsqa, load_seed_set, load_squad, load_squad2, sample
 from eval.realtimeqa import load_realtimeqa
 from eval.records import SPLITS
@@ -26,7 +27,7 @@ DEFAULT_SQUAD = SHARED_DATA / "squad-v1.1-dev-half.json"
 DEFAULT_SQUAD2 = SHARED_DATA / "squad-v2.0-dev-half.json"
 DEFAULT_NEWSQA = SHARED_DATA / "newsqa-fragment"
 DEFAULT_REALTIMEQA = SHARED_DATA / "realtimeqa-2023"
-DATASETS = ("seeds", "council", "squad", "squad2", "newsqa", "realtimeqa")
+DATASETS = ("seeds", "council", "conversation", "squad", "squad2", "newsqa", "realtimeqa")
 SPLIT_SETS = ("squad", "squad2", "realtimeqa")  # the sets split into train and held-out (articles, or weeks)
 COUNCIL = Path(__file__).resolve().parent / "council"
 FUSIONS = ("rrf", "weighted", "bm25", "dense")  # as qa.config.FUSION_MODES; not imported to keep --help cheap
@@ -44,7 +45,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Benchmark the question-answering assistant: answers, citations, retrieval, "
-        "abstention and cost, over the seed questions, SQuAD v1.1 (open-domain) or a NewsQA fragment.",
+        "abstention and cost, over the seed questions, the council event, conversations of follow-ups, "
+        "SQuAD v1.1 and v2.0 (open-domain), a NewsQA fragment or RealTime QA.",
     )
     parser.add_argument("--dataset", choices=DATASETS, default="seeds", help="question set (default: seeds)")
     parser.add_argument(
@@ -174,16 +176,39 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
 def _load(args: argparse.Namespace, split: str) -> EvalSet:
     if args.dataset == "squad":
+        _needs(args.squad_file, "--squad-file", "SQuAD v1.1's dev half", DEFAULT_SQUAD)
         return load_squad(args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "squad2":  # the same corpus folder (and so the same index) as squad
+        _needs(args.squad2_file, "--squad2-file", "SQuAD v2.0's dev questions of those articles", DEFAULT_SQUAD2)
+        _needs(args.squad_file, "--squad-file", "SQuAD v1.1's dev half (the corpus)", DEFAULT_SQUAD)
         return load_squad2(args.squad2_file, args.squad_file, args.work_dir / "squad", split=split)
     if args.dataset == "newsqa":
+        for name in ("chunks.jsonl", "questions.jsonl"):
+            _needs(args.newsqa_dir / name, "--newsqa-dir", f"the NewsQA fragment's {name}", DEFAULT_NEWSQA / name)
         return load_newsqa(args.newsqa_dir, args.work_dir / "newsqa")
     if args.dataset == "realtimeqa":  # --sample chooses the corpus too: the sampled questions' articles
         return load_realtimeqa(args.realtimeqa_dir, args.work_dir, split=split, sample=args.sample, seed=args.seed)
     if args.dataset == "council":  # our own held-out news event (eval/council/), never trained on
         return load_seed_set(COUNCIL / "questions.jsonl", COUNCIL / "articles")
+    if args.dataset == "conversation":  # follow-ups over the seeds and the council event together
+        return load_conversation(args.work_dir / "conversation")
     return load_seed_set()
+
+
+def _needs(path: Path, option: str, what: str, default: Path) -> None:
+    """Refuse a missing benchmark file, saying what it is and where it comes from, not only its name.
+
+    Raises:
+        FileNotFoundError: `path` is not a file.
+    """
+    if path.is_file():
+        return
+    shipped = f"../shared/data/{default.relative_to(SHARED_DATA).as_posix()}"
+    raise FileNotFoundError(
+        f"{path} is missing: the benchmark needs {what}, which comes with the team's data folder as {shipped} "
+        f"(beside the repository; ../shared/data/README.md says what it is and where it came from); "
+        f"put it there, or pass {option} PATH"
+    )
 
 
 def _subset(evalset: EvalSet, args: argparse.Namespace) -> EvalSet:
@@ -252,7 +277,28 @@ def _footer(runs: Sequence[RunResult]) -> list[str]:
         "build_s: manifest build time of the index in use; peak_MB: process peak RSS (ru_maxrss) "
         "at the end of the run",
         f"CPU ms per question, median/p95 (process CPU time, all threads): {cpu}",
+        *_follow_up_lines(runs),
     ]
+
+
+def _follow_up_lines(runs: Sequence[RunResult]) -> list[str]:
+    """For a set of follow-ups: how they fare in their conversation and asked alone."""
+    from eval.report import format_value
+
+    lines = []
+    for run in runs:
+        figures = run.summary
+        if not figures.get("follow_ups"):
+            continue
+        count = int(figures["follow_ups"] or 0)
+        worse = round(float(figures.get("worse_than_alone") or 0.0) * count)
+        better = round(float(figures.get("better_than_alone") or 0.0) * count)
+        lines.append(
+            f"{run.label}: {count} follow-ups; hit@1 {format_value(figures.get('follow_up_hit@1'), 3)} in their "
+            f"conversation, {format_value(figures.get('alone_hit@1'), 3)} asked alone; worse than alone: {worse} of "
+            f"{count}, better: {better} (right: a hit, or a decline of an unanswerable one)"
+        )
+    return lines
 
 
 def _count(text: str) -> int:

@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import date
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm
@@ -164,12 +164,13 @@ def _measure(
         answer_with_index(prepared.index, WARM_UP_QUESTION, settings)
     probe_before = encode_probe_ms(configs[0][1])
     rows: list[list[QuestionRow]] = [[] for _ in configs]
+    conversations = [_Conversation(prepared.index, settings) for _, settings in configs]
     desc = configs[0][0] if len(configs) == 1 else f"{len(configs)} configurations"
     total = len(evalset.questions) * len(configs)
     with tqdm(total=total, desc=desc, unit="answer", file=sys.stderr, disable=not show_progress) as bar:
         for i, question in enumerate(evalset.questions):
             for k in _rotation(i, len(configs)):
-                rows[k].append(_ask(prepared.index, question, configs[k][1], bar))
+                rows[k].append(_ask(prepared.index, question, configs[k][1], bar, conversations[k]))
                 bar.update()
     run_wide: Summary = {
         "peak_rss_mb": round(peak_rss_mb(), 1),
@@ -201,25 +202,55 @@ def _summary(rows: Sequence[QuestionRow], prepared: PreparedIndex, run_wide: Sum
     return summary
 
 
-def _ask(index: SearchIndex, question: EvalQuestion, settings: Settings, bar: tqdm) -> QuestionRow:
+def _ask(
+    index: SearchIndex, question: EvalQuestion, settings: Settings, bar: tqdm, conversation: _Conversation
+) -> QuestionRow:
     from qa.api import answer_with_index
     from qa.answer.question import clean_question
 
     error = None
+    alone_ok = None
     cpu_started, started = time.process_time(), time.perf_counter()
     try:
         as_of = date.fromisoformat(question.as_of) if question.as_of else None
-        answer = answer_with_index(index, clean_question(question.question), settings, as_of=as_of)
+        turns = conversation.turns(question.history, as_of)  # the earlier turns are not timed
+        cpu_started, started = time.process_time(), time.perf_counter()
+        answer = answer_with_index(index, clean_question(question.question), settings, turns, as_of=as_of)
     except Exception as exc:  # one failing question must not lose the run; it is counted and shown
         answer = _declined(question.question)
         error = f"{type(exc).__name__}: {exc}"
         bar.write(f"warning: question {question.id} failed: {error}", file=sys.stderr)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
-    result = score_answer(question, answer, seconds)
+    if question.history and error is None:  # the same question asked alone, to compare with
+        alone = answer_with_index(index, clean_question(question.question), settings, as_of=as_of)
+        alone_ok = score_answer(question, alone, 0.0).ok
+    result = replace(score_answer(question, answer, seconds), alone_ok=alone_ok)
     citation = answer.citations[0] if answer.citations and answer.answerable else None
     gold = question.answers or tuple(" / ".join(part) for part in question.answer_parts)
     return QuestionRow(result, question.question, gold, citation, cpu_seconds, error)
+
+
+class _Conversation:
+    """The replies to a follow-up's earlier questions, each asked with the replies before it, as a
+    chat would; asked once per conversation and configuration, however many follow-ups share them."""
+
+    def __init__(self, index: SearchIndex, settings: Settings) -> None:
+        self.index, self.settings = index, settings
+        self._replies: dict[tuple[str, ...], str] = {}
+
+    def turns(self, history: Sequence[str], as_of: date | None) -> list[tuple[str, str]]:
+        from qa.api import answer_with_index
+        from qa.answer.question import clean_question
+
+        turns: list[tuple[str, str]] = []
+        for n, earlier in enumerate(history):
+            key = tuple(history[: n + 1])
+            if key not in self._replies:
+                answer = answer_with_index(self.index, clean_question(earlier), self.settings, turns, as_of=as_of)
+                self._replies[key] = answer.text
+            turns.append((earlier, self._replies[key]))
+        return turns
 
 
 def _declined(question: str) -> Answer:

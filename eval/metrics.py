@@ -286,6 +286,13 @@ class QuestionResult:
     has_evidence: bool
     seconds: float
     right: bool = False  # the best guess is right, declined or not (what confidence is about)
+    # a follow-up asked without its conversation was right: a hit, or declined when unanswerable (None: not a follow-up)
+    alone_ok: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        """A hit for an answerable question, a decline for an unanswerable one."""
+        return self.hit if self.answerable_gold else not self.answerable_pred
 
 
 def score_answer(question: EvalQuestion, answer: Answer, seconds: float) -> QuestionResult:
@@ -346,13 +353,17 @@ def summarize(records: Sequence[QuestionResult]) -> dict[str, float | int | None
     Returns:
         A dict with count, answerable, unanswerable, em, f1, hit@1, citation_accuracy,
         citation_support, recall@1, recall@5, recall@10, mrr, abstain_unanswerable,
-        wrongly_declined, median_ms and p95_ms.
+        wrongly_declined, median_ms and p95_ms; with follow-ups among them (`alone_ok` set),
+        also follow_ups (their count), follow_up_hit@1 (hit@1 of the answerable ones asked in
+        their conversation), alone_hit@1 (asked alone), worse_than_alone (the share of
+        follow-ups right alone, a hit or a due decline, but not in the conversation) and
+        better_than_alone (the reverse).
     """
     answerable = [r for r in records if r.answerable_gold]
     ranks = [r.retrieval_rank for r in answerable if r.has_evidence]
     declines = abstention((r.answerable_gold, r.answerable_pred) for r in records)
     millis = [r.seconds * 1000.0 for r in records]
-    return {
+    summary: dict[str, float | int | None] = {
         "count": len(records),
         "answerable": len(answerable),
         "unanswerable": len(records) - len(answerable),
@@ -373,6 +384,16 @@ def summarize(records: Sequence[QuestionResult]) -> dict[str, float | int | None
         "confidently_wrong": confidently_wrong(records),
         "unanswerable_confident": unanswerable_confident(records),
     }
+    follow_ups = [r for r in records if r.alone_ok is not None]
+    if follow_ups:
+        summary.update({
+            "follow_ups": len(follow_ups),
+            "follow_up_hit@1": _share(r.hit for r in follow_ups if r.answerable_gold),
+            "alone_hit@1": _share(bool(r.alone_ok) for r in follow_ups if r.answerable_gold),
+            "worse_than_alone": _share(bool(r.alone_ok) and not r.ok for r in follow_ups),
+            "better_than_alone": _share(r.ok and not r.alone_ok for r in follow_ups),
+        })
+    return summary
 
 
 def _joined_parts(parts: Sequence[Sequence[str]]) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ class EvalQuestion:
     type: str
     tags: tuple[str, ...]
     as_of: str = ""  # the ISO day the question is asked on ("" : the day of the run)
+    history: tuple[str, ...] = ()  # a follow-up's earlier questions, oldest first, asked before it in turn
 
     def __post_init__(self) -> None:
         if not self.id or not self.question.strip():

@@ -25,16 +25,19 @@ DEFAULT_SEED_CORPUS = REPO_ROOT / "seeds"
 def load_seed_set(
     path: str | os.PathLike[str] = DEFAULT_SEED_PATH,
     corpus_dir: str | os.PathLike[str] = DEFAULT_SEED_CORPUS,
+    name: str = "seed",
 ) -> EvalSet:
     """Load our hand-written questions and locate their evidence sentences in the articles.
 
     Args:
         path: JSON lines with id, question, answers, answer_parts, answerable,
-            gold_doc_ids, evidence (exact sentences from a gold article), type, tags.
+            gold_doc_ids, evidence (exact sentences from a gold article), type, tags, and
+            for a follow-up its history (the earlier questions of its conversation, oldest first).
         corpus_dir: folder holding `<doc_id>.txt` for every gold doc id.
+        name: the name of the set.
 
     Returns:
-        The `EvalSet` "seed"; each evidence sentence becomes one span per gold article
+        The `EvalSet` `name`; each evidence sentence becomes one span per gold article
         that contains it (first occurrence).
 
     Raises:
@@ -73,6 +76,6 @@ def load_seed_set(
             answer_parts=tuple(check_strs(p, where) for p in parts),
             answerable=get_field(row, "answerable", bool, where), gold_doc_ids=gold,
             evidence=tuple(spans), type=get_field(row, "type", str, where, question_type(question)),
-            tags=strings(row, "tags", where),
+            tags=strings(row, "tags", where), history=strings(row, "history", where),
         ))
-    return make_evalset("seed", corpus, questions, path)
+    return make_evalset(name, corpus, questions, path)

@@ -5,7 +5,8 @@
     print(a.text)
 
 Around `ask`: `build_index` and `warm_up` (load now rather than on the first question);
-the corpus as its user sees it, `articles`, `add_articles`, `corpus_summary` and
+the corpus as its user sees it, `articles` (listed and filtered), `article` (one, opened),
+`add_articles`, `replace_article`, `delete_article`, `corpus_summary` and
 `example_questions`; `reply`, the formatting of answers for people (markdown, escaped
 HTML). The web chat and the command line use these names only.
 
@@ -21,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qa import reply
-    from qa.api import ask, build_index, index_info, question_parts, resolve_corpus, updating, warm_up
+    from qa.api import (
+        abstention_threshold, ask, build_index, index_info, question_parts, resolve_corpus, updating, warm_up,
+    )
     from qa.archive import (
-        MAX_UPLOAD_BYTES, AddedArticles, CorpusSummary, add_articles, article_suffixes, articles, corpus_summary,
-        example_questions,
+        MAX_UPLOAD_BYTES, AddedArticles, CorpusSummary, add_articles, article, article_suffixes, articles,
+        corpus_summary, delete_article, example_questions, replace_article,
     )
     from qa.answer.question import QuestionWarning
     from qa.config import Settings, settings_from_env
@@ -35,9 +38,11 @@ if TYPE_CHECKING:
 _HOMES = {
     # answering
     "ask": "qa.api", "build_index": "qa.api", "warm_up": "qa.api", "updating": "qa.api", "index_info": "qa.api",
-    "question_parts": "qa.api", "resolve_corpus": "qa.api", "QuestionWarning": "qa.answer.question",
+    "question_parts": "qa.api", "resolve_corpus": "qa.api", "abstention_threshold": "qa.api",
+    "QuestionWarning": "qa.answer.question",
     # the corpus
-    "articles": "qa.archive", "add_articles": "qa.archive", "corpus_summary": "qa.archive",
+    "articles": "qa.archive", "article": "qa.archive", "add_articles": "qa.archive", "delete_article": "qa.archive",
+    "replace_article": "qa.archive", "corpus_summary": "qa.archive",
     "example_questions": "qa.archive", "article_suffixes": "qa.archive", "MAX_UPLOAD_BYTES": "qa.archive",
     "AddedArticles": "qa.archive", "CorpusSummary": "qa.archive",
     # sharded indexes on Ray (the optional `distributed` extra)

@@ -6,12 +6,14 @@ import os
 import time
 import warnings
 from dataclasses import replace
+from functools import partial
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from qa.answer.decide import PartResult, answer_part
+from qa.answer.decide import PartResult, answer_part, threshold_for
 from qa.answer.question import Analysis, QuestionWarning, analyse, clean_history, clean_question, part_count
+from qa.answer.referents import entity_label
 from qa.answer.timeframe import format_range, time_window
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.errors import CorpusError
@@ -139,8 +141,12 @@ def answer_with_index(
     it admits are searched. As of the day `as_of` (default today), articles published
     later are not read, and a question with time words is answered from the articles of
     its window (`qa.answer.timeframe`) when they answer it, else from all the others.
+
+    A follow-up that leans on `history` (a pronoun replaced by its referent, or words of
+    the turn before) is answered both so and as asked, on its own; the answer with the
+    higher confidence is kept, so the conversation can only help.
     """
-    analysis = analyse(question, list(history or []))
+    analysis = analyse(question, list(history or []), kind_of=partial(entity_label, index))
     day = as_of or date.today()
     admitted = set(index.articles) if scope is None or not scope.active else scope.doc_ids(index.articles.values())
     admitted = {d for d in admitted if not _published_after(index.articles[d], day)}
@@ -149,9 +155,21 @@ def answer_with_index(
     if len(admitted) < len(index.articles):
         index = index.within(admitted)
     embedder = embedder or embedder_for(settings)
-    window = time_window(question, day)
+    answer = _answer_by_day(index, analysis, settings, embedder, deadline, day)
+    if analysis.context:
+        alone = _answer_by_day(index, analyse(question), settings, embedder, deadline, day)
+        if alone.confidence > answer.confidence:
+            answer = alone
+    return answer
+
+
+def _answer_by_day(
+    index: SearchIndex, analysis: Analysis, settings: Settings, embedder: Embedder, deadline: float | None, day: date
+) -> Answer:
+    """Answer from the articles of the question's time window first, if it names one (as of `day`)."""
+    window = time_window(analysis.question, day)
     if window is not None:
-        inside = {d for d in admitted if window.admits(index.articles[d].published_date)}
+        inside = {d for d in index.articles if window.admits(index.articles[d].published_date)}
         if inside:
             answer = _answer(index.within(inside), analysis, settings, embedder, deadline)
             if answer.answerable:
@@ -224,6 +242,18 @@ def index_info(index: SearchIndex) -> IndexInfo:
         chunks=int(counts.get("chunks", 0)), model=str(manifest.get("model", "")),
         built_at=str(manifest.get("built_at", "")), shards=int(manifest.get("shards", 0)),
     )
+
+
+def abstention_threshold(settings: Settings | None = None) -> float:
+    """The confidence under which `ask` declines to answer ("Not in these articles."), as a probability.
+
+    The setting `abstain_below` when given, else the threshold stored with the confidence
+    model in use (see docs/benchmarks.md).
+
+    Raises:
+        ModelError: the confidence model carries no threshold.
+    """
+    return threshold_for(settings or settings_from_env())
 
 
 def question_parts(question: str) -> int:

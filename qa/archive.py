@@ -1,9 +1,15 @@
-"""The corpus as its user sees it: its articles, adding files to it, what it covers, what to ask it.
+"""The corpus as its user sees it: its articles, managing them, what it covers, what to ask it.
 
-    qa.articles("my/articles")              # the articles, as read for the index
-    qa.add_articles(["story.txt"], "my/articles")  # checked and stored; the next ask indexes them
-    qa.corpus_summary("my/articles")        # how many, the date range, the outlets, headlines
-    qa.example_questions("my/articles")     # questions its own articles answer
+    qa.articles("my/articles", grep="ferry")  # the articles, as read for the index (filters optional)
+    qa.article("harbour", "my/articles")      # one article: its text and metadata
+    qa.add_articles(["story.txt"], "my/articles")        # checked and stored; the next ask indexes them
+    qa.replace_article("harbour", "new.txt", "my/articles")  # the file in its place, the same doc id
+    qa.delete_article("harbour", "my/articles")          # its file removed from the folder
+    qa.corpus_summary("my/articles")          # how many, the date range, the outlets, headlines
+    qa.example_questions("my/articles")       # questions its own articles answer
+
+The index follows the folder: the next `ask` (or the chat's background build) reads what
+was added, replaced or deleted, as it does for files changed by hand.
 """
 
 from __future__ import annotations
@@ -12,21 +18,22 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Iterable, Union
 
-from qa.api import ask, resolve_corpus
+from qa.api import article_filter, ask, resolve_corpus
 from qa.config import Settings
 from qa.errors import CorpusError, QAError
 from qa.ingest.corpus import SUFFIXES, corpus_files, list_articles, read_article, scan, text_key
-from qa.ingest.formats import holds_many
-from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article, check_size
+from qa.ingest.formats import format_of, holds_many
+from qa.ingest.uploads import MAX_UPLOAD_BYTES, add_article, check_size, remove_article_file, replace_article_file
 from qa.reply.examples import questions_from_headlines
 from qa.types import Article
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "AddedArticles", "CorpusSummary", "add_articles", "article_suffixes", "articles",
-    "corpus_summary", "example_questions",
+    "MAX_UPLOAD_BYTES", "AddedArticles", "CorpusSummary", "add_articles", "article", "article_suffixes", "articles",
+    "corpus_summary", "delete_article", "example_questions", "replace_article",
 ]
 
 # A file given as its path, or as the name it was uploaded under and its bytes.
@@ -65,7 +72,14 @@ _listings: dict[Path, tuple[tuple, tuple[Article, ...]]] = {}
 _listings_lock = threading.Lock()
 
 
-def articles(corpus: str | os.PathLike[str] | None = None) -> list[Article]:
+def articles(
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    outlets: Iterable[str] | str | None = None,
+    published_from: date | str | None = None,
+    published_to: date | str | None = None,
+    grep: str | None = None,
+) -> list[Article]:
     """The readable articles of the corpus folder, in file-name order, read as the index reads them.
 
     Read again only when a file was added, changed or removed since the last call (the
@@ -74,10 +88,16 @@ def articles(corpus: str | os.PathLike[str] | None = None) -> list[Article]:
 
     Args:
         corpus: folder of articles (default as in `ask`).
+        outlets: only articles of these outlets (case does not matter), as in `ask`.
+        published_from: only articles published on or after this day, as in `ask`.
+        published_to: ... on or before this day.
+        grep: only articles whose title or text holds this text (case and spacing do not matter).
 
     Raises:
         CorpusError: the folder does not exist.
+        ValueError: a filter is malformed (the message says how).
     """
+    scope = article_filter(published_from, published_to, outlets)
     folder = resolve_corpus(corpus)
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist; give a folder of news articles")
@@ -88,10 +108,88 @@ def articles(corpus: str | os.PathLike[str] | None = None) -> list[Article]:
     with _listings_lock:
         cached = _listings.get(folder)
     if cached is not None and cached[0] == state:
-        return list(cached[1])
-    found = list_articles(folder)
-    with _listings_lock:
-        _listings[folder] = (state, tuple(found))
+        found = list(cached[1])
+    else:
+        found = list_articles(folder)
+        with _listings_lock:
+            _listings[folder] = (state, tuple(found))
+    if scope.active:
+        found = [a for a in found if scope.admits(a)]
+    if grep is not None and " ".join(grep.split()):
+        needle = " ".join(grep.split()).casefold()
+        found = [a for a in found if needle in a.title.casefold() or needle in " ".join(a.text.split()).casefold()]
+    return found
+
+
+def article(doc_id: str, corpus: str | os.PathLike[str] | None = None) -> Article:
+    """The article `doc_id` of the corpus: its text as stored (citation offsets point into it) and its metadata.
+
+    Raises:
+        CorpusError: the folder does not exist, or holds no article of that id (the message
+            says how to list them).
+    """
+    found = next((a for a in articles(corpus) if a.doc_id == doc_id), None)
+    if found is None:
+        raise CorpusError(
+            f"no article {doc_id!r} in {resolve_corpus(corpus)}; `qa articles` (or qa.articles()) lists their doc ids"
+        )
+    return found
+
+
+def delete_article(doc_id: str, corpus: str | os.PathLike[str] | None = None) -> Path:
+    """Delete the article `doc_id`: its file is removed from the corpus folder; the next `ask` leaves it out.
+
+    Returns:
+        The file that was removed.
+
+    Raises:
+        CorpusError: no such article, or it is one of several articles of one file (a dump
+            row, a web archive record, a feed entry): the message says to edit that file.
+    """
+    found = _own_file(doc_id, corpus, "deleted")
+    remove_article_file(resolve_corpus(corpus), Path(found.path))
+    return Path(found.path)
+
+
+def replace_article(
+    doc_id: str, file: ArticleFile, corpus: str | os.PathLike[str] | None = None
+) -> Path:
+    """Put another file in place of the article `doc_id`, under its name; the next `ask` reads it.
+
+    The new file is checked as `add_articles` checks one (kind, size, not binary, not
+    empty). It keeps the old file's name (so the doc id stays) with its own kind's ending.
+
+    Args:
+        doc_id: the article to replace.
+        file: the new article: a path, or the (name, bytes) of an uploaded file.
+        corpus: folder of articles (default as in `ask`).
+
+    Returns:
+        Where the new file was written.
+
+    Raises:
+        CorpusError: no such article; it is one of several articles of one file (the message
+            says to edit that file); or the new file is refused (the message says why).
+        OSError: the new file cannot be read.
+    """
+    found = _own_file(doc_id, corpus, "replaced")
+    name, data = file if isinstance(file, tuple) else _read(Path(file))
+    return replace_article_file(resolve_corpus(corpus), Path(found.path), name, data)
+
+
+def _own_file(doc_id: str, corpus: str | os.PathLike[str] | None, done: str) -> Article:
+    """The article `doc_id`, refused when it shares its file with other articles.
+
+    Raises:
+        CorpusError: no such article, or its file holds several.
+    """
+    found = article(doc_id, corpus)
+    kind = format_of(found.path)
+    if kind is not None and kind.many:
+        raise CorpusError(
+            f"{doc_id!r} is one of the articles of {Path(found.path).name} (a {kind.name}) and cannot be {done} on its own: "
+            f"edit that file (or remove it whole) in the corpus folder"
+        )
     return found
 
 

@@ -198,6 +198,9 @@ class Answer:
     parts: tuple[AnswerPart, ...] = ()
     passages: tuple[Passage, ...] = field(default=(), repr=False)
     window: str = ""  # the publication days a time word of the question chose ("articles of 1–7 Jan 2023")
+    # the articles it was read from: the corpus's, or those the filter, the day asked and a time word admitted
+    # ("reported by N of M articles": M); 0 when unknown
+    articles_searched: int = 0
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(
-    workdir: Path, extra_articles: dict[str, str] | None = None, articles: Path = SEEDS
+    workdir: Path, extra_articles: dict[str, str] | None = None, articles: Path = SEEDS, more: tuple[Path, ...] = ()
 ) -> Iterator[RunningApp]:
     """Run app.py on a tmp copy of seeds/ (or of `articles`) and a tmp index folder; always stop it afterwards.
 
@@ -51,9 +51,15 @@ def running_app(
         workdir: an empty folder for the corpus copy, the index and the server log.
         extra_articles: file name -> text, added to the corpus copy before start.
         articles: the folder of articles to copy.
+        more: further folders, copied beside it under their own names and given as more `--corpus`
+            options (the page chooses among them; `RunningApp.corpus` is the first).
     """
     corpus, index_dir, log = workdir / "corpus", workdir / "index", workdir / "app.log"
     shutil.copytree(articles, corpus)
+    options = []
+    for folder in more:
+        shutil.copytree(folder, workdir / folder.name)
+        options += ["--corpus", str(workdir / folder.name)]
     for name, text in (extra_articles or {}).items():
         (corpus / name).write_text(text, encoding="utf-8")
     port = free_port()
@@ -69,7 +75,8 @@ def running_app(
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "app.py", *(["--corpus", str(corpus), *options] if options else [])], cwd=REPO, env=env,
+            stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:

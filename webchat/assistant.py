@@ -1,4 +1,5 @@
-"""The chat server's shared state: its corpus, the article texts, long-question slots, notes, exports.
+"""The chat server's shared state: its corpus folders (`Library`), and for each (`Assistant`) the
+article texts, article management, long-question slots, notes, exports.
 
 Gradio-free, so it can be tested on its own; `app.py` builds the page around it. Like the
 page, it uses the public names of `qa` only.
@@ -22,9 +23,11 @@ LONG_QUESTION_CHARS = 300  # longer, or more than two parts: a long question
 LONG_QUESTION_SLOTS = 2  # long questions answered at once; the others wait for a slot
 LONG_QUESTION_WAIT_S = 20.0  # a long question waiting longer than this is refused with a message
 SHARDED_UPLOADS = (
-    "This chat answers from a sharded index, served as it was built: put the files in the corpus "
+    "This chat answers from a sharded index, served as it was built: change the files in the corpus "
     "folder, run `qa index CORPUS --ray` and restart the chat."
 )
+CHOOSE_ARTICLE = "Choose an article first."
+CHOOSE_REPLACEMENT = f"Choose the file ({', '.join(qa.article_suffixes())}) to put in its place first."
 MAX_EXAMPLES = 4  # example questions offered under the question box
 CHOOSE_FILES = f"Choose one or more article files ({', '.join(qa.article_suffixes())}) first."
 UPDATING = (
@@ -51,6 +54,7 @@ class Assistant:
         self.corpus = corpus
         self.settings = settings or qa.settings_from_env()
         self.index = index
+        self.threshold = qa.abstention_threshold(self.settings)  # under it answers are declined; the chat says so
         self._add_lock = threading.Lock()
         self._texts_lock = threading.Lock()
         self._texts: dict[str, str] = {}
@@ -141,7 +145,7 @@ class Assistant:
     def add(
         self, files: Sequence[str | tuple[str, bytes]], progress: Callable[[str, int, int], None]
     ) -> tuple[str, list[str]]:
-        """Store uploaded articles and re-index, one addition at a time.
+        """Store uploaded articles and re-index, one change of the folder at a time.
 
         Questions go on meanwhile, answered from the last good index.
 
@@ -154,29 +158,79 @@ class Assistant:
             return SHARDED_UPLOADS, [f for f in files if not isinstance(f, tuple)]
         with self._add_lock:
             result = qa.add_articles(files, self.corpus)
-            failure = None
-            if result.added:
-                try:
-                    qa.build_index(self.corpus, settings=self.settings, progress=progress)
-                except Exception as error:  # noqa: BLE001 - reported to the user; the last good index stays in use
-                    failure = str(error)
-                self._refresh_texts()
+            failure = self._reindex(progress) if result.added else None
         names = ", ".join(f"`{n}`" for n in result.added)  # safe: [A-Za-z0-9._-]
         if not result.added:
             lines = []
         elif failure is None:
             lines = [f"Added and indexed: {names}."]
         else:
-            lines = [
-                f"Added to the corpus but not indexed: {names}. Indexing failed: {qa.reply.escape_markdown(failure)} "
-                "Questions are answered from the articles indexed before."
-            ]
+            lines = [f"Added to the corpus but not indexed: {names}. {_not_indexed(failure)}"]
         lines += [
             f"Already in the corpus: {qa.reply.escape_markdown(Path(given).name)} (as "
             f"{qa.reply.escape_markdown(kept)}); nothing added." for given, kept in result.already
         ]
         lines += [f"Not added: {qa.reply.escape_markdown(why)}" for _, why in result.refused]
         return "\n\n".join(lines), [given for given, _ in result.refused]
+
+    def article(self, doc_id: str) -> qa.Article:
+        """The article `doc_id` of this corpus, to read in full.
+
+        Raises:
+            qa.CorpusError: there is none (the message says so).
+        """
+        if not doc_id:
+            raise qa.CorpusError(CHOOSE_ARTICLE)
+        return qa.article(doc_id, self.corpus)
+
+    def delete(self, doc_id: str, progress: Callable[[str, int, int], None]) -> str:
+        """Delete an article's file from the corpus folder and re-index; a markdown status.
+
+        Refused (the status says why) for an article that shares its file with others.
+        """
+        return self._change(doc_id, lambda: qa.delete_article(doc_id, self.corpus), "Deleted", "left out of", progress)
+
+    def replace(self, doc_id: str, file: str | tuple[str, bytes] | None, progress: Callable[[str, int, int], None]) -> str:
+        """Put an uploaded file in place of an article (under its name) and re-index; a markdown status."""
+        if not file:
+            return CHOOSE_REPLACEMENT
+        return self._change(doc_id, lambda: qa.replace_article(doc_id, file, self.corpus), "Replaced", "read into", progress)
+
+    def _change(
+        self, doc_id: str, change: Callable[[], Path], done: str, indexed: str, progress: Callable[[str, int, int], None]
+    ) -> str:
+        """Change the folder as `change` does, then the index; the status says what was done, as `done`."""
+        if not doc_id:
+            return CHOOSE_ARTICLE
+        if self.index is not None:
+            return SHARDED_UPLOADS
+        with self._add_lock:
+            try:
+                written = change()
+            except (qa.QAError, OSError) as error:
+                return f"Not changed: {qa.reply.escape_markdown(str(error))}"
+            failure = self._reindex(progress)
+        what = f"{done} {qa.reply.escape_markdown(doc_id)} (file {qa.reply.escape_markdown(written.name)})"
+        return f"{what}; {indexed} the index." if failure is None else f"{what} in the corpus folder. {_not_indexed(failure)}"
+
+    def _reindex(self, progress: Callable[[str, int, int], None]) -> str | None:
+        """Bring the index up to date with the folder; why it failed, or None."""
+        try:
+            qa.build_index(self.corpus, settings=self.settings, progress=progress)
+        except Exception as error:  # noqa: BLE001 - reported to the user; the last good index stays in use
+            return str(error)
+        finally:
+            self._refresh_texts()
+        return None
+
+    def warm(self, progress: Callable[[str, int, int], None]) -> str | None:
+        """Build (or load) this corpus's index now, as a chosen corpus must be before its first question;
+        why it failed, or None."""
+        return self._reindex(progress) if self.index is None else None
+
+    def article_choices(self) -> list[tuple[str, str]]:
+        """(label, doc id) of every article, for choosing one to open, replace or delete."""
+        return [(f"{' '.join(a.title.split())[:80]} · {a.doc_id}", a.doc_id) for a in self._articles()]
 
     def export(self, turns: list[tuple[str, qa.Answer]]) -> Path:
         """The conversation written as a Markdown file for download, once per answer; files
@@ -207,6 +261,49 @@ class Assistant:
         texts = {a.doc_id: a.text for a in self._articles()}
         with self._texts_lock:
             self._texts = texts
+
+
+class Library:
+    """The corpus folders a server was started with (`--corpus` given more than once), one `Assistant`
+    each. A page chooses among them by key; nothing outside them can be chosen."""
+
+    def __init__(self, assistants: Sequence[Assistant]) -> None:
+        if not assistants:
+            raise ValueError("a library needs at least one corpus folder")
+        self._assistants = {str(number): assistant for number, assistant in enumerate(assistants)}
+        names = [a.corpus.name for a in assistants]
+        self._labels = {
+            key: (a.corpus.name if names.count(a.corpus.name) == 1 else str(a.corpus)) or str(a.corpus)
+            for key, a in self._assistants.items()
+        }
+
+    @property
+    def first(self) -> str:
+        """The key of the folder a page opens on (the first one given)."""
+        return "0"
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(folder name, key) of every folder, in the order given."""
+        return [(label, key) for key, label in self._labels.items()]
+
+    def get(self, key: object) -> Assistant:
+        """The assistant of the folder `key`.
+
+        Raises:
+            ValueError: `key` names none of the folders this server was started with.
+        """
+        found = self._assistants.get(key) if isinstance(key, str) else None
+        if found is None:
+            raise ValueError("choose one of the corpus folders this chat was started with")
+        return found
+
+    def __len__(self) -> int:
+        return len(self._assistants)
+
+
+def _not_indexed(failure: str) -> str:
+    """Why the index could not follow a change of the folder, and what is answered meanwhile."""
+    return f"Indexing failed: {qa.reply.escape_markdown(failure)} Questions are answered from the articles indexed before."
 
 
 def _is_long(question: object) -> bool:

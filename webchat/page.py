@@ -1,11 +1,12 @@
-"""The chat's page, one builder per panel (chat, filter, conversation, articles), then wired.
+"""The chat's page, one builder per panel (corpus, chat, filter, conversation; the Articles tab is
+`webchat.articles`), then wired.
 
 A thin shell over the public names of `qa`: answering, the corpus (`qa.articles`,
-`qa.add_articles`, `qa.corpus_summary`, `qa.example_questions`) and formatting
-(`qa.reply`); the server's shared state is `webchat.assistant.Assistant`. The example
-questions and the filter's hints come from the loaded corpus (questions made from its
-newest headlines that it answers, its date range, its outlets) and are read again when
-a page is opened.
+`qa.corpus_summary`, `qa.example_questions`) and formatting (`qa.reply`); the server's
+shared state is `webchat.assistant` (a `Library` of corpus folders, an `Assistant` each).
+A page chooses among the folders the server was started with; its example questions and
+filter hints come from the chosen corpus (questions made from its newest headlines that it
+answers, its date range, its outlets), read again when a page is opened or the corpus changes.
 """
 
 import dataclasses
@@ -16,8 +17,8 @@ from pathlib import Path
 import gradio as gr
 
 import qa
-from webchat.assistant import MAX_EXAMPLES, UPDATING, Assistant, install_note_hook, with_notes
-from webchat.uploads import discard_upload
+from webchat.articles import ArticlesPanel, articles_panel, listing_updates, wire_articles
+from webchat.assistant import MAX_EXAMPLES, UPDATING, Assistant, Library, install_note_hook, with_notes
 
 EMPTY_EVIDENCE = '<p class="qa-empty">Sources of the latest answer appear here.</p>'
 NO_DAY = "YYYY-MM-DD"
@@ -25,7 +26,6 @@ NO_DAY = "YYYY-MM-DD"
 # long-question slots, so long questions waiting for a slot never hold up short ones.
 QUESTION_CONCURRENCY = 16
 CACHE_SWEEP_S, CACHE_AGE_S = 60, 600  # Gradio's temporary files older than ten minutes go, checked each minute
-UPLOAD_CONCURRENCY = 1  # uploads are indexed one at a time, in a queue of their own
 QUEUE_SIZE = 512  # waiting requests beyond this are refused at once ("queue full") instead of timing out
 QUESTIONS = dict(concurrency_id="questions", concurrency_limit=QUESTION_CONCURRENCY)
 PRIVATE = dict(api_visibility="private")
@@ -55,17 +55,10 @@ class ConversationPanel:
     export: gr.DownloadButton
 
 
-@dataclasses.dataclass(frozen=True)
-class ArticlesPanel:
-    listing: gr.HTML
-    upload: gr.File
-    add: gr.Button
-    status: gr.Markdown
-
-
-def build_ui(assistant: Assistant) -> gr.Blocks:
-    """The Gradio Blocks: chat and evidence side by side, an articles tab, API endpoints."""
+def build_ui(library: Library) -> gr.Blocks:
+    """The Gradio Blocks: a corpus chooser, chat and evidence side by side, an articles tab, API endpoints."""
     install_note_hook()
+    first = library.get(library.first)
     # Gradio's temporary files (uploads, accepted or refused, and served exports) are swept:
     # every CACHE_SWEEP_S, those older than CACHE_AGE_S go.
     with gr.Blocks(title="News QA", analytics_enabled=False, delete_cache=(CACHE_SWEEP_S, CACHE_AGE_S)) as demo:
@@ -75,26 +68,28 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             "the sources, highlighted in their paragraph, are shown on the right. "
             "Click an earlier reply to see its sources again, and a source's [n] to read its whole article."
         )
+        corpus = gr.State(library.first)  # the chosen folder's key; a state, so the endpoints' signatures stay
+        chooser = gr.Dropdown(
+            choices=library.choices(), value=library.first, label="Corpus folder", elem_id="qa-corpus",
+            visible=len(library) > 1, interactive=True,
+        )
         states = (gr.State([]), gr.State([]), gr.State([]))  # turns, evidence panels, (question, Answer) asked
         with gr.Tab("Ask"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
-                    chat = chat_panel(assistant.examples())
-                    filters = filter_panel(assistant.summary())
+                    chat = chat_panel(first.examples())
+                    filters = filter_panel(first.summary())
                     conversation = conversation_panel()
                 with gr.Column(scale=2):
                     evidence = gr.HTML(EMPTY_EVIDENCE, elem_id="qa-evidence", label="Evidence")
         with gr.Tab("Articles"):
-            articles = articles_panel(assistant)
-        wire_chat(assistant, chat, filters, conversation, evidence, states)
-        wire_articles(assistant, articles)
-        wire_api(assistant)
+            articles = articles_panel(first)
+        wire_chat(library, corpus, chat, filters, conversation, evidence, states)
+        wire_articles(library, articles, corpus)
+        wire_corpus(library, chooser, corpus, (chat, filters, conversation, evidence, states, articles))
+        wire_api(first)
         # A page opened after an upload (or a file dropped into the folder) lists it and asks about it.
-        demo.load(
-            lambda: page_updates(assistant),
-            outputs=[articles.listing, filters.low, filters.high, filters.outlets, chat.examples_label, *chat.examples],
-            queue=False, **PRIVATE,
-        )
+        demo.load(lambda: page_updates(first), outputs=corpus_outputs(chat, filters, articles), queue=False, **PRIVATE)
     demo.queue(default_concurrency_limit=QUESTION_CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
@@ -139,19 +134,6 @@ def conversation_panel() -> ConversationPanel:
     return ConversationPanel(clear, export)
 
 
-def articles_panel(assistant: Assistant) -> ArticlesPanel:
-    """The corpus listing, and files to add to it."""
-    suffixes = qa.article_suffixes()
-    listing = gr.HTML(assistant.articles_html(), elem_id="qa-articles")
-    upload = gr.File(
-        label=f"Add articles ({', '.join(suffixes)}; up to {qa.MAX_UPLOAD_BYTES // 2**20} MiB each)",
-        file_count="multiple", file_types=list(suffixes), type="filepath", elem_id="qa-upload",
-    )
-    add = gr.Button("Add to the corpus", variant="primary", elem_id="qa-add")
-    status = gr.Markdown(elem_id="qa-status")
-    return ArticlesPanel(listing, upload, add, status)
-
-
 def filter_hints(summary: qa.CorpusSummary) -> tuple[dict, dict, dict]:
     """The filter's settings from the corpus: its first and last publication days, its outlets."""
     info = (
@@ -165,14 +147,49 @@ def filter_hints(summary: qa.CorpusSummary) -> tuple[dict, dict, dict]:
     )
 
 
+def corpus_outputs(chat: ChatPanel, filters: FilterPanel, articles: ArticlesPanel) -> list:
+    """What shows of the chosen corpus (in the order of `page_updates`)."""
+    return [
+        articles.listing, articles.chosen, articles.opened, filters.low, filters.high, filters.outlets,
+        chat.examples_label, *chat.examples,
+    ]
+
+
 def page_updates(assistant: Assistant) -> tuple[object, ...]:
-    """What a page opened now shows of the corpus: listing, filter hints, example questions."""
+    """What a page shows of its corpus now: listing, article choices, filter hints, example questions."""
     examples = assistant.examples()
     return (
-        assistant.articles_html(),
+        *listing_updates(assistant),
         *(gr.update(**hint) for hint in filter_hints(assistant.summary())),
         gr.update(visible=bool(examples)),
         *(gr.update(value=q, visible=bool(q)) for q in _padded(examples)),
+    )
+
+
+def wire_corpus(library: Library, chooser: gr.Dropdown, corpus: gr.State, panels: tuple) -> None:
+    """Choosing another folder: its index is loaded (built if need be), the conversation starts
+    again, and the listing, filter and examples become that corpus's."""
+    chat, filters, conversation, evidence, states, articles = panels
+
+    def switch(key: str, progress: gr.Progress = gr.Progress()) -> tuple:
+        assistant = library.get(key)  # only the folders the server was started with
+        progress(0.0, desc=f"Loading {assistant.corpus.name}")
+        failure = assistant.warm(lambda stage, done, total: progress((done, total) if total else 0.0, desc=stage))
+        if failure:
+            gr.Warning(html.escape(failure))
+        cleared = ([], [], [], [], EMPTY_EVIDENCE, gr.update(value=None, interactive=False))
+        emptied = [gr.update(value=""), gr.update(value=""), gr.update(value=[])]  # the filter, of the other corpus
+        updates = list(page_updates(assistant))
+        for at, blank in zip((3, 4, 5), emptied):
+            updates[at] = gr.update(**{**updates[at], **blank})
+        return (key, *cleared, *updates)
+
+    turns, panels_state, asked = states
+    chooser.change(
+        switch, inputs=chooser,
+        outputs=[corpus, chat.chatbot, turns, panels_state, asked, evidence, conversation.export,
+                 *corpus_outputs(chat, filters, articles)],
+        concurrency_id="uploads", concurrency_limit=1, **PRIVATE,
     )
 
 
@@ -183,18 +200,19 @@ def _padded(examples: list[str]) -> list[str]:
 
 
 def wire_chat(
-    assistant: Assistant, chat: ChatPanel, filters: FilterPanel, conversation: ConversationPanel,
+    library: Library, corpus: gr.State, chat: ChatPanel, filters: FilterPanel, conversation: ConversationPanel,
     evidence: gr.HTML, states: tuple[gr.State, gr.State, gr.State],
 ) -> None:
     """Questions from the box, the send button and the examples; earlier replies' sources; a new start."""
     turns, panels, asked = states
 
     def respond(message: str, messages: list, turns: list, panels: list, asked: list, low: str, high: str,
-                outlets: list) -> tuple:
+                outlets: list, key: str) -> tuple:
         if not (message or "").strip():
             gr.Warning("Type a question first.")
             return (gr.skip(),) * 7
         try:
+            assistant = library.get(key)
             scope = dict(published_from=(low or "").strip(), published_to=(high or "").strip(), outlets=outlets or None)
             answer, notes = assistant.ask(message, turns, **scope)
         except (ValueError, qa.QAError) as error:
@@ -206,7 +224,7 @@ def wire_chat(
         messages = [
             *messages,
             {"role": "user", "content": qa.reply.escape_markdown(message)},
-            {"role": "assistant", "content": with_notes(qa.reply.chat_markdown(answer), notes)},
+            {"role": "assistant", "content": with_notes(qa.reply.chat_markdown(answer, assistant.threshold), notes)},
         ]
         asked = [*asked, (message, answer)]
         download = gr.DownloadButton(value=str(assistant.export(asked)), interactive=True)
@@ -218,7 +236,7 @@ def wire_chat(
         return panels[turn] if 0 <= turn < len(panels) else gr.skip()
 
     io = dict(
-        inputs=[chat.box, chat.chatbot, turns, panels, asked, filters.low, filters.high, filters.outlets],
+        inputs=[chat.box, chat.chatbot, turns, panels, asked, filters.low, filters.high, filters.outlets, corpus],
         outputs=[chat.box, chat.chatbot, turns, panels, asked, evidence, conversation.export],
     )
     chat.box.submit(respond, **io, **QUESTIONS, **PRIVATE)
@@ -236,28 +254,6 @@ def wire_chat(
     chat.chatbot.clear(
         lambda: ([], [], [], EMPTY_EVIDENCE, no_export), outputs=[turns, panels, asked, evidence, conversation.export],
         queue=False, **PRIVATE,
-    )
-
-
-def wire_articles(assistant: Assistant, articles: ArticlesPanel) -> None:
-    """Uploads: stored, checked and indexed in a queue of their own; refused files deleted at once."""
-
-    def add_articles(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
-        def report(stage: str, done: int, total: int) -> None:
-            # stages are "reading articles", "embedding sentences", ...: count in their noun
-            progress((done, total) if total else 0.0, desc=f"Indexing: {stage}", unit=stage.split()[-1])
-
-        progress(0.0, desc="Adding articles")
-        try:
-            status, _ = assistant.add(files or [], report)
-        finally:
-            for path in files or []:  # stored in the corpus or refused, Gradio's copy is not needed
-                discard_upload(Path(path))
-        return status, assistant.articles_html()
-
-    articles.add.click(
-        add_articles, inputs=articles.upload, outputs=[articles.status, articles.listing], api_name="add_articles",
-        concurrency_id="uploads", concurrency_limit=UPLOAD_CONCURRENCY,
     )
 
 

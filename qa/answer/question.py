@@ -7,6 +7,8 @@ import re
 import warnings
 from dataclasses import dataclass, replace
 
+from qa.answer.followup import ANAPHORA, LEADING_WH, WH, KindOf, lean_on, predicate
+
 MAX_QUESTION_CHARS = 2000
 MAX_QUESTION_PARTS = 4  # "who ... and when ... and where ...": more parts are dropped, with a warning
 MAX_HISTORY_TURNS = 20  # only the latest turns can matter to a follow-up
@@ -18,14 +20,8 @@ PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER = (
 ANSWER_TYPES = (PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER)
 TYPED = (PERSON, DATE, PLACE, NUMBER)  # answered by a named thing, so articles can disagree on it
 
-_WH = r"(?:who|whom|whose|when|where|why|what|which|how)"
 _SPLIT = re.compile(
-    rf",?\s+(?:and|&)\s+(?:(?:to|from|with|by|for|of|in|on|at)\s+)?(?={_WH}\b)", re.IGNORECASE
-)
-_LEADING_WH = re.compile(
-    rf"^\s*(?:(?:and|so|but|then|also)\s+)?(?:(?:to|from|with|by|for|of|in|on|at)\s+)?"
-    rf"({_WH})\b((?:\s+(?:many|much|long|old|far|often|large|big|soon))?)",
-    re.IGNORECASE,
+    rf",?\s+(?:and|&)\s+(?:(?:to|from|with|by|for|of|in|on|at)\s+)?(?={WH}\b)", re.IGNORECASE
 )
 _PERSON_NOUNS = (
     r"person|people|man|woman|men|women|group|groups|organi[sz]ations?|militants?|leaders?|"
@@ -50,16 +46,7 @@ _TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?:why|what (?:caused|was the reason|is the reason|led to|prompted|motivated))\b|^for what reason\b"), REASON),
     (re.compile(r"^what (?:is|are|was|were|does|do)\s+(?:an?\s+|the\s+)?[\w'-]+(?:\s+[\w'-]+)?\s*(?:mean)?\s*\??$"), DEFINITION),
 ]
-_ANAPHORA = re.compile(
-    r"\b(?:he|she|they|them|their|theirs|his|her|hers|its|it|this|that|these|those|there|"
-    r"the group|the organi[sz]ation|the man|the leader)\b",
-    re.IGNORECASE,
-)
-_PRONOUN = re.compile(r"\b(?:he|she|they|them|their|his|her|him|its|it)\b", re.IGNORECASE)
-_NOUN_FOLLOWS = re.compile(r"\s+(?!(?:to|for|with|by|from|at|in|on|about|and|or|as)\b)[A-Za-z]")
-_CONTINUATION = re.compile(r"^\s*(?:and|but|also|what about|how about|so)\b", re.IGNORECASE)
 _NUMBER_QUANTIFIER = re.compile(r"\bhow\s+(?:many|much)\b", re.IGNORECASE)
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
@@ -211,24 +198,22 @@ def asks_subject(text: str) -> bool:
     return verb not in _AUXILIARIES or verb in ("has", "have", "had")
 
 
-def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Analysis:
+def analyse(question: str, history: list[tuple[str, str]] | None = None, kind_of: KindOf | None = None) -> Analysis:
     """Split `question` into parts and, for a follow-up, borrow context from `history`.
 
     Args:
         question: a cleaned question (see `clean_question`).
         history: earlier (question, reply) turns, oldest first; replies as `Answer.text`.
+        kind_of: the entity label of a name, by which a pronoun's referent is chosen
+            (`qa.answer.followup`; default: every name of unknown kind).
 
     Returns:
-        The parts, each with the text to search with.
+        The parts, each with the text to search with; `context` is what the follow-up
+        leaned on (the referent that replaced its pronoun, or the words it borrowed).
     """
-    turns = history or []
-    original, context = question, followup_context(question, turns)
-    borrowed = context
-    if context and context == _previous_answer(turns) and answer_type(turns[-1][0]) in (PERSON, PLACE):
-        # the last turn named a person, group or place, which a pronoun here can stand for
-        resolved = resolve_pronoun(question, context)
-        if resolved != question:  # the referent now stands in the question itself
-            question, borrowed = resolved, ""
+    original = question
+    question, context = lean_on(question, history or [], kind_of)
+    borrowed = "" if question != original else context  # a referent in the question itself is not searched twice
     pieces = _SPLIT.split(question)
     if len(pieces) > MAX_QUESTION_PARTS:
         warnings.warn(
@@ -240,54 +225,17 @@ def analyse(question: str, history: list[tuple[str, str]] | None = None) -> Anal
         pieces = pieces[:MAX_QUESTION_PARTS]
     parts: list[QuestionPart] = []
     if len(pieces) > 1:
-        predicate = _predicate(pieces[0])
+        shared = predicate(pieces[0])
         for number, piece in enumerate(pieces):
             bare = _is_bare_wh(piece)
-            text = f"{piece.strip(' ,?')} {predicate}?".strip() if bare else piece.strip(" ,?") + "?"
+            text = f"{piece.strip(' ,?')} {shared}?".strip() if bare else piece.strip(" ,?") + "?"
             # "..., and when did IS accept it?": "it" is what the first part was about.
-            leans = number > 0 and not bare and bool(_ANAPHORA.search(piece))
-            part = _part(text, f"{borrowed} {predicate}".strip() if leans else borrowed)
+            leans = number > 0 and not bare and bool(ANAPHORA.search(piece))
+            part = _part(text, f"{borrowed} {shared}".strip() if leans else borrowed)
             parts.append(replace(part, about_first_part=number > 0 and bare))
     else:
         parts.append(_part(question, borrowed))
     return Analysis(original, tuple(parts), context)
-
-
-def followup_context(question: str, history: list[tuple[str, str]]) -> str:
-    """Words from the last turn that a follow-up ("And who is their leader?") refers to."""
-    if not history:
-        return ""
-    words = re.findall(r"[\w'-]+", question)
-    bare_wh = len(words) <= 3 and bool(_LEADING_WH.match(question))  # "Why?", "When was that?"
-    leans_back = bool(_ANAPHORA.search(question) or _CONTINUATION.search(question)) or bare_wh
-    if not leans_back:
-        return ""
-    return _previous_answer(history) or _predicate(history[-1][0] or "")
-
-
-def _previous_answer(history: list[tuple[str, str]]) -> str:
-    """The short answer of the last turn (its first bold text), or "" after a miss."""
-    bold = _BOLD.search(history[-1][1] or "") if history else None
-    if bold and "not in these articles" not in bold.group(1).lower():
-        return bold.group(1).strip()
-    return ""
-
-
-def resolve_pronoun(question: str, referent: str) -> str:
-    """The question with its first personal pronoun replaced by `referent`.
-
-    "And who is their leader?" with "Islamic State" gives "And who is Islamic State's
-    leader?": possessives become "<referent>'s", subjects and objects the referent itself,
-    so the reader and the retriever see what the pronoun stands for.
-    """
-    match = _PRONOUN.search(question)
-    if not match:
-        return question
-    word = match.group(0).lower()
-    follows = question[match.end():]
-    possessive = word in ("their", "its", "his") or (word == "her" and bool(_NOUN_FOLLOWS.match(follows)))
-    name = f"{referent}'s" if possessive else referent
-    return question[: match.start()] + name + follows
 
 
 def _part(text: str, context: str) -> QuestionPart:
@@ -300,15 +248,8 @@ def _with_context(text: str, context: str) -> str:
 
 def _is_bare_wh(piece: str) -> bool:
     """"when?", "and on what day?": a wh-phrase with at most one more word and no verb of its own."""
-    match = _LEADING_WH.match(piece)
+    match = LEADING_WH.match(piece)
     if not match:
         return False
     rest = piece[match.end():].strip(" ?,.").split()
     return len(rest) <= 1 and not (rest and rest[0].lower() in _AUXILIARIES)
-
-
-def _predicate(piece: str) -> str:
-    """What a question says after its wh-phrase: "Who accepted the pledge" -> "accepted the pledge"."""
-    match = _LEADING_WH.match(piece)
-    rest = piece[match.end():] if match else piece
-    return rest.strip(" ?,.")

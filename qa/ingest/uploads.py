@@ -61,13 +61,76 @@ def add_article(folder: Path, name: str, data: bytes) -> Path:
     while target.exists() or target.is_symlink():
         target = folder / f"{stem}-{counter}{base[len(stem):]}"
         counter += 1
-    temporary = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.upload"
+    _write(target, data)
+    return target
+
+
+def replace_article_file(folder: Path, path: Path, name: str, data: bytes) -> Path:
+    """Put an uploaded article in place of the article file `path`, keeping its name (and so its doc id).
+
+    The new file keeps the old one's stem and takes its own kind's ending ("story.txt"
+    replaced by "new.md" is "story.md"); the old file goes once the new one is written.
+
+    Args:
+        folder: the corpus folder.
+        path: the file to replace, inside `folder`.
+        name: the name the new file was uploaded with (its ending says its kind).
+        data: its bytes.
+
+    Returns:
+        Where the new article was written.
+
+    Raises:
+        CorpusError: the new file is no article (as in `check_upload`), holds several
+            articles, its bytes are already another file of the corpus, or its new name is taken.
+    """
+    check_upload(name, data)
+    base = safe_file_name(name)
+    kind = format_of(base)
+    if kind is not None and kind.many:
+        raise CorpusError(f"{name!r} is a {kind.name}, which holds several articles; replace an article with one article")
+    old = _inside(folder, path)
+    target = old.with_name(stem_of(old.name) + base[len(stem_of(base)):])
+    if target != old and (target.exists() or target.is_symlink()):
+        raise CorpusError(f"{target.name} is already in the corpus; delete it first or upload the article under another kind")
+    same = _same_bytes(folder, data)
+    if same is not None and same.resolve() != old.resolve():
+        raise CorpusError(f"{name!r} is already in the corpus as {same.relative_to(folder)}")
+    _write(target, data)
+    if target != old:
+        old.unlink()
+    return target
+
+
+def remove_article_file(folder: Path, path: Path) -> None:
+    """Delete the article file `path` from the corpus folder (a link there: the link, never what it leads to).
+
+    Raises:
+        CorpusError: `path` is not a file inside `folder`.
+    """
+    _inside(folder, path).unlink()
+
+
+def _inside(folder: Path, path: Path) -> Path:
+    """`path` as a file of the corpus folder, checked to be one.
+
+    Raises:
+        CorpusError: it lies outside the folder, or is not a file.
+    """
+    folder, path = Path(folder).resolve(), Path(path)
+    if not path.parent.resolve().is_relative_to(folder) or not (path.is_file() or path.is_symlink()):
+        raise CorpusError(f"{path} is not a file of the corpus folder {folder}")
+    return path.parent.resolve() / path.name
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write `data` to `target` atomically: to a hidden temporary name beside it, then renamed."""
+    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.upload"
     try:
         temporary.write_bytes(data)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-    return target
 
 
 def check_upload(name: str, data: bytes) -> None:

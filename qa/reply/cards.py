@@ -16,7 +16,7 @@ from qa.answer.dates import format_day
 from qa.reply.present import NOT_FOUND_LABEL, confidence_label, confidence_level, excerpt
 from qa.types import Answer, Article, Citation
 
-__all__ = ["answer_spans", "article_html", "articles_html", "evidence_html", "source_card"]
+__all__ = ["answer_spans", "article_html", "article_page", "articles_html", "evidence_html", "source_card"]
 
 MAX_ARTICLE_VIEW_CHARS = 40_000  # of a longer article, this much around the passage is shown
 _WHOLE_SENTENCE_SHARE = 0.8  # an "answer" this much of the quote is the sentence itself: nothing to mark
@@ -187,3 +187,25 @@ def articles_html(articles: Sequence[Article]) -> str:
         f"<thead><tr><th>Title</th><th>Outlet</th><th>Published</th><th>Doc id</th><th>Characters</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
+
+
+def article_page(article: Article) -> str:
+    """An article opened whole, escaped: title, outlet, date and author, its address (a link only
+    for http and https), doc id, file and length, then its text as stored."""
+    e = html.escape
+    author = f'<span class="qa-byline">by {e(article.author)}</span>' if article.author else ""
+    url = article.url.strip()
+    if _WEB_ADDRESS.match(url):
+        address = f'<div class="qa-url"><a href="{e(url)}" target="_blank" rel="noopener noreferrer">{e(url)}</a></div>'
+    else:
+        address = f'<div class="qa-url">{e(url)}</div>' if url else ""
+    name = re.split(r"[\\/]", article.path)[-1]
+    return (
+        f'<div class="qa-opened" data-doc="{e(article.doc_id)}"><h3 class="qa-title">{e(article.title)}</h3>'
+        f"<div>{_byline(article.outlet, article.published)}{author}</div>{address}"
+        f'<div class="qa-doc">doc id <code>{e(article.doc_id)}</code> · {e(name)} · {len(article.text):,} characters</div>'
+        f'<div class="qa-article">{e(article.text)}</div></div>'
+    )
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s]+$", re.IGNORECASE)

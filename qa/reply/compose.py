@@ -83,6 +83,7 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
             answerable=False,
             parts=tuple(parts),
             passages=passages,
+            articles_searched=len(index.articles),
         )
     confidence = sum(p.confidence for p in parts) / len(parts)
     return Answer(
@@ -94,6 +95,7 @@ def compose(index: SearchIndex, analysis: Analysis, results: list[PartResult], s
         answerable=True,
         parts=tuple(parts),
         passages=passages,
+        articles_searched=len(index.articles),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 _INLINE_MARKUP = re.compile(r"[\\`*_{}\[\]#|~]")
@@ -19,3 +20,16 @@ def escape_markdown(text: str) -> str:
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _INLINE_MARKUP.sub(lambda m: "\\" + m.group(), flat)
     return _LINE_START_MARKUP.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", flat)
+
+
+_EMPHASIS = re.compile(r"(?<!\\)\*{1,2}")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]#|~.)+-])")
+
+
+def plain_text(markdown: str) -> str:
+    """A reply's markdown as plain text, for a file or a pipe: no emphasis marks, escapes undone.
+
+    The inverse of what `escape_markdown` did to article and user text ("1\\.5" reads "1.5",
+    "&amp;" reads "&"); the lines stay as they are.
+    """
+    return html.unescape(_ESCAPED.sub(r"\1", _EMPHASIS.sub("", markdown)))

@@ -7,13 +7,14 @@ markdown, so a page shows `<script>` as text and never runs it.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from qa.reply.markdown import escape_markdown
 from qa.types import Answer
 
 __all__ = [
-    "Excerpt", "chat_markdown", "confidence_label", "confidence_level", "escape_markdown", "excerpt",
+    "Excerpt", "chat_markdown", "confidence_label", "confidence_level", "escape_markdown", "excerpt", "explanation",
     "paragraph_bounds",
 ]
 
@@ -128,16 +129,60 @@ def confidence_label(confidence: float, answerable: bool = True) -> str:
     """A plain-words confidence: "High confidence (95%)", or "Not found in these articles"."""
     if not answerable:
         return NOT_FOUND_LABEL
-    percent = round(max(0.0, min(1.0, confidence)) * 100)
-    return f"{confidence_level(confidence).capitalize()} confidence ({percent}%)"
+    return f"{confidence_level(confidence).capitalize()} confidence ({_percent(confidence)})"
 
 
-def chat_markdown(answer: Answer) -> str:
+def chat_markdown(answer: Answer, threshold: float | None = None) -> str:
     """The reply as the chat shows it: the answer text and a confidence line.
 
-    A "not found" reply is set off as a quote block, so it does not read as an answer.
+    A "not found" reply is set off as a quote block, so it does not read as an answer. With
+    the abstention `threshold` in force, a folded "What does this mean?" under it explains
+    the confidence, the count of reporting articles and a decline (`explanation`).
     """
     if answer.answerable:
-        return f"{answer.text}\n\n*{confidence_label(answer.confidence)}*"
-    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in answer.text.splitlines())
-    return f"{quoted}\n\n*{NOT_FOUND_LABEL}: the nearest passages are listed as sources.*"
+        reply = f"{answer.text}\n\n*{confidence_label(answer.confidence)}*"
+    else:
+        quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in answer.text.splitlines())
+        reply = f"{quoted}\n\n*{NOT_FOUND_LABEL}: the nearest passages are listed as sources.*"
+    if threshold is None:
+        return reply
+    said = "".join(f"<p>{html.escape(line)}</p>" for line in explanation(answer, threshold))
+    return f'{reply}\n\n<details class="qa-explain"><summary>What does this mean?</summary>{said}</details>'
+
+
+def explanation(answer: Answer, threshold: float) -> list[str]:
+    """What the answer's confidence, its "reported by N of M articles" and a decline mean, in a few sentences.
+
+    Args:
+        answer: what `qa.ask` returned.
+        threshold: the confidence under which answers are declined (`qa.abstention_threshold`).
+    """
+    under = _percent(threshold)
+    if not answer.answerable:
+        best = f" (the best reached {_percent(answer.confidence)})" if answer.citations else ""
+        return [
+            f"Declined: no passage states an answer with a confidence of {under} or more{best}, so none is "
+            "given rather than a likely wrong one.",
+            "The nearest passages are listed as sources, so you can see what was read.",
+        ]
+    said = [
+        f"{_percent(answer.confidence)} is a calibrated probability that the answer is right: of answers given "
+        f"at about {_percent(answer.confidence)}, about {round(answer.confidence * 100)} in 100 were right on "
+        f"held-out questions. High is "
+        f"{_percent(HIGH_CONFIDENCE)} and above, Medium {_percent(MEDIUM_CONFIDENCE)} to {_percent(HIGH_CONFIDENCE)}, "
+        f"Low below; under {under} the assistant declines to answer.",
+    ]
+    reported = [p for p in answer.parts if len(p.supporting_docs) > 1]
+    if reported and answer.articles_searched > 1:
+        n, m = len(reported[0].supporting_docs), answer.articles_searched
+        said.append(
+            f"\"Reported by {n} of {m} articles\": {n} articles state the answer in a cited sentence (other names "
+            f"for it count), of the {m} it was read from (the corpus, or the articles the filter admits)."
+        )
+    if any(p.alternatives for p in answer.parts):
+        said.append("\"The articles differ\": other articles give another answer to the same question, with their sources.")
+    return said
+
+
+def _percent(value: float) -> str:
+    return f"{round(max(0.0, min(1.0, value)) * 100)}%"

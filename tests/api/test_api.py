@@ -70,6 +70,27 @@ def test_follow_up_short_answer_is_the_leader(seeds_index_dir: Path) -> None:
     assert "Baghdadi" in follow.answer, follow.text
 
 
+COUNCIL = Path(__file__).resolve().parents[2] / "eval" / "council" / "articles"
+
+
+def test_a_follow_up_is_answered_as_asked_too_and_never_less_sure(tmp_path: Path) -> None:
+    index_dir = tmp_path / "i"
+    first = ask("Who said a petition against the library closures had been signed?", corpus=COUNCIL, index_dir=index_dir)
+    assert first.answer == "Jean Moss", first.text
+    question = "And how many signatures did it gather?"  # "it" is the petition, never Jean Moss
+    follow = ask(question, history=[(first.question, first.text)], corpus=COUNCIL, index_dir=index_dir)
+    alone = ask(question, corpus=COUNCIL, index_dir=index_dir)
+    assert follow.answerable and "5,300" in follow.answer, follow.text
+    assert follow.confidence >= alone.confidence
+    # an unrelated earlier turn cannot make a question worse than it is alone
+    unrelated = [("How much will the council spend on road repairs?", "**6\\.4 million pounds** [1]")]
+    leader = "And who is the council leader?"
+    asked_alone = ask(leader, corpus=COUNCIL, index_dir=index_dir)
+    asked_after = ask(leader, history=unrelated, corpus=COUNCIL, index_dir=index_dir)
+    assert asked_alone.answer == "Margaret Oyelaran", asked_alone.text
+    assert asked_after.confidence >= asked_alone.confidence and asked_after.answer == "Margaret Oyelaran"
+
+
 def test_answer_for_any_corpus_folder(tiny_corpus: Path, tmp_path: Path) -> None:
     answer = ask("How many visitors attended the lantern festival?", corpus=tiny_corpus, index_dir=tmp_path / "i")
     assert answer.citations[0].doc_id == "festival"

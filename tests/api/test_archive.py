@@ -39,12 +39,13 @@ def test_add_articles_stores_good_files_and_says_why_others_were_refused(tmp_pat
     big = tmp_path / "huge.txt"
     with open(big, "wb") as file:  # over the limit without writing it: refused before it is read
         file.truncate(qa.MAX_UPLOAD_BYTES + 1)
-    files = [upload, ("notes.pdf", b"%PDF-1.4"), ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00"), str(big), ("story.md", b"# Story\n\nText.")]
+    files = [upload, ("notes.docx", b"PK\x03\x04"), ("notes.pdf", b"%PDF-1.4"), ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00"),
+             str(big), ("story.md", b"# Story\n\nText.")]
     result = qa.add_articles(files, corpus)
     assert result.added == ("Varnholt_lighthouse.txt", "story.md")
-    assert [given for given, _ in result.refused] == ["notes.pdf", "photo.txt", str(big)]
+    assert [given for given, _ in result.refused] == ["notes.docx", "notes.pdf", "photo.txt", str(big)]
     reasons = " | ".join(why for _, why in result.refused)
-    assert "not a readable PDF" in reasons and "binary" in reasons and "KiB" in reasons, reasons
+    assert "not a" in reasons and "not a readable PDF" in reasons and "binary" in reasons and "KiB" in reasons, reasons
     assert sorted(p.name for p in corpus.iterdir()) == ["Varnholt_lighthouse.txt", "story.md"]
     again = qa.add_articles([upload], corpus)  # the same bytes: not stored twice
     assert again.added == () and again.already == ((str(upload), "Varnholt_lighthouse.txt"),)
@@ -93,3 +94,54 @@ def test_an_upload_whose_text_is_already_in_the_corpus_is_not_added_and_says_whe
     assert result.added == ("new.txt",)
     assert result.already == (("same.txt", "ferry.txt"), ("crlf.txt", "ferry.txt"))
     assert sorted(p.name for p in folder.iterdir()) == ["ferry.txt", "new.txt"]
+
+
+def test_articles_are_filtered_by_outlet_day_and_text(tiny_corpus: Path) -> None:
+    for name, text in DATED.items():
+        (tiny_corpus / name).write_text(text, encoding="utf-8")
+    assert [a.doc_id for a in qa.articles(tiny_corpus, outlets=["Helmsby Herald"])] == ["quarry"]
+    assert [a.doc_id for a in qa.articles(tiny_corpus, published_from="2015-03-01")] == ["ferry"]
+    assert [a.doc_id for a in qa.articles(tiny_corpus, grep="  RIBBON  at")] == ["harbour"]  # text, any case and spacing
+    assert [a.doc_id for a in qa.articles(tiny_corpus, grep="festival draws")] == ["festival"]  # the title
+    assert len(qa.articles(tiny_corpus, grep=" ")) == 5  # blank: no filter
+    with pytest.raises(ValueError, match="published_from must be a date"):
+        qa.articles(tiny_corpus, published_from="soon")
+
+
+def test_an_article_is_opened_by_its_doc_id(tiny_corpus: Path) -> None:
+    harbour = qa.article("harbour", tiny_corpus)
+    assert harbour.title == "Harbour Bridge Reopens After Repairs" and "Anna Lind" in harbour.text
+    with pytest.raises(qa.CorpusError, match="no article 'nowhere'.*qa articles"):
+        qa.article("nowhere", tiny_corpus)
+
+
+def test_an_article_is_deleted_and_replaced_under_its_own_name(tiny_corpus: Path, tmp_path: Path) -> None:
+    assert qa.delete_article("storm", tiny_corpus) == Path(qa.resolve_corpus(tiny_corpus)) / "storm.txt"
+    assert not (tiny_corpus / "storm.txt").exists() and "storm" not in {a.doc_id for a in qa.articles(tiny_corpus)}
+    new = tmp_path / "bridge news.md"
+    new.write_text("# Harbour Bridge Closes Again\n\nThe Harbour Bridge closed on Friday for more repairs.\n", encoding="utf-8")
+    written = qa.replace_article("harbour", new, tiny_corpus)
+    assert written.name == "harbour.md" and not (tiny_corpus / "harbour.txt").exists()  # its own kind's ending
+    assert qa.article("harbour", tiny_corpus).title == "Harbour Bridge Closes Again"
+    qa.replace_article("harbour", ("x.txt", b"Harbour Bridge\n\nIt reopened on Sunday.\n"), tiny_corpus)
+    assert "Sunday" in qa.article("harbour", tiny_corpus).text and (tiny_corpus / "harbour.txt").is_file()
+    festival = (tiny_corpus / "festival.md").read_bytes()
+    for refused, why in [(("x.txt", festival), "already in the corpus as festival.md"), (("x.txt", b"\x00\x01"), "binary"),
+                         (("x.jsonl", b'{"text": "a"}\n'), "holds several articles"), (("x.exe", b"text"), "not a")]:
+        with pytest.raises(qa.CorpusError, match=why):
+            qa.replace_article("harbour", refused, tiny_corpus)
+    assert "Sunday" in qa.article("harbour", tiny_corpus).text  # a refused file changes nothing
+
+
+def test_an_article_of_a_file_of_many_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    corpus = tmp_path / "feeds"
+    corpus.mkdir()
+    feed = Path(__file__).resolve().parents[1] / "data" / "kelvale-courier.rss"
+    (corpus / feed.name).write_bytes(feed.read_bytes())
+    [first, _] = qa.articles(corpus)
+    assert first.doc_id == "kelvale-courier#courier-1042"
+    with pytest.raises(qa.CorpusError, match=r"one of the articles of kelvale-courier\.rss \(a news feed\).*edit that file"):
+        qa.delete_article(first.doc_id, corpus)
+    with pytest.raises(qa.CorpusError, match="cannot be replaced on its own"):
+        qa.replace_article(first.doc_id, ("x.txt", b"Some text.\n"), corpus)
+    assert (corpus / feed.name).is_file()

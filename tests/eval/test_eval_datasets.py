@@ -429,6 +429,25 @@ def test_realtimeqa_without_its_data_says_where_it_comes_from(tmp_path: Path) ->
         load_realtimeqa(tmp_path / "nowhere", tmp_path / "work")
 
 
+@pytest.mark.parametrize(
+    ("args", "needed"),
+    [
+        (["--dataset", "newsqa", "--newsqa-dir", "NOWHERE"], "../shared/data/newsqa-fragment/chunks.jsonl"),
+        (["--dataset", "squad", "--squad-file", "NOWHERE/squad.json"], "../shared/data/squad-v1.1-dev-half.json"),
+        (["--dataset", "squad2", "--squad2-file", "NOWHERE/v2.json"], "../shared/data/squad-v2.0-dev-half.json"),
+    ],
+)
+def test_a_missing_data_set_says_which_file_is_needed_and_where_it_comes_from(
+    args: list[str], needed: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [a.replace("NOWHERE", str(tmp_path / "nowhere")) for a in args]
+    from eval.cli import main
+
+    assert main([*args, "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert str(tmp_path / "nowhere") in error and needed in error and "README.md" in error, error
+
+
 @pytest.mark.skipif(not (SHARED_DATA / "realtimeqa-2023").is_dir(), reason="shared RealTime QA data absent")
 def test_real_realtimeqa_questions_split_into_two_halves(tmp_path: Path) -> None:
     from eval.realtimeqa import load_realtimeqa

@@ -258,10 +258,10 @@ def test_a_failing_question_is_counted_not_fatal(
     real = qa.api.answer_with_index
     broken = evalset.questions[1].question
 
-    def flaky(index, question, settings, history=None):  # type: ignore[no-untyped-def]
+    def flaky(index, question, settings, history=None, **options):  # type: ignore[no-untyped-def]
         if question == broken:
             raise RuntimeError("boom")
-        return real(index, question, settings, history)
+        return real(index, question, settings, history, **options)
 
     monkeypatch.setattr(qa.api, "answer_with_index", flaky)
     result = harness.run(evalset, settings, prepared=prepared, show_progress=False)

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from qa.reply.cards import answer_spans, articles_html, evidence_html, source_card
+from qa.reply.cards import answer_spans, article_page, articles_html, evidence_html, source_card
 from qa.reply.present import (
     NOT_FOUND_LABEL,
     chat_markdown,
     confidence_label,
     escape_markdown,
     excerpt,
+    explanation,
     paragraph_bounds,
 )
-from qa.types import Answer, Article, Citation, Source
+from qa.types import Answer, AnswerPart, Article, Citation, Source
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -222,6 +223,22 @@ def test_chat_markdown_quotes_a_not_found_reply() -> None:
     assert NOT_FOUND_LABEL in reply
 
 
+def test_an_answer_explains_its_confidence_its_count_of_articles_and_a_decline() -> None:
+    part = AnswerPart("Who?", "person", "IS", 0.82, (1, 2), ("a", "b", "c"), (("Boko Haram", ("d",)),))
+    found = Answer("Who?", "IS", "**IS** [1][2] — reported by 3 of 4 articles", (), 0.82, True, (part,), articles_searched=4)
+    said = " ".join(explanation(found, 0.25))
+    assert "82% is a calibrated probability that the answer is right" in said and "under 25%" in said
+    assert '"Reported by 3 of 4 articles": 3 articles state the answer in a cited sentence' in said
+    assert "of the 4 it was read from (the corpus, or the articles the filter admits)" in said
+    assert '"The articles differ"' in said
+    declined = Answer("Why?", "", "**Not in these articles.**", (cite(ARTICLE, "Critics said"),), 0.12, False)
+    said = " ".join(explanation(declined, 0.25))
+    assert "confidence of 25% or more (the best reached 12%)" in said and "nearest passages are listed" in said
+    folded = chat_markdown(found, threshold=0.25)
+    assert folded.startswith("**IS** [1][2]") and '<details class="qa-explain"><summary>What does this mean?</summary>' in folded
+    assert "<script" not in chat_markdown(Answer("<script>?", "", "x", (), 0.1, False), threshold=0.25)
+
+
 def test_articles_table_escapes_titles_and_shows_outlet_and_date() -> None:
     table = articles_html([Article("d<1>", "<script>x</script>", "abc", "p", "h", outlet="<i>Post</i>", published="2015-03-12")])
     assert "&lt;script&gt;x&lt;/script&gt;" in table and "d&lt;1&gt;" in table and "<script" not in table
@@ -248,3 +265,14 @@ def test_a_citation_opens_the_whole_article_at_the_passage() -> None:
     assert shown == HOSTILE  # the whole article, as text
     assert '<mark id="qa-passage-3" class="qa-passage">the <strong class="qa-answer">cited</strong> &lt;script&gt;' in full
     assert "<script" not in card
+
+
+def test_an_opened_article_is_escaped_and_links_only_to_the_web() -> None:
+    hostile = Article("d<1>", "<script>x</script>", "Text <b>bold</b>\n\nMore.", "/c/d.txt", "h", outlet="<i>Post</i>",
+                      url="javascript:alert(1)", author="A <b>", published="2015-03-12")
+    page = article_page(hostile)
+    assert "<script" not in page and "<b>" not in page and "<i>" not in page and 'href="javascript' not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "Text &lt;b&gt;bold&lt;/b&gt;\n\nMore." in page
+    assert "12 March 2015" in page and "by A &lt;b&gt;" in page and "d.txt" in page and "23 characters" in page
+    linked = article_page(Article("d", "T", "x", "d.txt", "h", url="https://news.example/a?b=1&c=2"))
+    assert '<a href="https://news.example/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">' in linked

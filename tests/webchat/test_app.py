@@ -87,8 +87,8 @@ def test_follow_up_question_uses_the_conversation(client: Client) -> None:
     follow = client.predict(FOLLOW_UP, [[PLEDGE, first["text"]]], api_name="/ask")
     alone = client.predict(FOLLOW_UP, [], api_name="/ask")
     assert follow["answerable"], follow["text"]
-    # the mechanism: the earlier turn changed what was retrieved
-    assert follow["passages"] != alone["passages"]
+    # the follow-up is answered in its conversation and as asked; the better supported answer is kept
+    assert follow["confidence"] >= alone["confidence"]
     # the outcome: the reply brings up the Islamic State's leader
     assert "Baghdadi" in follow["text"], follow["text"]
 

@@ -275,7 +275,7 @@ def test_the_conversation_exports_as_markdown_with_its_citations(page: "sync_api
     herald = next(line for line in text.splitlines() if "The Tormund Herald" in line)
     quote = re.search(r"“(.+)”", herald).group(1)
     start, end = map(int, re.search(r"characters (\d+)–(\d+)", herald).groups())
-    assert "13 March 2015" in herald and "`tormund-herald`" in herald
+    assert "13 March 2015" in herald and "(tormund-herald, characters" in herald
     assert end - start == len(quote)  # offsets into the stored text of the page
     assert "<https://herald.example/2015/03/13/harbour-freezes>" in herald
     page.screenshot(path=str(ARTIFACTS / "browser-9-export.png"), full_page=True)
@@ -284,7 +284,10 @@ def test_the_conversation_exports_as_markdown_with_its_citations(page: "sync_api
 
 def test_a_chat_on_other_articles_offers_their_own_examples_and_dates(browser: "sync_api.Browser", tmp_path: Path) -> None:
     expect = sync_api.expect
-    with running_app(tmp_path, articles=DATA) as other:  # two saved pages, of two outlets, no seed article
+    import qa
+
+    own = qa.corpus_summary(DATA)  # saved pages, feeds and the footbridge reports, of several outlets; no seed article
+    with running_app(tmp_path, articles=DATA) as other:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(other.url)
@@ -292,9 +295,10 @@ def test_a_chat_on_other_articles_offers_their_own_examples_and_dates(browser: "
             expect(examples.first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
             labels = examples.all_inner_texts()
             assert labels and not any(word in " ".join(labels) for word in ("pledge", "Boko", "ISIS")), labels
-            assert any("ferry" in label or "Tormund" in label for label in labels), labels
+            headline_words = {w.lower() for title in own.headlines for w in re.findall(r"[A-Za-z]{5,}", title)}
+            assert any(w in label.lower() for label in labels for w in headline_words), (labels, own.headlines)
             page.locator("#qa-filter").get_by_text("Filter articles").click()
-            expect(page.locator("#qa-to textarea, #qa-to input").first).to_have_attribute("placeholder", "2015-03-13")
+            expect(page.locator("#qa-to textarea, #qa-to input").first).to_have_attribute("placeholder", own.last_published)
             page.screenshot(path=str(ARTIFACTS / "browser-11-other-corpus.png"), full_page=True)
             examples.first.click()
             reply = page.locator('#qa-chat [data-testid="bot"]').first
@@ -318,3 +322,109 @@ def test_the_filter_narrows_questions_to_articles_of_a_date_range(page: "sync_ap
     page.locator("#qa-question textarea").fill("Who accepted the pledge?")
     page.locator("#qa-send").click()
     expect(page.get_by_text("published_from must be a date")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+
+KEEPER = """Keeper Retires From Varnholt Lighthouse
+
+The Varnholt lighthouse on the island of Osterby was kept for forty-one years by {keeper}, who retired on Tuesday.
+
+The island council will choose a new keeper in the spring.
+"""
+WHO_KEPT = "Who kept the Varnholt lighthouse for forty-one years?"
+
+
+def choose(page: "sync_api.Page", dropdown: str, option: str) -> None:
+    """Pick `option` in the Gradio dropdown `dropdown` (a CSS selector of its block)."""
+    page.locator(f"{dropdown} input").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_an_article_is_added_opened_replaced_and_deleted_and_the_answers_follow(page: "sync_api.Page", tmp_path: Path) -> None:
+    expect = sync_api.expect
+    new_conversation(page)
+    article = tmp_path / "varnholt keeper.txt"
+    article.write_text(KEEPER.format(keeper="Margit Oyelaran"), encoding="utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#qa-upload input[type=file]").set_input_files(str(article))
+    page.get_by_role("button", name="Add to the corpus").click()
+    expect(page.locator("#qa-status")).to_contain_text("Added and indexed", timeout=INDEX_TIMEOUT_MS)
+    page.get_by_role("tab", name="Ask").click()
+    expect(ask(page, WHO_KEPT).locator("strong").first).to_have_text("Margit Oyelaran")
+
+    page.get_by_role("tab", name="Articles").click()  # open it: metadata and the whole text
+    choose(page, "#qa-article-choice", "Keeper Retires From Varnholt Lighthouse · varnholt_keeper")
+    opened = page.locator("#qa-opened")
+    expect(opened.locator(".qa-title")).to_have_text("Keeper Retires From Varnholt Lighthouse")
+    expect(opened).to_contain_text("doc id varnholt_keeper · varnholt_keeper.txt")
+    expect(opened.locator(".qa-article")).to_contain_text("kept for forty-one years by Margit Oyelaran")
+    page.screenshot(path=str(ARTIFACTS / "browser-12-article-opened.png"), full_page=True)
+
+    replacement = tmp_path / "corrected.md"  # another kind: the article keeps its doc id
+    replacement.write_text(KEEPER.format(keeper="Tove Lindqvist"), encoding="utf-8")
+    page.locator("#qa-replacement input[type=file]").set_input_files(str(replacement))
+    page.get_by_role("button", name="Replace", exact=True).click()
+    expect(page.locator("#qa-status")).to_contain_text("Replaced varnholt_keeper", timeout=INDEX_TIMEOUT_MS)
+    expect(opened.locator(".qa-article")).to_contain_text("by Tove Lindqvist")
+    page.get_by_role("tab", name="Ask").click()
+    expect(ask(page, WHO_KEPT).locator("strong").first).to_have_text("Tove Lindqvist")
+
+    page.get_by_role("tab", name="Articles").click()
+    choose(page, "#qa-article-choice", "Keeper Retires From Varnholt Lighthouse · varnholt_keeper")
+    page.get_by_role("button", name="Delete").click()
+    expect(page.locator("#qa-status")).to_contain_text("Deleted varnholt_keeper", timeout=INDEX_TIMEOUT_MS)
+    expect(page.locator("#qa-articles")).not_to_contain_text("Varnholt")
+    page.screenshot(path=str(ARTIFACTS / "browser-13-article-deleted.png"), full_page=True)
+    page.get_by_role("tab", name="Ask").click()
+    expect(ask(page, WHO_KEPT)).not_to_contain_text("Lindqvist")
+
+
+def test_a_reply_says_what_its_confidence_and_counts_mean(page: "sync_api.Page") -> None:
+    new_conversation(page)
+    reply = ask(page, "Which group accepted Boko Haram's pledge of allegiance?")
+    sync_api.expect(reply).to_contain_text(re.compile(r"reported by 3 of \d+ articles"))
+    searched = re.search(r"reported by 3 of (\d+) articles", reply.inner_text()).group(1)  # other tests add articles
+    explained = reply.locator("details.qa-explain")
+    explained.locator("summary").click()
+    sync_api.expect(explained).to_contain_text("calibrated probability that the answer is right")
+    sync_api.expect(explained).to_contain_text("under 25% the assistant declines")
+    sync_api.expect(explained).to_contain_text(f'"Reported by 3 of {searched} articles": 3 articles state the answer in a cited')
+    declined = ask(page, "zzqx blorf vlim?").locator("details.qa-explain")
+    declined.locator("summary").click()
+    sync_api.expect(declined).to_contain_text("Declined: no passage states an answer with a confidence of 25% or more")
+    page.screenshot(path=str(ARTIFACTS / "browser-14-explained.png"), full_page=True)
+
+
+def test_the_chat_chooses_among_the_folders_it_was_started_with(browser: "sync_api.Browser", tmp_path: Path) -> None:
+    expect = sync_api.expect
+    footbridge = DATA / "footbridge"  # five local reports of one footbridge closure, Feb-Mar 2026
+    with running_app(tmp_path, more=(footbridge,)) as both:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(both.url)
+            examples = page.locator("#qa-examples button")
+            expect(examples.first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+            assert any("pledge" in label for label in examples.all_inner_texts())
+            page.locator("#qa-corpus input").click()
+            offered = [text.replace("✓", "").strip() for text in page.get_by_role("option").all_inner_texts()]
+            assert offered == ["corpus", "footbridge"]  # the folders given, nothing else
+            page.get_by_role("option", name="footbridge").click()
+            expect(examples.first).not_to_have_text(re.compile("pledge|Boko"), timeout=INDEX_TIMEOUT_MS)
+            labels = examples.all_inner_texts()
+            assert labels and not any(w in " ".join(labels) for w in ("pledge", "Boko", "ISIS")), labels
+            page.locator("#qa-filter").get_by_text("Filter articles").click()
+            expect(page.locator("#qa-from textarea, #qa-from input").first).to_have_attribute("placeholder", "2026-02-20")
+            expect(page.locator("#qa-to textarea, #qa-to input").first).to_have_attribute("placeholder", "2026-03-11")
+            expect(page.locator("#qa-filter")).to_contain_text("published 2026-02-20 to 2026-03-11")
+            page.screenshot(path=str(ARTIFACTS / "browser-15-footbridge-examples-and-dates.png"), full_page=True)
+            examples.first.click()
+            reply = page.locator('#qa-chat [data-testid="bot"]').first
+            expect(reply).to_contain_text("[1]", timeout=ANSWER_TIMEOUT_MS)
+            expect(reply).not_to_contain_text("Not in these articles")
+            cited = page.locator("#qa-evidence .qa-doc").all_inner_texts()
+            assert cited and all(not re.match(r"\d{3}_", doc) for doc in cited), cited  # from the footbridge reports
+            page.screenshot(path=str(ARTIFACTS / "browser-16-footbridge-answer.png"), full_page=True)
+            page.get_by_role("tab", name="Articles").click()
+            expect(page.locator("#qa-articles")).to_contain_text("Millbrook footbridge closed after cracks found")
+            expect(page.locator("#qa-articles")).not_to_contain_text("Boko Haram")
+        finally:
+            page.close()
