@@ -17,8 +17,9 @@ MAX_HISTORY_CHARS = 20_000  # per question or reply of the history
 PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER = (
     "person", "date", "place", "number", "reason", "definition", "other"
 )
-ANSWER_TYPES = (PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER)
-TYPED = (PERSON, DATE, PLACE, NUMBER)  # answered by a named thing, so articles can disagree on it
+DURATION = "duration"  # "how long", "how soon": a stretch of time or a time ("four months", "by June")
+ANSWER_TYPES = (PERSON, DATE, PLACE, NUMBER, REASON, DEFINITION, OTHER, DURATION)
+TYPED = (PERSON, DATE, PLACE, NUMBER, DURATION)  # answered by a named thing, so articles can disagree on it
 
 _SPLIT = re.compile(
     rf",?\s+(?:and|&)\s+(?:(?:to|from|with|by|for|of|in|on|at)\s+)?(?={WH}\b)", re.IGNORECASE
@@ -38,7 +39,8 @@ _AUXILIARIES = frozenset(
 _HEAD_OF = frozenset("type kind sort form part name number amount".split())
 _TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?:how (?:many|much)|what (?:percentage|proportion|number|amount|share))\b"), NUMBER),
-    (re.compile(r"^how (?:long|old|far|large|big|often)\b"), NUMBER),
+    (re.compile(r"^(?:for )?how (?:long|soon)\b"), DURATION),
+    (re.compile(r"^how (?:old|far|large|big|often)\b"), NUMBER),
     (re.compile(r"^(?:when|what (?:year|day|date|month|time|decade|century))\b"), DATE),
     (re.compile(r"^(?:which|what) (?:year|day|date|month|decade|century)\b"), DATE),
     (re.compile(r"^(?:where|(?:what|which|in what|in which) (?:country|countries|city|cities|town|towns|region|place|state|continent|location|area|capital))\b"), PLACE),

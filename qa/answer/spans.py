@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.answer.question import DATE, NUMBER, PERSON, PLACE, REASON
+from qa.answer.question import DATE, DURATION, NUMBER, PERSON, PLACE, REASON
 from qa.text import STOPWORDS, stem, words
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ LABELS = {
     DATE: {"DATE": 1.0, "TIME": 0.9},
     PLACE: {"GPE": 1.0, "LOC": 1.0, "FAC": 0.8, "PROPER": 0.6, "ORG": 0.2},
     NUMBER: {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0, "ORDINAL": 0.3, "DATE": 0.3},
+    DURATION: {"DATE": 1.0, "TIME": 0.9, "CARDINAL": 0.3, "QUANTITY": 0.3},  # spaCy labels "four months" DATE
 }
 _ANY = {
     "NP": 0.6, "PERSON": 0.5, "ORG": 0.5, "NORP": 0.4, "GPE": 0.5, "LOC": 0.5, "FAC": 0.4,
@@ -83,8 +84,36 @@ def typed_spans(index: "SearchIndex", s: int, answer_type: str, avoid: frozenset
         if not _adds_information(text[entity.start : entity.end], avoid):
             continue
         seen.add((entity.start, entity.end))
-        out.append(SpanCandidate(s, entity.start, entity.end, entity.label, prior, entity.role, entity.governor))
+        start, end = with_units(text, entity.start, entity.end, sentence.start, sentence.end)
+        out.append(SpanCandidate(s, start, end, entity.label, prior, entity.role, entity.governor))
     return out
+
+
+_CURRENCY_BEFORE = "£$€¥₹"
+_MAGNITUDE = re.compile(r"[ \u00a0](?:million|billion|trillion|thousand|bn|mn)\b", re.IGNORECASE)
+_UNIT_AFTER = re.compile(
+    r"(?:[ \u00a0]?%|[ \u00a0](?:percent|per cent|percentage points?|pounds|pence|dollars|cents|euros|yen|yuan|rupees"
+    r"|francs|kilometres|kilometers|km|miles|metres|meters|feet|tonnes|tons|kilograms|kg|degrees)\b)",
+    re.IGNORECASE,
+)
+
+
+def with_units(text: str, start: int, end: int, lower: int, upper: int) -> tuple[int, int]:
+    """The span [start, end) of a number widened to keep what makes it true: a currency sign
+    before it ("£42,000"), a magnitude and a unit after it ("48.2 million pounds", "60%",
+    "12 per cent"), never past [lower, upper) (its sentence). A span that is not a number
+    is returned as it is."""
+    if end <= start or not any(c.isdigit() for c in text[start:end]):
+        return start, end
+    if start > lower and text[start - 1] in _CURRENCY_BEFORE:
+        start -= 1
+    magnitude = _MAGNITUDE.match(text, end, upper)
+    if magnitude:
+        end = magnitude.end()
+    unit = _UNIT_AFTER.match(text, end, upper)
+    if unit:
+        end = unit.end()
+    return start, end
 
 
 def reason_span(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.question import (
-    DATE, NUMBER, OTHER, PERSON, PLACE, REASON, QuestionWarning, analyse, answer_type, clean_question,
+    DATE, DURATION, NUMBER, OTHER, PERSON, PLACE, REASON, QuestionWarning, analyse, answer_type, clean_question,
 )
 
 
@@ -21,6 +21,9 @@ from qa.answer.question import (
         ("How many people were killed?", NUMBER),
         ("How much did the repairs cost?", NUMBER),
         ("Why were the elections delayed?", REASON),
+        ("How soon could vaccines be available for children?", DURATION),  # a time or a stretch of it, not an age
+        ("How long will the bridge stay shut?", DURATION),
+        ("How old is the mayor?", NUMBER),
         ("What did the spokesman urge Muslims to do?", OTHER),
     ],
 )
