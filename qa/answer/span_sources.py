@@ -23,7 +23,7 @@ from typing import Protocol
 from qa.answer.question import TYPED, QuestionPart
 from qa.answer.ranking import Ranking
 from qa.answer.span_features import SPAN_FEATURES, SpanOption, span_option_features, span_options
-from qa.answer.spans import SpanCandidate, label_priors, typed_spans
+from qa.answer.spans import SpanCandidate, label_priors, typed_spans, with_units
 from qa.config import Settings
 from qa.indexing.memory import SearchIndex
 from qa.models import load_model
@@ -146,7 +146,11 @@ def reader_span_options(
         sentence = index.sentences[s]
         best = max((x.score for x in reading.spans), default=0.0)
         typed = {(c.start, c.end): c for c in typed_spans(index, s, part.answer_type, avoid)}
-        proposed = {(sentence.start + x.start, sentence.start + x.end): x.score for x in reading.spans}
+        article = index.articles[sentence.doc_id].text
+        proposed = {}
+        for x in reading.spans:
+            key = with_units(article, sentence.start + x.start, sentence.start + x.end, sentence.start, sentence.end)
+            proposed[key] = max(x.score, proposed.get(key, x.score))
         if part.answer_type in TYPED:
             # "When was the ferry named?" over "named Morning Tern at a ceremony on Thursday": a
             # proposed run holding spans of the wanted type is tightened to them, keeping its score.
