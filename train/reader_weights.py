@@ -146,6 +146,7 @@ def save_trained(net: Any, path: Path, trained_prefixes: tuple[str, ...] = ("enc
     state = {n: t.detach().half().cpu().contiguous() for n, t in net.state_dict().items() if n.startswith(trained_prefixes)}
     partial = path.with_suffix(".partial")
     save_file(state, str(partial), metadata={"format": "pt", "dtype": "float16"})
+    os.chmod(partial, 0o644)  # (safetensors writes 0600: a model file ships readable by all)
     os.replace(partial, path)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.answer.spans import typed_spans
+from qa.text import content_tokens
 from qa.indexing.memory import SearchIndex
 from qa.retrieve.backends import DENSE, LEXICAL, searcher
 from qa.retrieve.retriever import Query, RankedChunk
@@ -21,7 +23,7 @@ _EXTRA_SENTENCES = 10  # nearest sentences by each retriever added to those of t
 # What the sentence model weighs (see `candidates`); its model file must list exactly these.
 SENTENCE_FEATURES = (
     "chunk_relative", "chunk_reciprocal_rank", "dense", "bm25_relative", "overlap", "bigram", "proximity",
-    "neighbour_overlap", "has_typed_span", "log_length", "lede",
+    "neighbour_overlap", "has_typed_span", "log_length", "lede", "context_overlap",
 )
 
 
@@ -77,6 +79,7 @@ def candidates(
             _lexical(index, n, query.tokens, weights)["overlap"]
             for n in _neighbours(index, s)
         ]
+        context = _context_tokens(index, s)
         spans = typed_spans(index, s, answer_type, avoid)
         features = {
             "chunk_relative": relative,
@@ -88,6 +91,9 @@ def candidates(
             "has_typed_span": 1.0 if spans else 0.0,
             "log_length": math.log1p(len(index.sentence_tokens[s])),
             "lede": 1.0 if index.sentences[s].position < 2 else 0.0,
+            # what a reader has read on reaching the sentence: "The service will cost the council
+            # £42,000" answers "How much will the free ferry cost?" under "Free ferry to run ..."
+            "context_overlap": sum(w for t, w in weights.items() if t in context) / (sum(weights.values()) or 1.0),
         }
         out.append(Candidate(s, features))
     return out
@@ -108,6 +114,21 @@ def _lexical(index: SearchIndex, s: int, query_tokens: tuple[str, ...], weights:
     if len(positions) > 1:
         proximity = (len(set(tokens[p] for p in positions)) - 1) / (positions[-1] - positions[0])
     return {"overlap": overlap, "bigram": bigram, "proximity": min(proximity, 1.0)}
+
+
+def _context_tokens(index: SearchIndex, s: int) -> set[str]:
+    """The tokens of sentence `s`, of the sentence before it and of its article's headline."""
+    sentence = index.sentences[s]
+    tokens = set(index.sentence_tokens[s]) | set(_title_tokens(index.articles[sentence.doc_id].title))
+    before = index.sentence_index(sentence.doc_id, sentence.position - 1)
+    if before is not None:
+        tokens.update(index.sentence_tokens[before])
+    return tokens
+
+
+@lru_cache(maxsize=4096)
+def _title_tokens(title: str) -> tuple[str, ...]:
+    return tuple(content_tokens(title))
 
 
 def _neighbours(index: SearchIndex, s: int) -> list[int]:

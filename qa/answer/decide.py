@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.answer.confidence import abstention_threshold, confidence_features, confidence_of
+from qa.answer.confidence import abstention_threshold, confidence_features, confidence_of, verify
 from qa.answer.corroborate import Group, disagreements, group_spans, supporting
+from qa.answer.descriptions import named_referent
 from qa.answer.question import TYPED, QuestionPart
 from qa.answer.ranking import Ranking, rank_sentences
 from qa.answer.span_features import SpanOption
@@ -92,13 +93,19 @@ def decide(
         rivals = disagreements(index, best, groups[1:], best.score * RIVAL_RATIO) if typed else []
         answer, evidence_sentence, span_probability = best.answer, best.sentences[0], best.score
         carriers, day = best.sentences, best.day
+        chosen = next(o for o in spans if o.text == best.answer)
+        check = verify(chosen.features.get("label_prior", 0.0), [g.score for g in groups])
+        named = named_referent(index, part, answer, evidence_sentence)
+        if named is not None:  # "the South Korean show" -> the show's name, cited where it stands
+            answer, where = named
+            evidence = [where, *(s for s in evidence if s != where)]
     else:
         # No span of the wanted type: the best sentence itself is the answer.
         answer, evidence, rivals = index.sentences[best_sentence].text, [best_sentence], []
         evidence_sentence, span_probability = best_sentence, 0.0
-        carriers, day = (best_sentence,), ""
+        carriers, day, check = (best_sentence,), "", None
     features = confidence_features(
-        index, part, query, ranking, evidence_sentence, span_probability, len(evidence), carriers
+        index, part, query, ranking, evidence_sentence, span_probability, len(evidence), carriers, check
     )
     confidence = confidence_of(confidence_model, features)
     return PartResult(
