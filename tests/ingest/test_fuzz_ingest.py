@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,6 +56,7 @@ JSONL_ROW = st.one_of(
     st.just('{"text": 3}'),
 )
 ENCODINGS = st.sampled_from(["utf-8", "utf-16", "utf-32", "latin-1", "cp1252", "utf-8-sig"])
+T = TypeVar("T")
 NAME = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=40
 ).filter(lambda n: n not in (".", ".."))
@@ -102,19 +105,33 @@ def _write(folder: Path, drawn: list[tuple[str, bytes | None, str | None]]) -> N
             continue  # a name this file system refuses: nothing to read
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(files())
-def test_reading_any_folder_raises_nothing_but_a_corpus_error(drawn) -> None:  # noqa: ANN001
+@contextmanager
+def _written(drawn: list[tuple[str, bytes | None, str | None]]) -> Iterator[Path]:
+    """A corpus folder holding the drawn files, in a temporary folder of its own."""
     with tempfile.TemporaryDirectory() as root:
         folder = Path(root) / "corpus"
         folder.mkdir()
         _write(folder, drawn)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                articles = load_corpus(folder)
-            except CorpusError:
-                return
+        yield folder
+
+
+def _quietly(action: Callable[[], T]) -> T | None:
+    """What `action` gives, warnings silenced; None when it raises the one error allowed, `CorpusError`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return action()
+        except CorpusError:
+            return None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files())
+def test_reading_any_folder_raises_nothing_but_a_corpus_error(drawn) -> None:  # noqa: ANN001
+    with _written(drawn) as folder:
+        articles = _quietly(lambda: load_corpus(folder))
+        if articles is None:
+            return
         assert len({a.doc_id for a in articles}) == len(articles)
         for article in articles:
             assert isinstance(article.text, str) and article.text.strip()
@@ -126,17 +143,11 @@ def test_reading_any_folder_raises_nothing_but_a_corpus_error(drawn) -> None:  #
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files())
 def test_building_an_index_of_any_folder_raises_nothing_and_quotes_only_its_text(drawn) -> None:  # noqa: ANN001
-    with tempfile.TemporaryDirectory() as root:
-        folder = Path(root) / "corpus"
-        folder.mkdir()
-        _write(folder, drawn)
-        settings_ = Settings(model="fake", index_dir=Path(root) / "index", annotator="rules")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                index = ensure_index(folder, settings_, embedder=FakeEmbedder())
-            except CorpusError:
-                return
+    with _written(drawn) as folder:
+        settings_ = Settings(model="fake", index_dir=folder.parent / "index", annotator="rules")
+        index = _quietly(lambda: ensure_index(folder, settings_, embedder=FakeEmbedder()))
+        if index is None:
+            return
         for s in range(len(index.sentences)):
             sentence = index.sentences[s]
             text = index.articles[sentence.doc_id].text
