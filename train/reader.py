@@ -49,9 +49,10 @@ from train.reader_weights import (
     export, load_parts, load_trained, recover_from_onnx, save_checkpoint, save_parts, save_trained,
 )
 from qa.read.base import first_text
-from qa.read.passage import CONTEXT_MAX_LENGTH, INPUTS, WEIGHTS, card_path, write_card
+from qa.read.passage import CONTEXT_MAX_LENGTH, INPUTS, MAX_LENGTH, WEIGHTS, card_path, write_card
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
+READ_CONTEXT = True  # pairs read with their sentence's context (`--no-context`: alone)
 HELDOUT_QUESTIONS = 400
 
 
@@ -77,9 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", type=Path, help="also write the trained tensors here at each checkpoint")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     parser.add_argument(
-        "--init", choices=("shipped", "base"), default="shipped",
+        "--init", default="shipped", metavar="shipped|base|PATH",
         help="start from the shipped reader's trained tensors (qa/models/passage_reader.safetensors, else "
-        "recovered from the int8 ONNX) or from the base encoder with fresh heads",
+        "recovered from the int8 ONNX), from the base encoder with fresh heads, or from a reader's .safetensors "
+        "or int8 .onnx file",
+    )
+    parser.add_argument(
+        "--no-context", action="store_true",
+        help="read each sentence alone, without its headline and the sentence before (shorter pairs, 128 tokens)",
     )
     parser.add_argument(
         "--unanswerable", type=Path,
@@ -108,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     base = args.base if Path(args.base).is_dir() else _resolve_model(args.base)
     tokenizer = AutoTokenizer.from_pretrained(base)
     net = build_network(base)
+    global READ_CONTEXT
+    READ_CONTEXT = not args.no_context
     if args.init == "shipped" and not args.from_parts:
         print(f"starting from the shipped reader: {start_from_shipped(net, torch)}", file=sys.stderr)
+    elif args.init != "base" and not args.from_parts:
+        print(f"starting from {start_from(net, Path(args.init), torch)}", file=sys.stderr)
     checkpoint = args.work / "checkpoint.pt"
     if not args.export_only:
         train(net.to(args.device), tokenizer, args, checkpoint, torch)
@@ -124,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # read before the export replaces the card; a log counts only for the training run just made
     facts = _card_facts(args.out, None if args.export_only else args.work / "log.jsonl")
-    facts["reads_context"] = True  # every pair is laid out with its context (`encode`)
+    facts["reads_context"] = READ_CONTEXT  # as every pair was laid out (`encode`)
     export(net, tokenizer, args.out)
     card = write_card(args.out, facts)
     save_trained(net, args.out.with_suffix(".safetensors"))
@@ -151,11 +161,19 @@ def start_from_shipped(net: Any, torch: Any) -> str:
     """Lay the shipped reader's trained tensors over `net`: the fp16 safetensors beside the
     int8 reader when present, else the int8 weights dequantised. Returns which it used."""
     trained = WEIGHTS.with_suffix(".safetensors")
-    if trained.is_file():
-        load_trained(net, trained)
-        return str(trained)
-    recover_from_onnx(net, WEIGHTS, torch)
-    return f"{WEIGHTS} (int8 weights dequantised; no {trained.name} yet)"
+    return start_from(net, trained if trained.is_file() else WEIGHTS, torch)
+
+
+def start_from(net: Any, path: Path, torch: Any) -> str:
+    """Lay a reader's trained tensors over `net`: a .safetensors file of them, or an int8 .onnx
+    export dequantised. Returns what it used."""
+    if path.suffix == ".safetensors":
+        load_trained(net, path)
+        return str(path)
+    if path.suffix == ".onnx" and path.is_file():
+        recover_from_onnx(net, path, torch)
+        return f"{path} (int8 weights dequantised)"
+    raise SystemExit(f"--init {path}: not a reader's .safetensors or .onnx file")
 
 
 def _resolve_model(name: str) -> str:
@@ -320,9 +338,10 @@ def encode(tokenizer: Any, groups: list[Group]) -> Any:
     offsets, laid out as the product reads them (`qa.read.base.encode_pairs`)."""
     questions = [g.question for g in groups for _ in g.passages]
     texts = [p.text for g in groups for p in g.passages]
-    contexts = [p.context for g in groups for p in g.passages]
-    firsts = [first_text(tokenizer, q, c, CONTEXT_MAX_LENGTH) for q, c in zip(questions, contexts)]
-    return tokenizer(firsts, texts, truncation="only_second", max_length=CONTEXT_MAX_LENGTH,
+    contexts = [p.context if READ_CONTEXT else "" for g in groups for p in g.passages]
+    length = CONTEXT_MAX_LENGTH if READ_CONTEXT else MAX_LENGTH
+    firsts = [first_text(tokenizer, q, c, length) for q, c in zip(questions, contexts)]
+    return tokenizer(firsts, texts, truncation="only_second", max_length=length,
                      padding=True, return_offsets_mapping=True, return_tensors="pt")
 
 
