@@ -1,7 +1,7 @@
 """Cited extractive answers from a folder of news articles.
 
     from qa import ask
-    a = ask("Who accepted the pledge and when?")
+    a = ask("Who accepted Boko Haram's pledge of allegiance and when?")
     print(a.text)
 
 Around `ask`: `build_index` and `warm_up` (load now rather than on the first question);

@@ -52,7 +52,7 @@ from qa.read.base import first_text
 from qa.read.passage import CONTEXT_MAX_LENGTH, INPUTS, MAX_LENGTH, WEIGHTS, card_path, write_card
 
 WORK = Path(__file__).resolve().parent / ".work" / "reader"
-READ_CONTEXT = True  # pairs read with their sentence's context (`--no-context`: alone)
+READ_CONTEXT = False  # pairs read alone (`--context`: with their sentence's headline and the sentence before)
 HELDOUT_QUESTIONS = 400
 
 
@@ -84,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         "or int8 .onnx file",
     )
     parser.add_argument(
-        "--no-context", action="store_true",
-        help="read each sentence alone, without its headline and the sentence before (shorter pairs, 128 tokens)",
+        "--context", action="store_true",
+        help="read each sentence with its article's headline and the end of the sentence before (192 tokens; "
+        "the released reader reads each sentence alone, 128 tokens: see docs/training.md)",
     )
     parser.add_argument(
         "--unanswerable", type=Path,
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = AutoTokenizer.from_pretrained(base)
     net = build_network(base)
     global READ_CONTEXT
-    READ_CONTEXT = not args.no_context
+    READ_CONTEXT = args.context
     if args.init == "shipped" and not args.from_parts:
         print(f"starting from the shipped reader: {start_from_shipped(net, torch)}", file=sys.stderr)
     elif args.init != "base" and not args.from_parts:
@@ -152,6 +153,8 @@ def _card_facts(out: Path, log: Path | None) -> dict[str, Any]:
              if key in ("format", "architecture", "trained_on", "training", "reproduce", "held_out")}
     if log is not None and log.is_file():
         lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if lines:
+            lines[-1]["shipped"] = True  # the export is of the last checkpoint
         facts["held_out"] = {"questions": f"{HELDOUT_QUESTIONS} questions of the dev half's held-out articles "
                              f"({log})", "checkpoints": lines}
     return facts

@@ -27,7 +27,7 @@ from conftest import REPO, SEEDS
 
 pytestmark = pytest.mark.slow
 
-DESIGN_QUESTION = "Who accepted the pledge and when?"
+DESIGN_QUESTION = "Who accepted Boko Haram's pledge of allegiance and when?"
 IS_NAMES = re.compile(r"\b(Islamic State|ISIS|IS)\b")
 SKIPPED = shutil.ignore_patterns(".git", ".venv", "index", "build", "dist", "*.egg-info", "__pycache__",
                                  "test-artifacts", ".work", ".pytest_cache")

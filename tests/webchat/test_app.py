@@ -25,7 +25,7 @@ Client, handle_file = gradio_client.Client, gradio_client.handle_file
 
 pytestmark = pytest.mark.slow
 
-PLEDGE = "Who accepted the pledge and when?"
+PLEDGE = "Who accepted Boko Haram's pledge of allegiance and when?"
 FOLLOW_UP = "And who is their leader?"
 IS_NAMES = re.compile(r"\b(Islamic State|ISIS|IS)\b")
 

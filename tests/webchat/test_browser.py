@@ -79,13 +79,14 @@ def page(browser: "sync_api.Browser", app: RunningApp, dialogs: list[str]) -> It
 
 
 def upload_ferry_article(page: "sync_api.Page", folder: Path) -> None:
-    """Add the hostile ferry article through the Articles tab (adding it again changes nothing)."""
+    """Add the hostile ferry article through the Articles tab (adding it again changes nothing, and says so)."""
     article = folder / "grimsholt ferry.txt"
     article.write_text(HOSTILE, encoding="utf-8")
     page.get_by_role("tab", name="Articles").click()
     page.locator("#qa-upload input[type=file]").set_input_files(str(article))
     page.get_by_role("button", name="Add to the corpus").click()
-    sync_api.expect(page.locator("#qa-status")).to_contain_text("Added and indexed", timeout=INDEX_TIMEOUT_MS)
+    status = re.compile(r"Added and indexed|Already in the corpus: grimsholt ferry\.txt .*nothing added")
+    sync_api.expect(page.locator("#qa-status")).to_contain_text(status, timeout=INDEX_TIMEOUT_MS)
     page.get_by_role("tab", name="Ask").click()
 
 
@@ -386,11 +387,14 @@ def test_a_reply_says_what_its_confidence_and_counts_mean(page: "sync_api.Page")
     explained = reply.locator("details.qa-explain")
     explained.locator("summary").click()
     sync_api.expect(explained).to_contain_text("calibrated probability that the answer is right")
-    sync_api.expect(explained).to_contain_text("under 25% the assistant declines")
+    from qa import Settings, abstention_threshold
+
+    under = f"{round(abstention_threshold(Settings()) * 100)}%"  # the shipped model's threshold
+    sync_api.expect(explained).to_contain_text(f"under {under} the assistant declines")
     sync_api.expect(explained).to_contain_text(f'"Reported by 3 of {searched} articles": 3 articles state the answer in a cited')
     declined = ask(page, "zzqx blorf vlim?").locator("details.qa-explain")
     declined.locator("summary").click()
-    sync_api.expect(declined).to_contain_text("Declined: no passage states an answer with a confidence of 25% or more")
+    sync_api.expect(declined).to_contain_text(f"Declined: no passage states an answer with a confidence of {under} or more")
     page.screenshot(path=str(ARTIFACTS / "browser-14-explained.png"), full_page=True)
 
 
@@ -408,7 +412,8 @@ def test_the_chat_chooses_among_the_folders_it_was_started_with(browser: "sync_a
             offered = [text.replace("✓", "").strip() for text in page.get_by_role("option").all_inner_texts()]
             assert offered == ["corpus", "footbridge"]  # the folders given, nothing else
             page.get_by_role("option", name="footbridge").click()
-            expect(examples.first).not_to_have_text(re.compile("pledge|Boko"), timeout=INDEX_TIMEOUT_MS)
+            # every example changes, not just the first (a seed example may name neither)
+            expect(page.locator("#qa-examples")).not_to_contain_text(re.compile("pledge|Boko|ISIS"), timeout=INDEX_TIMEOUT_MS)
             labels = examples.all_inner_texts()
             assert labels and not any(w in " ".join(labels) for w in ("pledge", "Boko", "ISIS")), labels
             page.locator("#qa-filter").get_by_text("Filter articles").click()
