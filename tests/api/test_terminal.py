@@ -44,7 +44,11 @@ class Terminal:
         self.shown = ""
 
     def until(self, text: str, timeout: float = ANSWER_TIMEOUT) -> str:
-        """Everything shown since the last call, up to and including the next `text`."""
+        """Everything shown since the last call, up to and including the next `text`.
+
+        What came after `text` in the same read is kept for the next call: a busy machine
+        delivers a reply and the prompt after it in one read.
+        """
         deadline = time.monotonic() + timeout
         while text not in ESCAPE.sub("", self.shown):
             ready, _, _ = select.select([self.master], [], [], max(0.0, deadline - time.monotonic()))
@@ -54,7 +58,8 @@ class Terminal:
                 self.shown += os.read(self.master, 65536).decode("utf-8", errors="replace")
             except OSError:  # the process ended
                 raise AssertionError(f"the process ended before {text!r}; shown:\n{self.shown}") from None
-        shown, self.shown = self.shown, ""
+        end = next(i for i in range(len(text), len(self.shown) + 1) if text in ESCAPE.sub("", self.shown[:i]))
+        shown, self.shown = self.shown[:end], self.shown[end:]
         return shown
 
     def type(self, line: str) -> None:
