@@ -17,6 +17,7 @@ import fcntl
 import re
 import shutil
 import threading
+import time
 import uuid
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +41,10 @@ from qa.types import Article
 POINTER = "CURRENT"
 _BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
 _MAX_POINTER_BYTES = 64
-_LOAD_ATTEMPTS = 5  # a build swapped in while we read the old one: read the new one instead
+# A build swapped in (and the old one removed) while we read the old one: read the new one
+# instead, for as long as builds keep being swapped, up to this many seconds. A count of
+# attempts was not enough: on a busy machine a load can outlast several quick builds.
+_SWAP_PATIENCE_S = 120.0
 
 
 class IndexWarning(UserWarning):
@@ -102,7 +106,9 @@ def load_current(home: Path, known: Entry | None = None) -> Entry | None:
     None when there is none or it is damaged (warned). A build swapped in while the old
     one was being read is read in turn, without a false alarm.
     """
-    for _ in range(_LOAD_ATTEMPTS):
+    deadline = time.monotonic() + _SWAP_PATIENCE_S
+    while True:
+        seen = _pointer_bytes(home)  # what CURRENT said as this attempt began
         try:
             name = _read_pointer(home)
             if name is None:
@@ -111,17 +117,23 @@ def load_current(home: Path, known: Entry | None = None) -> Entry | None:
                 return known
             return Entry(SearchIndex(store.load(home / name)), name)
         except Exception as error:  # noqa: BLE001 - anything unexpected in an index means: rebuild it
-            try:
-                swapped = _read_pointer(home) != name
-            except Exception:  # noqa: BLE001
-                swapped = False
-            if swapped:
+            # CURRENT changed meanwhile (the build it named, or the one being read, may already
+            # be gone): not damage, read the new one. Unchanged: the index is damaged.
+            if _pointer_bytes(home) != seen and time.monotonic() < deadline:
                 continue
             warnings.warn(
                 f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4
             )
             return None
-    return None
+
+
+def _pointer_bytes(home: Path) -> bytes | None:
+    """CURRENT's first bytes as they are now, unchecked (None when it cannot be read)."""
+    try:
+        with open(home / POINTER, "rb") as handle:
+            return handle.read(_MAX_POINTER_BYTES + 1)
+    except OSError:
+        return None
 
 
 def write_build(

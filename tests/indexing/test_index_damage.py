@@ -302,6 +302,31 @@ def test_a_reader_never_sees_a_false_alarm_while_builds_are_swapped(tiny_corpus,
     assert [str(w.message) for w in caught if issubclass(w.category, IndexWarning)] == []
 
 
+def test_current_naming_a_build_removed_meanwhile_is_read_again_not_called_damage(
+    tiny_corpus, fake_settings, fake_embedder, monkeypatch
+) -> None:
+    # What made the test above fail at random on a busy machine: CURRENT read, then a build
+    # swapped in and the named one removed before its folder was checked, on the first try
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    home = home_of(tiny_corpus, fake_settings)
+    read_pointer = folder._read_pointer
+    calls: list[Path] = []
+
+    def swapped_meanwhile(where: Path) -> str | None:
+        calls.append(where)
+        if len(calls) == 1:
+            pointer = where / folder.POINTER
+            pointer.write_bytes(pointer.read_bytes().strip())  # another build's swap rewrote CURRENT
+            raise IndexCorruptError(f"{pointer} names build-000000000000, which is not a build folder")
+        return read_pointer(where)
+
+    monkeypatch.setattr(folder, "_read_pointer", swapped_meanwhile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IndexWarning)
+        entry = folder.load_current(home)
+    assert entry is not None and len(calls) == 2
+
+
 @pytest.mark.slow
 def test_qa_index_force_and_qa_ask_recover_from_a_current_of_garbage(tiny_corpus, tmp_path) -> None:
     import subprocess

@@ -14,49 +14,26 @@ def sentences(text: str) -> list[str]:
     return [text[start:end] for start, end in spans]
 
 
-def test_abbreviations_do_not_end_sentences() -> None:
-    text = "Mr. Smith met Gen. Adams in Washington. The U.S. Army said Dr. Jones left."
-    assert sentences(text) == ["Mr. Smith met Gen. Adams in Washington.", "The U.S. Army said Dr. Jones left."]
-
-
-def test_acronym_can_end_a_sentence_before_a_common_opener() -> None:
-    text = "The coalition is led by the U.S. The group denied it."
-    assert sentences(text) == ["The coalition is led by the U.S.", "The group denied it."]
-
-
-def test_ellipsis_inside_a_quotation_keeps_the_sentence() -> None:
-    text = 'He said "the caliph... has accepted the allegiance" of the group. It was Thursday.'
-    assert sentences(text) == ['He said "the caliph... has accepted the allegiance" of the group.', "It was Thursday."]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Mr. Smith met Gen. Adams in Washington. The U.S. Army said Dr. Jones left.", ["Mr. Smith met Gen. Adams in Washington.", "The U.S. Army said Dr. Jones left."], id="abbreviations_do_not_end_sentences"),
+        pytest.param("The coalition is led by the U.S. The group denied it.", ["The coalition is led by the U.S.", "The group denied it."], id="acronym_can_end_a_sentence_before_a_common_opener"),
+        pytest.param('He said "the caliph... has accepted the allegiance" of the group. It was Thursday.', ['He said "the caliph... has accepted the allegiance" of the group.', "It was Thursday."], id="ellipsis_inside_a_quotation_keeps_the_sentence"),
+        pytest.param('He said: "We will obey." "We call on Muslims," he added. Then he left.', ['He said: "We will obey."', '"We call on Muslims," he added.', "Then he left."], id="quotation_ending_a_sentence"),
+        pytest.param('"Why now?" she asked. "Go!" he shouted.', ['"Why now?" she asked.', '"Go!" he shouted.'], id="question_and_exclamation_marks_inside_quotes"),
+        pytest.param("Growing influence\nIS spokesman speaks\n\nThe tape was released on Thursday.", ["Growing influence", "IS spokesman speaks", "The tape was released on Thursday."], id="headlines_without_full_stops_stand_alone"),
+        pytest.param("The minister said the plan\nwould be ready next year. Critics disagreed.", ["The minister said the plan\nwould be ready next year.", "Critics disagreed."], id="hard_wrapped_lines_are_joined"),
+        pytest.param("Prices rose 3.5 percent, J. K. Rowling said. No. 10 denied it.", ["Prices rose 3.5 percent, J. K. Rowling said.", "No. 10 denied it."], id="numbers_and_initials"),
+    ],
+)
+def test_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
 
 
 def test_spaced_and_unspaced_ellipses() -> None:
     text = "the caliph ... has accepted it. the caliph...has accepted it."
     assert len(sentences(text)) == 1  # lower case after the full stop: not a new sentence
-
-
-def test_quotation_ending_a_sentence() -> None:
-    text = 'He said: "We will obey." "We call on Muslims," he added. Then he left.'
-    assert sentences(text) == ['He said: "We will obey."', '"We call on Muslims," he added.', "Then he left."]
-
-
-def test_question_and_exclamation_marks_inside_quotes() -> None:
-    text = '"Why now?" she asked. "Go!" he shouted.'
-    assert sentences(text) == ['"Why now?" she asked.', '"Go!" he shouted.']
-
-
-def test_headlines_without_full_stops_stand_alone() -> None:
-    text = "Growing influence\nIS spokesman speaks\n\nThe tape was released on Thursday."
-    assert sentences(text) == ["Growing influence", "IS spokesman speaks", "The tape was released on Thursday."]
-
-
-def test_hard_wrapped_lines_are_joined() -> None:
-    text = "The minister said the plan\nwould be ready next year. Critics disagreed."
-    assert sentences(text) == ["The minister said the plan\nwould be ready next year.", "Critics disagreed."]
-
-
-def test_numbers_and_initials() -> None:
-    text = "Prices rose 3.5 percent, J. K. Rowling said. No. 10 denied it."
-    assert sentences(text) == ["Prices rose 3.5 percent, J. K. Rowling said.", "No. 10 denied it."]
 
 
 def test_over_long_sentences_are_cut_at_soft_breaks() -> None:
