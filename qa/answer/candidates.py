@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from qa.answer.spans import typed_spans
-from qa.text import content_tokens
 from qa.indexing.memory import SearchIndex
 from qa.retrieve.backends import DENSE, LEXICAL, searcher
 from qa.retrieve.retriever import Query, RankedChunk
@@ -79,7 +77,7 @@ def candidates(
             _lexical(index, n, query.tokens, weights)["overlap"]
             for n in _neighbours(index, s)
         ]
-        context = _context_tokens(index, s)
+        context = index.tokens_around(s, after=False)
         spans = typed_spans(index, s, answer_type, avoid)
         features = {
             "chunk_relative": relative,
@@ -116,19 +114,6 @@ def _lexical(index: SearchIndex, s: int, query_tokens: tuple[str, ...], weights:
     return {"overlap": overlap, "bigram": bigram, "proximity": min(proximity, 1.0)}
 
 
-def _context_tokens(index: SearchIndex, s: int) -> set[str]:
-    """The tokens of sentence `s`, of the sentence before it and of its article's headline."""
-    sentence = index.sentences[s]
-    tokens = set(index.sentence_tokens[s]) | set(_title_tokens(index.articles[sentence.doc_id].title))
-    before = index.sentence_index(sentence.doc_id, sentence.position - 1)
-    if before is not None:
-        tokens.update(index.sentence_tokens[before])
-    return tokens
-
-
-@lru_cache(maxsize=4096)
-def _title_tokens(title: str) -> tuple[str, ...]:
-    return tuple(content_tokens(title))
 
 
 def _neighbours(index: SearchIndex, s: int) -> list[int]:

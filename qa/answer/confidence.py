@@ -71,7 +71,7 @@ def confidence_features(
     weights = {t: index.idf(t) for t in set(query.tokens)}
     total = sum(weights.values()) or 1.0
     unseen = sum(w for t, w in weights.items() if not index.knows(t)) / total
-    context = passage_tokens(index, evidence_sentence)
+    context = index.tokens_around(evidence_sentence, after=True)
     check = check or Verification(0.0, 0.0, 0.0)
     return {
         "span_probability": span_probability,
@@ -119,18 +119,6 @@ def verify(type_fit: float, scores: list[float]) -> Verification:
     best = scores[0] if scores else 0.0
     rival = scores[1] if len(scores) > 1 else 0.0
     return Verification(type_fit, best - rival, rival)
-
-
-def passage_tokens(index: SearchIndex, s: int) -> set[str]:
-    """The content tokens a reader of sentence `s` sees around it: the sentence, the one
-    before and after it in its article, and the article's headline."""
-    doc = index.sentences[s].doc_id
-    tokens = set(index.sentence_tokens[s])
-    for other in (s - 1, s + 1):
-        if 0 <= other < len(index.sentences) and index.sentences[other].doc_id == doc:
-            tokens.update(index.sentence_tokens[other])
-    tokens.update(content_tokens(index.articles[doc].title))
-    return tokens
 
 
 def names_unmatched(question: str, context: set[str]) -> float:

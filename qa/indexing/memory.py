@@ -15,6 +15,7 @@ import bisect
 import copy
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Mapping
 
 import numpy as np
@@ -24,6 +25,7 @@ from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
 from qa.indexing.tables import doc_ids_of, positions_of
+from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
 TABLES = ("chunks", "sentences")
@@ -164,6 +166,17 @@ class SearchIndex:
             return int(self._key_order[at])
         return None
 
+    def tokens_around(self, s: int, *, after: bool) -> set[str]:
+        """The content tokens a reader sees on reaching sentence `s`: its own, the sentence
+        before's (and, with `after`, the sentence after's) and its article's headline's."""
+        sentence = self.sentences[s]
+        tokens = set(self.sentence_tokens[s]) | set(_title_tokens(self.articles[sentence.doc_id].title))
+        for offset in (-1, 1) if after else (-1,):
+            other = self.sentence_index(sentence.doc_id, sentence.position + offset)
+            if other is not None:
+                tokens.update(self.sentence_tokens[other])
+        return tokens
+
     def chunk_sentences(self, chunk_index: int) -> list[int]:
         """Global indices of the sentences of a chunk."""
         chunk = self.chunks[chunk_index]
@@ -196,3 +209,8 @@ def _local_tables(stored: StoredIndex, previous: SearchIndex | None) -> tuple[di
 
 def _vectors_index(index: SearchIndex | None, table: str) -> VectorIndex | None:
     return index.tables[table].vectors_index if index is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _title_tokens(title: str) -> tuple[str, ...]:
+    return tuple(content_tokens(title))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.answer.confidence import names_unmatched, passage_tokens, verify
+from qa.answer.confidence import names_unmatched, verify
 from qa.answer.descriptions import named_referent
 from qa.answer.question import analyse
 from qa.indexing.catalog import ensure_index
@@ -56,7 +56,7 @@ def test_other_answers_and_other_questions_are_left_alone(tmp_path, fake_setting
 def test_the_verification_signals_of_an_answer(tmp_path, fake_settings, fake_embedder) -> None:
     index = _index(tmp_path, fake_settings, fake_embedder)
     described = _sentence(index, "The South Korean show")
-    context = passage_tokens(index, described)
+    context = index.tokens_around(described, after=True)
     assert {"netflix", "renew", "film"} <= context  # the sentence before, the one after, the headline
     assert set(content_tokens("The South Korean show was the most watched series")) <= context
     assert names_unmatched("Which show did Netflix renew in 2023?", context) == 0.5  # "2023" is nowhere near
