@@ -25,6 +25,7 @@ from qa.ingest.formats import SUFFIXES
 from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
+from qa.text import content_tokens
 from qa.types import Answer, Article, ArticleFilter, IndexInfo
 
 
@@ -143,8 +144,8 @@ def answer_with_index(
     its window (`qa.answer.timeframe`) when they answer it, else from all the others.
 
     A follow-up that leans on `history` (a pronoun replaced by its referent, or words of
-    the turn before) is answered both so and as asked, on its own; the answer with the
-    higher confidence is kept, so the conversation can only help.
+    the turn before) is answered both so and as asked, on its own, and the better-supported
+    answer is kept (`_better_supported`), so the conversation can only help.
     """
     analysis = analyse(question, list(history or []), kind_of=partial(entity_label, index))
     day = as_of or date.today()
@@ -158,9 +159,38 @@ def answer_with_index(
     answer = _answer_by_day(index, analysis, settings, embedder, deadline, day)
     if analysis.context:
         alone = _answer_by_day(index, analyse(question), settings, embedder, deadline, day)
-        if alone.confidence > answer.confidence:
-            answer = alone
+        answer = _better_supported(index, question, answer, alone)
     return answer
+
+
+def _better_supported(index: SearchIndex, question: str, leaning: Answer, alone: Answer) -> Answer:
+    """Of a follow-up's two answers, the one read with the conversation (`leaning`) and the one
+    read from the question as asked (`alone`), the better supported.
+
+    The borrowed referent helps find passages, but it also makes any sentence naming it look
+    relevant: "When will its libraries close?" after "Which council passed the budget?" read
+    "...after Kelmsford Borough Council passed its budget on Tuesday night" and answered
+    'Tuesday night'. So when both are answered and they differ, the one whose cited sentence
+    holds more of the follow-up's own words (weighted by rarity) is kept: the words the user
+    typed are the evidence a reader checks. Otherwise, or when those match as well, the
+    higher confidence wins.
+    """
+    if leaning.answerable and alone.answerable and leaning.answer != alone.answer:
+        if _own_words_missing(index, question, leaning) > _own_words_missing(index, question, alone):
+            return alone
+    return alone if alone.confidence > leaning.confidence else leaning
+
+
+def _own_words_missing(index: SearchIndex, question: str, answer: Answer) -> float:
+    """The share of `question`'s content words (idf-weighted) that the sentence `answer` cites
+    first does not hold (1.0 with no citation)."""
+    if not answer.citations:
+        return 1.0
+    weights = {t: index.idf(t) for t in content_tokens(question)}
+    if not weights:
+        return 0.0
+    quoted = set(content_tokens(answer.citations[0].quote))
+    return sum(w for t, w in weights.items() if t not in quoted) / sum(weights.values())
 
 
 def _answer_by_day(
