@@ -59,6 +59,11 @@ HELDOUT_QUESTIONS = 400
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.reader", description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=0, help="training questions (0: all, about 87k)")
+    parser.add_argument(
+        "--skip", type=int, default=0,
+        help="leave out the first N shuffled training questions and unanswerable pairs (a run continuing "
+        "from a reader trained on --questions N reads fresh ones)",
+    )
     parser.add_argument("--negatives", type=int, default=3)
     parser.add_argument("--batch-questions", type=int, default=8, help="questions per step (each with its negatives)")
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -186,13 +191,15 @@ def _resolve_model(name: str) -> str:
 
 
 def _training_groups(args: argparse.Namespace) -> list[Group]:
-    """The training questions (cached in the work folder), shuffled, the first --questions of them."""
+    """The training questions (cached in the work folder), shuffled, --questions of them after the
+    first --skip; with the unanswerable pairs, as many of those after the first --skip."""
     name = f"train-groups-{args.negatives}{'-dev' if args.with_dev_half else ''}.json.gz"
     groups = cached_groups(args.work / name, lambda: training_articles(args.with_dev_half), args.negatives)
     random.Random(0).shuffle(groups)
-    groups = groups[: args.questions] if args.questions else groups
+    groups = groups[args.skip : args.skip + args.questions] if args.questions else groups[args.skip :]
     if args.unanswerable:
-        groups = groups + unanswerable_groups(args.unanswerable, args.unanswerable_questions)[HELDOUT_QUESTIONS:]
+        pairs = unanswerable_groups(args.unanswerable, args.skip + args.unanswerable_questions if args.unanswerable_questions else 0)
+        groups = groups + pairs[HELDOUT_QUESTIONS + args.skip :]
         random.Random(3).shuffle(groups)
     return groups
 
