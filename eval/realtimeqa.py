@@ -106,7 +106,15 @@ def _questions(path: Path) -> list[dict]:
         raise FileNotFoundError(
             f"{path} is missing: RealTime QA's 2023 quiz comes with ../shared/data/realtimeqa-2023 (see its README)"
         )
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # the quiz reuses a few ids a week later ("20230414_20" on 14 and 21 April): the later one
+    # is named by its day too, so every question keeps its own row in the results
+    seen: set[str] = set()
+    for row in rows:
+        if str(row["id"]) in seen:
+            row["id"] = f"{row['id']}@{row['question_date']}"
+        seen.add(str(row["id"]))
+    return rows
 
 
 def _articles(path: Path) -> dict[str, dict]:

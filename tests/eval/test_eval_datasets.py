@@ -422,6 +422,18 @@ def test_a_realtimeqa_sample_holds_its_questions_articles_and_ten_distractors_ea
     assert again.questions == sampled.questions  # reproducible
 
 
+def test_a_realtimeqa_id_used_again_a_week_later_is_named_by_its_day_too(tmp_path: Path) -> None:
+    from eval.realtimeqa import load_realtimeqa
+
+    data = _realtimeqa_data(tmp_path / "data")
+    rows = [json.loads(line) for line in (data / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    again = {**rows[1], "id": "q2", "question_date": "2023-01-27", "question": "Which team won at home?"}
+    write_jsonl(data / "questions.jsonl", [*rows, again])  # the quiz's file reuses ids this way
+    train = load_realtimeqa(data, tmp_path / "work", split="train")
+    assert [q.id for q in train.questions] == ["q2", "q2@2023-01-27"]
+    assert train.questions[1].as_of == "2023-01-27"
+
+
 def test_realtimeqa_without_its_data_says_where_it_comes_from(tmp_path: Path) -> None:
     from eval.realtimeqa import load_realtimeqa
 
