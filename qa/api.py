@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 from qa.answer.decide import PartResult, answer_part, threshold_for
 from qa.answer.question import Analysis, QuestionWarning, analyse, clean_history, clean_question, part_count
 from qa.answer.referents import entity_label
-from qa.answer.timeframe import format_range, time_window
+from qa.answer.timeframe import format_range, latest_week, time_window
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.errors import CorpusError
 from qa.indexing.build import Progress
@@ -67,7 +67,8 @@ def ask(
         as_of: the day the question is asked (a date or an ISO day; default today): only
             articles published by then are read (and those of unknown date), and time words
             ("this week", "last week", "recently", "latest", "this month", "this year",
-            "yesterday") read the articles of that window first (`Answer.window` says which).
+            "yesterday") read the articles of that window first (`Answer.window` says which);
+            without them, the latest week's articles are read alone too, and kept when surer.
 
     Returns:
         The answer: short span, markdown text, citations, confidence, answerable. When no
@@ -141,7 +142,8 @@ def answer_with_index(
     `QuestionWarning`; the first part is always answered. With `scope`, only the articles
     it admits are searched. As of the day `as_of` (default today), articles published
     later are not read, and a question with time words is answered from the articles of
-    its window (`qa.answer.timeframe`) when they answer it, else from all the others.
+    its window (`qa.answer.timeframe`) when they answer it, else from all the others; one
+    without is answered from all and from the latest week's alone, the surer kept.
 
     A follow-up that leans on `history` (a pronoun replaced by its referent, or words of
     the turn before) is answered both so and as asked, on its own, and the better-supported
@@ -209,7 +211,15 @@ def _answer_by_day(
                f"{format_range(day, day)}.*"
         answer = _answer(index, analysis, settings, embedder, deadline)
         return replace(answer, text=f"{note}\n\n{answer.text}")
-    return _answer(index, analysis, settings, embedder, deadline)
+    answer = _answer(index, analysis, settings, embedder, deadline)
+    week = latest_week(day)
+    recent = {d for d in index.articles if week.admits(index.articles[d].published_date)}
+    if recent and len(recent) < len(index.articles):
+        latest = _answer(index.within(recent), analysis, settings, embedder, deadline)
+        if latest.answerable and latest.confidence > answer.confidence:
+            return replace(latest, window=week.describe(), text=f"*From the latest week, {week.describe()} (surer than "
+                           f"the answer from all articles up to {format_range(day, day)}).*\n\n{latest.text}")
+    return answer
 
 
 def _published_after(article: Article, day: date) -> bool:

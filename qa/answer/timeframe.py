@@ -4,9 +4,11 @@ News questions carry their time in words: "Which show was recently green lit?", 
 the election this week?". Asked as of a day, such a question is about articles published
 in a window before that day: this week is the 7 days up to it, last week the 14 (reports of
 last week's events run into this one), this month from its 1st, "recently" / "latest" the
-30 days before. A question without time words has no window; every question is answered
-only from articles published on or before the day it is asked (articles of unknown date
-always count).
+30 days before. A question without time words has no window, but is read twice: over every
+article and over the latest week's alone (`latest_week`), the surer answer kept, so that of
+two reports of a recurring event the newer one wins when it is at least as clear. Every
+question is answered only from articles published on or before the day it is asked
+(articles of unknown date always count).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 RECENT_DAYS = 30  # "recently", "latest", "most recent": the month before the day asked
+LATEST_WEEK_DAYS = 7  # a question without time words also reads the week up to the day asked
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ def time_window(question: str, as_of: date) -> TimeWindow | None:
             start, end = window(as_of)
             return TimeWindow(start, end, match.group(0))
     return None
+
+
+def latest_week(as_of: date) -> TimeWindow:
+    """The week up to `as_of`: a question that names no time is also answered from it alone,
+    and that answer is kept when it is the surer (news is asked about what is new)."""
+    return TimeWindow(as_of - timedelta(days=LATEST_WEEK_DAYS - 1), as_of, "")
 
 
 def format_range(start: date, end: date) -> str:

@@ -181,6 +181,12 @@ def explanation(answer: Answer, threshold: float) -> list[str]:
         )
     if any(p.alternatives for p in answer.parts):
         said.append("\"The articles differ\": other articles give another answer to the same question, with their sources.")
+    if answer.window:
+        said.append(
+            f"\"From {answer.window}\": the answer was read from the articles of those days, up to the day asked: "
+            "the question's time words (\"this week\", \"recently\" ...) chose them, or, with none, the latest "
+            "week's articles alone gave a surer answer than all the articles together."
+        )
     return said
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer.timeframe import RECENT_DAYS, TimeWindow, format_range, time_window
+from qa.answer.timeframe import RECENT_DAYS, TimeWindow, format_range, latest_week, time_window
 
 ASKED = date(2023, 1, 8)  # a Sunday
 
@@ -77,3 +77,34 @@ def test_asked_as_of_a_day_the_window_is_read_first_and_later_articles_never(tmp
     assert all(c.doc_id != "later" for c in never_later.citations)
     with pytest.raises(ValueError, match="as_of must be a date"):
         ask("Who resigned?", corpus=corpus, index_dir=index_dir, as_of="next Tuesday")
+
+
+def test_the_latest_week_is_the_seven_days_up_to_the_day_asked() -> None:
+    week = latest_week(ASKED)
+    assert (week.start, week.end) == (date(2023, 1, 2), ASKED) and week.describe() == "articles of 2–8 Jan 2023"
+
+
+@pytest.mark.slow
+def test_a_question_without_time_words_keeps_the_latest_week_answer_when_it_is_surer(tmp_path: Path) -> None:
+    from qa import ask
+
+    corpus = tmp_path / "regatta"
+    corpus.mkdir()
+    articles = {  # the same race a year apart: the older report holds its winner twice
+        "2022.md": ("2022-01-12", "Harbour regatta won by the Gulls",
+                    "The Gulls won the harbour regatta on Sunday. The Gulls, a crew from Westport, finished two "
+                    "lengths clear of the Herons."),
+        "2023.md": ("2023-01-11", "Herons win the harbour regatta",
+                    "The Herons won the harbour regatta on Sunday, finishing a length ahead of the Gulls."),
+        "ferry.md": ("2022-06-01", "Ferry timetable changes", "The ferry line will add two crossings a day from June."),
+    }
+    for name, (day, title, body) in articles.items():
+        (corpus / name).write_text(f"---\ntitle: {title}\npublished: {day}\n---\n{body}\n", encoding="utf-8")
+    question, index_dir = "Which crew won the harbour regatta?", tmp_path / "index"
+    that_week = ask(question, corpus=corpus, index_dir=index_dir, as_of="2023-01-14")
+    assert "Herons" in that_week.answer and that_week.window == "articles of 8–14 Jan 2023", that_week.text
+    assert that_week.text.startswith("*From the latest week, articles of 8–14 Jan 2023")
+    assert all(c.doc_id == "2023" for c in that_week.citations[:1])
+    # weeks later no article is of the latest week: every article is read as one, no window
+    later = ask(question, corpus=corpus, index_dir=index_dir, as_of="2023-03-01")
+    assert later.window == "" and later.answerable

@@ -230,7 +230,11 @@ def test_an_answer_explains_its_confidence_its_count_of_articles_and_a_decline()
     assert "82% is a calibrated probability that the answer is right" in said and "under 25%" in said
     assert '"Reported by 3 of 4 articles": 3 articles state the answer in a cited sentence' in said
     assert "of the 4 it was read from (the corpus, or the articles the filter admits)" in said
-    assert '"The articles differ"' in said
+    assert '"The articles differ"' in said and "From " not in said
+    windowed = Answer("Who?", "IS", "**IS** [1]", (), 0.82, True, (part,), window="articles of 2–8 Jan 2023")
+    said = " ".join(explanation(windowed, 0.25))
+    assert '"From articles of 2–8 Jan 2023": the answer was read from the articles of those days' in said
+    assert "the latest week's articles alone gave a surer answer" in said
     declined = Answer("Why?", "", "**Not in these articles.**", (cite(ARTICLE, "Critics said"),), 0.12, False)
     said = " ".join(explanation(declined, 0.25))
     assert "confidence of 25% or more (the best reached 12%)" in said and "nearest passages are listed" in said
