@@ -68,7 +68,7 @@ class Settings:
     max_citations: int = 4
     passage_reader: bool = True
     reader_model: str | None = None
-    read_sentences: int = 3
+    read_sentences: int = 5
     abstain_below: float | None = None
     question_seconds: float = 10.0
 
