@@ -11,10 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from qa.answer.confidence import unmatched_share
 from qa.answer.decide import PartResult, answer_part, threshold_for
 from qa.answer.question import Analysis, QuestionWarning, analyse, clean_history, clean_question, part_count
 from qa.answer.referents import entity_label
-from qa.answer.timeframe import format_range, latest_week, time_window
+from qa.answer.timeframe import TimeWindow, format_range, latest_week, time_window
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.errors import CorpusError
 from qa.indexing.build import Progress
@@ -189,10 +190,7 @@ def _own_words_missing(index: SearchIndex, question: str, answer: Answer) -> flo
     if not answer.citations:
         return 1.0
     weights = {t: index.idf(t) for t in content_tokens(question)}
-    if not weights:
-        return 0.0
-    quoted = set(content_tokens(answer.citations[0].quote))
-    return sum(w for t, w in weights.items() if t not in quoted) / sum(weights.values())
+    return unmatched_share(weights, set(content_tokens(answer.citations[0].quote)))
 
 
 def _answer_by_day(
@@ -201,7 +199,7 @@ def _answer_by_day(
     """Answer from the articles of the question's time window first, if it names one (as of `day`)."""
     window = time_window(analysis.question, day)
     if window is not None:
-        inside = {d for d in index.articles if window.admits(index.articles[d].published_date)}
+        inside = _published_in(index, window)
         if inside:
             answer = _answer(index.within(inside), analysis, settings, embedder, deadline)
             if answer.answerable:
@@ -213,13 +211,18 @@ def _answer_by_day(
         return replace(answer, text=f"{note}\n\n{answer.text}")
     answer = _answer(index, analysis, settings, embedder, deadline)
     week = latest_week(day)
-    recent = {d for d in index.articles if week.admits(index.articles[d].published_date)}
+    recent = _published_in(index, week)
     if recent and len(recent) < len(index.articles):
         latest = _answer(index.within(recent), analysis, settings, embedder, deadline)
         if latest.answerable and latest.confidence > answer.confidence:
             return replace(latest, window=week.describe(), text=f"*From the latest week, {week.describe()} (surer than "
                            f"the answer from all articles up to {format_range(day, day)}).*\n\n{latest.text}")
     return answer
+
+
+def _published_in(index: SearchIndex, window: TimeWindow) -> set[str]:
+    """The doc ids of the articles published in `window`."""
+    return {d for d, article in index.articles.items() if window.admits(article.published_date)}
 
 
 def _published_after(article: Article, day: date) -> bool:

@@ -95,7 +95,7 @@ def confidence_features(
             (c.features.get("reader_relevance", NO_RELEVANCE) for c in ranking.candidates[: ranking.read]),
             default=NO_RELEVANCE,
         ),
-        "context_unmatched": sum(w for t, w in weights.items() if t not in context) / total,
+        "context_unmatched": unmatched_share(weights, context),
         "names_unmatched": names_unmatched(part.text, context),
         "type_fit": check.type_fit,
         "answer_margin": check.margin,
@@ -119,6 +119,13 @@ def verify(type_fit: float, scores: list[float]) -> Verification:
     best = scores[0] if scores else 0.0
     rival = scores[1] if len(scores) > 1 else 0.0
     return Verification(type_fit, best - rival, rival)
+
+
+def unmatched_share(weights: dict[str, float], held: set[str]) -> float:
+    """The share of the words of `weights` (each weighed by its value, such as its rarity) that
+    `held` lacks; 0 when there are none."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t not in held) / total if total else 0.0
 
 
 def names_unmatched(question: str, context: set[str]) -> float:
