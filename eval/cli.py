@@ -237,7 +237,8 @@ def _header(
         f"({chosen}; {answerable} answerable)  corpus: {full.corpus_dir} ({info.articles} articles, "
         f"{info.chunks} chunks)",
         f"index: {how.get(info.action, info.action)} in {info.seconds:.1f} s; the build in use took {build} "
-        f"(built {info.built_at or 'unknown'}); model {info.model} loaded in {info.model_load_seconds:.1f} s",
+        f"(built {info.built_at or 'unknown'}); the paragraphs it left for questions then read in "
+        f"{info.read_seconds:.1f} s; model {info.model} loaded in {info.model_load_seconds:.1f} s",
         f"{WARM_UP_NOTE}; one index shared by all configurations",
         f"machine: {machine['platform']}, {machine['cpu_count']} CPUs, Python {machine['python']}, "
         f"torch threads {machine['torch_threads']}, load average {machine['load_average']} (1/5/15 min)",

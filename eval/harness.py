@@ -61,7 +61,7 @@ class QuestionRow:
 class RunResult:
     """One configuration over one question set: per-question rows and the summary.
 
-    `summary` holds `eval.metrics.summarize` figures plus build_seconds, index_seconds,
+    `summary` holds `eval.metrics.summarize` figures plus build_seconds, index_seconds, read_seconds,
     median_cpu_ms and p95_cpu_ms (process CPU time per question, all threads), errors,
     and figures shared by the configurations of one run: peak_rss_mb (process
     high-water mark when the run ended), probe_ms_before and probe_ms_after (median time
@@ -194,6 +194,7 @@ def _summary(rows: Sequence[QuestionRow], prepared: PreparedIndex, run_wide: Sum
     summary.update(
         build_seconds=prepared.info.build_seconds,
         index_seconds=prepared.info.seconds,
+        read_seconds=prepared.info.read_seconds,
         median_cpu_ms=percentile(cpu_ms, 50),
         p95_cpu_ms=percentile(cpu_ms, 95),
         errors=sum(1 for row in rows if row.error),

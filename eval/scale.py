@@ -75,7 +75,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         folder = args.work_dir / f"s{size}"
         info = write_corpus(articles, size, folder)
         print(f"{size}: {info['articles']} articles, {info['sentences']} sentences; building …", file=sys.stderr)
-        built = {} if args.serve_only else _child("build", folder, args)
+        built = {} if args.serve_only else {**_child("build", folder, args), **_child("baselines", folder, args)}
+        if built:  # the build against its baselines, timed in this run (machines differ up to 2.5x)
+            built["handwritten_over_build"] = round(built["handwritten_s"] / built["build_s"], 2)
+            built["build_over_embed"] = round(built["build_s"] / built["embed_alone_s"], 2)
+            built["build_and_read_over_embed"] = round((built["build_s"] + built["read_s"]) / built["embed_alone_s"], 2)
         row = {"target": size, **info, **built, **_child("serve", folder, args)}
         if args.ray:
             row.update(_child("ray", folder, args))
@@ -175,8 +179,10 @@ def _recalls_at_10(index, query) -> list[float]:  # noqa: ANN001
 
 
 def build_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Build from nothing; time per stage from the progress reports; peak memory."""
-    from qa.api import build_index
+    """Build from nothing; time per stage from the progress reports; peak memory. `build_s`
+    is the time until the index is in use; `read_s` the time then taken to read the
+    paragraphs it left for questions (`Settings.parse`, "demand" by default; 0 for "build")."""
+    from qa.api import build_index, read_articles
     from qa.indexing.embedder import embedder_for
 
     settings = _settings(folder, args)
@@ -190,13 +196,15 @@ def build_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     started = time.perf_counter()
     with PeakMemory() as peak:
-        index = build_index(folder / "corpus", settings=settings, progress=progress)
-    seconds = time.perf_counter() - started
+        index = build_index(folder / "corpus", settings=settings, progress=progress, read_all=False)
+        seconds = time.perf_counter() - started
+        read_s = _time(lambda: read_articles(index))  # what the build left for questions, read now
     sentences = len(index.sentences)
     return {
         "sentences": sentences,
         "chunks": len(index.chunks),
         "build_s": round(seconds, 2),
+        "read_s": round(read_s, 2),
         "sentences_per_s": round(sentences / seconds, 1),
         "stage_s": {k: round(v[1] - v[0], 2) for k, v in stages.items()},
         "index_mb": round(_folder_bytes(folder / "index") / 2**20, 1),
@@ -253,6 +261,42 @@ def serve_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def baselines_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """What the build is measured against, on the same corpus in the same run: embedding
+    the product's sentences alone with the product's embedder (batches as a build makes
+    them), and the pipeline a user would write by hand with the same model: sentences cut
+    at sentence ends by a regular expression, sentence-transformers on torch, rank-bm25 and a
+    flat FAISS index, no parsing."""
+    import re as regex
+
+    import faiss
+    from rank_bm25 import BM25Okapi
+    from sentence_transformers import SentenceTransformer
+
+    from qa.indexing.embedder import embedder_for, resolve_model
+    from qa.indexing.sentence_vectors import EMBED_BATCH
+    from qa.ingest.chunker import sentences_of
+    from qa.ingest.corpus import load_corpus
+
+    settings = _settings(folder, args)
+    texts = [s.text for a in load_corpus(folder / "corpus") for s in sentences_of(a)]
+    embedder = embedder_for(settings)
+    embedder.encode(["warm up"])
+    embed_s = _time(lambda: [embedder.encode(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)])
+    model = SentenceTransformer(resolve_model(settings.model), device="cpu")
+    model.encode(["warm up"])
+
+    def by_hand() -> None:
+        files = sorted((folder / "corpus").iterdir())
+        sentences = [s for f in files for s in regex.split(r"(?<=[.!?])\s+", f.read_text(encoding="utf-8")) if s.strip()]
+        vectors = model.encode(sentences, batch_size=64, normalize_embeddings=True)
+        BM25Okapi([s.lower().split() for s in sentences])
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+
+    return {"embed_alone_s": round(embed_s, 2), "handwritten_s": round(_time(by_hand), 2)}
+
+
 def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Retrieval over ten perturbed copies of a built corpus (`eval.scale_million`)."""
     from eval.scale_million import million_stage as million
@@ -267,7 +311,9 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     return distributed(folder, args)
 
 
-CHILD_STAGES = {"build": build_stage, "serve": serve_stage, "million": million_stage, "ray": ray_stage}
+CHILD_STAGES = {
+    "build": build_stage, "baselines": baselines_stage, "serve": serve_stage, "million": million_stage, "ray": ray_stage,
+}
 
 
 # ---- measuring and reporting ---------------------------------------------------------
@@ -298,7 +344,8 @@ def _folder_bytes(folder: Path) -> int:
 
 
 COLUMNS = (
-    "target", "sentences", "build_s", "sentences_per_s", "build_peak_mb", "build_peak_rusage_mb", "index_mb", "load_s", "bm25_p50_ms",
+    "target", "sentences", "build_s", "read_s", "embed_alone_s", "handwritten_s", "handwritten_over_build",
+    "build_over_embed", "build_and_read_over_embed", "sentences_per_s", "build_peak_mb", "build_peak_rusage_mb", "index_mb", "load_s", "bm25_p50_ms",
     "dense_p50_ms", "dense_recall_at_10", "hybrid_p50_ms", "ask_p50_ms", "ask_p95_ms", "retrieval_p50_ms", "serve_peak_mb", "add_s",
     "remove_s", "ray_build_1w_s", "ray_build_2w_s", "ray_speedup", "single_ask_p50_ms", "sharded_ask_p50_ms",
     "single_hybrid_p50_ms", "sharded_hybrid_p50_ms", "sharded_ask_overhead_ms",

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qa import reply
     from qa.api import (
-        abstention_threshold, ask, build_index, index_info, question_parts, resolve_corpus, updating, warm_up,
+        abstention_threshold, ask, build_index, index_info, question_parts, read_articles, resolve_corpus, updating,
+        warm_up,
     )
     from qa.archive import (
         MAX_UPLOAD_BYTES, AddedArticles, CorpusSummary, add_articles, article, article_suffixes, articles,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 _HOMES = {
     # answering
     "ask": "qa.api", "build_index": "qa.api", "warm_up": "qa.api", "updating": "qa.api", "index_info": "qa.api",
-    "question_parts": "qa.api", "resolve_corpus": "qa.api", "abstention_threshold": "qa.api",
+    "question_parts": "qa.api", "resolve_corpus": "qa.api", "abstention_threshold": "qa.api", "read_articles": "qa.api",
     "QuestionWarning": "qa.answer.question",
     # the corpus
     "articles": "qa.archive", "article": "qa.archive", "add_articles": "qa.archive", "delete_article": "qa.archive",

@@ -18,10 +18,12 @@ from qa.answer.referents import entity_label
 from qa.answer.timeframe import TimeWindow, format_range, latest_week, time_window
 from qa.config import DEFAULT_CORPUS, Settings, settings_from_env
 from qa.errors import CorpusError
-from qa.indexing.build import Progress
-from qa.indexing.catalog import building, ensure_index
+from qa.indexing.build import PARSER_PROCESSES, Progress
+from qa.indexing.catalog import building, ensure_index, in_background
+from qa.indexing.demand import ParseWarning, parse_rest
 from qa.indexing.embedder import Embedder, embedder_for
 from qa.indexing.memory import SearchIndex
+from qa.indexing.tables import SentenceTable
 from qa.ingest.formats import SUFFIXES
 from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
@@ -262,6 +264,7 @@ def build_index(
     settings: Settings | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    read_all: bool = True,
 ) -> SearchIndex:
     """Build (or bring up to date) the index of `corpus` and return it.
 
@@ -271,9 +274,38 @@ def build_index(
         settings: full settings.
         progress: called as progress(stage, done, total) while building.
         force: rebuild from scratch (nothing reused from the last build), even if it is current.
+        read_all: then read every paragraph the build left for questions to read
+            (`Settings.parse == "demand"`; the index is already in use meanwhile), so that
+            no question waits for the parser; False leaves them to `read_articles` or to
+            the questions.
     """
     resolved = _settings(settings, index_dir)
-    return ensure_index(resolve_corpus(corpus), resolved, progress=progress, force=force)
+    index = ensure_index(resolve_corpus(corpus), resolved, progress=progress, force=force)
+    if read_all:
+        read_articles(index, progress)
+    return index
+
+
+def read_articles(index: SearchIndex, progress: Progress | None = None, background: bool = False) -> int:
+    """Read the paragraphs of `index` that neither its build nor a question has read yet
+    (see `Settings.parse`), keeping their entities beside the index; the number of sentences
+    read. With `background`, in a thread at a lower CPU priority (0 is returned at once)."""
+    table = index.sentences
+    if not isinstance(table, SentenceTable):
+        return 0
+    if background:
+        if table.parser is not None and table.parser.start_rest():
+            in_background("qa-read-articles", partial(_read_rest_quietly, table))
+        return 0
+    return parse_rest(table, progress, processes=PARSER_PROCESSES)
+
+
+def _read_rest_quietly(table: SentenceTable) -> None:
+    try:
+        parse_rest(table)
+    except Exception as error:  # noqa: BLE001 - a question reads what it needs anyway
+        warnings.warn(f"stopped reading the articles in the background ({error}); questions read what they need",
+                      ParseWarning, stacklevel=1)
 
 
 def index_info(index: SearchIndex) -> IndexInfo:
@@ -310,8 +342,9 @@ def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | N
     One throwaway question goes through every stage (embedder, reader, learned models).
     """
     resolved = settings or settings_from_env()
-    index = build_index(corpus, settings=resolved)
+    index = build_index(corpus, settings=resolved, read_all=False)
     answer_with_index(index, "Who said what, and when?", resolved)
+    read_articles(index, background=True)
     return index
 
 

@@ -17,6 +17,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 FUSION_MODES = ("rrf", "weighted", "bm25", "dense")
 EMBEDDING_RUNTIMES = ("onnx-int8", "torch")
 ANNOTATORS = ("spacy", "rules")
+PARSE_MODES = ("demand", "build")
 
 # Settings that change what is stored in an index; recorded in its manifest.
 INDEX_SHAPING = ("model", "embedding_runtime", "chunk_sentences", "chunk_overlap", "annotator")
@@ -36,6 +37,11 @@ class Settings:
         chunk_sentences: sentences per chunk.
         chunk_overlap: sentences shared by neighbouring chunks.
         annotator: "spacy" (en_core_web_sm) or "rules" for entities and dates.
+        parse: "demand" (a build stores what retrieval needs; the annotator reads a
+            paragraph when a question first needs its entities, kept on disk beside the
+            index, and `qa index` reads the rest once the index is in use) or "build"
+            (every paragraph is read before the index is in use) (env `QA_PARSE`).
+            The answers are the same; only when the parsing is done differs.
         fusion: "rrf", "weighted", or a single retriever, "bm25" or "dense".
         rrf_k: the constant of reciprocal rank fusion.
         dense_weight: share of the dense score in weighted fusion.
@@ -61,6 +67,7 @@ class Settings:
     chunk_sentences: int = 3
     chunk_overlap: int = 1
     annotator: str = "spacy"
+    parse: str = "demand"
     fusion: str = "weighted"
     rrf_k: int = 60
     dense_weight: float = 0.5
@@ -79,6 +86,8 @@ class Settings:
             raise ValueError(f"embedding_runtime must be one of {EMBEDDING_RUNTIMES}, not {self.embedding_runtime!r}")
         if self.annotator not in ANNOTATORS:
             raise ValueError(f"annotator must be one of {ANNOTATORS}, not {self.annotator!r}")
+        if self.parse not in PARSE_MODES:
+            raise ValueError(f"parse must be one of {PARSE_MODES}, not {self.parse!r}")
         if self.chunk_sentences < 1:
             raise ValueError(f"chunk_sentences must be at least 1, not {self.chunk_sentences}")
         if not 0 <= self.chunk_overlap < self.chunk_sentences:
@@ -117,7 +126,7 @@ def default_index_dir() -> Path:
 
 def settings_from_env(**overrides: object) -> Settings:
     """Defaults, then `QA_MODEL`, `QA_EMBEDDING_RUNTIME`, `QA_INDEX_DIR`, `QA_READER_MODEL`,
-    `QA_PASSAGE_READER`, `QA_READ_SENTENCES`, then `overrides`."""
+    `QA_PASSAGE_READER`, `QA_READ_SENTENCES`, `QA_PARSE`, then `overrides`."""
     env: dict[str, object] = {}
     if os.environ.get("QA_MODEL"):
         env["model"] = os.environ["QA_MODEL"]
@@ -127,6 +136,8 @@ def settings_from_env(**overrides: object) -> Settings:
         env["embedding_runtime"] = os.environ["QA_EMBEDDING_RUNTIME"].strip()
     if os.environ.get("QA_READ_SENTENCES", "").strip():
         env["read_sentences"] = _positive_int("QA_READ_SENTENCES")
+    if os.environ.get("QA_PARSE", "").strip():
+        env["parse"] = os.environ["QA_PARSE"].strip().lower()
     if os.environ.get("QA_READER_MODEL"):
         env["reader_model"] = os.environ["QA_READER_MODEL"]
     if os.environ.get("QA_PASSAGE_READER"):

@@ -11,6 +11,8 @@ and keeps its own rows: the vectors of a from-scratch single build, float for fl
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from qa.indexing.sentence_vectors import EMBED_BATCH
@@ -35,22 +37,43 @@ def aligned_vectors(embedder: Embedder, before: list[str], own: list[str], after
 
 
 class Precomputed:
-    """An `Embedder` that hands out vectors computed beforehand for texts asked for in order.
+    """An `Embedder` that hands out vectors computed beforehand for the texts asked for.
 
-    `qa.indexing.build.build` asks for its sentences in order; an article it leaves out
-    (the parser failed on it) is skipped over. A text not found is embedded as usual.
+    `qa.indexing.build.build` asks for its sentences in batches of consecutive sentences,
+    from several threads at once, in any order: a batch is found where its texts stand in
+    a row (the first such place not handed out yet), so each sentence gets its own vector even
+    where a text repeats ("Advertisement"). A batch found nowhere (an article the parser
+    failed on was left out) is matched text by text, and a text not found is embedded as usual.
     """
 
     def __init__(self, inner: Embedder, texts: list[str], vectors: np.ndarray) -> None:
         self.name, self.dimension = inner.name, inner.dimension
-        self._inner, self._texts, self._vectors, self._next = inner, texts, vectors, 0
+        self._inner, self._texts, self._vectors = inner, texts, vectors
+        self._lock = threading.Lock()
+        self._taken = np.zeros(len(texts), dtype=bool)
+        self._starts: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            self._starts.setdefault(text, []).append(i)
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            rows = self._rows(texts)
+            self._taken[[r for r in rows if r is not None]] = True
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            found = next((i for i in range(self._next, len(self._texts)) if self._texts[i] == text), None)
-            if found is None:
-                out[row] = self._inner.encode([text])[0]
-            else:
-                out[row], self._next = self._vectors[found], found + 1
+        for k, (row, text) in enumerate(zip(rows, texts)):
+            out[k] = self._vectors[row] if row is not None else self._inner.encode([text])[0]
         return out
+
+    def _rows(self, texts: list[str]) -> list[int | None]:
+        """Where each text's vector is: the batch in a row where possible, else text by text."""
+        if not texts:
+            return []
+        for start in self._starts.get(texts[0], []):
+            end = start + len(texts)
+            if self._texts[start:end] == texts and not self._taken[start:end].any():
+                return list(range(start, end))
+        rows: list[int | None] = []
+        for text in texts:
+            free = [i for i in self._starts.get(text, []) if not self._taken[i] and i not in rows]
+            rows.append(free[0] if free else None)
+        return rows

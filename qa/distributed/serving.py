@@ -32,6 +32,8 @@ from ray.exceptions import RayActorError
 from qa.config import Settings
 from qa.distributed.layout import check_shard, read_listing, sharded_home
 from qa.indexing import store
+from qa.indexing.demand import CACHE_FILE
+from qa.indexing.joining import joined_sentences, rows_of
 from qa.indexing.memory import SearchIndex, SearchTable
 from qa.indexing.nearest import dense_index
 from qa.indexing.postings import Postings, TokenCounts, merged_counts
@@ -186,7 +188,7 @@ class ShardedIndex:
             tables[kind] = SearchTable(
                 ShardedPostings(self.shards, kind, first_row, counts), ShardedVectors(self.shards, kind, first_row), vectors
             )
-        self.index = SearchIndex(joined, tables=tables)
+        self.index = SearchIndex(joined, tables=tables, parse_cache=home / CACHE_FILE)
 
     @property
     def shard_count(self) -> int:
@@ -206,11 +208,13 @@ def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
     """The shards' records end to end, as one build over the same files would hold them."""
     counts = {key: sum(p.manifest["counts"][key] for p in parts) for key in ("articles", "sentences", "chunks")}
     manifest = {**{k: v for k, v in listing.items() if k != "shards"}, "counts": counts, "shards": len(parts)}
+    articles = tuple(a for p in parts for a in p.articles)
     return replace(
         parts[0],
         manifest=manifest,
-        articles=tuple(a for p in parts for a in p.articles),
-        sentences=tuple(s for p in parts for s in p.sentences),
+        articles=articles,
+        # copied as columns: the rows no build parsed stay for the parser (`qa.indexing.demand`)
+        sentences=joined_sentences([rows_of(p.sentences, 0, len(p.sentences)) for p in parts], articles),
         sentence_tokens=tuple(t for p in parts for t in p.sentence_tokens),
         chunks=tuple(c for p in parts for c in p.chunks),
         chunk_tokens=tuple(t for p in parts for t in p.chunk_tokens),

@@ -31,7 +31,8 @@ from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
 from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
 from qa.indexing.rows import StackedRows, joined_rows
 from qa.indexing.sentence_vectors import EMBED_WORKERS_WHILE_PARSING, EarlyEmbedding, Progress, sentence_table
-from qa.indexing.tables import doc_ids_of, entities_by_id, ids_of
+from qa.indexing.demand import ParseCache
+from qa.indexing.tables import SentenceTable, doc_ids_of, entities_by_id, ids_of
 from qa.types import Article, Sentence
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -66,6 +67,7 @@ def build(
     previous: StoredIndex | None = None,
     progress: Progress | None = None,
     journal: Journal | None = None,
+    parsed: ParseCache | None = None,
 ) -> StoredIndex:
     """Build every part of an index in memory.
 
@@ -79,6 +81,7 @@ def build(
         journal: where finished entities and vector batches are kept as the build goes,
             and read back from after a build of the same articles was cut short
             (`qa.indexing.journal`).
+        parsed: entities questions have read since (`qa.indexing.demand`), taken over too.
 
     Returns:
         The new index, not yet saved.
@@ -89,11 +92,17 @@ def build(
     if journal is not None:
         reusable.entities = _Either(reusable.entities, journal.entities)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
+    if parsed is not None:
+        unknown = [s.id for _, own in fresh for s in own if s.id not in reusable.entities]
+        reusable.entities = _Either(reusable.entities, parsed.get_many(unknown))
     # the new sentences are embedded on threads while the parser reads their articles
     new = [s for _, own in fresh for s in own if s.id not in reusable.vector_row]
     with EarlyEmbedding(embedder, new, journal=journal) as early:
-        parsing = partial(early.start, EMBED_WORKERS_WHILE_PARSING)
-        annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, parsing, journal)
+        if settings.parse == "demand":
+            annotated, skipped = _unparsed(fresh, reusable)
+        else:
+            parsing = partial(early.start, EMBED_WORKERS_WHILE_PARSING)
+            annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, parsing, journal)
         if journal is not None:
             journal.flush()
         parts: list[Parts] = []
@@ -215,6 +224,21 @@ def _annotated(
     return annotated, skipped
 
 
+def _unparsed(split: list[tuple[Article, list[Sentence]]], reusable: "_Reusable") -> tuple[dict[str, list[Sentence]], dict[str, str]]:
+    """`_annotated` without the parser: the entities already known (the last build's, or read
+    for a question since), else None for "not parsed yet" (`qa.indexing.demand` reads them)."""
+    annotated: dict[str, list[Sentence]] = {}
+    skipped: dict[str, str] = {}
+    known = reusable.entities
+    for article, own in split:
+        if not any(s.quotable for s in own):
+            skipped[article.doc_id] = NOTHING_TO_QUOTE
+            warnings.warn(f"left {article.path} out of the index: {NOTHING_TO_QUOTE}", BuildWarning, stacklevel=4)
+        else:
+            annotated[article.doc_id] = [replace(s, entities=known[s.id] if s.id in known else None) for s in own]
+    return annotated, skipped
+
+
 class _Either(Mapping):
     """Entities by sentence id from the previous build, else from the journal."""
 
@@ -263,15 +287,19 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
     if same_code and previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
         reusable.entities = entities_by_id(previous.sentences)
         if previous.manifest.get("settings") == settings.index_shape():
-            reusable.articles, reusable.chunk_row = _previous_parts(previous)
+            # a build that parses takes over whole only the articles parsed through
+            reusable.articles, reusable.chunk_row = _previous_parts(previous, parsed_only=settings.parse == "build")
     reusable.vector_row = {sid: row for row, sid in enumerate(ids_of(previous.sentences))}
     reusable.vectors = previous.sentence_vectors
     return reusable
 
 
-def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, int]]:
+def _previous_parts(previous: StoredIndex, parsed_only: bool = False) -> tuple[dict[str, Parts], dict[str, int]]:
     """The previous build cut back into per-article records (rows are contiguous per article),
-    and the row of each article's first chunk."""
+    and the row of each article's first chunk; with `parsed_only`, only the articles whose
+    every sentence was parsed."""
+    table = previous.sentences
+    parsed = table.parsed if isinstance(table, SentenceTable) else None
     out: dict[str, Parts] = {}
     chunk_row: dict[str, int] = {}
     s_row = c_row = 0
@@ -284,6 +312,9 @@ def _previous_parts(previous: StoredIndex) -> tuple[dict[str, Parts], dict[str, 
         c_end = c_row
         while c_end < len(previous.chunks) and previous.chunks[c_end].doc_id == article.doc_id:
             c_end += 1
+        if parsed_only and parsed is not None and not parsed[s_row:s_end].all():
+            s_row, c_row = s_end, c_end
+            continue
         out[article.doc_id] = Parts(
             article.sha256,
             rows_of(previous.sentences, s_row, s_end),

@@ -134,7 +134,7 @@ def ensure_index(
             job.done.wait()
             force = False
             continue
-        _in_background(folder.name, partial(_run, job, home, folder, corpus, settings, embedder, force))
+        in_background(folder.name, partial(_run, job, home, folder, corpus, settings, embedder, force))
         job.done.wait()
         if job.error is not None:
             raise job.error
@@ -192,11 +192,12 @@ def _build_in_background(
         if home.build is not None or (home.failed is not None and home.failed[0] == states):
             return
         job = home.build = _Build()
-    _in_background(folder.name, partial(_run, job, home, folder, corpus, settings, embedder, False, states))
+    in_background(folder.name, partial(_run, job, home, folder, corpus, settings, embedder, False, states))
 
 
-def _in_background(name: str, build: Callable[[], None]) -> None:
-    """Run `build` in a thread of its own, at a lower CPU priority, so questions come first."""
+def in_background(name: str, build: Callable[[], None]) -> None:
+    """Run `build` (a build, or other long work) in a thread of its own, at a lower CPU
+    priority, so questions come first."""
 
     def work() -> None:
         _lower_priority()

@@ -57,6 +57,7 @@ def sentence_columns(
         return {
             "id": c["id"],
             **{key: c[key] for key in ("article", "position", "start", "end", "quotable")},
+            "parsed": sentences.parsed,
             "entities": {
                 **{key: e[key] for key in ENTITY_NUMBERS},
                 **{key: e[key] for key in ENTITY_NAMES},
@@ -65,6 +66,7 @@ def sentence_columns(
         }
     return {
         **record_columns(sentences, SENTENCE_FIELDS, article_row),
+        "parsed": [s.entities is not None for s in sentences],
         "entities": entity_columns(sentences),
         "tokens": token_columns(tokens),
     }
@@ -72,13 +74,14 @@ def sentence_columns(
 
 def entity_columns(sentences: Iterable[Sentence]) -> dict[str, list]:
     """The sentences' entities: per-sentence offsets into start, end, label, role and governor
-    columns, the last three as ids into the name lists labels, roles and governors."""
+    columns, the last three as ids into the name lists labels, roles and governors (a
+    sentence not parsed yet, whose `entities` is None, has none)."""
     labels: dict[str, int] = {}
     roles: dict[str, int] = {}
     governors: dict[str, int] = {}
     entity: dict[str, list] = {"offsets": [0], "start": [], "end": [], "label": [], "role": [], "governor": []}
     for sentence in sentences:
-        for e in sentence.entities:
+        for e in sentence.entities or ():
             entity["start"].append(e.start)
             entity["end"].append(e.end)
             entity["label"].append(labels.setdefault(e.label, len(labels)))
@@ -99,6 +102,11 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
     if not all(isinstance(i, str) for i in ids):
         raise ValueError("sentence ids are not text")
     table = {"id": ids, "quotable": np.asarray(columns["quotable"], dtype=bool)}
+    if "parsed" in columns:  # absent from builds that parsed every sentence (all of them before 2026-12-06)
+        parsed = np.asarray(columns["parsed"])
+        if parsed.ndim != 1 or (parsed.size and parsed.dtype.kind != "b"):
+            raise ValueError("a column that should hold true or false does not")
+        table["parsed"] = parsed.astype(bool, copy=False)
     for key in ("article", "position", "start", "end"):
         table[key] = _ints(columns[key])
     if any(len(table[key]) != n for key in table):

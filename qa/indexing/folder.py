@@ -4,6 +4,8 @@
         CURRENT            name of the build in use, replaced atomically
         build-<id>/        one complete build (see `qa.indexing.store`)
         .lock              serialises builds across processes
+        parsed.sqlite      entities read since the build (`qa.indexing.demand`), for every build
+        .journal/          a build's finished work until it is saved (`qa.indexing.journal`)
 
 `write_build` writes a build in full before CURRENT points at it, so an interrupted or
 failed build leaves the last good index in use. `load_current` checks everything it reads
@@ -30,6 +32,7 @@ from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import journal, store
 from qa.indexing.build import Progress, build, pipeline_fingerprint
+from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
@@ -115,7 +118,7 @@ def load_current(home: Path, known: Entry | None = None) -> Entry | None:
                 return None
             if known is not None and known.name == name:
                 return known
-            return Entry(SearchIndex(store.load(home / name)), name)
+            return Entry(SearchIndex(store.load(home / name), parse_cache=home / CACHE_FILE), name)
         except Exception as error:  # noqa: BLE001 - anything unexpected in an index means: rebuild it
             # CURRENT changed meanwhile (the build it named, or the one being read, may already
             # be gone): not damage, read the new one. Unchanged: the index is damaged.
@@ -151,6 +154,9 @@ def write_build(
     else the journal is cleared first (a forced build starts from nothing)."""
     if not resume:
         journal.clear(home)
+        (home / CACHE_FILE).unlink(missing_ok=True)  # nor are entities read for questions since
+        for suffix in ("-wal", "-shm"):
+            (home / (CACHE_FILE + suffix)).unlink(missing_ok=True)
     reuse = previous.index.stored if previous else None
     same_code = reuse is not None and reuse.manifest.get("pipeline") == pipeline_fingerprint()
     if same_code:
@@ -159,7 +165,11 @@ def write_build(
         articles = load_corpus(corpus)
     files = file_records(corpus, states, articles)
     kept = journal.Journal(home, _journal_key(settings))
-    stored = build(articles, settings, embedder, files, reuse, progress, kept)
+    parsed = ParseCache(home / CACHE_FILE, cache_key(settings.annotator, pipeline_fingerprint()))
+    try:
+        stored = build(articles, settings, embedder, files, reuse, progress, kept, parsed)
+    finally:
+        parsed.close()
     name = f"build-{uuid.uuid4().hex[:12]}"
     staging = home / f".{name}.partial"
     try:
@@ -167,7 +177,7 @@ def write_build(
         # built meanwhile, from the same read-only records.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save") as pool:
             saving = pool.submit(store.save, staging, stored, _origin(home, previous, stored))
-            index = SearchIndex(stored, previous.index if previous else None)
+            index = SearchIndex(stored, previous.index if previous else None, parse_cache=home / CACHE_FILE)
             manifest = saving.result()
         staging.rename(home / name)
         pointer = home / POINTER

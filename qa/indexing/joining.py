@@ -116,7 +116,8 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
     columns: dict[str, Any] = {"id": [i for part in parts for i in part["id"]], "entities": entities}
     for key in ("article", "position", "start", "end"):
         columns[key] = _joined_ints([part[key] for part in parts])
-    columns["quotable"] = np.concatenate([part["quotable"] for part in parts]) if parts else np.zeros(0, dtype=bool)
+    for key in ("quotable", "parsed"):
+        columns[key] = np.concatenate([part[key] for part in parts]) if parts else np.zeros(0, dtype=bool)
     return SentenceTable(articles, columns)
 
 
@@ -128,6 +129,7 @@ def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, i
         return {
             **{key: np.asarray(columns[key], dtype=np.int64) for key in ("article", "position", "start", "end")},
             "id": columns["id"], "quotable": np.asarray(columns["quotable"], dtype=bool),
+            "parsed": np.fromiter((s.entities is not None for s in piece), bool, len(piece)),
             "entities": {**{key: np.asarray(e[key], dtype=np.int64) for key in ENTITY_NUMBERS},
                          **{key: e[key] for key in ENTITY_NAMES}},
         }
@@ -140,6 +142,7 @@ def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, i
         "id": old["id"][a:b],
         "article": np.asarray([article_row[doc_ids[r]] for r in old["article"][a:b].tolist()], dtype=np.int64),
         **{key: old[key][a:b] for key in ("position", "start", "end", "quotable")},
+        "parsed": table.parsed[a:b],
         "entities": {
             "offsets": e["offsets"][a : b + 1] - first,
             **{key: e[key][first:last] for key in ("start", "end", "label", "role", "governor")},

@@ -16,6 +16,7 @@ import copy
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -24,7 +25,9 @@ from qa.ingest.aliases import answer_key, find_aliases
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
-from qa.indexing.tables import doc_ids_of, positions_of
+from qa.indexing.build import pipeline_fingerprint
+from qa.indexing.demand import attach
+from qa.indexing.tables import SentenceTable, doc_ids_of, positions_of
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
@@ -50,6 +53,7 @@ class SearchIndex:
         stored: StoredIndex,
         previous: SearchIndex | None = None,
         tables: Mapping[str, SearchTable] | None = None,
+        parse_cache: Path | None = None,
     ) -> None:
         """Hold `stored` and build its search data.
 
@@ -60,6 +64,8 @@ class SearchIndex:
                 over (`qa.indexing.nearest.dense_index`).
             tables: search data made elsewhere ("chunks" and "sentences"), such as a sharded
                 index's; none is built then, and idf comes from its sentence postings' counts.
+            parse_cache: where the entities of sentences no build parsed are kept once read
+                (`qa.indexing.demand`; None: in memory).
         """
         if tables is None:
             tables, stored = _local_tables(stored, previous)
@@ -70,6 +76,9 @@ class SearchIndex:
         self.articles: dict[str, Article] = {a.doc_id: a for a in stored.articles}
         self.chunks: tuple[Chunk, ...] = stored.chunks
         self.sentences: tuple[Sentence, ...] = stored.sentences
+        if isinstance(stored.sentences, SentenceTable):
+            annotator = str(stored.manifest.get("settings", {}).get("annotator", "spacy"))
+            attach(stored.sentences, annotator, parse_cache, pipeline_fingerprint())
         self.sentence_tokens = stored.sentence_tokens
         self.chunk_tokens = stored.chunk_tokens
         self.sentence_vectors = stored.sentence_vectors

@@ -77,6 +77,10 @@ class SentenceTable(_Rows):
         self._ends: np.ndarray = columns["end"]
         self._quotable: np.ndarray = columns["quotable"]
         self._entities: Mapping[str, Any] = columns["entities"]
+        # rows whose entities no build has read yet (`Settings.parse == "demand"`): `parser` reads them
+        parsed = columns.get("parsed")
+        self.parsed: np.ndarray = np.ones(len(self.ids), dtype=bool) if parsed is None else parsed
+        self.parser: Any = None  # a `qa.indexing.demand.DemandParser`, set by the index holding the table
         self._made: list[Sentence | None] = [None] * len(self.ids)
         self._doc_ids: list[str] | None = None
 
@@ -91,7 +95,13 @@ class SentenceTable(_Rows):
         return self._doc_ids
 
     def entities(self, i: int) -> tuple[Entity, ...]:
-        """Row i's entities."""
+        """Row i's entities (read by the parser now if no build has: see `parsed`)."""
+        if not self.parsed[i]:
+            return self.parser.entities(i) if self.parser is not None else ()
+        return self.stored_entities(i)
+
+    def stored_entities(self, i: int) -> tuple[Entity, ...]:
+        """Row i's entities as the build stored them (none for a row not parsed yet)."""
         e = self._entities
         a, b = int(e["offsets"][i]), int(e["offsets"][i + 1])
         labels, roles, governors = e["labels"], e["roles"], e["governors"]
@@ -108,10 +118,12 @@ class SentenceTable(_Rows):
         if made is None:
             article = self.articles[int(self.article_rows[i])]
             start, end = int(self._starts[i]), int(self._ends[i])
-            made = self._made[i] = Sentence(
+            made = Sentence(
                 self.ids[i], article.doc_id, int(self.positions[i]), start, end, article.text[start:end],
                 bool(self._quotable[i]), self.entities(i),
             )
+            if self.parsed[i] or self.parser is not None:  # else made again once a parser can read it
+                self._made[i] = made
         return made
 
 
@@ -138,12 +150,15 @@ def entities_by_id(sentences: Sequence[Sentence]) -> Mapping[str, tuple[Entity, 
 
 
 class _EntitiesById(Mapping):
+    """The stored entities of a table's parsed rows (a row not parsed yet has none to give)."""
+
     def __init__(self, table: SentenceTable) -> None:
         self._table = table
-        self._row = {sid: i for i, sid in enumerate(table.ids)}
+        parsed = table.parsed.tolist()
+        self._row = {sid: i for i, sid in enumerate(table.ids) if parsed[i]}
 
     def __getitem__(self, sid: str) -> tuple[Entity, ...]:
-        return self._table.entities(self._row[sid])
+        return self._table.stored_entities(self._row[sid])
 
     def __contains__(self, sid: object) -> bool:
         return sid in self._row

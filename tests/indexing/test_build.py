@@ -39,10 +39,15 @@ def test_a_rebuild_embeds_only_new_text_and_gives_the_same_vectors(tiny_corpus, 
             assert np.array_equal(vector, old[sentence.id])
 
 
-def test_progress_reports_each_stage_up_to_its_total(tiny_corpus, fake_settings, fake_embedder) -> None:
+@pytest.mark.parametrize("parse, stages", [
+    ("build", {"reading articles", "embedding sentences"}),  # chunk vectors are pooled, not embedded
+    ("demand", {"embedding sentences"}),  # the articles are read once the index is in use
+])
+def test_progress_reports_each_stage_up_to_its_total(tiny_corpus, fake_settings, fake_embedder, parse, stages) -> None:
     seen: dict[str, tuple[int, int]] = {}
-    build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}, progress=lambda s, d, t: seen.update({s: (d, t)}))
-    assert set(seen) == {"reading articles", "embedding sentences"}  # chunk vectors are pooled, not embedded
+    settings = fake_settings.with_(parse=parse)
+    build(load_corpus(tiny_corpus), settings, fake_embedder, files={}, progress=lambda s, d, t: seen.update({s: (d, t)}))
+    assert set(seen) == stages
     assert all(done == total for done, total in seen.values())
 
 

@@ -62,10 +62,33 @@ def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, 
     monkeypatch.setattr(annotate, "rule_entities", fails_on_storms)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stored = build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={})
+        stored = build(load_corpus(tiny_corpus), fake_settings.with_(parse="build"), fake_embedder, files={})
     assert {a.doc_id for a in stored.articles} == {"festival", "harbour"}
     assert "storm" in stored.manifest["skipped"] and "parser crashed" in stored.manifest["skipped"]["storm"]
     assert any(issubclass(w.category, BuildWarning) and "storm.txt" in str(w.message) for w in caught)
+
+
+def test_an_article_the_parser_fails_on_when_a_question_reads_it_goes_without_entities(
+    tiny_corpus, fake_settings, fake_embedder, monkeypatch
+) -> None:
+    from qa.indexing.demand import ParseWarning
+    from qa.indexing.memory import SearchIndex
+
+    real = annotate.rule_entities
+
+    def fails_on_storms(text: str):  # a stand-in for a parser crash on one article
+        if "storm" in text:
+            raise RuntimeError("parser crashed")
+        return real(text)
+
+    monkeypatch.setattr(annotate, "rule_entities", fails_on_storms)
+    index = SearchIndex(build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}))
+    assert {a for a in index.articles} == {"festival", "harbour", "storm"}  # the build never parsed it
+    doc_ids = index.sentences.doc_ids()  # (without reading the entities)
+    rows = {d: [i for i, doc_id in enumerate(doc_ids) if doc_id == d] for d in ("storm", "harbour")}
+    with pytest.warns(ParseWarning, match="storm.txt.*parser crashed"):
+        assert all(index.sentences[i].entities == () for i in rows["storm"])
+    assert any(index.sentences[i].entities for i in rows["harbour"])
 
 
 @pytest.mark.slow

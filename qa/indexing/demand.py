@@ -1,0 +1,239 @@
+"""Entities read when a question first needs them, kept on disk beside the index.
+
+A build with `Settings.parse == "demand"` stores what retrieval needs (sentences, tokens,
+vectors) and leaves the parse of every sentence it has not parsed before for later: on two
+cores the parser took longer than the embedding model (`qa scale` prints both). A question
+reads the entities of a few dozen sentences; `DemandParser` reads the paragraphs that hold
+them then (`qa.ingest.annotate.parse_around`: each paragraph alone, as a build reads it,
+so the entities are the same), and `ParseCache` keeps what it read in `parsed.sqlite` in the
+index's home folder, where the next process and the next build find it (entities are keyed
+by sentence id, which hashes the text and its place). `parse_rest` reads every paragraph not
+read yet; `qa index` runs it once the new index is in use, and the chat in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import warnings
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+import orjson
+
+from qa.ingest.annotate import AnnotationError, annotate_many, parse_around
+from qa.indexing.tables import SentenceTable
+from qa.types import Entity, Sentence
+
+CACHE_FILE = "parsed.sqlite"
+
+
+class ParseWarning(UserWarning):
+    """A paragraph could not be parsed: its sentences are answered without entities."""
+
+
+class ParseCache:
+    """Entities by sentence id in an SQLite file, for one annotator and pipeline (`key`); a
+    file made for another key is emptied. Safe to share between threads; other processes
+    may read and write the same file."""
+
+    def __init__(self, path: Path, key: Mapping[str, object]) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS entities (sid TEXT PRIMARY KEY, rows BLOB)")
+        wanted = json.dumps(dict(key), sort_keys=True)
+        found = self._db.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()
+        if found is None or found[0] != wanted:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM entities")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (wanted,))
+
+    def get(self, sid: str) -> tuple[Entity, ...] | None:
+        with self._lock:
+            row = self._db.execute("SELECT rows FROM entities WHERE sid = ?", (sid,)).fetchone()
+        return None if row is None else _entities(row[0])
+
+    def get_many(self, sids: list[str]) -> dict[str, tuple[Entity, ...]]:
+        out: dict[str, tuple[Entity, ...]] = {}
+        with self._lock:
+            for start in range(0, len(sids), 500):
+                batch = sids[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                for sid, rows in self._db.execute(f"SELECT sid, rows FROM entities WHERE sid IN ({marks})", batch):
+                    out[sid] = _entities(rows)
+        return out
+
+    def put(self, found: Iterable[tuple[str, tuple[Entity, ...]]]) -> None:
+        rows = [(sid, orjson.dumps([list(e) for e in entities])) for sid, entities in found]
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO entities VALUES (?, ?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _entities(blob: bytes) -> tuple[Entity, ...]:
+    return tuple(Entity(*row) for row in orjson.loads(blob))
+
+
+def cache_key(annotator: str, pipeline: str) -> dict[str, str]:
+    return {"annotator": annotator, "pipeline": pipeline}
+
+
+class DemandParser:
+    """The entities of a table's rows no build parsed, read on first use (in memory, then
+    from the cache, else parsed now and put in the cache). Safe to share between threads:
+    one paragraph is parsed at a time."""
+
+    def __init__(self, table: SentenceTable, annotator: str, cache: ParseCache | None = None) -> None:
+        self._table = table
+        self._annotator = annotator
+        self.cache = cache
+        self._lock = threading.Lock()
+        self._known: dict[int, tuple[Entity, ...]] = {}
+        rows = table.article_rows
+        self._sorted = bool(len(rows) < 2 or np.all(rows[1:] >= rows[:-1]))
+        self._rest_started = False
+
+    def start_rest(self) -> bool:
+        """True the first time it is called: the caller reads the rest (`parse_rest`) in the background."""
+        with self._lock:
+            first, self._rest_started = not self._rest_started, True
+            return first
+
+    def entities(self, row: int) -> tuple[Entity, ...]:
+        known = self._known.get(row)
+        if known is not None:
+            return known
+        with self._lock:
+            if row in self._known:
+                return self._known[row]
+            found = self.cache.get(self._table.ids[row]) if self.cache is not None else None
+            if found is not None:
+                self._known[row] = found
+                return found
+            read, whole = self._read(row)
+            if whole:  # a failed reading is not kept: the next process tries again
+                self.keep(read)
+            self._known.update(read)
+            return read.get(row, ())
+
+    def keep(self, read: Mapping[int, tuple[Entity, ...]]) -> None:
+        """Keep the entities read for these rows: in the cache (where a question finds them
+        again), else in memory."""
+        if self.cache is not None:
+            self.cache.put((self._table.ids[r], entities) for r, entities in read.items())
+        else:
+            self._known.update(read)
+
+    def _read(self, row: int) -> tuple[dict[int, tuple[Entity, ...]], bool]:
+        """The entities of `row` and of the other rows of its article the same reading covers,
+        and whether the annotator read them (else every row of the article has none)."""
+        table = self._table
+        first, stop = self.article_span(row)
+        article = table.articles[int(table.article_rows[row])]
+        sentences = [_bare(table, article.text, r) for r in range(first, stop)]
+        try:
+            found = parse_around(article, sentences, row - first, self._annotator)
+        except AnnotationError as error:
+            warnings.warn(f"read {article.path} without entities: {error}", ParseWarning, stacklevel=4)
+            return {r: () for r in range(first, stop) if not table.parsed[r]}, False
+        return {first + i: entities for i, entities in found.items() if not table.parsed[first + i]}, True
+
+    def article_span(self, row: int) -> tuple[int, int]:
+        """The rows [first, stop) of `row`'s article (a build keeps an article's rows together)."""
+        rows = self._table.article_rows
+        article = rows[row]
+        if self._sorted:
+            return int(np.searchsorted(rows, article, "left")), int(np.searchsorted(rows, article, "right"))
+        same = np.flatnonzero(rows == article)
+        return int(same[0]), int(same[-1]) + 1
+
+
+def _bare(table: SentenceTable, text: str, row: int) -> Sentence:
+    """Row `row` as a sentence without entities (what the annotator reads)."""
+    start, end = int(table.columns["start"][row]), int(table.columns["end"][row])
+    return Sentence(table.ids[row], "", int(table.positions[row]), start, end, text[start:end])
+
+
+def attach(table: SentenceTable, annotator: str, cache_path: Path | None, pipeline: str) -> DemandParser | None:
+    """Give `table` a parser for its rows no build parsed (none when every row is parsed),
+    with its cache at `cache_path` (None: in memory only)."""
+    if table.parser is not None or bool(table.parsed.all()):
+        return table.parser
+    cache = None
+    if cache_path is not None:
+        try:
+            cache = ParseCache(cache_path, cache_key(annotator, pipeline))
+        except sqlite3.Error as error:
+            warnings.warn(f"parsing without a cache: {cache_path} cannot be used ({error})", ParseWarning, stacklevel=2)
+    table.parser = DemandParser(table, annotator, cache)
+    return table.parser
+
+
+def parse_rest(
+    table: SentenceTable,
+    progress: Callable[[str, int, int], None] | None = None,
+    stop: threading.Event | None = None,
+    processes: int = 1,
+) -> int:
+    """Read every article with rows that no build or question has parsed yet, as a build
+    reads them (`annotate_many`, in `processes` parser processes), and keep what is read
+    (in the cache; in memory where there is none). Returns the rows read. `stop` ends it
+    between batches of articles; what was read by then is kept."""
+    parser: DemandParser | None = table.parser
+    if parser is None:
+        return 0
+    pending = np.flatnonzero(~table.parsed).tolist()
+    if parser.cache is not None:
+        cached = parser.cache.get_many([table.ids[r] for r in pending])
+        pending = [r for r in pending if table.ids[r] not in cached]
+    pending = [r for r in pending if r not in parser._known]
+    if not pending:
+        return 0
+    report = progress or (lambda stage, done, total: None)
+    report(PARSING, 0, len(pending))
+    articles: dict[int, list[int]] = {}  # article row -> its pending rows
+    for row in pending:
+        articles.setdefault(int(table.article_rows[row]), []).append(row)
+    done = 0
+    todo = list(articles.items())
+    for start in range(0, len(todo), _ARTICLES_PER_BATCH):
+        if stop is not None and stop.is_set():
+            break
+        batch = todo[start : start + _ARTICLES_PER_BATCH]
+        items, spans = [], []
+        for code, rows in batch:
+            first, end = parser.article_span(rows[0])
+            article = table.articles[code]
+            items.append((article, [_bare(table, article.text, r) for r in range(first, end)]))
+            spans.append(first)
+        read: dict[int, tuple[Entity, ...]] = {}
+        for (code, rows), first, result in zip(batch, spans, annotate_many(items, parser._annotator, processes)):
+            if isinstance(result, AnnotationError):
+                warnings.warn(f"read {table.articles[code].path} without entities: {result}", ParseWarning, stacklevel=2)
+            for row in rows:
+                read[row] = () if isinstance(result, AnnotationError) else result[row - first].entities
+        parser.keep(read)
+        done += len(read)
+        report(PARSING, done, len(pending))
+    return done
+
+
+_ARTICLES_PER_BATCH = 200  # articles parsed, then kept, together by `parse_rest`
+PARSING = "reading articles"
