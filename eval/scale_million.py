@@ -23,7 +23,7 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     from qa.indexing import catalog, store
     from qa.indexing.embedder import embedder_for
-    from qa.indexing.ivf import ivf_index, learned_lists
+    from qa.indexing.ivf import IvfSearch, learned_lists
     from qa.indexing.nearest import flat_ip
     from qa.indexing.postings import Postings
     from qa.retrieve.lexical import top_positive
@@ -51,12 +51,13 @@ def million_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     sentence_tokens, sentence_vectors = perturbed(stored.sentence_tokens, np.asarray(stored.sentence_vectors))
     del stored
     chunk_bm25, sentence_bm25 = Postings(chunk_tokens), Postings(sentence_tokens)
-    (chunk_flat, _), (sentence_flat, _) = flat_ip(chunk_vectors), flat_ip(sentence_vectors)
+    (chunk_flat, chunk_view), (sentence_flat, sentence_view) = flat_ip(chunk_vectors), flat_ip(sentence_vectors)
+    del chunk_vectors, sentence_vectors
     build_s = time.perf_counter() - started
     started = time.perf_counter()
-    chunk_ivf, sentence_ivf = (ivf_index(v, learned_lists(v)) for v in (chunk_vectors, sentence_vectors))
+    # the inverted files re-score their candidates from the vectors (here the exact indexes' copies)
+    chunk_ivf, sentence_ivf = (IvfSearch.filed(v, learned_lists(v)) for v in (chunk_view, sentence_view))
     ivf_build_s = time.perf_counter() - started
-    del chunk_vectors, sentence_vectors
     from qa.text import content_tokens
 
     questions = json.loads((folder / "questions.json").read_text(encoding="utf-8"))[:: 7][: args.queries]

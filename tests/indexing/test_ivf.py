@@ -56,6 +56,31 @@ def test_an_index_filed_by_stored_lists_finds_what_exact_search_finds(monkeypatc
     assert recall_at_10(flat_ip(vectors)[0], index, clustered(50, seed=1)) >= 0.95
 
 
+def test_the_one_byte_file_ranks_by_exact_scores_as_a_float_file_would(monkeypatch, tmp_path: Path) -> None:
+    import faiss
+    from faiss.contrib.ivf_tools import add_preassigned
+
+    monkeypatch.setattr(ivf, "FILE_BLOCK", 3000)  # filed in blocks, from a memory-mapped table
+    np.save(tmp_path / "table.npy", clustered(20000))
+    vectors = np.load(tmp_path / "table.npy", mmap_mode="r")
+    lists = ivf.learned_lists(np.asarray(vectors))
+    search = ivf.IvfSearch.filed(vectors, lists)
+    assert search.base.code_size == vectors.shape[1]  # one byte a dimension, not four
+    quantizer = faiss.IndexFlatIP(vectors.shape[1])
+    quantizer.add(lists.centroids)
+    floats = faiss.IndexIVFFlat(quantizer, vectors.shape[1], len(lists.centroids), faiss.METRIC_INNER_PRODUCT)
+    floats.is_trained = True
+    add_preassigned(floats, np.asarray(vectors), lists.groups)
+    floats.nprobe = ivf.PROBES
+    for query in clustered(40, seed=2):
+        scores, rows = search.search(query.reshape(1, -1), 10)
+        expected_scores, expected_rows = floats.search(query.reshape(1, -1), 10)
+        assert rows.tolist() == expected_rows.tolist()
+        assert np.allclose(scores, expected_scores, atol=1e-5)
+        assert np.allclose(scores[0], np.asarray(vectors[rows[0]]) @ query, atol=1e-6)  # exact, from the table
+    assert np.asarray(vectors[123]).tolist() == clustered(20000)[123].tolist()  # pages handed back are read again
+
+
 def test_an_update_keeps_centroids_and_the_groups_of_kept_vectors(monkeypatch) -> None:
     monkeypatch.setattr(ivf, "FLAT_MAX_VECTORS", 1000)
     old = clustered(6000)
