@@ -39,7 +39,7 @@ def token_table(columns: Mapping[str, Any]) -> TokenTable:
     Raises:
         ValueError: the columns do not fit together.
     """
-    words, offsets, ids = columns["words"], _ints(columns["offsets"]), _ints(columns["ids"])
+    words, offsets, ids = columns["words"], _ints(columns["offsets"]), _compact(_ints(columns["ids"]))
     if not all(isinstance(w, str) for w in words) or len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(ids):
         raise ValueError("token columns do not fit together")
     if np.any(np.diff(offsets) < 0) or (len(ids) and (ids.min() < 0 or ids.max() >= len(words))):
@@ -116,7 +116,7 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
     lengths = np.fromiter((len(a.text) for a in articles), np.int64, len(articles))
     _check_spans(table["article"], table["start"], table["end"], lengths, "sentence")
     e = columns["entities"]
-    entities = {key: _ints(e[key]) for key in ENTITY_NUMBERS}
+    entities = {key: _ints(e[key]) if key == "offsets" else _compact(_ints(e[key])) for key in ENTITY_NUMBERS}
     entities.update({key: list(e[key]) for key in ENTITY_NAMES})
     offsets = entities["offsets"]
     if len(offsets) != n + 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
@@ -182,6 +182,14 @@ def _check_spans(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths
     if len(rows) and (np.any(starts < 0) or np.any(ends <= starts) or np.any(ends > lengths[rows])):
         bad = int(np.flatnonzero((starts < 0) | (ends <= starts) | (ends > lengths[rows]))[0])
         raise ValueError(f"{what} {bad} has offsets {int(starts[bad])}-{int(ends[bad])} outside its article's text")
+
+
+def _compact(column: np.ndarray) -> np.ndarray:
+    """An integer column as int32 where its values fit (word ids, entity offsets into an
+    article and name ids do): half the memory of a loaded index's largest columns."""
+    if column.size and (int(column.min()) < np.iinfo(np.int32).min or int(column.max()) > np.iinfo(np.int32).max):
+        return column
+    return column.astype(np.int32)
 
 
 def _ints(values: Any) -> np.ndarray:
