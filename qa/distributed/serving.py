@@ -33,7 +33,7 @@ from qa.config import Settings
 from qa.distributed.layout import check_shard, read_listing, sharded_home
 from qa.indexing import store
 from qa.indexing.demand import CACHE_FILE
-from qa.indexing.joining import joined_sentences, rows_of
+from qa.indexing.joining import joined_chunks, joined_sentences, rows_of
 from qa.indexing.memory import SearchIndex, SearchTable
 from qa.indexing.nearest import dense_index
 from qa.indexing.postings import Postings, TokenCounts, merged_counts
@@ -216,7 +216,7 @@ def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
         # copied as columns: the rows no build parsed stay for the parser (`qa.indexing.demand`)
         sentences=joined_sentences([rows_of(p.sentences, 0, len(p.sentences)) for p in parts], articles),
         sentence_tokens=tuple(t for p in parts for t in p.sentence_tokens),
-        chunks=tuple(c for p in parts for c in p.chunks),
+        chunks=joined_chunks([rows_of(p.chunks, 0, len(p.chunks)) for p in parts], articles),
         chunk_tokens=tuple(t for p in parts for t in p.chunk_tokens),
         chunk_vectors=StackedRows([p.chunk_vectors for p in parts]),
         sentence_vectors=StackedRows([p.sentence_vectors for p in parts]),

@@ -27,7 +27,7 @@ from qa.indexing.embedder import Embedder
 from qa.indexing.ivf import coarse_lists
 from qa.indexing.journal import Journal
 from qa.indexing.store import StoredIndex
-from qa.indexing.joining import joined_sentences, joined_tokens, rows_of
+from qa.indexing.joining import joined_chunks, joined_sentences, joined_tokens, rows_of
 from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
 from qa.indexing.rows import StackedRows, joined_rows
 from qa.indexing.sentence_vectors import EMBED_WORKERS_WHILE_PARSING, EarlyEmbedding, Progress, sentence_table
@@ -115,7 +115,7 @@ def build(
             kept.append(article)
         sentences = joined_sentences([own.sentences for own in parts], kept)
         sentence_vectors, sentence_kept = sentence_table(sentences, reusable.vector_row, reusable.vectors, embedder, early, report)
-    chunks = tuple(c for own in parts for c in own.chunks)
+    chunks = joined_chunks([own.chunks for own in parts], kept)
     pooled = _chunk_table(parts, sentence_vectors)
     chunk_kept = _kept_chunk_rows(kept, parts, reusable)
     same_vectors = previous is not None and bool(reusable.vector_row)  # same model: its clustering still fits
@@ -304,13 +304,14 @@ def _previous_parts(previous: StoredIndex, parsed_only: bool = False) -> tuple[d
     chunk_row: dict[str, int] = {}
     s_row = c_row = 0
     sentence_docs = doc_ids_of(previous.sentences)
+    chunk_docs = doc_ids_of(previous.chunks)
     chunk_vectors = StackedRows([previous.chunk_vectors], int(previous.chunk_vectors.shape[1]))  # sliced, not copied
     for article in previous.articles:
         s_end = s_row
         while s_end < len(sentence_docs) and sentence_docs[s_end] == article.doc_id:
             s_end += 1
         c_end = c_row
-        while c_end < len(previous.chunks) and previous.chunks[c_end].doc_id == article.doc_id:
+        while c_end < len(chunk_docs) and chunk_docs[c_end] == article.doc_id:
             c_end += 1
         if parsed_only and parsed is not None and not parsed[s_row:s_end].all():
             s_row, c_row = s_end, c_end
@@ -319,7 +320,7 @@ def _previous_parts(previous: StoredIndex, parsed_only: bool = False) -> tuple[d
             article.sha256,
             rows_of(previous.sentences, s_row, s_end),
             rows_of(previous.sentence_tokens, s_row, s_end),
-            previous.chunks[c_row:c_end],
+            rows_of(previous.chunks, c_row, c_end),
             rows_of(previous.chunk_tokens, c_row, c_end),
             chunk_vectors[c_row:c_end],
         )

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import orjson
 
-from qa.indexing.tables import SentenceTable, TokenTable
+from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
 
 SENTENCE_FIELDS = ("position", "start", "end", "quotable")  # a sentence's own columns, besides id and article
@@ -138,6 +138,8 @@ def chunk_columns(
     chunks: Iterable[Chunk], tokens: Sequence[tuple[str, ...]], article_row: Mapping[str, int]
 ) -> dict[str, Any]:
     """The columns `chunk_records` reads back."""
+    if isinstance(chunks, ChunkTable) and [a.doc_id for a in chunks.articles] == list(article_row):
+        return {"id": chunks.ids, **{key: chunks.columns[key] for key in ChunkTable.COLUMNS}, "tokens": token_columns(tokens)}
     fields = ("start", "end", "first_sentence", "last_sentence")
     return {**record_columns(list(chunks), fields, article_row), "tokens": token_columns(tokens)}
 
@@ -149,8 +151,8 @@ def record_columns(records: Sequence[Any], fields: tuple[str, ...], article_row:
     return columns
 
 
-def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tuple[tuple[Chunk, ...], TokenTable]:
-    """The chunks (made at once: there are a third as many as sentences) and their tokens.
+def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tuple[ChunkTable, TokenTable]:
+    """The chunks (a `ChunkTable`) and their tokens.
 
     Raises:
         ValueError, KeyError, TypeError: the columns are inconsistent.
@@ -164,14 +166,14 @@ def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tu
     if len(ids) and (rows.min() < 0 or rows.max() >= len(articles)):
         raise ValueError("a chunk points at no article")
     _check_spans(rows, starts, ends, np.fromiter((len(a.text) for a in articles), np.int64, len(articles)), "chunk")
-    chunks = []
-    for cid, row, start, end, first, last in zip(ids, rows.tolist(), starts.tolist(), ends.tolist(), firsts.tolist(), lasts.tolist()):
-        article = articles[row]
-        chunks.append(Chunk(cid, article.doc_id, start, end, article.text[start:end], first, last))
+    if np.any(lasts < firsts):
+        raise ValueError("a chunk ends before it starts")
+    chunks = ChunkTable(articles, {"id": list(ids), "article": rows, "start": starts, "end": ends,
+                                   "first_sentence": firsts, "last_sentence": lasts})
     tokens = token_table(columns["tokens"])
     if len(tokens) != len(chunks):
         raise ValueError("chunk tokens do not fit the chunks")
-    return tuple(chunks), tokens
+    return chunks, tokens
 
 
 def _check_spans(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray, what: str) -> None:

@@ -12,14 +12,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from qa.indexing.columns import ENTITY_NAMES, ENTITY_NUMBERS, SENTENCE_FIELDS, entity_columns, record_columns, token_columns
-from qa.indexing.tables import SentenceTable, TokenTable
-from qa.types import Article, Sentence
+from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
+from qa.types import Article, Chunk, Sentence
 
 
 class Rows:
     """Rows [start, stop) of a table, taken over into a new build without being made."""
 
-    def __init__(self, table: SentenceTable | TokenTable, start: int, stop: int) -> None:
+    def __init__(self, table: SentenceTable | ChunkTable | TokenTable, start: int, stop: int) -> None:
         self.table, self.start, self.stop = table, start, stop
 
     def __len__(self) -> int:
@@ -31,7 +31,7 @@ class Rows:
 
 def rows_of(records: Sequence[Any], start: int, stop: int) -> Sequence[Any] | Rows:
     """Rows [start, stop) of `records`: a `Rows` of a table, else a plain slice."""
-    if isinstance(records, (SentenceTable, TokenTable)):
+    if isinstance(records, (SentenceTable, ChunkTable, TokenTable)):
         return Rows(records, start, stop)
     return records[start:stop]
 
@@ -119,6 +119,30 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
     for key in ("quotable", "parsed"):
         columns[key] = np.concatenate([part[key] for part in parts]) if parts else np.zeros(0, dtype=bool)
     return SentenceTable(articles, columns)
+
+
+def joined_chunks(pieces: Sequence[Sequence[Chunk] | Rows], articles: Sequence[Article]) -> ChunkTable:
+    """One `ChunkTable` over `articles` of the pieces end to end; `Rows` of an earlier table
+    are copied column by column, never made into records."""
+    article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    ids: list[str] = []
+    columns: dict[str, list[np.ndarray]] = {key: [] for key in ChunkTable.COLUMNS}
+    remaps: dict[int, np.ndarray] = {}  # per earlier table: its article rows -> ours (-1: gone)
+    for piece in coalesced(pieces):
+        if isinstance(piece, Rows):
+            table, a, b = piece.table, piece.start, piece.stop
+            ids.extend(table.ids[a:b])
+            if id(table) not in remaps:
+                remaps[id(table)] = np.asarray([article_row.get(art.doc_id, -1) for art in table.articles] or [0], dtype=np.int64)
+            columns["article"].append(remaps[id(table)][table.columns["article"][a:b]])
+            for key in ChunkTable.COLUMNS[1:]:
+                columns[key].append(np.asarray(table.columns[key][a:b], dtype=np.int64))
+        else:
+            ids.extend(c.id for c in piece)
+            columns["article"].append(np.asarray([article_row[c.doc_id] for c in piece], dtype=np.int64))
+            for key in ChunkTable.COLUMNS[1:]:
+                columns[key].append(np.asarray([getattr(c, key) for c in piece], dtype=np.int64))
+    return ChunkTable(articles, {"id": ids, **{key: _joined_ints(value) for key, value in columns.items()}})
 
 
 def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, int]) -> dict[str, Any]:

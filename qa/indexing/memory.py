@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
 from qa.indexing.build import pipeline_fingerprint
 from qa.indexing.demand import attach
-from qa.indexing.tables import SentenceTable, doc_ids_of, positions_of
+from qa.indexing.tables import ChunkTable, SentenceTable, doc_ids_of, positions_of
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
@@ -74,7 +74,7 @@ class SearchIndex:
         self.stored = stored
         self.manifest: dict[str, Any] = stored.manifest
         self.articles: dict[str, Article] = {a.doc_id: a for a in stored.articles}
-        self.chunks: tuple[Chunk, ...] = stored.chunks
+        self.chunks: Sequence[Chunk] = stored.chunks  # a `ChunkTable`: a record is made when read
         self.sentences: tuple[Sentence, ...] = stored.sentences
         if isinstance(stored.sentences, SentenceTable):
             annotator = str(stored.manifest.get("settings", {}).get("annotator", "spacy"))
@@ -104,11 +104,16 @@ class SearchIndex:
         `chunks[starts[i]:starts[i + 1]]`, in chunk order. Computed with NumPy, as a
         100k-sentence index has too many pairs for a Python loop on every update."""
         sentences, chunks = len(self.sentences), self.chunks
-        first = np.fromiter((c.first_sentence for c in chunks), np.int64, len(chunks))
-        lengths = np.maximum(np.fromiter((c.last_sentence for c in chunks), np.int64, len(chunks)) - first + 1, 0)
+        if isinstance(chunks, ChunkTable):
+            first = np.asarray(chunks.columns["first_sentence"], dtype=np.int64)
+            last = np.asarray(chunks.columns["last_sentence"], dtype=np.int64)
+        else:
+            first = np.fromiter((c.first_sentence for c in chunks), np.int64, len(chunks))
+            last = np.fromiter((c.last_sentence for c in chunks), np.int64, len(chunks))
+        lengths = np.maximum(last - first + 1, 0)
         holder = np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)
         step = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        chunk_articles = np.fromiter((self._article_code.get(c.doc_id, -2) for c in chunks), np.int64, len(chunks))
+        chunk_articles = np.fromiter((self._article_code.get(d, -2) for d in doc_ids_of(chunks)), np.int64, len(chunks))
         wanted = _position_keys(np.repeat(chunk_articles, lengths), np.repeat(first, lengths) + step)
         sorted_keys = np.asarray(self._sorted_keys, dtype=np.int64)
         at = np.minimum(np.searchsorted(sorted_keys, wanted), max(sentences - 1, 0))
@@ -135,7 +140,7 @@ class SearchIndex:
         view = copy.copy(self)
         view.articles = {d: a for d, a in self.articles.items() if d in doc_ids}
         keep = {
-            "chunks": np.fromiter((c.doc_id in doc_ids for c in self.chunks), bool, len(self.chunks)),
+            "chunks": np.fromiter((d in doc_ids for d in doc_ids_of(self.chunks)), bool, len(self.chunks)),
             "sentences": np.fromiter((d in doc_ids for d in doc_ids_of(self.sentences)), bool, len(self.sentences)),
         }
         view.tables = {name: replace(table, keep=keep[name]) for name, table in self.tables.items()}

@@ -22,13 +22,13 @@ from qa.types import Article, Chunk, Sentence
 @dataclass(frozen=True)
 class Parts:
     """One article's records in an index; `chunk_vectors` is None until pooled. Taken over
-    from a loaded build, its sentences and tokens are `Rows` of that build's tables, and its
+    from a loaded build, its sentences, chunks and tokens are `Rows` of that build's tables, and its
     chunk vectors the rows of that build's table (`qa.indexing.rows.StackedRows`)."""
 
     sha256: str
     sentences: Sequence[Sentence] | Rows
     sentence_tokens: Sequence[tuple[str, ...]] | Rows
-    chunks: tuple[Chunk, ...]
+    chunks: tuple[Chunk, ...] | Rows
     chunk_tokens: Sequence[tuple[str, ...]] | Rows
     chunk_vectors: np.ndarray | StackedRows | None = None
 

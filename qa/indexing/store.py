@@ -82,7 +82,7 @@ class StoredIndex:
     articles: tuple[Article, ...]
     sentences: Sequence[Sentence]  # a tuple when built, a `SentenceTable` when loaded
     sentence_tokens: Sequence[tuple[str, ...]]  # a tuple when built, a `TokenTable` when loaded
-    chunks: tuple[Chunk, ...]
+    chunks: Sequence[Chunk]  # a `ChunkTable` (`qa.indexing.tables`)
     chunk_tokens: Sequence[tuple[str, ...]]
     # arrays; after an update in memory, `StackedRows` reading the kept rows where the last build holds them
     chunk_vectors: np.ndarray | StackedRows

@@ -1,5 +1,5 @@
-"""Column tables: how a loaded index holds its sentences and tokens without a Python
-object per row until a row is asked for.
+"""Column tables: how a loaded index holds its sentences, chunks and tokens without a
+Python object per row until a row is asked for.
 
 An index of 100k sentences holds about a million entities and a million tokens. Building
 a `Sentence` and its `Entity` tuples for every row at load time took seconds; a
@@ -20,7 +20,7 @@ from typing import Any, Mapping, overload
 
 import numpy as np
 
-from qa.types import Article, Entity, Sentence
+from qa.types import Article, Chunk, Entity, Sentence
 
 
 class _Rows(Sequence):
@@ -127,9 +127,39 @@ class SentenceTable(_Rows):
         return made
 
 
-def doc_ids_of(sentences: Sequence[Sentence]) -> list[str]:
-    """Each sentence's doc_id (from the columns of a table, without making its rows)."""
-    return sentences.doc_ids() if isinstance(sentences, SentenceTable) else [s.doc_id for s in sentences]
+class ChunkTable(_Rows):
+    """Chunks as columns; `table[i]` is the `Chunk` of row i, made when read and not kept
+    (a question reads a few; holding a record and its text per chunk cost about 0.8 KB)."""
+
+    COLUMNS = ("article", "start", "end", "first_sentence", "last_sentence")
+
+    def __init__(self, articles: Sequence[Article], columns: Mapping[str, Any]) -> None:
+        self.articles = articles
+        self.columns = columns
+        self.ids: list[str] = columns["id"]
+        self._doc_ids: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def doc_ids(self) -> list[str]:
+        """Each row's doc_id, without making the rows (worked out once; do not change the list)."""
+        if self._doc_ids is None:
+            names = [a.doc_id for a in self.articles]
+            self._doc_ids = [names[r] for r in self.columns["article"].tolist()]
+        return self._doc_ids
+
+    def _row(self, i: int) -> Chunk:
+        c = self.columns
+        article = self.articles[int(c["article"][i])]
+        start, end = int(c["start"][i]), int(c["end"][i])
+        return Chunk(self.ids[i], article.doc_id, start, end, article.text[start:end],
+                     int(c["first_sentence"][i]), int(c["last_sentence"][i]))
+
+
+def doc_ids_of(rows: Sequence[Sentence] | Sequence[Chunk]) -> list[str]:
+    """Each sentence's or chunk's doc_id (from the columns of a table, without making its rows)."""
+    return rows.doc_ids() if isinstance(rows, (SentenceTable, ChunkTable)) else [r.doc_id for r in rows]
 
 
 def ids_of(sentences: Sequence[Sentence]) -> list[str]:
