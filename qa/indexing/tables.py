@@ -64,7 +64,26 @@ class TokenTable(_Rows):
         return tuple(words[j] for j in self.ids[self.offsets[i] : self.offsets[i + 1]].tolist())
 
 
-class SentenceTable(_Rows):
+class _ArticleRows(_Rows):
+    """Rows that each belong to an article: `ids`, and `article_rows` into `articles`."""
+
+    articles: Sequence[Article]
+    ids: list[str]
+    article_rows: np.ndarray
+    _doc_ids: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def doc_ids(self) -> list[str]:
+        """Each row's doc_id, without making the rows (worked out once; do not change the list)."""
+        if self._doc_ids is None:
+            names = [a.doc_id for a in self.articles]
+            self._doc_ids = [names[r] for r in self.article_rows.tolist()]
+        return self._doc_ids
+
+
+class SentenceTable(_ArticleRows):
     """Sentences as columns; `table[i]` is the `Sentence` of row i, made once."""
 
     def __init__(self, articles: Sequence[Article], columns: Mapping[str, Any]) -> None:
@@ -82,17 +101,6 @@ class SentenceTable(_Rows):
         self.parsed: np.ndarray = np.ones(len(self.ids), dtype=bool) if parsed is None else parsed
         self.parser: Any = None  # a `qa.indexing.demand.DemandParser`, set by the index holding the table
         self._made: list[Sentence | None] = [None] * len(self.ids)
-        self._doc_ids: list[str] | None = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def doc_ids(self) -> list[str]:
-        """Each row's doc_id, without making the rows (worked out once; do not change the list)."""
-        if self._doc_ids is None:
-            names = [a.doc_id for a in self.articles]
-            self._doc_ids = [names[r] for r in self.article_rows.tolist()]
-        return self._doc_ids
 
     def entities(self, i: int) -> tuple[Entity, ...]:
         """Row i's entities (read by the parser now if no build has: see `parsed`)."""
@@ -127,7 +135,7 @@ class SentenceTable(_Rows):
         return made
 
 
-class ChunkTable(_Rows):
+class ChunkTable(_ArticleRows):
     """Chunks as columns; `table[i]` is the `Chunk` of row i, made when read and not kept
     (a question reads a few; holding a record and its text per chunk cost about 0.8 KB)."""
 
@@ -137,21 +145,11 @@ class ChunkTable(_Rows):
         self.articles = articles
         self.columns = columns
         self.ids: list[str] = columns["id"]
-        self._doc_ids: list[str] | None = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def doc_ids(self) -> list[str]:
-        """Each row's doc_id, without making the rows (worked out once; do not change the list)."""
-        if self._doc_ids is None:
-            names = [a.doc_id for a in self.articles]
-            self._doc_ids = [names[r] for r in self.columns["article"].tolist()]
-        return self._doc_ids
+        self.article_rows: np.ndarray = columns["article"]
 
     def _row(self, i: int) -> Chunk:
         c = self.columns
-        article = self.articles[int(c["article"][i])]
+        article = self.articles[int(self.article_rows[i])]
         start, end = int(c["start"][i]), int(c["end"][i])
         return Chunk(self.ids[i], article.doc_id, start, end, article.text[start:end],
                      int(c["first_sentence"][i]), int(c["last_sentence"][i]))
@@ -159,7 +157,7 @@ class ChunkTable(_Rows):
 
 def doc_ids_of(rows: Sequence[Sentence] | Sequence[Chunk]) -> list[str]:
     """Each sentence's or chunk's doc_id (from the columns of a table, without making its rows)."""
-    return rows.doc_ids() if isinstance(rows, (SentenceTable, ChunkTable)) else [r.doc_id for r in rows]
+    return rows.doc_ids() if isinstance(rows, _ArticleRows) else [r.doc_id for r in rows]
 
 
 def ids_of(sentences: Sequence[Sentence]) -> list[str]:

@@ -51,7 +51,8 @@ def test_spacy_finds_the_same_names_in_pieces_as_in_one_text(monkeypatch) -> Non
             assert sentence.start <= entity.start < entity.end <= sentence.end
 
 
-def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, fake_settings, fake_embedder, monkeypatch) -> None:
+@pytest.fixture
+def parser_fails_on_storms(monkeypatch) -> None:
     real = annotate.rule_entities
 
     def fails_on_storms(text: str):  # a stand-in for a parser crash on one article
@@ -60,6 +61,10 @@ def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, 
         return real(text)
 
     monkeypatch.setattr(annotate, "rule_entities", fails_on_storms)
+
+
+@pytest.mark.usefixtures("parser_fails_on_storms")
+def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, fake_settings, fake_embedder) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stored = build(load_corpus(tiny_corpus), fake_settings.with_(parse="build"), fake_embedder, files={})
@@ -68,20 +73,13 @@ def test_an_article_the_parser_fails_on_is_left_out_with_a_warning(tiny_corpus, 
     assert any(issubclass(w.category, BuildWarning) and "storm.txt" in str(w.message) for w in caught)
 
 
+@pytest.mark.usefixtures("parser_fails_on_storms")
 def test_an_article_the_parser_fails_on_when_a_question_reads_it_goes_without_entities(
-    tiny_corpus, fake_settings, fake_embedder, monkeypatch
+    tiny_corpus, fake_settings, fake_embedder
 ) -> None:
     from qa.indexing.demand import ParseWarning
     from qa.indexing.memory import SearchIndex
 
-    real = annotate.rule_entities
-
-    def fails_on_storms(text: str):  # a stand-in for a parser crash on one article
-        if "storm" in text:
-            raise RuntimeError("parser crashed")
-        return real(text)
-
-    monkeypatch.setattr(annotate, "rule_entities", fails_on_storms)
     index = SearchIndex(build(load_corpus(tiny_corpus), fake_settings, fake_embedder, files={}))
     assert {a for a in index.articles} == {"festival", "harbour", "storm"}  # the build never parsed it
     doc_ids = index.sentences.doc_ids()  # (without reading the entities)
