@@ -239,13 +239,14 @@ class IvfSearch:
             delta = ivf_index(np.asarray(vectors[added]), added_lists, self.nprobe, ranges)
         return IvfSearch(self.centroids, vectors, self.base, base_rows, delta, added if len(added) else None)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the `k` nearest rows to each query, best first; -1 where fewer.
+        With `keep` (a bool per row of the table), only the rows it keeps.
 
         The file's one-byte vectors choose the candidates (max(`RESCORED`, 4 k) of them),
         and their exact inner products with the table's vectors rank them."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        scores, ids = self._candidates(queries, max(RESCORED, 4 * k))
+        scores, ids = self._candidates(queries, max(RESCORED, 4 * k), keep)
         exact = np.full(ids.shape, -np.inf, dtype=np.float32)
         for q, (query, rows) in enumerate(zip(queries, ids)):
             found = rows >= 0
@@ -255,17 +256,33 @@ class IvfSearch:
         order = _best_first(scores, ids)[:, :k]
         return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
 
-    def _candidates(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` best rows by the file's one-byte vectors (base and delta merged)."""
-        scores, ids = self.base.search(queries, k, params=self._params)
+    def _candidates(self, queries: np.ndarray, k: int, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best rows by the file's one-byte vectors (base and delta merged), among
+        the rows `keep` keeps (all: None)."""
+        params, held = self._params, None
+        if keep is not None:
+            live = keep if self.base_rows is None else (self.base_rows >= 0) & keep[np.maximum(self.base_rows, 0)]
+            params, held = _masked(live, self.base.nprobe)
+        scores, ids = self.base.search(queries, k, params=params)
         if self.base_rows is not None:
             ids = np.where(ids >= 0, self.base_rows[np.maximum(ids, 0)], -1)
         if self.delta is not None and self.delta_rows is not None:
-            more_scores, more_ids = self.delta.search(queries, k)
+            more_params, more_held = _masked(keep[self.delta_rows], self.delta.nprobe) if keep is not None else (None, None)
+            more_scores, more_ids = self.delta.search(queries, k, params=more_params)
+            del more_held
             more_ids = np.where(more_ids >= 0, self.delta_rows[np.maximum(more_ids, 0)], -1)
             scores, ids = np.concatenate([scores, more_scores], axis=1), np.concatenate([ids, more_ids], axis=1)
         order = _best_first(scores, ids)[:, :k]
+        del held  # (the selector's bits lived until the searches were done)
         return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+
+def _masked(live: np.ndarray, probes: int) -> tuple[faiss.SearchParametersIVF, tuple]:
+    """Search parameters that skip the ids `live` does not keep, and what must stay alive
+    while they are used (FAISS's selector points into the bit array)."""
+    bits = np.packbits(np.asarray(live, dtype=bool), bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+    return faiss.SearchParametersIVF(sel=selector, nprobe=probes), (bits, selector)
 
 
 def _best_first(scores: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -1,14 +1,18 @@
 """Dense search: the nearest unit vectors by inner product (cosine similarity).
 
 Over a table's vector index (`qa.indexing.nearest`): exact FAISS search, an inverted file
-above 40k vectors, or a sharded index's shards. A filtered view usually keeps a small
-share of the corpus, so it is searched exactly among its kept rows instead.
+above 40k vectors, or a sharded index's shards. A filtered view that keeps up to
+`EXACT_AMONG_MAX` rows (a week of a news archive, an outlet) is searched exactly among them;
+one that keeps more (all articles published before the day a question is asked as of)
+searches the inverted file with the rest masked out, rather than reading (and copying)
+nearly the whole vector table for every question.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from qa.indexing.ivf import IvfSearch
 from qa.indexing.memory import SearchIndex
 from qa.indexing.nearest import VectorIndex
 from qa.retrieve.searcher import Hits, Query, check_k
@@ -30,14 +34,22 @@ class DenseSearcher:
 
     def search(self, query: Query, k: int) -> Hits:
         check_k(k)
-        if self.keep is not None:
+        masked = isinstance(self.vectors_index, IvfSearch) and self.keep is not None
+        if self.keep is not None and not (masked and int(self.keep.sum()) > EXACT_AMONG_MAX):
             return _search_among(self.vectors, self.keep, query.vector, k)
         n = min(k, self.vectors_index.ntotal)
         if n <= 0:
             return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        scores, ids = self.vectors_index.search(np.ascontiguousarray(query.vector.reshape(1, -1), dtype=np.float32), n)
+        vector = np.ascontiguousarray(query.vector.reshape(1, -1), dtype=np.float32)
+        if masked:
+            scores, ids = self.vectors_index.search(vector, n, keep=self.keep)
+        else:
+            scores, ids = self.vectors_index.search(vector, n)
         found = ids[0] >= 0
         return Hits(ids[0][found], scores[0][found])
+
+
+EXACT_AMONG_MAX = 50_000  # kept rows searched exactly (about 10 ms); more are searched through the inverted file
 
 
 def _search_among(vectors: np.ndarray, keep: np.ndarray, vector: np.ndarray, n: int) -> Hits:

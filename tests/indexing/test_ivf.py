@@ -247,3 +247,22 @@ def test_an_updated_index_answers_as_its_build_read_back_does(
         assert answer_with_index(during, question, fake_settings, embedder=fake_embedder) == answer_with_index(
             read_back, question, fake_settings, embedder=fake_embedder
         )
+
+
+def test_a_search_among_kept_rows_finds_only_them_and_what_exact_search_among_them_finds(monkeypatch) -> None:
+    from qa.retrieve.dense import DenseSearcher
+
+    monkeypatch.setattr("qa.retrieve.dense.EXACT_AMONG_MAX", 100)  # this view keeps more: the file is searched
+    vectors = clustered(20000)
+    search = ivf.IvfSearch.filed(vectors, ivf.learned_lists(vectors))
+    keep = np.random.default_rng(3).random(20000) < 0.7
+    view = DenseSearcher(search, vectors, keep)
+    among = np.flatnonzero(keep)
+    found = []
+    for query in clustered(40, seed=4):
+        hits = view.search(Query("", (), query), 10)
+        assert keep[hits.rows].all() and len(hits.rows) == 10
+        assert np.allclose(hits.scores, vectors[hits.rows] @ query, atol=1e-6)
+        exact = among[np.argsort(-(vectors[among] @ query), kind="stable")[:10]]
+        found.append(len(set(exact.tolist()) & set(hits.rows.tolist())) / 10)
+    assert np.mean(found) >= 0.95
