@@ -29,6 +29,7 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
         self._own_peak = False
+        self.samples = 0  # samples taken so far
 
     def __enter__(self) -> PeakMemory:  # noqa: PYI034 (typing.Self needs Python 3.11; we support 3.10)
         self._own_peak = _reset_high_water_mark()
@@ -51,6 +52,7 @@ class PeakMemory:
         me = os.getpid()
         while True:
             self._peak_kb = max(self._peak_kb, sum(_pss_kb(pid) for pid in (me, *_children(me))))
+            self.samples += 1
             if self._stop.wait(SAMPLE_SECONDS):
                 return
 

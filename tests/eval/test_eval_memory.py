@@ -19,12 +19,28 @@ def _hold(megabytes: int, seconds: float) -> None:
     time.sleep(seconds)
 
 
+def _hold_until(megabytes: int, ready, release) -> None:  # noqa: ANN001
+    held = bytearray(megabytes * 2**20)
+    held[:: 4096] = b"x" * len(held[:: 4096])  # touch every page, so it is resident
+    ready.set()
+    release.wait(120)
+
+
 def test_a_worker_holding_memory_is_counted_while_it_runs() -> None:
     with PeakMemory() as alone:
         time.sleep(1.2)
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
     with PeakMemory() as with_worker:
-        worker = multiprocessing.get_context("fork").Process(target=_hold, args=(300, 1.5))
+        worker = context.Process(target=_hold_until, args=(300, ready, release))
         worker.start()
+        assert ready.wait(120)
+        # held until a whole sample has begun and ended since its memory was resident,
+        # however slowly a busy machine runs either process (a fixed sleep failed at random)
+        seen = with_worker.samples
+        while with_worker.samples < seen + 2:
+            time.sleep(0.05)
+        release.set()
         worker.join()
     assert with_worker.mb >= alone.mb + 250  # the worker's 300 MB, while it lived
 
