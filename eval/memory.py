@@ -3,11 +3,13 @@
 `getrusage` gives each process's own peak (for children, the largest of them), and adding
 a parent's peak to a child's counts twice the pages a forked child shares with its parent,
 and counts peaks that never met (the parser workers of a build end before it assembles the
-index, its fullest moment). `PeakMemory` samples instead, while the work runs: the summed
-proportional set size (PSS: each shared page split among the processes that share it) of
-the process and its live children, and takes the larger of that and the process's own
-exact peak RSS since the measure began (its high-water mark, reset at the start through
-/proc/self/clear_refs), so a spike between samples in the process itself is not missed.
+index, its fullest moment). `PeakMemory` samples instead, while the work runs: the process's
+RSS plus what its live children hold privately (a forked child's pages shared with it are
+counted once), and takes the larger of that and the process's own exact peak RSS since the
+measure began (its high-water mark, reset at the start through /proc/self/clear_refs), so a
+spike between samples in the process itself is not missed. (A sum of proportional set sizes
+was used before: it splits pages shared with processes outside the tree, such as libraries
+another Python maps, so it could come out under the process's own RSS and hide a child.)
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class PeakMemory:
     def _sample(self) -> None:
         me = os.getpid()
         while True:
-            self._peak_kb = max(self._peak_kb, sum(_pss_kb(pid) for pid in (me, *_children(me))))
+            self._peak_kb = max(self._peak_kb, _status_kb("VmRSS:") + sum(_private_kb(pid) for pid in _children(me)))
             self.samples += 1
             if self._stop.wait(SAMPLE_SECONDS):
                 return
@@ -80,8 +82,11 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _pss_kb(pid: int) -> int:
-    return _kb(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+def _private_kb(pid: int) -> int:
+    """What a (forked) child holds that no other process does: the pages it shares with
+    this process are counted once, in this process's RSS."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup")
+    return _kb(rollup, "Private_Clean:") + _kb(rollup, "Private_Dirty:")
 
 
 def _kb(path: Path, key: str) -> int:

@@ -193,13 +193,10 @@ def _annotated(
     worker processes are running.
     """
     annotated: dict[str, list[Sentence]] = {}
-    skipped: dict[str, str] = {}
+    quotable, skipped = _quotable(split)
     todo = []
-    for article, own in split:
-        if not any(s.quotable for s in own):
-            skipped[article.doc_id] = NOTHING_TO_QUOTE
-            warnings.warn(f"left {article.path} out of the index: {NOTHING_TO_QUOTE}", BuildWarning, stacklevel=4)
-        elif own and all(s.id in reusable.entities for s in own):
+    for article, own in quotable:
+        if own and all(s.id in reusable.entities for s in own):
             annotated[article.doc_id] = [replace(s, entities=reusable.entities[s.id]) for s in own]
         else:
             todo.append((article, own))
@@ -227,16 +224,27 @@ def _annotated(
 def _unparsed(split: list[tuple[Article, list[Sentence]]], reusable: "_Reusable") -> tuple[dict[str, list[Sentence]], dict[str, str]]:
     """`_annotated` without the parser: the entities already known (the last build's, or read
     for a question since), else None for "not parsed yet" (`qa.indexing.demand` reads them)."""
-    annotated: dict[str, list[Sentence]] = {}
-    skipped: dict[str, str] = {}
+    quotable, skipped = _quotable(split)
     known = reusable.entities
-    for article, own in split:
-        if not any(s.quotable for s in own):
-            skipped[article.doc_id] = NOTHING_TO_QUOTE
-            warnings.warn(f"left {article.path} out of the index: {NOTHING_TO_QUOTE}", BuildWarning, stacklevel=4)
-        else:
-            annotated[article.doc_id] = [replace(s, entities=known[s.id] if s.id in known else None) for s in own]
+    annotated = {
+        article.doc_id: [replace(s, entities=known[s.id] if s.id in known else None) for s in own]
+        for article, own in quotable
+    }
     return annotated, skipped
+
+
+def _quotable(
+    split: list[tuple[Article, list[Sentence]]],
+) -> tuple[list[tuple[Article, list[Sentence]]], dict[str, str]]:
+    """The articles with something to quote, and the others (left out, each with a warning)."""
+    kept, skipped = [], {}
+    for article, own in split:
+        if any(s.quotable for s in own):
+            kept.append((article, own))
+        else:
+            skipped[article.doc_id] = NOTHING_TO_QUOTE
+            warnings.warn(f"left {article.path} out of the index: {NOTHING_TO_QUOTE}", BuildWarning, stacklevel=5)
+    return kept, skipped
 
 
 class _Either(Mapping):

@@ -102,13 +102,17 @@ class DemandParser:
 
     def __init__(self, table: SentenceTable, annotator: str, cache: ParseCache | None = None) -> None:
         self._table = table
-        self._annotator = annotator
+        self.annotator = annotator
         self.cache = cache
         self._lock = threading.Lock()
         self._known: dict[int, tuple[Entity, ...]] = {}
         rows = table.article_rows
         self._sorted = bool(len(rows) < 2 or np.all(rows[1:] >= rows[:-1]))
         self._rest_started = False
+
+    def knows(self, row: int) -> bool:
+        """Whether this process has read `row`'s entities already."""
+        return row in self._known
 
     def start_rest(self) -> bool:
         """True the first time it is called: the caller reads the rest (`parse_rest`) in the background."""
@@ -149,7 +153,7 @@ class DemandParser:
         article = table.articles[int(table.article_rows[row])]
         sentences = [_bare(table, article.text, r) for r in range(first, stop)]
         try:
-            found = parse_around(article, sentences, row - first, self._annotator)
+            found = parse_around(article, sentences, row - first, self.annotator)
         except AnnotationError as error:
             warnings.warn(f"read {article.path} without entities: {error}", ParseWarning, stacklevel=4)
             return {r: () for r in range(first, stop) if not table.parsed[r]}, False
@@ -203,7 +207,7 @@ def parse_rest(
     if parser.cache is not None:
         cached = parser.cache.get_many([table.ids[r] for r in pending])
         pending = [r for r in pending if table.ids[r] not in cached]
-    pending = [r for r in pending if r not in parser._known]
+    pending = [r for r in pending if not parser.knows(r)]
     if not pending:
         return 0
     report = progress or (lambda stage, done, total: None)
@@ -224,7 +228,7 @@ def parse_rest(
             items.append((article, [_bare(table, article.text, r) for r in range(first, end)]))
             spans.append(first)
         read: dict[int, tuple[Entity, ...]] = {}
-        for (code, rows), first, result in zip(batch, spans, annotate_many(items, parser._annotator, processes)):
+        for (code, rows), first, result in zip(batch, spans, annotate_many(items, parser.annotator, processes)):
             if isinstance(result, AnnotationError):
                 warnings.warn(f"read {table.articles[code].path} without entities: {result}", ParseWarning, stacklevel=2)
             for row in rows:

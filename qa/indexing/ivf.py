@@ -199,13 +199,9 @@ class IvfSearch:
         self.delta = delta
         self.delta_rows = delta_rows  # delta id -> row of the table
         self.ntotal = (base.ntotal if base_rows is None else int((base_rows >= 0).sum())) + (delta.ntotal if delta else 0)
-        self._live_bits: np.ndarray | None = None
         self._params: faiss.SearchParametersIVF | None = None
         if base_rows is not None and (base_rows < 0).any():
-            self._live_bits = np.packbits(base_rows >= 0, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))
-            self._params = faiss.SearchParametersIVF(sel=selector, nprobe=base.nprobe)
-            self._selector = selector  # the parameters do not keep it alive
+            self._params, self._held = _masked(base_rows >= 0, base.nprobe)
 
     @classmethod
     def filed(cls, vectors: np.ndarray, coarse: CoarseLists, probes: int = PROBES) -> IvfSearch:

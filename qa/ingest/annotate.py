@@ -9,18 +9,13 @@ spaCy reads each paragraph alone either way, so both find the same entities.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import lru_cache, partial
-from typing import Any, Callable, Iterator
-
-from threadpoolctl import threadpool_limits
+from typing import Any, Callable
 
 from qa.errors import ModelError
 from qa.lazy import OncePerKey
+from qa.ingest.parser_pool import batch_mapper
 from qa.ingest.rules import rule_entities
 from qa.types import Article, Entity, Sentence
 
@@ -281,7 +276,7 @@ def _spacy_spans_of_pieces(
     batches = [flat[i : i + _BATCH_SIZE] for i in range(0, len(flat), _BATCH_SIZE)]
     spans: list[list[Entity]] = [[] for _ in pieces]
     told = 0  # articles before this one have been handed to `finished`
-    with _batch_mapper(processes) as mapped:
+    with batch_mapper(processes) as mapped:
         for batch, found in zip(batches, mapped(_parsed_batch, [[piece for _, piece in b] for b in batches])):
             for (owner, _), own in zip(batch, found):
                 spans[owner].extend(own)
@@ -300,50 +295,6 @@ def _parsed_batch(pieces: list[_Piece]) -> list[list[Entity]]:
     """The spans of each piece (run in a parser process, or in this one)."""
     docs = load_spacy().pipe([piece.text for piece in pieces], batch_size=_BATCH_SIZE)
     return [_doc_spans(doc, piece) for doc, piece in zip(docs, pieces)]
-
-
-@contextmanager
-def _batch_mapper(processes: int) -> Iterator[Callable[..., Iterator[Any]]]:
-    """An ordered map over batches: a pool of forked parser processes, or the plain `map`.
-
-    Our own pool rather than spaCy's `n_process`: a worker sends back only the spans, where
-    spaCy's sends each whole parsed document to be read back here (a fifth of the parse's
-    CPU time). Each parser uses one BLAS thread: its matrices are small, and more threads
-    only contend with the other parser and with the embedding running meanwhile.
-    """
-    with threadpool_limits(limits=1, user_api="blas"):
-        if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(processes, initializer=_one_blas_thread) as pool:
-                yield lambda work, batches: pool.imap(partial(_then_trimmed, work), batches)
-        else:
-            yield map
-
-
-def _one_blas_thread() -> None:
-    threadpool_limits(limits=1, user_api="blas")
-
-
-def _then_trimmed(work: Callable[[Any], Any], batch: Any) -> Any:
-    """`work(batch)` in a parser process, which then hands the heap memory the batch freed
-    back to the system (glibc keeps it otherwise: about 50 MB a parser on a large build)."""
-    try:
-        return work(batch)
-    finally:
-        _trim_heap()
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc; elsewhere there is nothing to trim this way
-    except (OSError, AttributeError):
-        return None
-
-
-def _trim_heap() -> None:
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _spans_alone(pieces: list[_Piece]) -> list[Entity] | AnnotationError:

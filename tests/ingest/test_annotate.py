@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 from qa.indexing.build import BuildWarning, build
-from qa.ingest import annotate
+from qa.ingest import annotate, parser_pool
 from qa.ingest.chunker import sentences_of
 from qa.ingest.corpus import load_corpus
 from qa.types import Article
@@ -122,12 +122,12 @@ def test_parts_of_speech_are_those_of_the_pipelines_own_attribute_ruler() -> Non
 
 def test_a_parser_process_hands_back_freed_heap_after_each_batch_even_a_failed_one(monkeypatch) -> None:
     trims: list[int] = []
-    monkeypatch.setattr(annotate, "_trim_heap", lambda: trims.append(1))
-    assert annotate._then_trimmed(lambda batch: [len(p) for p in batch], ["ab", "c"]) == [2, 1]
+    monkeypatch.setattr(parser_pool, "trim_heap", lambda: trims.append(1))
+    assert parser_pool.then_trimmed(lambda batch: [len(p) for p in batch], ["ab", "c"]) == [2, 1]
 
     def fails(batch):
         raise ValueError("bad batch")
 
     with pytest.raises(ValueError, match="bad batch"):
-        annotate._then_trimmed(fails, ["x"])
+        parser_pool.then_trimmed(fails, ["x"])
     assert len(trims) == 2
