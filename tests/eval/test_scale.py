@@ -41,3 +41,20 @@ def test_scale_benchmark_at_1k_sentences(tmp_path: Path) -> None:
     if HAVE_RAY:  # the distributed figures: builds with 1 and 2 workers, sharded against single queries
         assert row["ray_build_1w_s"] > 0 and row["ray_build_2w_s"] > 0 and row["ray_speedup"] > 0
         assert row["sharded_ask_p50_ms"] > 0 and row["sharded_same_answers"] == "5/5"
+
+
+def test_a_corpus_larger_than_its_source_is_filled_with_perturbed_copies(tmp_path: Path) -> None:
+    from eval.scale_corpus import write_corpus
+    from qa.ingest.sentences import split_sentences
+
+    paragraph = "The harbour opened in 1902 after years of work. Its first ship came from Oslo with timber and grain."
+    articles = [(f"Port {n}", [paragraph], [f"When did port {n} open?"]) for n in range(3)]
+    info = write_corpus(articles, 20, tmp_path)  # two articles of 3 sentences each are written, the third kept aside
+    files = sorted(p.name for p in (tmp_path / "corpus").iterdir())
+    assert info["sentences"] >= 20 and info["copies"] == 4 and len(files) == info["articles"] == 7
+    originals = (tmp_path / "corpus" / "Port_0.txt").read_text(encoding="utf-8").split("\n\n")[1].strip()
+    copied = (tmp_path / "corpus" / "Port_0_2_.txt").read_text(encoding="utf-8").split("\n\n")[1].strip()
+    assert originals == paragraph and copied != paragraph
+    assert len(split_sentences(copied)) == 2 and len(copied.split()) == len(paragraph.split()) - 2  # a word less each
+    assert json.loads((tmp_path / "questions.json").read_text(encoding="utf-8")) == ["When did port 0 open?", "When did port 1 open?"]
+    assert "Port 2" in (tmp_path / "spare.txt").read_text(encoding="utf-8")
