@@ -29,7 +29,7 @@ from qa.ingest.metadata import parse_date
 from qa.reply.compose import compose, no_article_matches
 from qa.retrieve.retriever import Query
 from qa.text import content_tokens
-from qa.types import Answer, Article, ArticleFilter, IndexInfo
+from qa.types import Answer, ArticleFilter, IndexInfo
 
 
 def ask(
@@ -155,7 +155,7 @@ def answer_with_index(
     analysis = analyse(question, list(history or []), kind_of=partial(entity_label, index))
     day = as_of or date.today()
     admitted = set(index.articles) if scope is None or not scope.active else scope.doc_ids(index.articles.values())
-    admitted = {d for d in admitted if not _published_after(index.articles[d], day)}
+    admitted = set(admitted) & index.published_between(None, day, undated=True)
     if not admitted:
         return no_article_matches(index, analysis, scope or ArticleFilter(published_to=day))
     if len(admitted) < len(index.articles):
@@ -224,12 +224,7 @@ def _answer_by_day(
 
 def _published_in(index: SearchIndex, window: TimeWindow) -> set[str]:
     """The doc ids of the articles published in `window`."""
-    return {d for d, article in index.articles.items() if window.admits(article.published_date)}
-
-
-def _published_after(article: Article, day: date) -> bool:
-    published = article.published_date
-    return published is not None and published > day
+    return index.published_between(window.start, window.end)
 
 
 def _answer(

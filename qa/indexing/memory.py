@@ -15,6 +15,7 @@ import bisect
 import copy
 import math
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -27,7 +28,7 @@ from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
 from qa.indexing.build import pipeline_fingerprint
 from qa.indexing.demand import attach
-from qa.indexing.tables import ChunkTable, SentenceTable, doc_ids_of, positions_of
+from qa.indexing.tables import ChunkTable, SentenceTable, doc_ids_of, positions_of, rows_in
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
@@ -85,6 +86,7 @@ class SearchIndex:
         self._chunk_vectors = stored.chunk_vectors
         self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
+        self._days: tuple[list[str], np.ndarray] | None = None  # `published_between`'s, made on first use
         self._article_code = {a.doc_id: code for code, a in enumerate(stored.articles)}
         keys = _position_keys(
             np.fromiter((self._article_code.get(d, -1) for d in doc_ids_of(stored.sentences)), np.int64, len(self.sentences)),
@@ -139,12 +141,32 @@ class SearchIndex:
         """
         view = copy.copy(self)
         view.articles = {d: a for d, a in self.articles.items() if d in doc_ids}
-        keep = {
-            "chunks": np.fromiter((d in doc_ids for d in doc_ids_of(self.chunks)), bool, len(self.chunks)),
-            "sentences": np.fromiter((d in doc_ids for d in doc_ids_of(self.sentences)), bool, len(self.sentences)),
-        }
+        if self._days is not None:  # the view's articles' days, from this index's
+            ids, days = self._days
+            kept = np.fromiter((d in doc_ids for d in ids), bool, len(ids))
+            view._days = [ids[i] for i in np.flatnonzero(kept).tolist()], days[kept]
+        keep = {"chunks": rows_in(self.chunks, doc_ids), "sentences": rows_in(self.sentences, doc_ids)}
         view.tables = {name: replace(table, keep=keep[name]) for name, table in self.tables.items()}
         return view
+
+    def published_between(self, first: date | None, last: date | None, undated: bool = False) -> set[str]:
+        """The doc ids of this index's articles published from `first` to `last`, inclusive
+        (None: no bound), and of those with no known date when `undated`. Each question asks
+        this of every article (as of its day, in its time window): the days are read once."""
+        if self._days is None:
+            ids = list(self.articles)
+            days = [self.articles[d].published_date for d in ids]
+            self._days = ids, np.fromiter((d.toordinal() if d else -1 for d in days), np.int64, len(ids))
+        ids, days = self._days
+        dated = days >= 0
+        kept = dated.copy()
+        if first is not None:
+            kept &= days >= first.toordinal()
+        if last is not None:
+            kept &= days <= last.toordinal()
+        if undated:
+            kept |= ~dated
+        return {ids[i] for i in np.flatnonzero(kept).tolist()}
 
     def idf(self, token: str) -> float:
         """Smoothed inverse sentence frequency; an unseen token is as rare as can be."""

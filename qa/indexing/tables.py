@@ -160,6 +160,15 @@ def doc_ids_of(rows: Sequence[Sentence] | Sequence[Chunk]) -> list[str]:
     return rows.doc_ids() if isinstance(rows, _ArticleRows) else [r.doc_id for r in rows]
 
 
+def rows_in(rows: Sequence[Sentence] | Sequence[Chunk], doc_ids: set[str]) -> np.ndarray:
+    """Which rows (sentences or chunks) belong to an article of `doc_ids`, as a bool mask;
+    a table's is decided per article, not per row (a year of news has 600k sentences)."""
+    if isinstance(rows, _ArticleRows):
+        wanted = np.fromiter((a.doc_id in doc_ids for a in rows.articles), bool, len(rows.articles))
+        return wanted[rows.article_rows] if len(rows) else np.zeros(0, dtype=bool)
+    return np.fromiter((d in doc_ids for d in doc_ids_of(rows)), bool, len(rows))
+
+
 def ids_of(sentences: Sequence[Sentence]) -> list[str]:
     """Each sentence's id (from the columns of a table, without making its rows)."""
     return sentences.ids if isinstance(sentences, SentenceTable) else [s.id for s in sentences]

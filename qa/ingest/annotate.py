@@ -9,6 +9,7 @@ spaCy reads each paragraph alone either way, so both find the same entities.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -109,20 +110,29 @@ def parse_around(article: Article, sentences: list[Sentence], wanted: int, annot
         covered = range(len(sentences))
     else:
         target = sentences[wanted]
-        pieces = _pieces(article.text, sentences)
-        chosen = [p for p in pieces if _overlaps(p, target.start, target.end)]
-        others = [p for p in pieces if not _overlaps(p, target.start, target.end)]
+        pieces = _pieces(article.text, sentences)  # in text order, not overlapping
+        bases, ends = [p.base for p in pieces], [p.base + len(p.text) for p in pieces]
+        chosen_at = [k for k, p in enumerate(pieces) if _overlaps(p, target.start, target.end)]
+        # a sentence overlaps pieces[bisect_right(ends, start):bisect_left(bases, end)]; it is covered
+        # when all of those are chosen (and there is one, but for the wanted sentence)
         covered = [
             i for i, s in enumerate(sentences)
-            if not any(_overlaps(p, s.start, s.end) for p in others) and (
-                i == wanted or any(_overlaps(p, s.start, s.end) for p in chosen))
+            if _within(range(bisect.bisect_right(ends, s.start), bisect.bisect_left(bases, s.end)), chosen_at, i == wanted)
         ]
+        chosen = [pieces[k] for k in chosen_at]
         found = _guarded(
             lambda: _assign([sentences[i] for i in covered], [e for spans in _parsed_batch(chosen) for e in spans])
         )
     if isinstance(found, AnnotationError):
         raise found
     return {i: s.entities for i, s in zip(covered, found)}
+
+
+def _within(overlapped: range, chosen: list[int], wanted: bool) -> bool:
+    """Whether every piece in `overlapped` is among `chosen` (consecutive indices), and some is unless `wanted`."""
+    if not overlapped:
+        return wanted
+    return bool(chosen) and chosen[0] <= overlapped.start and overlapped.stop - 1 <= chosen[-1]
 
 
 def _overlaps(piece: "_Piece", start: int, end: int) -> bool:

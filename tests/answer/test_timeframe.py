@@ -108,3 +108,22 @@ def test_a_question_without_time_words_keeps_the_latest_week_answer_when_it_is_s
     # weeks later no article is of the latest week: every article is read as one, no window
     later = ask(question, corpus=corpus, index_dir=index_dir, as_of="2023-03-01")
     assert later.window == "" and later.answerable
+
+
+@pytest.mark.slow
+def test_an_index_and_its_views_find_articles_by_publication_day(tmp_path: Path) -> None:
+    from qa.api import build_index
+
+    corpus = _corpus(tmp_path / "news")
+    (corpus / "undated.md").write_text("---\ntitle: Ferry timetable\n---\nThe ferry runs hourly.\n", encoding="utf-8")
+    index = build_index(corpus, index_dir=tmp_path / "index", read_all=False)
+    doc = {Path(a.path).stem: d for d, a in index.articles.items()}
+    assert index.published_between(date(2023, 1, 1), date(2023, 1, 31)) == {doc["new"]}
+    assert index.published_between(None, date(2023, 1, 8)) == {doc["old"], doc["new"]}
+    assert index.published_between(None, date(2023, 1, 8), undated=True) == {doc["old"], doc["new"], doc["undated"]}
+    assert index.published_between(date(2023, 1, 6), None) == {doc["later"]}
+    view = index.within({doc["new"], doc["later"], doc["undated"]})
+    assert view.published_between(None, None, undated=True) == {doc["new"], doc["later"], doc["undated"]}
+    assert view.published_between(None, date(2023, 1, 8)) == {doc["new"]}
+    kept_sentences = {view.sentences[i].doc_id for i in view.tables["sentences"].keep.nonzero()[0]}
+    assert kept_sentences == {doc["new"], doc["later"], doc["undated"]}
