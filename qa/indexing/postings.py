@@ -94,10 +94,19 @@ class Postings:
         self.idf: list[float] = []
         if not len(token_ids):
             return
-        # (document, word) pairs with their counts, grouped by word, documents ascending
-        docs = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
-        pairs, counts = np.unique(np.asarray(token_ids, dtype=np.int64) * self.size + docs, return_counts=True)
+        # (document, word) pairs with their counts, grouped by word, documents ascending; made in
+        # place (a sort, not np.unique's copies): a table's tokens are tens of millions at a
+        # million sentences, and each temporary array of them was 100-200 MB of the load's peak
+        keys = np.array(token_ids, dtype=np.int64)
+        keys *= self.size
+        keys += np.repeat(np.arange(self.size, dtype=np.int64), lengths)
+        keys.sort()
+        firsts = np.flatnonzero(np.diff(keys)) + 1
+        counts = np.diff(firsts, prepend=0, append=len(keys))
+        pairs = keys[np.concatenate(([0], firsts))]
+        del keys, firsts
         words, docs = np.divmod(pairs, self.size)
+        del pairs
         self.document_frequency = np.bincount(words, minlength=len(self.vocabulary))
         self._tokens = int(lengths.sum())
         if corpus is None:
@@ -110,8 +119,13 @@ class Postings:
             average_length = corpus.tokens / corpus.documents
         norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
         counts = counts.astype(np.float64)
-        idf = np.asarray(self.idf, dtype=np.float64)[words]
-        self._weights = idf * counts * (self.K1 + 1) / (counts + norm[docs])
+        weights = np.asarray(self.idf, dtype=np.float64)[words]  # idf * counts * (K1 + 1) / (counts + norm), in that order
+        del words
+        weights *= counts
+        weights *= self.K1 + 1
+        counts += norm[docs]
+        weights /= counts
+        self._weights = weights
         self._ids = docs
         self._starts[1:] = np.cumsum(self.document_frequency)
 
