@@ -185,16 +185,17 @@ def serve_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     answer_with_index(index, questions[0], settings)  # warm up
     timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": [], "ask": []}
     recalls: list[float] = []
+    queries = []
     for question in questions:
-        vector = embedder.encode([question])[0]
-        query = Query.of(question, vector)
+        query = Query.of(question, embedder.encode([question])[0])
+        queries.append(query)
         timings["bm25"].append(_time(lambda: searcher(index, "chunks", LEXICAL).search(query, 40)))
         timings["dense"].append(_time(lambda: searcher(index, "chunks", DENSE).search(query, 40)))
         timings["hybrid"].append(_time(lambda: retrieve(index, query, settings, 8)))
         timings["ask"].append(_time(lambda: answer_with_index(index, question, settings)))
     serve_peak = _peak_mb()  # before the exact searches below read every vector
-    for question in questions:
-        recalls += _recalls_at_10(index, Query.of(question, embedder.encode([question])[0]))
+    for query in queries:
+        recalls += _recalls_at_10(index, query)
     if settings.annotator == "spacy":  # a server parses an upload with a parser already loaded (after its first)
         from qa.ingest.annotate import load_spacy
 

@@ -91,7 +91,8 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
     """One `SentenceTable` over `articles` of the pieces end to end; `Rows` of an earlier
     table are copied column by column, never made into records."""
     article_row = {a.doc_id: row for row, a in enumerate(articles)}
-    parts = [_piece_columns(piece, article_row) for piece in coalesced(pieces)]
+    moved = _MovedArticles(article_row)
+    parts = [_piece_columns(piece, article_row, moved) for piece in coalesced(pieces)]
     names: dict[str, dict[str, int]] = {"labels": {}, "roles": {}, "governors": {}}
     entity_parts: dict[str, list[np.ndarray]] = {key: [] for key in ("start", "end", "label", "role", "governor")}
     counts = []
@@ -125,27 +126,42 @@ def joined_chunks(pieces: Sequence[Sequence[Chunk] | Rows], articles: Sequence[A
     """One `ChunkTable` over `articles` of the pieces end to end; `Rows` of an earlier table
     are copied column by column, never made into records."""
     article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    moved = _MovedArticles(article_row)
     ids: list[str] = []
     columns: dict[str, list[np.ndarray]] = {key: [] for key in ChunkTable.COLUMNS}
-    remaps: dict[int, np.ndarray] = {}  # per earlier table: its article rows -> ours (-1: gone)
     for piece in coalesced(pieces):
         if isinstance(piece, Rows):
             table, a, b = piece.table, piece.start, piece.stop
-            ids.extend(table.ids[a:b])
-            if id(table) not in remaps:
-                remaps[id(table)] = np.asarray([article_row.get(art.doc_id, -1) for art in table.articles] or [0], dtype=np.int64)
-            columns["article"].append(remaps[id(table)][table.columns["article"][a:b]])
-            for key in ChunkTable.COLUMNS[1:]:
-                columns[key].append(np.asarray(table.columns[key][a:b], dtype=np.int64))
+            own = {"id": table.ids[a:b], "article": moved.rows(table, a, b),
+                   **{key: table.columns[key][a:b] for key in ChunkTable.COLUMNS[1:]}}
         else:
-            ids.extend(c.id for c in piece)
-            columns["article"].append(np.asarray([article_row[c.doc_id] for c in piece], dtype=np.int64))
-            for key in ChunkTable.COLUMNS[1:]:
-                columns[key].append(np.asarray([getattr(c, key) for c in piece], dtype=np.int64))
+            own = record_columns(piece, ChunkTable.COLUMNS[1:], article_row)
+        ids.extend(own["id"])
+        for key in ChunkTable.COLUMNS:
+            columns[key].append(np.asarray(own[key], dtype=np.int64))
     return ChunkTable(articles, {"id": ids, **{key: _joined_ints(value) for key, value in columns.items()}})
 
 
-def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, int]) -> dict[str, Any]:
+class _MovedArticles:
+    """The article rows of an earlier table's rows as rows of a new build's articles (every
+    article of a row taken over is in the new build); each table's mapping is made once."""
+
+    def __init__(self, article_row: Mapping[str, int]) -> None:
+        self._article_row = article_row
+        self._maps: dict[int, np.ndarray] = {}
+
+    def rows(self, table: SentenceTable | ChunkTable, start: int, stop: int) -> np.ndarray:
+        mapping = self._maps.get(id(table))
+        if mapping is None:
+            found = [self._article_row.get(a.doc_id, -1) for a in table.articles]
+            mapping = self._maps[id(table)] = np.asarray(found or [0], dtype=np.int64)
+        rows = mapping[table.article_rows[start:stop]]
+        if len(rows) and rows.min() < 0:
+            raise KeyError("a row taken over belongs to an article the new build does not hold")
+        return rows
+
+
+def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, int], moved: _MovedArticles) -> dict[str, Any]:
     """One piece's columns, its entity names local to it and its article rows those of the new build."""
     if not isinstance(piece, Rows):
         columns = record_columns(piece, SENTENCE_FIELDS, article_row)
@@ -161,10 +177,9 @@ def _piece_columns(piece: Sequence[Sentence] | Rows, article_row: Mapping[str, i
     old = table.columns
     e = old["entities"]
     first, last = int(e["offsets"][a]), int(e["offsets"][b])
-    doc_ids = [art.doc_id for art in table.articles]
     return {
         "id": old["id"][a:b],
-        "article": np.asarray([article_row[doc_ids[r]] for r in old["article"][a:b].tolist()], dtype=np.int64),
+        "article": moved.rows(table, a, b),
         **{key: old[key][a:b] for key in ("position", "start", "end", "quotable")},
         "parsed": table.parsed[a:b],
         "entities": {
