@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from qa.ingest.aliases import Alias, aliases_of
 from qa.ingest.annotate import AnnotationError, annotate_many
 from qa.ingest.chunker import sentences_of
 from qa.config import Settings
@@ -143,7 +144,20 @@ def build(
         chunk_lists=chunk_lists,
         sentence_lists=sentence_lists,
         vector_origins={"chunks": chunk_kept, "sentences": sentence_kept},
+        article_aliases=_article_aliases(kept, previous),
     )
+
+
+def _article_aliases(articles: list[Article], previous: StoredIndex | None) -> tuple[tuple[Alias, ...], ...]:
+    """The acronyms each article defines, taken from the previous build where its text is the same."""
+    known: dict[str, tuple[str, tuple[Alias, ...]]] = {}
+    if previous is not None and previous.article_aliases is not None:
+        known = {a.doc_id: (a.text, own) for a, own in zip(previous.articles, previous.article_aliases)}
+    found = []
+    for article in articles:
+        text, own = known.get(article.doc_id, (None, None))
+        found.append(own if own is not None and text == article.text else aliases_of(article.text))
+    return tuple(found)
 
 
 def _chunk_table(parts: list[Parts], sentence_vectors: np.ndarray | StackedRows) -> np.ndarray | StackedRows:

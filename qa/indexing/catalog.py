@@ -274,6 +274,8 @@ def _matches(entry: Entry | None, states: list[FileState], corpus: Path, setting
         return False
     if manifest.get("pipeline") != pipeline_fingerprint():
         return False
+    if manifest.get("format_version") != store.FORMAT_VERSION:  # an older format: written again, vectors kept
+        return False
     files: dict[str, dict] = manifest["files"]
     if set(files) != {s.relpath for s in states}:
         return False

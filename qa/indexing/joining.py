@@ -11,7 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qa.indexing.columns import ENTITY_NAMES, ENTITY_NUMBERS, SENTENCE_FIELDS, entity_columns, record_columns, token_columns
+from qa.indexing.columns import ENTITY_NAMES, ENTITY_NUMBERS, SENTENCE_FIELDS, entity_columns, record_columns, token_ids
+from qa.indexing.postings import WordPostings, word_postings
 from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
 
@@ -51,9 +52,12 @@ def coalesced(pieces: Sequence[Any]) -> list[Any]:
 
 def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTable:
     """One `TokenTable` of the pieces end to end, its vocabulary in order of first appearance
-    over the whole (so BM25 sums its idf in the very order a fresh build would)."""
+    over the whole (so BM25 sums its idf in the very order a fresh build would), with its word
+    postings: those of `Rows` cut from their table's stored postings, not sorted out again."""
     vocabulary: dict[str, int] = {}
     offsets, ids, end = [np.zeros(1, dtype=np.int64)], [], 0  # end: tokens so far (a piece may hold no rows)
+    held: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (word, document, count) of each piece
+    documents = 0
     for piece in coalesced(pieces):
         if isinstance(piece, Rows):
             table = piece.table
@@ -61,18 +65,45 @@ def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTa
             local, words = table.ids[a:b], table.words
             lengths = np.diff(table.offsets[piece.start : piece.stop + 1])
         else:
-            columns = token_columns(piece)
-            local, words = np.asarray(columns["ids"], dtype=np.int64), columns["words"]
-            lengths = np.diff(np.asarray(columns["offsets"], dtype=np.int64))
+            words, piece_offsets, local = token_ids(piece)
+            lengths = np.diff(piece_offsets)
         if len(local):
             remap = np.zeros(int(local.max()) + 1, dtype=np.int64)
             for word in _in_order_of_first_use(local, len(remap)).tolist():
                 remap[word] = vocabulary.setdefault(words[word], len(vocabulary))
             ids.append(remap[local])
+            word, document, count = _piece_postings(piece, local, lengths, len(remap))
+            held.append((remap[word], document + documents, count))
         offsets.append(end + np.cumsum(lengths))
         end += int(lengths.sum())
+        documents += len(lengths)
     all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-    return TokenTable(list(vocabulary), np.concatenate(offsets), all_ids)
+    return TokenTable(list(vocabulary), np.concatenate(offsets), all_ids, _joined_postings(held, len(vocabulary), documents))
+
+
+def _piece_postings(piece: Any, local: np.ndarray, lengths: np.ndarray, words: int) -> tuple[np.ndarray, ...]:
+    """(word, document, count) of a piece's postings, its own word ids and documents from 0."""
+    stored = piece.table.postings if isinstance(piece, Rows) else None
+    if stored is None:
+        stored = word_postings(local, lengths, words)
+        return np.repeat(np.arange(words, dtype=np.int64), stored.frequency), stored.documents, stored.counts
+    inside = (stored.documents >= piece.start) & (stored.documents < piece.stop)
+    word = np.repeat(np.arange(len(stored.frequency), dtype=np.int64), stored.frequency)[inside]
+    return word, stored.documents[inside] - piece.start, stored.counts[inside]
+
+
+def _joined_postings(held: list[tuple[np.ndarray, ...]], words: int, documents: int) -> WordPostings:
+    """The pieces' postings as one table's: grouped by word, documents ascending within a word
+    (the pieces come in document order, so a stable sort by word keeps them so; each piece is
+    sorted by word already, so the sort merges a few runs)."""
+    if not held:
+        return word_postings(np.zeros(0, dtype=np.int64), np.zeros(documents, dtype=np.int64), words)
+    word = np.concatenate([w for w, _, _ in held])
+    order = np.argsort(word, kind="stable")
+    small = np.int32 if documents < np.iinfo(np.int32).max else np.int64
+    document = np.concatenate([d for _, d, _ in held]).astype(small, copy=False)[order]
+    count = np.concatenate([c for _, _, c in held]).astype(np.int32, copy=False)[order]
+    return WordPostings(np.bincount(word, minlength=words), document, count)
 
 
 def _in_order_of_first_use(ids: np.ndarray, size: int) -> np.ndarray:

@@ -12,14 +12,25 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexCorruptError
+from qa.files import is_checksum
 from qa.indexing.segments import VECTOR_TABLES, layout_problem
 
 # 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
-# 5: sentences and chunks as columns; 6: vectors in segment files
-FORMAT_VERSION = 6
+# 5: sentences and chunks as columns; 6: vectors in segment files; 7: number columns as NumPy
+# arrays (sentences.npz, chunks.npz) with each token table's word postings, each article's acronyms
+# (aliases.json), files checksummed with XXH3-128 (`qa.files`)
+FORMAT_VERSION = 7
+READABLE_VERSIONS = (6, 7)  # a build of an older version still loads (and is rewritten at the next build)
 MANIFEST = "manifest.json"
-DATA_FILES = ("articles.jsonl", "sentences.json", "chunks.json")
+DATA_FILES = ("articles.jsonl", "sentences.json", "sentences.npz", "chunks.json", "chunks.npz", "aliases.json")
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
+
+
+def data_files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The record files of a build of the manifest's format version."""
+    if manifest.get("format_version") == 6:
+        return ("articles.jsonl", "sentences.json", "chunks.json")
+    return DATA_FILES
 
 
 def coarse_files(manifest: dict[str, Any]) -> list[str]:
@@ -42,7 +53,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise IndexCorruptError(f"index manifest {path} is missing") from error
     except (OSError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise IndexCorruptError(f"index manifest {path} is unreadable: {error}") from error
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format_version") not in READABLE_VERSIONS:
         raise IndexCorruptError(
             f"index manifest {path} is not format version {FORMAT_VERSION}; the index will be rebuilt"
         )
@@ -85,8 +96,8 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
         for table, record in coarse.items()
     ):
         return "'coarse' is not a table of clusterings"
-    for name in (*DATA_FILES, *coarse_files(manifest)):
-        if not _is_sha256(manifest["checksums"].get(name)):
+    for name in (*data_files(manifest), *coarse_files(manifest)):
+        if not is_checksum(manifest["checksums"].get(name)):
             return f"no checksum for {name}"
     counts = manifest.get("counts", {})
     if not isinstance(counts, dict) or not all(_is_int(v) and v >= 0 for v in counts.values()):
@@ -97,7 +108,7 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     if problem:
         return problem
     for name in manifest["vectors"]["files"]:
-        if not _is_sha256(manifest["checksums"].get(name)):
+        if not is_checksum(manifest["checksums"].get(name)):
             return f"no checksum for {name}"
     for relpath, record in manifest["files"].items():
         if not isinstance(record, dict):

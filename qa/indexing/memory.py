@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from qa.ingest.aliases import answer_key, find_aliases
+from qa.ingest.aliases import answer_key, find_aliases, merged_aliases
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
@@ -84,7 +84,10 @@ class SearchIndex:
         self.chunk_tokens = stored.chunk_tokens
         self.sentence_vectors = stored.sentence_vectors
         self._chunk_vectors = stored.chunk_vectors
-        self.aliases = find_aliases(a.text for a in stored.articles)
+        if stored.article_aliases is not None:
+            self.aliases = merged_aliases(stored.article_aliases)
+        else:
+            self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
         self._days: tuple[list[str], np.ndarray] | None = None  # `published_between`'s, made on first use
         self._article_code = {a.doc_id: code for code, a in enumerate(stored.articles)}

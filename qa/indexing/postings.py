@@ -94,20 +94,12 @@ class Postings:
         self.idf: list[float] = []
         if not len(token_ids):
             return
-        # (document, word) pairs with their counts, grouped by word, documents ascending; made in
-        # place (a sort, not np.unique's copies): a table's tokens are tens of millions at a
-        # million sentences, and each temporary array of them was 100-200 MB of the load's peak
-        keys = np.array(token_ids, dtype=np.int64)
-        keys *= self.size
-        keys += np.repeat(np.arange(self.size, dtype=np.int64), lengths)
-        keys.sort()
-        firsts = np.flatnonzero(np.diff(keys)) + 1
-        counts = np.diff(firsts, prepend=0, append=len(keys))
-        pairs = keys[np.concatenate(([0], firsts))]
-        del keys, firsts
-        words, docs = np.divmod(pairs, self.size)
-        del pairs
-        self.document_frequency = np.bincount(words, minlength=len(self.vocabulary))
+        held = documents.postings if isinstance(documents, TokenTable) else None
+        if held is None:
+            held = word_postings(token_ids, lengths, len(self.vocabulary))
+        self.document_frequency = held.frequency.astype(np.int64, copy=False)
+        docs, counts = held.documents, held.counts
+        words = np.repeat(np.arange(len(self.vocabulary), dtype=np.int64), self.document_frequency)
         self._tokens = int(lengths.sum())
         if corpus is None:
             self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
@@ -118,7 +110,7 @@ class Postings:
             self.idf = [everywhere[word] for word in self.vocabulary]
             average_length = corpus.tokens / corpus.documents
         norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
-        counts = counts.astype(np.float64)
+        counts = counts.astype(np.float64)  # a copy: the held counts stay as they are
         weights = np.asarray(self.idf, dtype=np.float64)[words]  # idf * counts * (K1 + 1) / (counts + norm), in that order
         del words
         weights *= counts
@@ -126,7 +118,7 @@ class Postings:
         counts += norm[docs]
         weights /= counts
         self._weights = weights
-        self._ids = docs
+        self._ids = docs  # int32 below 2**31 documents: half the memory, the same slices
         self._starts[1:] = np.cumsum(self.document_frequency)
 
     def counts(self) -> TokenCounts:
@@ -143,6 +135,52 @@ class Postings:
             span = slice(self._starts[word], self._starts[word + 1])
             out[self._ids[span]] += self._weights[span]
         return out
+
+
+@dataclass(frozen=True)
+class WordPostings:
+    """Which documents hold each word and how often: what BM25's postings take from the
+    documents alone, without the corpus statistics their weights also need. An index stores
+    it with each token table (`qa.indexing.columns`), so a load adds up the weights instead of
+    sorting tens of millions of (word, document) pairs again."""
+
+    frequency: np.ndarray  # per word of the vocabulary, how many documents hold it
+    documents: np.ndarray  # the documents holding word 0, then word 1, ..., ascending within a word
+    counts: np.ndarray  # how often the word occurs in each of those documents
+
+    def problem(self, words: int, documents: int, tokens: int) -> str | None:
+        """What makes these postings unfit for a table of that many words, documents and
+        tokens (None: fit), so a damaged file cannot make searches index out of bounds."""
+        if len(self.frequency) != words or self.frequency.ndim != 1:
+            return "word postings do not fit the vocabulary"
+        if len(self.documents) != len(self.counts) or int(self.frequency.sum()) != len(self.documents):
+            return "word postings differ in length"
+        if len(self.documents) and (self.documents.min() < 0 or self.documents.max() >= documents):
+            return "word postings point at no document"
+        if len(self.counts) and (self.counts.min() < 1 or int(self.counts.sum()) != tokens):
+            return "word postings do not count the tokens"
+        return None
+
+
+def word_postings(token_ids: Sequence[int] | np.ndarray, lengths: np.ndarray, words: int) -> WordPostings:
+    """The `WordPostings` of documents given as word ids (concatenated) and their lengths."""
+    documents = len(lengths)
+    # (document, word) pairs with their counts, grouped by word, documents ascending; made in
+    # place (a sort, not np.unique's copies): a table's tokens are tens of millions at a
+    # million sentences, and each temporary array of them was 100-200 MB of the load's peak
+    keys = np.array(token_ids, dtype=np.int64)
+    keys *= documents
+    keys += np.repeat(np.arange(documents, dtype=np.int64), lengths)
+    keys.sort()
+    firsts = np.flatnonzero(np.diff(keys)) + 1
+    counts = np.diff(firsts, prepend=0, append=len(keys))
+    pairs = keys[np.concatenate(([0], firsts))] if len(keys) else keys
+    del keys, firsts
+    held_words, held_documents = np.divmod(pairs, documents) if documents else (pairs, pairs)
+    small = np.int32 if documents < np.iinfo(np.int32).max else np.int64
+    return WordPostings(
+        np.bincount(held_words, minlength=words), held_documents.astype(small), counts.astype(np.int32)
+    )
 
 
 def _okapi_idf(size: int, document_frequency: list[int], epsilon: float) -> list[float]:

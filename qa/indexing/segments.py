@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from qa.files import FAST_PREFIX, file_checksum
 from qa.indexing.rows import StackedRows
 
 VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, in manifest order
@@ -91,10 +92,16 @@ def _write_update(folder: Path, table: str, vectors: np.ndarray, write: WriteArr
         for name in linked:
             (folder / name).unlink(missing_ok=True)
         return None
-    files = {name: (previous_files[name], checksums[name]) for name in linked}
+    # a segment of a build written before 2026-12-06 carries a SHA-256: checksummed again the
+    # fast way (checked against its old checksum when that build was loaded)
+    files = {name: (previous_files[name], _fast(checksums[name], folder / name)) for name in linked}
     if fresh:
         files[new_name] = (fresh, write(folder / new_name, vectors[np.flatnonzero(rows < 0)]))
     return Written(runs, files)
+
+
+def _fast(checksum: str, path: Path) -> str:
+    return checksum if checksum.startswith(FAST_PREFIX) else file_checksum(path)
 
 
 def plan_runs(rows: np.ndarray, previous_runs: list[Run], new_name: str) -> list[Run]:

@@ -3,17 +3,24 @@
 One build lives in its own folder:
 
     manifest.json     (checked by `qa.indexing.manifest`) format version, model, dimension, settings, source file hashes,
-                      the SHA-256 of every other file of the build, and `checksum`: the
-                      SHA-256 of the manifest itself (its canonical JSON without that key)
+                      the checksum (`qa.files.file_checksum`) of every other file of the build, and
+                      `checksum`: the SHA-256 of the manifest itself (its canonical JSON without that key)
     articles.jsonl    doc_id, title, path, sha256, text, and outlet, url, author, published
                       (ISO date) where the article has them
-    sentences.json    the sentences as columns (`qa.indexing.columns.sentence_columns`): id,
-                      article (row in articles.jsonl), position, start, end, quotable;
-                      entities (per-sentence offsets into start, end, label, role and
-                      governor columns, the last three as ids into their name lists); and
-                      BM25 tokens (per-sentence offsets into word ids of a vocabulary)
-    chunks.json       the chunks as columns: id, article, start, end, first_sentence,
+    sentences.json, sentences.npz
+                      the sentences as columns (`qa.indexing.columns.sentence_columns`), text
+                      columns in the JSON, number columns as NumPy arrays named by their path
+                      ("entities.start"; `qa.indexing.columns.split_columns`): id, article (row in
+                      articles.jsonl), position, start, end, quotable, parsed; entities
+                      (per-sentence offsets into start, end, label, role and governor columns,
+                      the last three as ids into their name lists); and BM25 tokens
+                      (per-sentence offsets into word ids of a vocabulary, and the word postings:
+                      per word the rows holding it and how often)
+    chunks.json, chunks.npz
+                      the chunks as columns: id, article, start, end, first_sentence,
                       last_sentence, and tokens (BM25 input) like the sentences'
+    aliases.json      per article, the acronyms it defines (`qa.ingest.aliases.aliases_of`),
+                      and a hash of the code that found them
     chunks-*.npy, sentences-*.npy
                       unit chunk and sentence vectors, float32 (NumPy, no pickle), in
                       segment files: the manifest's `vectors` lists each file's row count
@@ -27,8 +34,10 @@ One build lives in its own folder:
                       listed under `coarse` in the manifest (with the size they were learned at)
                       and checksummed like the rest
 
-Columns rather than a JSON object per row: a 100k-sentence index loads in a fraction of
-the time, and its sentences become Python objects only when a question reads them.
+Columns rather than a JSON object per row, and numbers as arrays rather than JSON: a
+million-sentence index loads in a fraction of the time, and its sentences become Python
+objects only when a question reads them. A build of format version 6 (every column in the
+JSON files, SHA-256 checksums, no aliases.json) still loads.
 
 The vectors are plain arrays rather than FAISS files: the search structures are built
 from them in memory (`qa.indexing.memory`), so storing a FAISS index only to read its
@@ -40,10 +49,10 @@ Sentence and chunk text is not stored twice: it is `article.text[start:end]`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -52,17 +61,20 @@ import numpy as np
 import orjson
 
 from qa.errors import IndexCorruptError
-from qa.files import sha256_file
+from qa.files import checksum_digest, checksum_of, file_checksum, matches_checksum, sha256_file
 from qa.indexing.columns import (
     chunk_columns,
     chunk_records,
     columns_json,
+    joined_columns,
+    split_columns,
     sentence_columns,
     sentence_table,
 )
 from qa.indexing.ivf import CoarseLists
 from qa.indexing.manifest import (
     DATA_FILES,
+    data_files,
     FORMAT_VERSION,
     MANIFEST,
     coarse_files,
@@ -70,6 +82,7 @@ from qa.indexing.manifest import (
     read_manifest,
 )
 from qa.indexing.rows import StackedRows
+from qa.ingest.aliases import Alias, aliases_code, aliases_of
 from qa.indexing.segments import VECTOR_TABLES, Origin, read_table, write_table
 from qa.types import Article, Chunk, Sentence
 
@@ -92,6 +105,8 @@ class StoredIndex:
     sentence_lists: CoarseLists | None = None
     # per vector table, each row's row in the build this one was made from (-1: new); None once saved or loaded
     vector_origins: Mapping[str, np.ndarray] | None = None
+    # per article, the acronyms it defines (`qa.ingest.aliases.aliases_of`); None: not known, found on load
+    article_aliases: tuple[tuple[Alias, ...], ...] | None = None
 
 
 def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict[str, Any]:
@@ -108,10 +123,9 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict
     dimension = index.manifest["dimension"]
     checksums = {
         "articles.jsonl": _write_jsonl(folder / "articles.jsonl", (_article_row(a) for a in index.articles)),
-        "sentences.json": _write_json(
-            folder / "sentences.json", sentence_columns(index.sentences, index.sentence_tokens, article_row)
-        ),
-        "chunks.json": _write_json(folder / "chunks.json", chunk_columns(index.chunks, index.chunk_tokens, article_row)),
+        **write_columns(folder, "sentences", sentence_columns(index.sentences, index.sentence_tokens, article_row)),
+        **write_columns(folder, "chunks", chunk_columns(index.chunks, index.chunk_tokens, article_row)),
+        "aliases.json": _write_aliases(folder / "aliases.json", index),
     }
     vectors: dict[str, Any] = {"files": {}}
     for table, table_vectors in zip(VECTOR_TABLES, (index.chunk_vectors, index.sentence_vectors)):
@@ -151,16 +165,17 @@ def load(folder: Path) -> StoredIndex:
         IndexCorruptError: a file is missing, truncated, altered or inconsistent.
     """
     manifest = read_manifest(folder)
-    for name in (*DATA_FILES, *coarse_files(manifest), *manifest["vectors"]["files"]):
+    for name in (*data_files(manifest), *coarse_files(manifest), *manifest["vectors"]["files"]):
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
-        if sha256_file(path) != manifest["checksums"].get(name):
+        if not matches_checksum(path, manifest["checksums"][name]):
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
     try:
         articles = tuple(_article(r) for r in _read_jsonl(folder / "articles.jsonl"))
-        sentences, sentence_tokens = sentence_table(orjson.loads((folder / "sentences.json").read_bytes()), articles)
-        chunks, chunk_tokens = chunk_records(orjson.loads((folder / "chunks.json").read_bytes()), articles)
+        sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences"), articles)
+        chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks"), articles)
+        article_aliases = _read_aliases(folder / "aliases.json", len(articles))
         chunk_vectors = read_table(folder, manifest["vectors"], "chunks", manifest["dimension"])
         sentence_vectors = read_table(folder, manifest["vectors"], "sentences", manifest["dimension"])
     except (KeyError, TypeError, ValueError, RuntimeError, orjson.JSONDecodeError) as error:
@@ -181,6 +196,45 @@ def load(folder: Path) -> StoredIndex:
         sentence_vectors=sentence_vectors,
         chunk_lists=chunk_lists,
         sentence_lists=sentence_lists,
+        article_aliases=article_aliases,
+    )
+
+
+def _write_aliases(path: Path, index: StoredIndex) -> str:
+    """aliases.json: the acronyms each article defines, and a hash of the code that found them."""
+    found = index.article_aliases
+    if found is None:
+        found = tuple(aliases_of(a.text) for a in index.articles)
+    with _HashingFile(path) as handle:
+        handle.write(orjson.dumps({"code": aliases_code(), "articles": found}))
+    return handle.hexdigest()
+
+
+def _read_aliases(path: Path, articles: int) -> tuple[tuple[Alias, ...], ...] | None:
+    """The stored aliases per article; None where there are none (a build written before
+    2026-12-06) or other code found them: they are found again then.
+
+    Raises:
+        ValueError, orjson.JSONDecodeError: the file does not hold aliases of that many articles.
+    """
+    if not path.exists():
+        return None
+    stored = orjson.loads(path.read_bytes())
+    if not isinstance(stored, dict) or not isinstance(stored.get("articles"), list) or len(stored["articles"]) != articles:
+        raise ValueError("aliases.json does not hold the aliases of every article")
+    if stored.get("code") != aliases_code():
+        return None
+    found = []
+    for own in stored["articles"]:
+        if not isinstance(own, list) or not all(_is_alias(pair) for pair in own):
+            raise ValueError("aliases.json holds something other than pairs of word lists")
+        found.append(tuple((tuple(acronym), tuple(name)) for acronym, name in own))
+    return tuple(found)
+
+
+def _is_alias(pair: Any) -> bool:
+    return isinstance(pair, list) and len(pair) == 2 and all(
+        isinstance(key, list) and all(isinstance(word, str) for word in key) for key in pair
     )
 
 
@@ -246,7 +300,7 @@ class _HashingFile:
 
     def __init__(self, path: Path) -> None:
         self._handle = open(path, "wb")  # noqa: SIM115 - closed in __exit__
-        self._digest = hashlib.sha256()
+        self._digest = checksum_digest()
 
     def write(self, data: bytes | memoryview) -> int:
         self._digest.update(data)
@@ -264,7 +318,7 @@ class _HashingFile:
             self._handle.close()
 
     def hexdigest(self) -> str:
-        return self._digest.hexdigest()
+        return checksum_of(self._digest)
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
@@ -274,10 +328,38 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
     return handle.hexdigest()
 
 
-def _write_json(path: Path, columns: dict[str, Any]) -> str:
-    with _HashingFile(path) as handle:
-        handle.write(columns_json(columns))
-    return handle.hexdigest()
+def write_columns(folder: Path, table: str, columns: Mapping[str, Any]) -> dict[str, str]:
+    """A table's columns as `{table}.json` (its text columns) and `{table}.npz` (its number
+    columns, uncompressed NumPy arrays); returns each file's checksum."""
+    text, numbers = split_columns(columns)
+    with _HashingFile(folder / f"{table}.json") as handle:
+        handle.write(columns_json(text))
+    path = folder / f"{table}.npz"
+    with open(path, "wb") as out:
+        np.savez(out, **numbers)  # type: ignore[arg-type] # names are column paths, never NumPy's own keywords
+        out.flush()
+        os.fsync(out.fileno())
+    return {f"{table}.json": handle.hexdigest(), path.name: file_checksum(path)}
+
+
+def read_columns(folder: Path, table: str) -> dict[str, Any]:
+    """The columns `write_columns` wrote (checksums already checked); a build written before
+    2026-12-06 holds them all in `{table}.json`.
+
+    Raises:
+        ValueError, orjson.JSONDecodeError: the files do not hold columns.
+    """
+    text = orjson.loads((folder / f"{table}.json").read_bytes())
+    path = folder / f"{table}.npz"
+    if not path.exists():
+        return text
+    if not isinstance(text, dict):
+        raise ValueError(f"{table}.json does not hold a table of columns")
+    try:
+        with np.load(path, allow_pickle=False) as numbers:
+            return joined_columns(text, {name: numbers[name] for name in numbers.files})
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path.name} is not a NumPy archive: {error}") from error
 
 
 def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:

@@ -51,10 +51,11 @@ class _Rows(Sequence):
 class TokenTable(_Rows):
     """Each document's tokens: `ids[offsets[d]:offsets[d + 1]]` index `words`."""
 
-    def __init__(self, words: list[str], offsets: np.ndarray, ids: np.ndarray) -> None:
+    def __init__(self, words: list[str], offsets: np.ndarray, ids: np.ndarray, postings: Any = None) -> None:
         self.words = words
         self.offsets = offsets
         self.ids = ids
+        self.postings = postings  # the `qa.indexing.postings.WordPostings` stored with them, if any
 
     def __len__(self) -> int:
         return len(self.offsets) - 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 from qa.text import STOPWORDS, contains_run, stem, without_article_prefix, words
@@ -26,21 +29,43 @@ def answer_key(text: str) -> tuple[str, ...]:
     return tuple(w for w in words(text) if w in acronyms or (w not in STOPWORDS and w not in _TITLES))
 
 
+Alias = tuple[tuple[str, ...], tuple[str, ...]]  # an acronym's key and the key of its name
+
+
 def find_aliases(texts: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Acronyms defined in the texts, mapped to the key of the name they stand for."""
-    aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for text in texts:
-        after_previous = 0  # a name never reaches back into the previous definition
-        for bracket in _BRACKETED_ACRONYM.finditer(text):
-            defined = _NAME_BEFORE.search(text, max(after_previous, bracket.start() - _NAME_REACH), bracket.start())
-            if not defined:
-                continue
-            after_previous = bracket.end()
-            acronym = bracket.group(1)
-            name = _name_for(defined.group(1).split(), acronym)
-            if name:
-                aliases[answer_key(acronym)] = answer_key(name)
-    return aliases
+    return merged_aliases(aliases_of(text) for text in texts)
+
+
+def aliases_of(text: str) -> tuple[Alias, ...]:
+    """The acronyms one text defines, in order (an index stores them per article, so a load
+    need not scan every article again)."""
+    found: list[Alias] = []
+    after_previous = 0  # a name never reaches back into the previous definition
+    for bracket in _BRACKETED_ACRONYM.finditer(text):
+        defined = _NAME_BEFORE.search(text, max(after_previous, bracket.start() - _NAME_REACH), bracket.start())
+        if not defined:
+            continue
+        after_previous = bracket.end()
+        acronym = bracket.group(1)
+        name = _name_for(defined.group(1).split(), acronym)
+        if name:
+            found.append((answer_key(acronym), answer_key(name)))
+    return tuple(found)
+
+
+def merged_aliases(per_text: Iterable[Iterable[Alias]]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The texts' aliases as one table; a later definition of an acronym wins."""
+    return {acronym: name for aliases in per_text for acronym, name in aliases}
+
+
+@lru_cache(maxsize=1)
+def aliases_code() -> str:
+    """A hash of the code `aliases_of` runs: stored aliases made by other code are found again."""
+    digest = hashlib.sha1()
+    for path in (Path(__file__), Path(__file__).parents[1] / "text.py"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _name_for(name_words: list[str], acronym: str) -> str | None:

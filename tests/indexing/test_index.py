@@ -102,6 +102,65 @@ def test_unchanged_articles_are_not_embedded_again(tiny_corpus, fake_settings, f
     assert fake_embedder.texts_seen - first_texts == 2
 
 
+def as_format_6(build: Path) -> None:
+    """Rewrite a build as the format before 7 wrote it: every column in the JSON files, SHA-256 checksums."""
+    from qa.indexing.columns import columns_json
+    from qa.indexing.manifest import manifest_checksum
+
+    manifest = json.loads((build / store.MANIFEST).read_bytes())
+    for table in ("sentences", "chunks"):
+        columns = store.read_columns(build, table)
+        (build / f"{table}.npz").unlink()
+        (build / f"{table}.json").write_bytes(columns_json(columns))
+        del manifest["checksums"][f"{table}.npz"]
+    manifest["checksums"] = {name: store.sha256_file(build / name) for name in manifest["checksums"]}
+    manifest["format_version"] = 6
+    manifest["checksum"] = manifest_checksum(manifest)
+    (build / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_build_of_the_format_before_loads_and_is_written_again_without_embedding(
+    tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    expected = answers(ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder), fake_settings, fake_embedder)
+    old = current_build(fake_settings, tiny_corpus)
+    as_format_6(old)
+    assert answers(store_index(old), fake_settings, fake_embedder) == expected
+    forget_cached()
+    embedded = fake_embedder.texts_seen
+    upgraded = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert fake_embedder.texts_seen == embedded  # every vector taken over from the old build
+    assert current_build(fake_settings, tiny_corpus) != old and upgraded.manifest["format_version"] == store.FORMAT_VERSION
+    assert all(c.startswith("xxh3-128:") for c in upgraded.manifest["checksums"].values())  # linked segments too
+    assert answers(upgraded, fake_settings, fake_embedder) == expected
+
+
+def test_an_index_keeps_the_acronyms_of_each_article_and_finds_them_again_when_their_code_changed(
+    tiny_corpus, fake_settings, fake_embedder, monkeypatch
+) -> None:
+    from qa.ingest import aliases
+
+    (tiny_corpus / "who.txt").write_text(
+        "The World Health Organization (WHO) met on Monday. The WHO said cases fell.", encoding="utf-8"
+    )
+    built = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    scanned = aliases.find_aliases(a.text for a in built.stored.articles)
+    assert scanned[("who",)] == ("world", "health", "organization")
+    assert built.aliases == scanned
+    build = current_build(fake_settings, tiny_corpus)
+    loaded = store.load(build)
+    assert loaded.article_aliases is not None and store_index(build).aliases == scanned
+    monkeypatch.setattr(store, "aliases_code", lambda: "other code")  # as if aliases.py had changed since
+    assert store.load(build).article_aliases is None  # found again by scanning the articles
+    assert store_index(build).aliases == scanned
+
+
+def store_index(build: Path):
+    from qa.indexing.memory import SearchIndex
+
+    return SearchIndex(store.load(build))
+
+
 def test_other_settings_rebuild(tiny_corpus, fake_settings, fake_embedder) -> None:
     first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     wider = fake_settings.with_(chunk_sentences=5)

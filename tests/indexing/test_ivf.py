@@ -160,7 +160,7 @@ def test_groups_outside_the_centroids_are_refused_even_when_resealed(
     groups = np.load(folder / "sentences.groups.npy")
     np.save(folder / "sentences.groups.npy", groups + 1000)
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["checksums"]["sentences.groups.npy"] = store.sha256_file(folder / "sentences.groups.npy")
+    manifest["checksums"]["sentences.groups.npy"] = store.file_checksum(folder / "sentences.groups.npy")
     manifest["checksum"] = manifest_checksum(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="groups outside the centroids"):

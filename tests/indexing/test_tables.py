@@ -12,7 +12,7 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.manifest import manifest_checksum
-from qa.indexing.postings import Postings
+from qa.indexing.postings import Postings, word_postings
 from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_table
 from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
 from qa.types import Article, Entity, Sentence
@@ -52,10 +52,16 @@ def test_postings_from_a_token_table_score_as_from_tuples() -> None:
     documents = tuple(tuple(rng.choices([f"w{i}" for i in range(30)], k=rng.randint(0, 9))) for _ in range(200))
     table = token_table(orjson.loads(columns_json(token_columns(documents))))
     assert isinstance(table, TokenTable) and table == documents
-    plain, columnar = Postings(documents), Postings(table)
-    assert plain.counts() == columnar.counts()
+    assert table.postings is not None  # stored with the tokens: not sorted out again on load
+    columns = orjson.loads(columns_json(token_columns(documents)))
+    del columns["postings"]  # as builds before 2026-12-06 stored them: worked out on load
+    unstored = token_table(columns)
+    assert unstored.postings is None
+    plain, columnar, worked_out = Postings(documents), Postings(table), Postings(unstored)
+    assert plain.counts() == columnar.counts() == worked_out.counts()
     for query in (["w1"], ["w2", "w2", "w29"], ["unseen", "w7"]):
         np.testing.assert_array_equal(plain.scores(query), columnar.scores(query))
+        np.testing.assert_array_equal(plain.scores(query), worked_out.scores(query))
 
 
 @pytest.mark.parametrize(
@@ -71,9 +77,13 @@ def test_postings_from_a_token_table_score_as_from_tuples() -> None:
         lambda c: c["end"].__setitem__(2, 32),  # past the end of article b (31 characters)
         lambda c: c["start"].__setitem__(1, 60),  # start past end
         lambda c: c["entities"]["end"].__setitem__(2, 70),  # an entity past its article's end
+        lambda c: c["tokens"]["postings"]["documents"].__setitem__(0, 3),  # a document the table lacks
+        lambda c: c["tokens"]["postings"]["counts"].__setitem__(0, 5),  # more tokens than the table holds
+        lambda c: c["tokens"]["postings"]["frequency"].pop(),
     ],
     ids=["offsets", "article", "label", "token-id", "token-offsets", "short-column", "text-number",
-         "end-past-text", "start-past-end", "entity-past-text"],
+         "end-past-text", "start-past-end", "entity-past-text", "postings-document", "postings-count",
+         "postings-words"],
 )
 def test_inconsistent_columns_are_refused(damage) -> None:
     columns = json.loads(columns_json(sentence_columns(SENTENCES, TOKENS, {"a": 0, "b": 1})))
@@ -85,10 +95,10 @@ def test_inconsistent_columns_are_refused(damage) -> None:
 @pytest.mark.parametrize(
     "table, damage",
     [
-        ("sentences.json", lambda c: c["article"].__setitem__(0, 99)),
+        ("sentences", lambda c: c["article"].__setitem__(0, 99)),
         # offsets moved past the article's end, checksums recomputed: once loaded and cited as an empty quote
-        ("sentences.json", lambda c: (c["start"].__setitem__(0, 10**6), c["end"].__setitem__(0, 10**6 + 40))),
-        ("chunks.json", lambda c: c["end"].__setitem__(0, 10**6)),
+        ("sentences", lambda c: (c["start"].__setitem__(0, 10**6), c["end"].__setitem__(0, 10**6 + 40))),
+        ("chunks", lambda c: c["end"].__setitem__(0, 10**6)),
     ],
     ids=["no-article", "sentence-past-text", "chunk-past-text"],
 )
@@ -100,11 +110,13 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(
 
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(fake_settings, tiny_corpus)
-    columns = json.loads((build / table).read_bytes())
+    columns = store.read_columns(build, table)
     damage(columns)
-    (build / table).write_bytes(columns_json(columns))
+    for name in (f"{table}.json", f"{table}.npz"):
+        (build / name).unlink()
+    checksums = store.write_columns(build, table, columns)
     manifest = json.loads((build / store.MANIFEST).read_bytes())
-    manifest["checksums"][table] = store.sha256_file(build / table)
+    manifest["checksums"].update(checksums)
     manifest["checksum"] = manifest_checksum(manifest)
     (build / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="inconsistent"):
@@ -123,6 +135,11 @@ def test_joining_rows_of_a_table_with_fresh_records_equals_joining_the_records()
     assert joined == plain and doc_ids_of(joined) == ["b", "b", "a", "a"]
     words = joined_tokens([Rows(tokens, 2, 3), fresh_tokens, Rows(tokens, 0, 2)])
     assert words == TOKENS[2:3] + fresh_tokens + TOKENS[0:2]
+    # the word postings cut from the stored ones are those of the joined tokens sorted out afresh
+    assert tokens.postings is not None
+    fresh = word_postings(words.ids, np.diff(words.offsets), len(words.words))
+    for part in ("frequency", "documents", "counts"):
+        np.testing.assert_array_equal(getattr(words.postings, part), getattr(fresh, part))
     assert words.words == token_columns(TOKENS[2:3] + fresh_tokens + TOKENS[0:2])["words"]  # first-appearance order
     again = sentence_table(orjson.loads(columns_json(sentence_columns(joined, words, {"b": 0, "a": 1}))), order)[0]
     assert again == plain
