@@ -161,10 +161,13 @@ def answer_with_index(
     if len(admitted) < len(index.articles):
         index = index.within(admitted)
     embedder = embedder or embedder_for(settings)
-    answer = _answer_by_day(index, analysis, settings, embedder, deadline, day)
-    if analysis.context:
-        alone = _answer_by_day(index, analyse(question), settings, embedder, deadline, day)
-        answer = _better_supported(index, question, answer, alone)
+    try:
+        answer = _answer_by_day(index, analysis, settings, embedder, deadline, day)
+        if analysis.context:
+            alone = _answer_by_day(index, analyse(question), settings, embedder, deadline, day)
+            answer = _better_supported(index, question, answer, alone)
+    finally:
+        index.hand_back_pages()
     return answer
 
 

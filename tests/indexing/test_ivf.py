@@ -266,3 +266,33 @@ def test_a_search_among_kept_rows_finds_only_them_and_what_exact_search_among_th
         exact = among[np.argsort(-(vectors[among] @ query), kind="stable")[:10]]
         found.append(len(set(exact.tolist()) & set(hits.rows.tolist())) / 10)
     assert np.mean(found) >= 0.95
+
+
+def resident_kb(folder: Path, prefix: str) -> int:
+    """KB of this process's mappings of the build's files named `prefix`... that are resident."""
+    resident, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5:  # a mapping's header: address range, ..., path
+            inside = len(fields) >= 6 and fields[5].startswith(str(folder / prefix))
+        elif inside and fields[0] == "Rss:":
+            resident += int(fields[1])
+    return resident
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
+def test_a_question_hands_back_the_pages_of_the_vector_tables_it_read(
+    small_flat_limit, tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    from qa.api import answer_with_index
+
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    forget_cached()
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)  # read back: tables memory-mapped
+    folder = build_of(tiny_corpus, fake_settings)
+    assert isinstance(index.sentence_vectors, np.memmap)  # (the few chunks are held by an exact index)
+    np.array(index.sentence_vectors)  # every row read (copied)
+    assert resident_kb(folder, "sentences-") > 0
+    answer = answer_with_index(index, "When did the Harbour Bridge reopen?", fake_settings, embedder=fake_embedder)
+    assert answer.citations  # it did read the tables
+    assert resident_kb(folder, "sentences-") == 0
