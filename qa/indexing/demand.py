@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import warnings
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import orjson
@@ -35,11 +35,13 @@ class ParseWarning(UserWarning):
 
 
 class ParseCache:
-    """Entities by sentence id in an SQLite file, for one annotator and pipeline (`key`); a
+    """Entities by sentence id in an SQLite file, for one annotator and annotation code (`key`); a
     file made for another key is emptied. Safe to share between threads; other processes
     may read and write the same file."""
 
-    def __init__(self, path: Path, key: Mapping[str, object]) -> None:
+    def __init__(self, path: Path, key: Mapping[str, object], earlier: Sequence[Mapping[str, object]] = ()) -> None:
+        """Open (or make) the cache at `path` for `key`; a file made under one of the `earlier`
+        keys (the same entities, keyed as an older version wrote them) is kept and re-keyed."""
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
@@ -49,9 +51,11 @@ class ParseCache:
         wanted = json.dumps(dict(key), sort_keys=True)
         found = self._db.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()
         if found is None or found[0] != wanted:
+            kept = found is not None and found[0] in {json.dumps(dict(k), sort_keys=True) for k in earlier}
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute("DELETE FROM entities")
+                if not kept:
+                    self._db.execute("DELETE FROM entities")
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (wanted,))
 
     def get(self, sid: str) -> tuple[Entity, ...] | None:
@@ -91,7 +95,15 @@ def _entities(blob: bytes) -> tuple[Entity, ...]:
     return tuple(Entity(*row) for row in orjson.loads(blob))
 
 
-def cache_key(annotator: str, pipeline: str) -> dict[str, str]:
+def cache_key(annotator: str, annotation: str) -> dict[str, str]:
+    """What the entities kept in a cache depend on: the annotator, and the code and parser
+    that read them (`qa.indexing.build.annotation_fingerprint`)."""
+    return {"annotator": annotator, "annotation": annotation}
+
+
+def earlier_key(annotator: str, pipeline: str) -> dict[str, str]:
+    """The key caches were made under before 2026-12-06 (the whole text-processing code's
+    fingerprint): one made by the code running now holds the same entities."""
     return {"annotator": annotator, "pipeline": pipeline}
 
 
@@ -175,15 +187,18 @@ def _bare(table: SentenceTable, text: str, row: int) -> Sentence:
     return Sentence(table.ids[row], "", int(table.positions[row]), start, end, text[start:end])
 
 
-def attach(table: SentenceTable, annotator: str, cache_path: Path | None, pipeline: str) -> DemandParser | None:
+def attach(
+    table: SentenceTable, annotator: str, cache_path: Path | None, annotation: str, pipeline: str = ""
+) -> DemandParser | None:
     """Give `table` a parser for its rows no build parsed (none when every row is parsed),
-    with its cache at `cache_path` (None: in memory only)."""
+    with its cache at `cache_path` (None: in memory only), keyed by `cache_key` (a cache of
+    `earlier_key` with this `pipeline` fingerprint is kept)."""
     if table.parser is not None or bool(table.parsed.all()):
         return table.parser
     cache = None
     if cache_path is not None:
         try:
-            cache = ParseCache(cache_path, cache_key(annotator, pipeline))
+            cache = ParseCache(cache_path, cache_key(annotator, annotation), [earlier_key(annotator, pipeline)])
         except sqlite3.Error as error:
             warnings.warn(f"parsing without a cache: {cache_path} cannot be used ({error})", ParseWarning, stacklevel=2)
     table.parser = DemandParser(table, annotator, cache)

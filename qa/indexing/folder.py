@@ -31,8 +31,8 @@ from typing import Iterator
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import journal, store
-from qa.indexing.build import Progress, build, pipeline_fingerprint
-from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key
+from qa.indexing.build import Progress, annotation_fingerprint, build, pipeline_fingerprint
+from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, earlier_key
 from qa.indexing.embedder import Embedder
 from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
@@ -165,7 +165,11 @@ def write_build(
         articles = load_corpus(corpus)
     files = file_records(corpus, states, articles)
     kept = journal.Journal(home, _journal_key(settings))
-    parsed = ParseCache(home / CACHE_FILE, cache_key(settings.annotator, pipeline_fingerprint()))
+    parsed = ParseCache(
+        home / CACHE_FILE,
+        cache_key(settings.annotator, annotation_fingerprint()),
+        [earlier_key(settings.annotator, pipeline_fingerprint())],
+    )
     try:
         stored = build(articles, settings, embedder, files, reuse, progress, kept, parsed)
     finally:

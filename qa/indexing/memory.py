@@ -27,7 +27,7 @@ from qa.indexing.ivf import release_pages
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
-from qa.indexing.build import pipeline_fingerprint
+from qa.indexing.build import annotation_fingerprint, pipeline_fingerprint
 from qa.indexing.demand import attach
 from qa.indexing.tables import ChunkTable, SentenceTable, doc_ids_of, positions_of, rows_in
 from qa.text import content_tokens
@@ -80,7 +80,7 @@ class SearchIndex:
         self.sentences: tuple[Sentence, ...] = stored.sentences
         if isinstance(stored.sentences, SentenceTable):
             annotator = str(stored.manifest.get("settings", {}).get("annotator", "spacy"))
-            attach(stored.sentences, annotator, parse_cache, pipeline_fingerprint())
+            attach(stored.sentences, annotator, parse_cache, annotation_fingerprint(), pipeline_fingerprint())
         self.sentence_tokens = stored.sentence_tokens
         self.chunk_tokens = stored.chunk_tokens
         self.sentence_vectors = stored.sentence_vectors

@@ -12,8 +12,8 @@ from conftest import SEEDS, FakeEmbedder
 from qa.config import Settings
 from qa.indexing import build as build_module
 from qa.indexing.catalog import ensure_index, forget_cached, index_home
-from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, parse_rest
-from qa.indexing.build import pipeline_fingerprint
+from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, earlier_key, parse_rest
+from qa.indexing.build import annotation_fingerprint
 from qa.ingest import annotate
 from qa.types import Entity
 
@@ -63,7 +63,7 @@ def test_what_a_question_read_is_kept_beside_the_index_for_the_next_process(corp
     index = ensure_index(corpus, settings, embedder=FakeEmbedder())
     wanted = len(index.sentences) // 2
     first = index.sentences[wanted].entities
-    cache = ParseCache(index_home(corpus, settings) / CACHE_FILE, cache_key("spacy", pipeline_fingerprint()))
+    cache = ParseCache(index_home(corpus, settings) / CACHE_FILE, cache_key("spacy", annotation_fingerprint()))
     assert cache.get(index.sentences.ids[wanted]) == first
     cache.close()
     forget_cached()
@@ -74,6 +74,29 @@ def test_what_a_question_read_is_kept_beside_the_index_for_the_next_process(corp
     monkeypatch.setattr("qa.indexing.demand.parse_around", refuse)
     again = ensure_index(corpus, settings, embedder=FakeEmbedder())  # loaded from disk
     assert again is not index and again.sentences[wanted].entities == first
+
+
+def test_a_change_to_the_text_code_outside_the_annotator_rebuilds_but_keeps_what_questions_read(
+    corpus: Path, tmp_path: Path, monkeypatch
+) -> None:
+    settings = Settings(model="fake", index_dir=tmp_path / "i")
+    index = ensure_index(corpus, settings, embedder=FakeEmbedder())
+    wanted = len(index.sentences) // 3
+    first = index.sentences[wanted].entities
+    forget_cached()
+    # as if qa/ingest/corpus.py had been edited: the pipeline's fingerprint changes, the annotator's does not
+    monkeypatch.setattr(build_module, "pipeline_fingerprint", lambda: "edited")
+    monkeypatch.setattr("qa.indexing.catalog.pipeline_fingerprint", lambda: "edited")
+    monkeypatch.setattr("qa.indexing.folder.pipeline_fingerprint", lambda: "edited")
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr("qa.indexing.demand.parse_around", refuse)
+    rebuilt = ensure_index(corpus, settings, embedder=FakeEmbedder())
+    assert rebuilt.manifest["pipeline"] == "edited"
+    row = rebuilt.sentences.ids.index(index.sentences.ids[wanted])
+    assert rebuilt.sentences[row].entities == first  # from parsed.sqlite, not read again
 
 
 def test_reading_the_rest_fills_the_cache_and_an_update_keeps_it(corpus: Path, tmp_path: Path) -> None:
@@ -114,6 +137,22 @@ def test_a_cache_of_another_parser_is_emptied(tmp_path: Path) -> None:
     assert cache.get("s1") == (Entity(0, 4, "PERSON", "subject", "said"),)
     cache.close()
     assert ParseCache(path, cache_key("spacy", "new-code")).get("s1") is None
+
+
+def test_a_cache_keyed_as_before_by_the_same_code_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / CACHE_FILE
+    found = (Entity(0, 4, "PERSON", "subject", "said"),)
+    cache = ParseCache(path, earlier_key("spacy", "this-code"))
+    cache.put([("s1", found)])
+    cache.close()
+    assert ParseCache(path, cache_key("spacy", "a"), [earlier_key("spacy", "other-code")]).get("s1") is None
+    cache = ParseCache(path, earlier_key("spacy", "this-code"))
+    cache.put([("s1", found)])
+    cache.close()
+    kept = ParseCache(path, cache_key("spacy", "a"), [earlier_key("spacy", "this-code")])
+    assert kept.get("s1") == found
+    kept.close()
+    assert ParseCache(path, cache_key("spacy", "a")).get("s1") == found  # re-keyed
 
 
 def test_the_parsed_column_is_checked_on_load(corpus: Path, tmp_path: Path) -> None:
