@@ -34,7 +34,7 @@ from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
 from qa.indexing.rows import StackedRows, joined_rows
 from qa.indexing.sentence_vectors import EMBED_WORKERS_WHILE_PARSING, EarlyEmbedding, Progress, sentence_table
 from qa.indexing.demand import ParseCache
-from qa.indexing.tables import SentenceTable, doc_ids_of, entities_by_id, ids_of
+from qa.indexing.tables import SentenceTable, article_starts, entities_by_id, ids_of, rows_in
 from qa.types import Article, Sentence
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -114,6 +114,7 @@ def build(
     if journal is not None:
         reusable.entities = _Either(reusable.entities, journal.entities)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
+    reusable.vector_row = _vector_rows(previous, {a.doc_id for a, _ in fresh}) if reusable.same_vectors else {}
     if parsed is not None:
         unknown = [s.id for _, own in fresh for s in own if s.id not in reusable.entities]
         reusable.entities = _Either(reusable.entities, parsed.get_many(unknown))
@@ -136,11 +137,12 @@ def build(
             parts.append(own)
             kept.append(article)
         sentences = joined_sentences([own.sentences for own in parts], kept)
-        sentence_vectors, sentence_kept = sentence_table(sentences, reusable.vector_row, reusable.vectors, embedder, early, report)
+        rows = _kept_sentence_rows(kept, parts, reusable)
+        sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
     chunks = joined_chunks([own.chunks for own in parts], kept)
     pooled = _chunk_table(parts, sentence_vectors)
     chunk_kept = _kept_chunk_rows(kept, parts, reusable)
-    same_vectors = previous is not None and bool(reusable.vector_row)  # same model: its clustering still fits
+    same_vectors = reusable.same_vectors and len(previous.sentences) > 0  # same model: its clustering still fits
     chunk_lists = coarse_lists(pooled, previous.chunk_lists if same_vectors else None, chunk_kept)
     sentence_lists = coarse_lists(sentence_vectors, previous.sentence_lists if same_vectors else None, sentence_kept)
     manifest = {
@@ -193,6 +195,33 @@ def _chunk_table(parts: list[Parts], sentence_vectors: np.ndarray | StackedRows)
             blocks.append(pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
         row += len(own.sentences)
     return joined_rows(blocks, int(sentence_vectors.shape[1]))
+
+
+def _kept_sentence_rows(articles: list[Article], parts: list[Parts], reusable: _Reusable) -> np.ndarray:
+    """Per sentence, its row in the previous build where its vector can be taken over, else -1:
+    an article taken over whole keeps its rows there, the sentences of the others are found by
+    id (`reusable.vector_row` holds the previous rows of those articles alone)."""
+    blocks = []
+    for article, own in zip(articles, parts):
+        start = reusable.sentence_row.get(article.doc_id) if own is reusable.articles.get(article.doc_id) else None
+        if start is not None:
+            blocks.append(np.arange(start, start + len(own.sentences), dtype=np.int64))
+        else:
+            ids = ids_of(own.sentences) if isinstance(own.sentences, SentenceTable) else [x.id for x in own.sentences]
+            blocks.append(np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids), np.int64, len(ids)))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
+
+
+def _vector_rows(previous: StoredIndex | None, doc_ids: set[str]) -> dict[str, int]:
+    """Sentence id -> its row in the previous build, for the sentences of the articles
+    `doc_ids` only: a sentence's id hashes its article's doc_id (`qa.ingest.chunker.content_id`),
+    so no other previous sentence can match one of theirs (a million ids are not hashed into a
+    dict for an update that adds one article)."""
+    if previous is None or not doc_ids:
+        return {}
+    ids = ids_of(previous.sentences)
+    rows = np.flatnonzero(rows_in(previous.sentences, doc_ids)).tolist()
+    return {ids[row]: row for row in rows}
 
 
 def _kept_chunk_rows(articles: list[Article], parts: list[Parts], reusable: _Reusable) -> np.ndarray:
@@ -308,10 +337,12 @@ class _Reusable:
 
     def __init__(self) -> None:
         self.entities: Mapping[str, tuple] = {}
-        self.vector_row: dict[str, int] = {}  # sentence id -> its row in `vectors`
+        self.same_vectors = False  # the previous build's vectors are of this model and runtime
+        self.vector_row: dict[str, int] = {}  # sentence id -> its row in `vectors` (articles not taken over whole)
         self.vectors: np.ndarray = np.zeros((0, 0), dtype=np.float32)
         self.articles: dict[str, Parts] = {}
         self.chunk_row: dict[str, int] = {}  # doc id -> the row of its first chunk in the previous build
+        self.sentence_row: dict[str, int] = {}  # doc id -> the row of its first sentence there
 
     def parts_of(self, article: Article) -> Parts | None:
         """The previous build's records of `article`, if its content is unchanged."""
@@ -331,33 +362,32 @@ def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
         reusable.entities = entities_by_id(previous.sentences)
         if previous.manifest.get("settings") == settings.index_shape():
             # a build that parses takes over whole only the articles parsed through
-            reusable.articles, reusable.chunk_row = _previous_parts(previous, parsed_only=settings.parse == "build")
-    reusable.vector_row = {sid: row for row, sid in enumerate(ids_of(previous.sentences))}
+            reusable.articles, reusable.sentence_row, reusable.chunk_row = _previous_parts(
+                previous, parsed_only=settings.parse == "build"
+            )
+    reusable.same_vectors = True
     reusable.vectors = previous.sentence_vectors
     return reusable
 
 
-def _previous_parts(previous: StoredIndex, parsed_only: bool = False) -> tuple[dict[str, Parts], dict[str, int]]:
+def _previous_parts(
+    previous: StoredIndex, parsed_only: bool = False
+) -> tuple[dict[str, Parts], dict[str, int], dict[str, int]]:
     """The previous build cut back into per-article records (rows are contiguous per article),
-    and the row of each article's first chunk; with `parsed_only`, only the articles whose
-    every sentence was parsed."""
+    and the rows of each article's first sentence and first chunk; with `parsed_only`, only the
+    articles whose every sentence was parsed."""
     table = previous.sentences
     parsed = table.parsed if isinstance(table, SentenceTable) else None
     out: dict[str, Parts] = {}
+    sentence_row: dict[str, int] = {}
     chunk_row: dict[str, int] = {}
-    s_row = c_row = 0
-    sentence_docs = doc_ids_of(previous.sentences)
-    chunk_docs = doc_ids_of(previous.chunks)
+    sentence_starts = article_starts(previous.sentences, previous.articles)
+    chunk_starts = article_starts(previous.chunks, previous.articles)
     chunk_vectors = StackedRows([previous.chunk_vectors], int(previous.chunk_vectors.shape[1]))  # sliced, not copied
-    for article in previous.articles:
-        s_end = s_row
-        while s_end < len(sentence_docs) and sentence_docs[s_end] == article.doc_id:
-            s_end += 1
-        c_end = c_row
-        while c_end < len(chunk_docs) and chunk_docs[c_end] == article.doc_id:
-            c_end += 1
+    for a, article in enumerate(previous.articles):
+        s_row, s_end = sentence_starts[a], sentence_starts[a + 1]
+        c_row, c_end = chunk_starts[a], chunk_starts[a + 1]
         if parsed_only and parsed is not None and not parsed[s_row:s_end].all():
-            s_row, c_row = s_end, c_end
             continue
         out[article.doc_id] = Parts(
             article.sha256,
@@ -367,6 +397,6 @@ def _previous_parts(previous: StoredIndex, parsed_only: bool = False) -> tuple[d
             rows_of(previous.chunk_tokens, c_row, c_end),
             chunk_vectors[c_row:c_end],
         )
+        sentence_row[article.doc_id] = s_row
         chunk_row[article.doc_id] = c_row
-        s_row, c_row = s_end, c_end
-    return out, chunk_row
+    return out, sentence_row, chunk_row

@@ -29,7 +29,7 @@ from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
 from qa.indexing.build import annotation_fingerprint, pipeline_fingerprint
 from qa.indexing.demand import attach
-from qa.indexing.tables import ChunkTable, SentenceTable, doc_ids_of, positions_of, rows_in
+from qa.indexing.tables import ChunkTable, SentenceTable, article_rows_in, doc_ids_of, positions_of, rows_in
 from qa.text import content_tokens
 from qa.types import Article, Chunk, Sentence
 
@@ -93,7 +93,7 @@ class SearchIndex:
         self._days: tuple[list[str], np.ndarray] | None = None  # `published_between`'s, made on first use
         self._article_code = {a.doc_id: code for code, a in enumerate(stored.articles)}
         keys = _position_keys(
-            np.fromiter((self._article_code.get(d, -1) for d in doc_ids_of(stored.sentences)), np.int64, len(self.sentences)),
+            self._codes_of(stored.sentences, -1),
             np.asarray(positions_of(stored.sentences), dtype=np.int64),
         )
         self._key_order = np.argsort(keys, kind="stable")
@@ -119,7 +119,7 @@ class SearchIndex:
         lengths = np.maximum(last - first + 1, 0)
         holder = np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)
         step = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        chunk_articles = np.fromiter((self._article_code.get(d, -2) for d in doc_ids_of(chunks)), np.int64, len(chunks))
+        chunk_articles = self._codes_of(chunks, -2)
         wanted = _position_keys(np.repeat(chunk_articles, lengths), np.repeat(first, lengths) + step)
         sorted_keys = np.asarray(self._sorted_keys, dtype=np.int64)
         at = np.minimum(np.searchsorted(sorted_keys, wanted), max(sentences - 1, 0))
@@ -129,6 +129,14 @@ class SearchIndex:
         starts = np.zeros(sentences + 1, dtype=np.int64)
         starts[1:] = np.cumsum(np.bincount(rows, minlength=sentences))
         return starts, holder[by_row]
+
+    def _codes_of(self, rows: Sequence[Any], unknown: int) -> np.ndarray:
+        """Each row's article code (its place in the build's articles; `unknown` for a row of
+        none): a table over those very articles has them as its article rows already."""
+        codes = article_rows_in(rows, self.stored.articles)
+        if codes is not None:
+            return codes.astype(np.int64)
+        return np.fromiter((self._article_code.get(d, unknown) for d in doc_ids_of(rows)), np.int64, len(rows))
 
     def saved_as(self, manifest: dict[str, Any]) -> SearchIndex:
         """This index with the manifest its build was saved under (counts and checksums

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from qa.indexing.embedder import Embedder
 from qa.indexing.journal import Journal
 from qa.indexing.rows import StackedRows, taken_rows
-from qa.indexing.tables import ids_of
 from qa.types import Sentence
 
 Progress = Callable[[str, int, int], None]
@@ -128,19 +127,18 @@ EMBEDDING = "embedding sentences"
 
 def sentence_table(
     records: Sequence[Sentence],
-    vector_row: Mapping[str, int],
+    rows: np.ndarray,
     previous: np.ndarray | StackedRows,
     embedder: Embedder,
     early: EarlyEmbedding,
     report: Progress,
 ) -> tuple[np.ndarray | StackedRows, np.ndarray]:
-    """Each record's vector, taken from the previous build's table `previous` where its id is
-    in `vector_row` (id -> row there), else
+    """Each record's vector, taken from the previous build's table `previous` where `rows`
+    gives its row there (-1: none), else
     embedded (by `early`, or here for what it did not cover: sentences of an article the
-    parser skipped are dropped, so the rest must be matched by id); and the row it was taken
-    from (-1 where embedded). The taken rows are read where the previous build holds them
+    parser skipped are dropped, so the rest must be matched by id); and `rows`, the row each
+    was taken from. The taken rows are read where the previous build holds them
     (`qa.indexing.rows.taken_rows`), not copied."""
-    rows = np.fromiter((vector_row.get(sid, -1) for sid in ids_of(records)), dtype=np.int64, count=len(records))
     missing = np.flatnonzero(rows < 0).tolist()
     embedded = early.wait(report)
     wanted = [records[i].id for i in missing]

@@ -161,6 +161,34 @@ def doc_ids_of(rows: Sequence[Sentence] | Sequence[Chunk]) -> list[str]:
     return rows.doc_ids() if isinstance(rows, _ArticleRows) else [r.doc_id for r in rows]
 
 
+def article_starts(rows: Sequence[Sentence] | Sequence[Chunk], articles: Sequence[Article]) -> list[int]:
+    """Where each article's rows start in a table whose rows come article by article in
+    `articles` order, and where the table ends (len(articles) + 1 numbers); a table of
+    those very articles is counted, not compared row by row."""
+    if isinstance(rows, _ArticleRows) and _same_articles(rows.articles, articles):
+        counts = np.bincount(rows.article_rows, minlength=len(articles)) if len(rows) else np.zeros(len(articles), int)
+        return [0, *np.cumsum(counts).tolist()]
+    doc_ids = doc_ids_of(rows)
+    starts, row = [0], 0
+    for article in articles:
+        while row < len(doc_ids) and doc_ids[row] == article.doc_id:
+            row += 1
+        starts.append(row)
+    return starts
+
+
+def article_rows_in(rows: Sequence[Sentence] | Sequence[Chunk], articles: Sequence[Article]) -> np.ndarray | None:
+    """Each row's place in `articles` when `rows` is a table over those very articles (its
+    article rows), else None (find them by doc_id)."""
+    if isinstance(rows, _ArticleRows) and _same_articles(rows.articles, articles):
+        return rows.article_rows
+    return None
+
+
+def _same_articles(a: Sequence[Article], b: Sequence[Article]) -> bool:
+    return a is b or (len(a) == len(b) and all(x is y for x, y in zip(a, b)))
+
+
 def rows_in(rows: Sequence[Sentence] | Sequence[Chunk], doc_ids: set[str]) -> np.ndarray:
     """Which rows (sentences or chunks) belong to an article of `doc_ids`, as a bool mask;
     a table's is decided per article, not per row (a year of news has 600k sentences)."""

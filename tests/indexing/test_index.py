@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.indexing import store
@@ -159,6 +160,18 @@ def store_index(build: Path):
     from qa.indexing.memory import SearchIndex
 
     return SearchIndex(store.load(build))
+
+
+def test_an_edited_article_embeds_only_its_new_sentences(tiny_corpus, fake_settings, fake_embedder) -> None:
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    before = {s.id: first.sentence_vectors[i] for i, s in enumerate(first.sentences)}
+    embedded = fake_embedder.texts_seen
+    path = tiny_corpus / "storm.txt"
+    path.write_text(path.read_text(encoding="utf-8").rstrip() + " Crews cleared the roads by Sunday.\n", encoding="utf-8")
+    after = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    kept = [i for i, s in enumerate(after.sentences) if s.id in before]
+    assert fake_embedder.texts_seen - embedded == len(after.sentences) - len(kept) == 1
+    assert all((np.asarray(after.sentence_vectors[i]) == before[after.sentences[i].id]).all() for i in kept)
 
 
 def test_other_settings_rebuild(tiny_corpus, fake_settings, fake_embedder) -> None:

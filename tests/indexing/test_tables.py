@@ -143,3 +143,13 @@ def test_joining_rows_of_a_table_with_fresh_records_equals_joining_the_records()
     assert words.words == token_columns(TOKENS[2:3] + fresh_tokens + TOKENS[0:2])["words"]  # first-appearance order
     again = sentence_table(orjson.loads(columns_json(sentence_columns(joined, words, {"b": 0, "a": 1}))), order)[0]
     assert again == plain
+
+
+def test_where_each_articles_rows_start_is_counted_for_a_table_as_found_row_by_row() -> None:
+    from qa.indexing.tables import article_starts
+
+    table, _ = loaded()
+    assert article_starts(table, ARTICLES) == article_starts(SENTENCES, ARTICLES) == [0, 2, 3]
+    assert article_starts(table, list(ARTICLES)) == [0, 2, 3]  # the same articles in another sequence
+    without_rows = (ARTICLES[0], Article("c", "C", "Nothing here.", "c.txt", "c" * 64), ARTICLES[1])
+    assert article_starts(SENTENCES, without_rows) == [0, 2, 2, 3]
