@@ -17,11 +17,10 @@ import warnings
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable
 
 import numpy as np
 
-from qa.ingest.aliases import Alias, aliases_of
 from qa.ingest.annotate import AnnotationError, annotate_many
 from qa.ingest.chunker import sentences_of
 from qa.config import Settings
@@ -29,12 +28,12 @@ from qa.indexing.embedder import Embedder
 from qa.indexing.ivf import coarse_lists
 from qa.indexing.journal import Journal
 from qa.indexing.store import StoredIndex
-from qa.indexing.joining import joined_chunks, joined_sentences, joined_tokens, rows_of
+from qa.indexing.joining import joined_chunks, joined_sentences, joined_tokens
 from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
 from qa.indexing.rows import StackedRows, joined_rows
 from qa.indexing.sentence_vectors import EMBED_WORKERS_WHILE_PARSING, EarlyEmbedding, Progress, sentence_table
 from qa.indexing.demand import ParseCache
-from qa.indexing.tables import SentenceTable, article_starts, entities_by_id, ids_of, rows_in
+from qa.indexing.reuse import Either, Reusable, article_aliases, reusable_from
 from qa.types import Article, Sentence
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -110,14 +109,14 @@ def build(
     """
     report = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
-    reusable = _reusable(previous, settings)
+    reusable = reusable_from(previous, settings, pipeline_fingerprint())
     if journal is not None:
-        reusable.entities = _Either(reusable.entities, journal.entities)
+        reusable.entities = Either(reusable.entities, journal.entities)
     fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
-    reusable.vector_row = _vector_rows(previous, {a.doc_id for a, _ in fresh}) if reusable.same_vectors else {}
+    reusable.find_changed({a.doc_id for a, _ in fresh})
     if parsed is not None:
         unknown = [s.id for _, own in fresh for s in own if s.id not in reusable.entities]
-        reusable.entities = _Either(reusable.entities, parsed.get_many(unknown))
+        reusable.entities = Either(reusable.entities, parsed.get_many(unknown))
     # the new sentences are embedded on threads while the parser reads their articles
     new = [s for _, own in fresh for s in own if s.id not in reusable.vector_row]
     with EarlyEmbedding(embedder, new, journal=journal) as early:
@@ -137,11 +136,11 @@ def build(
             parts.append(own)
             kept.append(article)
         sentences = joined_sentences([own.sentences for own in parts], kept)
-        rows = _kept_sentence_rows(kept, parts, reusable)
+        rows = reusable.kept_rows("sentences", kept, parts)
         sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
     chunks = joined_chunks([own.chunks for own in parts], kept)
     pooled = _chunk_table(parts, sentence_vectors)
-    chunk_kept = _kept_chunk_rows(kept, parts, reusable)
+    chunk_kept = reusable.kept_rows("chunks", kept, parts)
     same_vectors = reusable.same_vectors and len(previous.sentences) > 0  # same model: its clustering still fits
     chunk_lists = coarse_lists(pooled, previous.chunk_lists if same_vectors else None, chunk_kept)
     sentence_lists = coarse_lists(sentence_vectors, previous.sentence_lists if same_vectors else None, sentence_kept)
@@ -167,20 +166,8 @@ def build(
         chunk_lists=chunk_lists,
         sentence_lists=sentence_lists,
         vector_origins={"chunks": chunk_kept, "sentences": sentence_kept},
-        article_aliases=_article_aliases(kept, previous),
+        article_aliases=article_aliases(kept, previous),
     )
-
-
-def _article_aliases(articles: list[Article], previous: StoredIndex | None) -> tuple[tuple[Alias, ...], ...]:
-    """The acronyms each article defines, taken from the previous build where its text is the same."""
-    known: dict[str, tuple[str, tuple[Alias, ...]]] = {}
-    if previous is not None and previous.article_aliases is not None:
-        known = {a.doc_id: (a.text, own) for a, own in zip(previous.articles, previous.article_aliases)}
-    found = []
-    for article in articles:
-        text, own = known.get(article.doc_id, (None, None))
-        found.append(own if own is not None and text == article.text else aliases_of(article.text))
-    return tuple(found)
 
 
 def _chunk_table(parts: list[Parts], sentence_vectors: np.ndarray | StackedRows) -> np.ndarray | StackedRows:
@@ -197,43 +184,6 @@ def _chunk_table(parts: list[Parts], sentence_vectors: np.ndarray | StackedRows)
     return joined_rows(blocks, int(sentence_vectors.shape[1]))
 
 
-def _kept_sentence_rows(articles: list[Article], parts: list[Parts], reusable: _Reusable) -> np.ndarray:
-    """Per sentence, its row in the previous build where its vector can be taken over, else -1:
-    an article taken over whole keeps its rows there, the sentences of the others are found by
-    id (`reusable.vector_row` holds the previous rows of those articles alone)."""
-    blocks = []
-    for article, own in zip(articles, parts):
-        start = reusable.sentence_row.get(article.doc_id) if own is reusable.articles.get(article.doc_id) else None
-        if start is not None:
-            blocks.append(np.arange(start, start + len(own.sentences), dtype=np.int64))
-        else:
-            ids = ids_of(own.sentences) if isinstance(own.sentences, SentenceTable) else [x.id for x in own.sentences]
-            blocks.append(np.fromiter((reusable.vector_row.get(sid, -1) for sid in ids), np.int64, len(ids)))
-    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
-
-
-def _vector_rows(previous: StoredIndex | None, doc_ids: set[str]) -> dict[str, int]:
-    """Sentence id -> its row in the previous build, for the sentences of the articles
-    `doc_ids` only: a sentence's id hashes its article's doc_id (`qa.ingest.chunker.content_id`),
-    so no other previous sentence can match one of theirs (a million ids are not hashed into a
-    dict for an update that adds one article)."""
-    if previous is None or not doc_ids:
-        return {}
-    ids = ids_of(previous.sentences)
-    rows = np.flatnonzero(rows_in(previous.sentences, doc_ids)).tolist()
-    return {ids[row]: row for row in rows}
-
-
-def _kept_chunk_rows(articles: list[Article], parts: list[Parts], reusable: _Reusable) -> np.ndarray:
-    """Per chunk, its row in the previous build where its article was taken over whole
-    (vector and all), else -1 (for `qa.indexing.ivf.coarse_lists`)."""
-    blocks = [np.full(len(own.chunks), -1, dtype=np.int64) for own in parts]
-    for block, article, own in zip(blocks, articles, parts):
-        if own is reusable.articles.get(article.doc_id):
-            block[:] = np.arange(reusable.chunk_row[article.doc_id], reusable.chunk_row[article.doc_id] + len(block))
-    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
-
-
 class BuildWarning(UserWarning):
     """An article was left out of the index (the message names it and says why)."""
 
@@ -244,7 +194,7 @@ NOTHING_TO_QUOTE = "it holds nothing to quote (only page debris: captions, credi
 def _annotated(
     split: list[tuple[Article, list[Sentence]]],
     settings: Settings,
-    reusable: "_Reusable",
+    reusable: Reusable,
     total: int,
     report: Progress,
     parsing: Callable[[], None] = lambda: None,
@@ -285,7 +235,7 @@ def _annotated(
     return annotated, skipped
 
 
-def _unparsed(split: list[tuple[Article, list[Sentence]]], reusable: "_Reusable") -> tuple[dict[str, list[Sentence]], dict[str, str]]:
+def _unparsed(split: list[tuple[Article, list[Sentence]]], reusable: Reusable) -> tuple[dict[str, list[Sentence]], dict[str, str]]:
     """`_annotated` without the parser: the entities already known (the last build's, or read
     for a question since), else None for "not parsed yet" (`qa.indexing.demand` reads them)."""
     quotable, skipped = _quotable(split)
@@ -309,94 +259,3 @@ def _quotable(
             skipped[article.doc_id] = NOTHING_TO_QUOTE
             warnings.warn(f"left {article.path} out of the index: {NOTHING_TO_QUOTE}", BuildWarning, stacklevel=5)
     return kept, skipped
-
-
-class _Either(Mapping):
-    """Entities by sentence id from the previous build, else from the journal."""
-
-    def __init__(self, first: Mapping[str, tuple], second: Mapping[str, tuple]) -> None:
-        self._first, self._second = first, second
-
-    def __getitem__(self, sid: str) -> tuple:
-        return self._first[sid] if sid in self._first else self._second[sid]
-
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._first or sid in self._second
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        yield from self._first
-        yield from (sid for sid in self._second if sid not in self._first)
-
-    def __len__(self) -> int:
-        return len(self._first) + sum(1 for sid in self._second if sid not in self._first)
-
-
-class _Reusable:
-    """What a build may take over from the previous one: whole unchanged articles, and the
-    entities and vectors of unchanged sentences of changed articles."""
-
-    def __init__(self) -> None:
-        self.entities: Mapping[str, tuple] = {}
-        self.same_vectors = False  # the previous build's vectors are of this model and runtime
-        self.vector_row: dict[str, int] = {}  # sentence id -> its row in `vectors` (articles not taken over whole)
-        self.vectors: np.ndarray = np.zeros((0, 0), dtype=np.float32)
-        self.articles: dict[str, Parts] = {}
-        self.chunk_row: dict[str, int] = {}  # doc id -> the row of its first chunk in the previous build
-        self.sentence_row: dict[str, int] = {}  # doc id -> the row of its first sentence there
-
-    def parts_of(self, article: Article) -> Parts | None:
-        """The previous build's records of `article`, if its content is unchanged."""
-        own = self.articles.get(article.doc_id)
-        return own if own is not None and own.sha256 == article.sha256 else None
-
-
-def _reusable(previous: StoredIndex | None, settings: Settings) -> _Reusable:
-    reusable = _Reusable()
-    same_vectors = previous is not None and previous.manifest.get("model") == settings.model and (
-        previous.manifest.get("settings", {}).get("embedding_runtime", "torch") == settings.embedding_runtime
-    )
-    if previous is None or not same_vectors:
-        return reusable
-    same_code = previous.manifest.get("pipeline") == pipeline_fingerprint()
-    if same_code and previous.manifest.get("settings", {}).get("annotator") == settings.annotator:
-        reusable.entities = entities_by_id(previous.sentences)
-        if previous.manifest.get("settings") == settings.index_shape():
-            # a build that parses takes over whole only the articles parsed through
-            reusable.articles, reusable.sentence_row, reusable.chunk_row = _previous_parts(
-                previous, parsed_only=settings.parse == "build"
-            )
-    reusable.same_vectors = True
-    reusable.vectors = previous.sentence_vectors
-    return reusable
-
-
-def _previous_parts(
-    previous: StoredIndex, parsed_only: bool = False
-) -> tuple[dict[str, Parts], dict[str, int], dict[str, int]]:
-    """The previous build cut back into per-article records (rows are contiguous per article),
-    and the rows of each article's first sentence and first chunk; with `parsed_only`, only the
-    articles whose every sentence was parsed."""
-    table = previous.sentences
-    parsed = table.parsed if isinstance(table, SentenceTable) else None
-    out: dict[str, Parts] = {}
-    sentence_row: dict[str, int] = {}
-    chunk_row: dict[str, int] = {}
-    sentence_starts = article_starts(previous.sentences, previous.articles)
-    chunk_starts = article_starts(previous.chunks, previous.articles)
-    chunk_vectors = StackedRows([previous.chunk_vectors], int(previous.chunk_vectors.shape[1]))  # sliced, not copied
-    for a, article in enumerate(previous.articles):
-        s_row, s_end = sentence_starts[a], sentence_starts[a + 1]
-        c_row, c_end = chunk_starts[a], chunk_starts[a + 1]
-        if parsed_only and parsed is not None and not parsed[s_row:s_end].all():
-            continue
-        out[article.doc_id] = Parts(
-            article.sha256,
-            rows_of(previous.sentences, s_row, s_end),
-            rows_of(previous.sentence_tokens, s_row, s_end),
-            rows_of(previous.chunks, c_row, c_end),
-            rows_of(previous.chunk_tokens, c_row, c_end),
-            chunk_vectors[c_row:c_end],
-        )
-        sentence_row[article.doc_id] = s_row
-        chunk_row[article.doc_id] = c_row
-    return out, sentence_row, chunk_row

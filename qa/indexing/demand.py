@@ -188,7 +188,7 @@ def _bare(table: SentenceTable, text: str, row: int) -> Sentence:
 
 
 def attach(
-    table: SentenceTable, annotator: str, cache_path: Path | None, annotation: str, pipeline: str = ""
+    table: SentenceTable, annotator: str, cache_path: Path | None, annotation: str, pipeline: str
 ) -> DemandParser | None:
     """Give `table` a parser for its rows no build parsed (none when every row is parsed),
     with its cache at `cache_path` (None: in memory only), keyed by `cache_key` (a cache of

@@ -86,9 +86,9 @@ def _piece_postings(piece: Any, local: np.ndarray, lengths: np.ndarray, words: i
     stored = piece.table.postings if isinstance(piece, Rows) else None
     if stored is None:
         stored = word_postings(local, lengths, words)
-        return np.repeat(np.arange(words, dtype=np.int64), stored.frequency), stored.documents, stored.counts
+        return stored.words(), stored.documents, stored.counts
     inside = (stored.documents >= piece.start) & (stored.documents < piece.stop)
-    word = np.repeat(np.arange(len(stored.frequency), dtype=np.int64), stored.frequency)[inside]
+    word = stored.words()[inside]
     return word, stored.documents[inside] - piece.start, stored.counts[inside]
 
 

@@ -99,7 +99,7 @@ class Postings:
             held = word_postings(token_ids, lengths, len(self.vocabulary))
         self.document_frequency = held.frequency.astype(np.int64, copy=False)
         docs, counts = held.documents, held.counts
-        words = np.repeat(np.arange(len(self.vocabulary), dtype=np.int64), self.document_frequency)
+        words = held.words()
         self._tokens = int(lengths.sum())
         if corpus is None:
             self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
@@ -147,6 +147,10 @@ class WordPostings:
     frequency: np.ndarray  # per word of the vocabulary, how many documents hold it
     documents: np.ndarray  # the documents holding word 0, then word 1, ..., ascending within a word
     counts: np.ndarray  # how often the word occurs in each of those documents
+
+    def words(self) -> np.ndarray:
+        """The word of each (word, document) pair, in the pairs' order."""
+        return np.repeat(np.arange(len(self.frequency), dtype=np.int64), self.frequency)
 
     def problem(self, words: int, documents: int, tokens: int) -> str | None:
         """What makes these postings unfit for a table of that many words, documents and
