@@ -177,7 +177,7 @@ def word_postings(token_ids: Sequence[int] | np.ndarray, lengths: np.ndarray, wo
     keys += np.repeat(np.arange(documents, dtype=np.int64), lengths)
     keys.sort()
     firsts = np.flatnonzero(np.diff(keys)) + 1
-    counts = np.diff(firsts, prepend=0, append=len(keys))
+    counts = np.diff(firsts, prepend=0, append=len(keys)) if len(keys) else np.zeros(0, dtype=np.int64)  # no tokens: no pairs
     pairs = keys[np.concatenate(([0], firsts))] if len(keys) else keys
     del keys, firsts
     held_words, held_documents = np.divmod(pairs, documents) if documents else (pairs, pairs)

@@ -12,6 +12,7 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.manifest import manifest_checksum
+from qa.indexing.joining import joined_tokens
 from qa.indexing.postings import Postings, word_postings
 from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_table
 from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
@@ -153,3 +154,12 @@ def test_where_each_articles_rows_start_is_counted_for_a_table_as_found_row_by_r
     assert article_starts(table, list(ARTICLES)) == [0, 2, 3]  # the same articles in another sequence
     without_rows = (ARTICLES[0], Article("c", "C", "Nothing here.", "c.txt", "c" * 64), ARTICLES[1])
     assert article_starts(SENTENCES, without_rows) == [0, 2, 2, 3]
+
+
+@pytest.mark.parametrize("documents", [(), ((),), ((), (), ())])
+def test_tables_without_a_single_token_have_postings_that_fit_them(documents) -> None:  # noqa: ANN001
+    # found when a folder whose one article holds nothing quotable was built and read back
+    table = joined_tokens([documents])
+    assert table.postings.problem(len(table.words), len(documents), len(table.ids)) is None
+    held = word_postings(np.zeros(0, dtype=np.int64), np.zeros(len(documents), dtype=np.int64), 0)
+    assert held.problem(0, len(documents), 0) is None and len(held.counts) == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import resource
 import shutil
-import time
 import warnings
 from pathlib import Path
 
@@ -38,7 +37,6 @@ def _warnings(call) -> tuple[object, list[str]]:  # noqa: ANN001
 
 
 def test_every_hostile_file_is_named_once_and_the_rest_is_indexed(hostile_corpus, fake_settings, fake_embedder) -> None:
-    started = time.perf_counter()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     index, said = _warnings(lambda: ensure_index(hostile_corpus, fake_settings, embedder=fake_embedder))
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
@@ -59,7 +57,7 @@ def test_every_hostile_file_is_named_once_and_the_rest_is_indexed(hostile_corpus
     assert set(texts) == {"plain", "deep-front-matter", "alias-bomb", "image-copyright-prose"}
     quotable = {index.sentences[i].doc_id for i in range(len(index.sentences)) if index.sentences[i].quotable}
     assert quotable == set(texts)  # the prose about image copyright is quoted, not taken for a caption
-    assert grown_mb < 500 and time.perf_counter() - started < 60  # the alias bomb once took 3.6 GB and 18 s
+    assert grown_mb < 500  # the alias bomb once took 3.6 GB (and 18 s)
 
 
 def test_a_file_of_nothing_quotable_sorted_first_leaves_the_build_and_later_ones_working(
@@ -77,15 +75,33 @@ def test_a_file_of_nothing_quotable_sorted_first_leaves_the_build_and_later_ones
     assert sorted(later.articles) == ["later", "plain"]
 
 
+def test_a_folder_of_nothing_quotable_makes_an_empty_index_that_reads_back(tmp_path, fake_settings, fake_embedder) -> None:
+    from qa.indexing.catalog import forget_cached, index_home
+    from qa.indexing.folder import load_current
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(HOSTILE / "00-advertisement.txt", folder)
+    with pytest.warns(BuildWarning, match="nothing to quote"):
+        built = ensure_index(folder, fake_settings, embedder=fake_embedder)  # read back from its files
+    assert len(built.articles) == len(built.sentences) == 0
+    forget_cached()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a damaged index would be rebuilt with a warning
+        again = load_current(index_home(folder, fake_settings))
+    assert again is not None and len(again.index.sentences) == 0 and again.index.manifest["skipped"]
+
+
 def test_front_matter_bombs_cost_nothing_and_the_body_is_still_the_article() -> None:
     from qa.ingest.metadata import split_front_matter
 
     for name in ("deep-front-matter.md", "alias-bomb.md"):
         text = (HOSTILE / name).read_text(encoding="utf-8")
         said: list[str] = []
-        started = time.perf_counter()
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         fields, body = split_front_matter(text, name, said.append)
-        assert time.perf_counter() - started < 5 and fields == {} and len(said) == 1
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+        assert grown_mb < 200 and fields == {} and len(said) == 1  # expanded, the bomb needs 3.6 GB
         assert text[body:].startswith("The ")  # the front matter is cut off; the article stays
 
 
