@@ -17,7 +17,7 @@ import warnings
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -28,9 +28,10 @@ from qa.indexing.embedder import Embedder
 from qa.indexing.ivf import coarse_lists
 from qa.indexing.journal import Journal
 from qa.indexing.store import StoredIndex
-from qa.indexing.joining import joined_chunks, joined_sentences, joined_tokens
-from qa.indexing.parts import Parts, article_parts, pooled_chunk_vectors
-from qa.indexing.rows import StackedRows, joined_rows
+from qa.indexing.heap import trim_heap
+from qa.indexing.tables import TextsOf
+from qa.indexing.batches import Batches, chunk_table
+from qa.indexing.parts import article_parts
 from qa.indexing.sentence_vectors import EMBED_WORKERS_WHILE_PARSING, EarlyEmbedding, Progress, sentence_table
 from qa.indexing.demand import ParseCache
 from qa.indexing.reuse import Either, Reusable, article_aliases, reusable_from
@@ -112,34 +113,45 @@ def build(
     reusable = reusable_from(previous, settings, pipeline_fingerprint())
     if journal is not None:
         reusable.entities = Either(reusable.entities, journal.entities)
-    fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
-    reusable.find_changed({a.doc_id for a, _ in fresh})
-    if parsed is not None:
-        unknown = [s.id for _, own in fresh for s in own if s.id not in reusable.entities]
-        reusable.entities = Either(reusable.entities, parsed.get_many(unknown))
-    # the new sentences are embedded on threads while the parser reads their articles
-    new = [s for _, own in fresh for s in own if s.id not in reusable.vector_row]
-    with EarlyEmbedding(embedder, new, journal=journal) as early:
-        if settings.parse == "demand":
-            annotated, skipped = _unparsed(fresh, reusable)
-        else:
+    reusable.find_changed({a.doc_id for a in articles if reusable.parts_of(a) is None})
+    if settings.parse == "demand":
+        batches = _read_unparsed(articles, settings, reusable, parsed)
+        sentences, sentence_tokens, chunks, chunk_tokens = batches.joined()
+        trim_heap()  # the records are let go
+        rows = reusable.kept_rows("sentences", batches.articles, batches.parts)
+        # embedded once the records are let go: what a build holds at its peak is the vectors and the tables
+        missing = np.flatnonzero(rows < 0)
+        new_ids = [sentences.ids[i] for i in missing.tolist()]
+        with EarlyEmbedding(embedder, new_ids, TextsOf(sentences, missing), journal=journal) as early:
+            sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
+        del early, new_ids
+    else:
+        fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
+        if parsed is not None:
+            unknown = [s.id for _, own in fresh for s in own if s.id not in reusable.entities]
+            reusable.entities = Either(reusable.entities, parsed.get_many(unknown))
+        # the new sentences are embedded on threads while the parser reads their articles
+        new = [s for _, own in fresh for s in own if s.id not in reusable.vector_row]
+        with EarlyEmbedding(embedder, [s.id for s in new], [s.text for s in new], journal=journal) as early:
+            del new
             parsing = partial(early.start, EMBED_WORKERS_WHILE_PARSING)
             annotated, skipped = _annotated(fresh, settings, reusable, len(articles), report, parsing, journal)
-        if journal is not None:
-            journal.flush()
-        parts: list[Parts] = []
-        kept: list[Article] = []
-        for article in articles:
-            if article.doc_id in skipped:
-                continue
-            own = reusable.parts_of(article) or article_parts(article, annotated[article.doc_id], settings)
-            parts.append(own)
-            kept.append(article)
-        sentences = joined_sentences([own.sentences for own in parts], kept)
-        rows = reusable.kept_rows("sentences", kept, parts)
-        sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
-    chunks = joined_chunks([own.chunks for own in parts], kept)
-    pooled = _chunk_table(parts, sentence_vectors)
+            del fresh, parsing  # the records live on in `annotated` until their batch is made tables
+            if journal is not None:
+                journal.flush()
+            batches = Batches(skipped)
+            for article in articles:
+                if article.doc_id not in skipped:
+                    own = reusable.parts_of(article)
+                    made = own or article_parts(article, annotated.pop(article.doc_id), settings)
+                    batches.add(article, made, fresh=own is None)
+            sentences, sentence_tokens, chunks, chunk_tokens = batches.joined()
+            rows = reusable.kept_rows("sentences", batches.articles, batches.parts)
+            sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
+        del early  # its texts
+        trim_heap()
+    parts, kept = batches.parts, batches.articles
+    pooled = chunk_table(parts, sentence_vectors)
     chunk_kept = reusable.kept_rows("chunks", kept, parts)
     same_vectors = reusable.same_vectors and len(previous.sentences) > 0  # same model: its clustering still fits
     chunk_lists = coarse_lists(pooled, previous.chunk_lists if same_vectors else None, chunk_kept)
@@ -150,7 +162,7 @@ def build(
         "settings": settings.index_shape(),
         "pipeline": pipeline_fingerprint(),
         "files": files,
-        "skipped": skipped,
+        "skipped": batches.skipped,
         "build_seconds": round(time.perf_counter() - started, 3),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -158,9 +170,9 @@ def build(
         manifest=manifest,
         articles=tuple(kept),
         sentences=sentences,
-        sentence_tokens=joined_tokens([own.sentence_tokens for own in parts]),
+        sentence_tokens=sentence_tokens,
         chunks=chunks,
-        chunk_tokens=joined_tokens([own.chunk_tokens for own in parts]),
+        chunk_tokens=chunk_tokens,
         chunk_vectors=pooled,
         sentence_vectors=sentence_vectors,
         chunk_lists=chunk_lists,
@@ -168,20 +180,6 @@ def build(
         vector_origins={"chunks": chunk_kept, "sentences": sentence_kept},
         article_aliases=article_aliases(kept, previous),
     )
-
-
-def _chunk_table(parts: list[Parts], sentence_vectors: np.ndarray | StackedRows) -> np.ndarray | StackedRows:
-    """Chunk vectors article by article: those of an unchanged article read where the previous
-    build holds them (`qa.indexing.rows`), the others pooled from their sentences' vectors."""
-    blocks, row = [], 0
-    for own in parts:
-        if own.chunk_vectors is not None:
-            blocks.append(own.chunk_vectors)
-        else:
-            rows = sentence_vectors[row : row + len(own.sentences)]
-            blocks.append(pooled_chunk_vectors(list(own.chunks), list(own.sentences), rows))
-        row += len(own.sentences)
-    return joined_rows(blocks, int(sentence_vectors.shape[1]))
 
 
 class BuildWarning(UserWarning):
@@ -235,16 +233,49 @@ def _annotated(
     return annotated, skipped
 
 
-def _unparsed(split: list[tuple[Article, list[Sentence]]], reusable: Reusable) -> tuple[dict[str, list[Sentence]], dict[str, str]]:
-    """`_annotated` without the parser: the entities already known (the last build's, or read
-    for a question since), else None for "not parsed yet" (`qa.indexing.demand` reads them)."""
-    quotable, skipped = _quotable(split)
-    known = reusable.entities
-    annotated = {
-        article.doc_id: [replace(s, entities=known[s.id] if s.id in known else None) for s in own]
-        for article, own in quotable
-    }
-    return annotated, skipped
+READ_CHARACTERS = 4_000_000  # articles split into sentences at once, by their text (about 30,000 sentences)
+
+
+def _read_unparsed(
+    articles: list[Article], settings: Settings, reusable: Reusable, parsed: ParseCache | None
+) -> Batches:
+    """Every article's parts without the parser (and the articles left out): those taken over
+    as they are, the others made from their sentences with the entities already known (the
+    last build's, or read for a question since; else None, "not parsed yet", which
+    `qa.indexing.demand` reads), a group of articles at a time, so that only a batch of
+    records is ever held (`qa.indexing.batches`)."""
+    batches = Batches()
+    for group in _groups(articles, READ_CHARACTERS):
+        split = [(a, sentences_of(a)) for a in group if reusable.parts_of(a) is None]
+        known = reusable.entities
+        if parsed is not None:
+            known = Either(known, parsed.get_many([s.id for _, own in split for s in own if s.id not in known]))
+        quotable, left_out = _quotable(split)
+        batches.skipped.update(left_out)
+        fresh = {article.doc_id: own for article, own in quotable}
+        del split, quotable
+        for article in group:
+            own = reusable.parts_of(article)
+            if own is not None:
+                batches.add(article, own, fresh=False)
+            elif article.doc_id in fresh:
+                read = [replace(s, entities=known[s.id] if s.id in known else None) for s in fresh.pop(article.doc_id)]
+                batches.add(article, article_parts(article, read, settings), fresh=True)
+    return batches
+
+
+def _groups(articles: list[Article], characters: int) -> Iterator[list[Article]]:
+    """The articles in order, in groups of about `characters` characters of text (at least one article)."""
+    group: list[Article] = []
+    held = 0
+    for article in articles:
+        group.append(article)
+        held += len(article.text)
+        if held >= characters:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def _quotable(

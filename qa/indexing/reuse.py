@@ -65,8 +65,8 @@ class Reusable:
             start = first.get(article.doc_id) if own is self.articles.get(article.doc_id) else None
             if start is not None:
                 blocks.append(np.arange(start, start + len(records), dtype=np.int64))
-            elif table == "sentences":
-                ids = ids_of(records) if isinstance(records, SentenceTable) else [x.id for x in records]
+            elif table == "sentences" and self.vector_row:
+                ids = ids_of(records)
                 blocks.append(np.fromiter((self.vector_row.get(sid, -1) for sid in ids), np.int64, len(ids)))
             else:
                 blocks.append(np.full(len(records), -1, dtype=np.int64))

@@ -14,6 +14,7 @@ import numpy as np
 from qa.indexing.embedder import Embedder
 from qa.indexing.journal import Journal
 from qa.indexing.rows import StackedRows, taken_rows
+from qa.indexing.tables import ids_of
 from qa.types import Sentence
 
 Progress = Callable[[str, int, int], None]
@@ -40,13 +41,13 @@ class EarlyEmbedding:
     """
 
     def __init__(
-        self, embedder: Embedder, sentences: Sequence[Sentence], workers: int = 0, journal: Journal | None = None
+        self, embedder: Embedder, ids: list[str], texts: Sequence[str], workers: int = 0, journal: Journal | None = None
     ) -> None:
-        self.ids = [s.id for s in sentences]
+        self.ids = ids  # of the sentences to embed, in order
         self._journal = journal  # batches a cut-short run embedded are read back, new ones written
-        self._texts = [s.text for s in sentences]
+        self._texts = texts
         self._embedder = embedder
-        self.vectors = np.zeros((len(sentences), embedder.dimension), dtype=np.float32)
+        self.vectors = np.zeros((len(ids), embedder.dimension), dtype=np.float32)
         self._finished = [0] * (workers or EMBED_WORKERS)
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -141,7 +142,8 @@ def sentence_table(
     (`qa.indexing.rows.taken_rows`), not copied."""
     missing = np.flatnonzero(rows < 0).tolist()
     embedded = early.wait(report)
-    wanted = [records[i].id for i in missing]
+    ids = ids_of(records)
+    wanted = [ids[i] for i in missing]
     if len(missing) == len(records) and wanted == early.ids:
         return embedded, rows  # all new, in order (a fresh build): the embedded table is the table
     fresh = embedded if wanted == early.ids else _late_vectors(records, missing, embedded, early.ids, embedder, report)

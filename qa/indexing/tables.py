@@ -199,8 +199,34 @@ def rows_in(rows: Sequence[Sentence] | Sequence[Chunk], doc_ids: set[str]) -> np
 
 
 def ids_of(sentences: Sequence[Sentence]) -> list[str]:
-    """Each sentence's id (from the columns of a table, without making its rows)."""
-    return sentences.ids if isinstance(sentences, SentenceTable) else [s.id for s in sentences]
+    """Each sentence's id (from the columns of a table, or of rows of one, without making its rows)."""
+    if isinstance(sentences, SentenceTable):
+        return sentences.ids
+    table = getattr(sentences, "table", None)  # `qa.indexing.joining.Rows` (which imports this module)
+    if isinstance(table, SentenceTable):
+        return table.ids[sentences.start : sentences.stop]  # type: ignore[attr-defined]
+    return [s.id for s in sentences]
+
+
+class TextsOf(Sequence):
+    """The texts of some rows of a sentence table, each cut from its article when read (a
+    build's new sentences, embedded a batch at a time, are not all held as strings at once)."""
+
+    def __init__(self, table: SentenceTable, rows: np.ndarray) -> None:
+        self._table, self._rows = table, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, at: Any) -> Any:
+        if isinstance(at, slice):
+            return self._texts(self._rows[at])
+        return self._texts(self._rows[[at]])[0]
+
+    def _texts(self, rows: np.ndarray) -> list[str]:
+        table = self._table
+        articles, start, end = table.articles, table.columns["start"], table.columns["end"]
+        return [articles[a].text[s:e] for a, s, e in zip(table.article_rows[rows].tolist(), start[rows].tolist(), end[rows].tolist())]
 
 
 def positions_of(sentences: Sequence[Sentence]) -> list[int]:

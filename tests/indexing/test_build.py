@@ -106,11 +106,15 @@ def _sentences(count: int) -> list:
     return [Sentence(f"s{i}", "doc", i, 0, 1, f"sentence {i}") for i in range(count)]
 
 
+def _ids_texts(sentences: list) -> tuple[list[str], list[str]]:
+    return [s.id for s in sentences], [s.text for s in sentences]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_early_embedding_makes_the_batches_of_embedding_afterwards(workers: int) -> None:
     sentences = _sentences(2 * EMBED_BATCH + 5)
     recorder = _BatchRecorder()
-    with EarlyEmbedding(recorder, sentences, workers=workers) as early:
+    with EarlyEmbedding(recorder, *_ids_texts(sentences), workers=workers) as early:
         early.start()
         progress: list[tuple[str, int, int]] = []
         vectors = early.wait(lambda *report: progress.append(report))
@@ -124,7 +128,7 @@ def test_early_embedding_makes_the_batches_of_embedding_afterwards(workers: int)
 def test_an_embedding_error_reaches_the_build() -> None:
     sentences = _sentences(4 * EMBED_BATCH)
     recorder = _BatchRecorder(fail_on=sentences[EMBED_BATCH].text)  # the second thread's first batch
-    with pytest.raises(RuntimeError, match="embedding failed"), EarlyEmbedding(recorder, sentences, workers=2) as early:
+    with pytest.raises(RuntimeError, match="embedding failed"), EarlyEmbedding(recorder, *_ids_texts(sentences), workers=2) as early:
         early.wait(lambda *report: None)
     assert not any(sentences[3 * EMBED_BATCH].text in batch for batch in recorder.batches)  # its thread went no further
 
@@ -144,14 +148,14 @@ class _ReleasingRecorder(_BatchRecorder):
 def test_the_embedder_hands_back_its_memory_once_every_thread_is_done(workers: int) -> None:
     sentences = _sentences(3 * EMBED_BATCH + 1)
     recorder = _ReleasingRecorder()
-    with EarlyEmbedding(recorder, sentences, workers=workers) as early:
+    with EarlyEmbedding(recorder, *_ids_texts(sentences), workers=workers) as early:
         early.wait(lambda *report: None)
     assert recorder.released_after == [4]  # once, after the last of the four batches
 
 
 def test_nothing_to_embed_releases_nothing() -> None:
     recorder = _ReleasingRecorder()
-    with EarlyEmbedding(recorder, [], workers=2) as early:
+    with EarlyEmbedding(recorder, [], [], workers=2) as early:
         early.wait(lambda *report: None)
     assert recorder.released_after == []
 
@@ -159,7 +163,7 @@ def test_nothing_to_embed_releases_nothing() -> None:
 def test_one_thread_while_parsing_then_all_make_the_same_batches() -> None:
     sentences = _sentences(5 * EMBED_BATCH + 3)
     recorder = _ReleasingRecorder()
-    with EarlyEmbedding(recorder, sentences, workers=2) as early:
+    with EarlyEmbedding(recorder, *_ids_texts(sentences), workers=2) as early:
         early.start(1)  # while the parser runs
         early.start(1)  # a later report of the parser: still one
         assert sum(t.ident is not None for t in early._threads) == 1
@@ -169,3 +173,54 @@ def test_one_thread_while_parsing_then_all_make_the_same_batches() -> None:
     assert sorted(recorder.batches) == sorted(expected) and len(recorder.batches) == len(expected)
     assert vectors.tolist() == [[len(t), len(batch)] for batch in expected for t in batch]
     assert recorder.released_after == [len(expected)]  # once, after the last batch
+
+
+def _same_tables(first, second) -> None:  # noqa: ANN001
+    """Two builds hold the same index, column for column (names, their order, dtypes)."""
+    for name in ("sentences", "chunks"):
+        a, b = getattr(first, name), getattr(second, name)
+        assert a.ids == b.ids and list(a.columns) == list(b.columns)
+        for key, column in a.columns.items():
+            other = b.columns[key]
+            if isinstance(column, dict):  # the entity columns
+                assert column.keys() == other.keys()
+                for k, v in column.items():
+                    assert (np.array_equal(v, other[k]) and v.dtype == other[k].dtype) if isinstance(v, np.ndarray) else v == other[k]
+            elif isinstance(column, np.ndarray):
+                assert np.array_equal(column, other) and column.dtype == other.dtype, key
+            else:
+                assert column == other, key
+    for name in ("sentence_tokens", "chunk_tokens"):
+        a, b = getattr(first, name), getattr(second, name)
+        assert a.words == b.words and np.array_equal(a.offsets, b.offsets) and np.array_equal(a.ids, b.ids)
+        for part in ("frequency", "documents", "counts"):
+            x, y = getattr(a.postings, part), getattr(b.postings, part)
+            assert np.array_equal(x, y) and x.dtype == y.dtype
+    assert np.array_equal(np.asarray(first.sentence_vectors), np.asarray(second.sentence_vectors))
+    assert np.array_equal(np.asarray(first.chunk_vectors), np.asarray(second.chunk_vectors))
+    assert first.sentences == second.sentences and first.chunks == second.chunks
+
+
+@pytest.mark.parametrize("parse", ["build", "demand"])
+def test_records_made_tables_in_batches_of_any_size_give_the_same_index(
+    tiny_corpus, fake_settings, fake_embedder, monkeypatch, parse
+) -> None:
+    import qa.indexing.batches as batches
+    import qa.indexing.build as building
+
+    settings = fake_settings.with_(parse=parse)
+    articles = load_corpus(tiny_corpus)
+    whole = build(articles, settings, fake_embedder, files={})  # one batch: the corpus is small
+    monkeypatch.setattr(batches, "BATCH_SENTENCES", 3)  # a batch every few sentences
+    monkeypatch.setattr(building, "READ_CHARACTERS", 40)  # articles read one or two at a time
+    assert len({s.doc_id for s in whole.sentences}) > 2
+    _same_tables(build(articles, settings, fake_embedder, files={}), whole)
+    # an update mixes articles taken over (rows of the last build) with fresh ones
+    (tiny_corpus / "aa-ferry.txt").write_text("A ferry sank near Port Ellis. Mayor Anna Lind wept.", encoding="utf-8")
+    (tiny_corpus / "zz-gale.txt").write_text("A gale shut the port. Nobody sailed that day.", encoding="utf-8")
+    more = load_corpus(tiny_corpus)
+    small = build(more, settings, fake_embedder, files={}, previous=whole)
+    monkeypatch.setattr(batches, "BATCH_SENTENCES", 10**9)
+    monkeypatch.setattr(building, "READ_CHARACTERS", 10**9)
+    _same_tables(small, build(more, settings, fake_embedder, files={}, previous=whole))
+    _same_tables(small, build(more, settings, fake_embedder, files={}))  # and a build from nothing
