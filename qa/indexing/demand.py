@@ -86,6 +86,34 @@ class ParseCache:
                 raise
             self._db.execute("COMMIT")
 
+    def prune(self, keep: Sequence[str]) -> int:
+        """Forget the entities of sentences outside `keep` (the build in use), once more have
+        been written since the last pruning than `keep` holds, so the file stays within about
+        twice what the build needs however often its articles change; the number forgotten.
+        The check is a lookup of two numbers; a pruning copies the ids into a temporary table
+        (a few seconds at a million sentences). A process still serving an older build reads a
+        paragraph again if it needs one forgotten."""
+        with self._lock:
+            written = self._db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
+            found = self._db.execute("SELECT value FROM meta WHERE key = 'pruned_at'").fetchone()
+            if written - (int(found[0]) if found else 0) <= len(keep):
+                return 0
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (sid TEXT PRIMARY KEY)")
+                self._db.execute("DELETE FROM temp.keep")
+                self._db.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((sid,) for sid in keep))
+                gone = self._db.execute("DELETE FROM entities WHERE sid NOT IN (SELECT sid FROM temp.keep)").rowcount
+                self._db.execute("DROP TABLE temp.keep")
+                # rows written later are numbered on from the highest left (SQLite's rowids)
+                left = self._db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('pruned_at', ?)", (str(left),))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return int(gone)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -37,6 +37,7 @@ from qa.indexing.embedder import Embedder
 from qa.indexing.heap import trim_heap
 from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
+from qa.indexing.tables import ids_of
 from qa.indexing.segments import Origin
 from qa.ingest.corpus import FileState, load_corpus
 from qa.ingest.formats import holds_many
@@ -174,6 +175,7 @@ def write_build(
     )
     try:
         stored = build(articles, settings, embedder, files, reuse, progress, kept, parsed)
+        parsed.prune(ids_of(stored.sentences))  # what questions read of articles since changed or removed
     finally:
         parsed.close()
     name = f"build-{uuid.uuid4().hex[:12]}"

@@ -166,3 +166,33 @@ def test_the_parsed_column_is_checked_on_load(corpus: Path, tmp_path: Path) -> N
     columns["parsed"] = np.zeros(len(index.sentences) - 1, dtype=bool)
     with pytest.raises(ValueError, match="differ in length"):
         sentence_table(columns, index.sentences.articles)
+
+
+def test_the_cache_forgets_what_no_build_holds_once_it_has_grown_by_a_build(tmp_path: Path) -> None:
+    found = (Entity(0, 4, "PERSON", "subject", "said"),)
+    cache = ParseCache(tmp_path / CACHE_FILE, cache_key("spacy", "a"))
+    cache.put([(f"s{i}", found) for i in range(10)])
+    assert cache.prune(["s1", "s2", "s3"]) == 7  # 10 written since it was made, more than the 3 kept
+    assert cache.get("s4") is None and cache.get("s1") == found
+    cache.put([("s11", found), ("s12", found)])
+    assert cache.prune(["s1", "s2", "s3"]) == 0  # 2 written since, fewer than the 3 kept: not yet
+    cache.put([("s13", found), ("s1", found)])  # rewriting an entry counts as writing
+    assert cache.prune(["s1", "s2", "s3"]) == 3 and cache.get("s13") is None and cache.get("s2") == found
+    cache.close()
+
+
+def test_removing_articles_leaves_no_entities_of_theirs_behind(tmp_path: Path) -> None:
+    from qa.api import read_articles
+
+    folder = _corpus(tmp_path / "articles")
+    settings = Settings(model="fake", index_dir=tmp_path / "i")
+    index = ensure_index(folder, settings, embedder=FakeEmbedder())
+    read_articles(index)  # every paragraph read and kept
+    gone = [sid for sid, row in zip(index.sentences.ids, index.sentences.article_rows.tolist())
+            if index.sentences.articles[row].doc_id == "long"]
+    (folder / "long.txt").unlink()  # most of the sentences
+    smaller = ensure_index(folder, settings, embedder=FakeEmbedder())
+    cache = ParseCache(index_home(folder, settings) / CACHE_FILE, cache_key("spacy", annotation_fingerprint()))
+    assert gone and not cache.get_many(gone)
+    assert len(cache.get_many(list(smaller.sentences.ids))) == len(smaller.sentences)  # what it holds stays read
+    cache.close()
