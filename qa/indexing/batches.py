@@ -16,6 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.indexing.heap import Scratch, table_in
+from qa.indexing.ivf import release_pages
 from qa.indexing.joining import Rows, joined_chunks, joined_sentences, joined_tokens
 from qa.indexing.parts import Parts
 from qa.indexing.rows import StackedRows, joined_rows
@@ -96,10 +98,13 @@ def _joined(parts: Sequence[Parts], articles: Sequence[Article]) -> Tables:
     )
 
 
-def chunk_table(parts: Sequence[Parts], sentence_vectors: np.ndarray | StackedRows) -> np.ndarray | StackedRows:
+def chunk_table(
+    parts: Sequence[Parts], sentence_vectors: np.ndarray | StackedRows, scratch: Scratch | None = None
+) -> np.ndarray | StackedRows:
     """Chunk vectors article by article: those of an article taken over read where the previous
     build holds them (`qa.indexing.rows`), the others pooled from their sentences' vectors, each
-    run of such articles into one array made at its final size (no copies joined together)."""
+    run of such articles into one array made at its final size (no copies joined together), in
+    a file of `scratch` where it takes it."""
     width = int(sentence_vectors.shape[1])
     blocks: list[Any] = []
     run: list[tuple[Parts, int]] = []  # articles to pool, each with the row of its first sentence
@@ -107,24 +112,29 @@ def chunk_table(parts: Sequence[Parts], sentence_vectors: np.ndarray | StackedRo
     for own in parts:
         if own.chunk_vectors is not None:
             if run:
-                blocks.append(_pooled_run(run, sentence_vectors))
+                blocks.append(_pooled_run(run, sentence_vectors, scratch))
                 run = []
             blocks.append(own.chunk_vectors)
         else:
             run.append((own, row))
         row += len(own.sentences)
     if run:
-        blocks.append(_pooled_run(run, sentence_vectors))
+        blocks.append(_pooled_run(run, sentence_vectors, scratch))
+    release_pages(sentence_vectors)
     return joined_rows(blocks, width) if blocks else np.zeros((0, width), dtype=np.float32)
 
 
-def _pooled_run(run: list[tuple[Parts, int]], vectors: np.ndarray | StackedRows) -> np.ndarray:
-    out = np.empty((sum(len(own.chunks) for own, _ in run), int(vectors.shape[1])), dtype=np.float32)
+def _pooled_run(run: list[tuple[Parts, int]], vectors: np.ndarray | StackedRows, scratch: Scratch | None) -> np.ndarray:
+    out = table_in(scratch, sum(len(own.chunks) for own, _ in run), int(vectors.shape[1]))
     at = 0
-    for own, row in run:
+    for k, (own, row) in enumerate(run):
         first, last = _chunk_spans(own.chunks)
         pooled_into(out[at : at + len(first)], first, last, _positions(own.sentences), vectors[row : row + len(own.sentences)])
         at += len(first)
+        if k % 512 == 511:  # memory-mapped tables: what was read and written stays in the files
+            release_pages(vectors)
+            release_pages(out)
+    release_pages(out)
     return out
 
 

@@ -25,10 +25,10 @@ from qa.ingest.annotate import AnnotationError, annotate_many
 from qa.ingest.chunker import sentences_of
 from qa.config import Settings
 from qa.indexing.embedder import Embedder
-from qa.indexing.ivf import coarse_lists
+from qa.indexing.ivf import coarse_lists, release_pages
 from qa.indexing.journal import Journal
 from qa.indexing.store import StoredIndex
-from qa.indexing.heap import trim_heap
+from qa.indexing.heap import Scratch, trim_heap
 from qa.indexing.tables import TextsOf
 from qa.indexing.batches import Batches, chunk_table
 from qa.indexing.parts import article_parts
@@ -90,6 +90,7 @@ def build(
     progress: Progress | None = None,
     journal: Journal | None = None,
     parsed: ParseCache | None = None,
+    scratch: Scratch | None = None,
 ) -> StoredIndex:
     """Build every part of an index in memory.
 
@@ -104,6 +105,8 @@ def build(
             and read back from after a build of the same articles was cut short
             (`qa.indexing.journal`).
         parsed: entities questions have read since (`qa.indexing.demand`), taken over too.
+        scratch: where the new sentence and chunk vector tables of a large build are written
+            (memory-mapped files) rather than held in memory (`qa.indexing.heap.Scratch`).
 
     Returns:
         The new index, not yet saved.
@@ -122,9 +125,10 @@ def build(
         # embedded once the records are let go: what a build holds at its peak is the vectors and the tables
         missing = np.flatnonzero(rows < 0)
         new_ids = [sentences.ids[i] for i in missing.tolist()]
-        with EarlyEmbedding(embedder, new_ids, TextsOf(sentences, missing), journal=journal) as early:
+        out = scratch.table(len(new_ids), embedder.dimension) if scratch is not None else None
+        with EarlyEmbedding(embedder, new_ids, TextsOf(sentences, missing), journal=journal, out=out) as early:
             sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
-        del early, new_ids
+        del early, new_ids, out
     else:
         fresh = [(a, sentences_of(a)) for a in articles if reusable.parts_of(a) is None]
         if parsed is not None:
@@ -151,11 +155,13 @@ def build(
         del early  # its texts
         trim_heap()
     parts, kept = batches.parts, batches.articles
-    pooled = chunk_table(parts, sentence_vectors)
+    pooled = chunk_table(parts, sentence_vectors, scratch)
     chunk_kept = reusable.kept_rows("chunks", kept, parts)
     same_vectors = reusable.same_vectors and len(previous.sentences) > 0  # same model: its clustering still fits
     chunk_lists = coarse_lists(pooled, previous.chunk_lists if same_vectors else None, chunk_kept)
     sentence_lists = coarse_lists(sentence_vectors, previous.sentence_lists if same_vectors else None, sentence_kept)
+    release_pages(pooled)
+    release_pages(sentence_vectors)
     manifest = {
         "model": settings.model,
         "dimension": int(embedder.dimension),

@@ -34,7 +34,7 @@ from qa.indexing import journal, store
 from qa.indexing.build import Progress, annotation_fingerprint, build, pipeline_fingerprint
 from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, earlier_key
 from qa.indexing.embedder import Embedder
-from qa.indexing.heap import trim_heap
+from qa.indexing.heap import Scratch, trim_heap
 from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.tables import ids_of
@@ -44,6 +44,7 @@ from qa.ingest.formats import holds_many
 from qa.types import Article
 
 POINTER = "CURRENT"
+SCRATCH = ".vectors.partial"  # a build from nothing writes its vector tables here until saved (`qa.indexing.heap.Scratch`)
 _BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
 _MAX_POINTER_BYTES = 64
 # A build swapped in (and the old one removed) while we read the old one: read the new one
@@ -173,9 +174,16 @@ def write_build(
         cache_key(settings.annotator, annotation_fingerprint()),
         [earlier_key(settings.annotator, pipeline_fingerprint())],
     )
+    # A build from nothing writes its large vector tables to files until it is saved (then it is
+    # served from the saved ones); what a killed build left there is removed first.
+    scratch = home / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)
     try:
-        stored = build(articles, settings, embedder, files, reuse, progress, kept, parsed)
+        stored = build(articles, settings, embedder, files, reuse, progress, kept, parsed, Scratch(scratch) if previous is None else None)
         parsed.prune(ids_of(stored.sentences))  # what questions read of articles since changed or removed
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     finally:
         parsed.close()
     name = f"build-{uuid.uuid4().hex[:12]}"
@@ -205,6 +213,7 @@ def write_build(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)  # saved, or failed to be: nothing maps it now
     journal.clear(home)  # saved: nothing left to resume
     _remove_leftovers(home, keep=name)
     if index is None:

@@ -1,4 +1,4 @@
-"""Handing a build's freed memory back to the system.
+"""Handing a build's freed memory back to the system, and keeping its largest tables out of it.
 
 Python returns large strings and the arrays of large lists to the C heap when they are
 freed, and glibc's allocator keeps what lies below the top of its heap: after the records
@@ -12,7 +12,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 @lru_cache(maxsize=1)
@@ -32,3 +35,32 @@ def trim_heap() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+SCRATCH_MIN_ROWS = 50_000  # smaller vector tables are held in memory
+
+
+class Scratch:
+    """Vector tables a build writes into files of `folder` rather than memory, memory-mapped
+    (their pages handed back as they are written and read, `qa.indexing.ivf.release_pages`),
+    for tables of at least `SCRATCH_MIN_ROWS` rows; each table a new file. The build's owner
+    removes the folder once the build is saved."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made = 0
+
+    def table(self, rows: int, width: int) -> np.ndarray | None:
+        """A new float32 table of `rows` x `width` in a file (None: too small, hold it in memory)."""
+        if rows < max(SCRATCH_MIN_ROWS, 1):
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._made += 1
+        path = self.folder / f"table-{self._made}.npy"
+        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, width))
+
+
+def table_in(scratch: Scratch | None, rows: int, width: int) -> np.ndarray:
+    """A float32 table for `rows` x `width` values: in `scratch`'s files where it takes it, else in memory."""
+    mapped = scratch.table(rows, width) if scratch is not None else None
+    return mapped if mapped is not None else np.empty((rows, width), dtype=np.float32)

@@ -85,7 +85,8 @@ def coarse_lists(
 
 def learned_lists(vectors: np.ndarray) -> CoarseLists:
     """A clustering learned afresh for `vectors`, whatever their number."""
-    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    # a memory-mapped table (a build's) is read where it lies, a block at a time (`nearest_centroid`)
+    data = vectors if isinstance(vectors, np.memmap) else np.ascontiguousarray(vectors, dtype=np.float32)
     centroids = _learned_centroids(data)
     return CoarseLists(centroids, nearest_centroid(centroids, data), len(data))
 
@@ -156,12 +157,25 @@ def release_pages(vectors: Any) -> None:
                 pass
 
 
+MAPPED_BLOCK = 16 * 4096  # rows of a memory-mapped table read at once (a multiple of FAISS's 4096-query blocks)
+
+
 def nearest_centroid(centroids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Each vector's nearest centroid by inner product."""
+    """Each vector's nearest centroid by inner product. A memory-mapped table is read a block
+    at a time, its pages handed back after each (a build's table is not held whole); the
+    blocks start where FAISS's own query blocks do, so the answer is the same."""
     quantizer = faiss.IndexFlatIP(centroids.shape[1])
     quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
-    _, nearest = quantizer.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
-    return nearest[:, 0].astype(np.int64)
+    if not isinstance(vectors, np.memmap) or len(vectors) < 2 * MAPPED_BLOCK:
+        _, nearest = quantizer.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+        return nearest[:, 0].astype(np.int64)
+    out = np.empty(len(vectors), dtype=np.int64)
+    starts = list(range(0, len(vectors) - MAPPED_BLOCK, MAPPED_BLOCK))  # the last block takes the rest
+    for start, stop in zip(starts, starts[1:] + [len(vectors)]):
+        _, nearest = quantizer.search(np.ascontiguousarray(vectors[start:stop], dtype=np.float32), 1)
+        out[start:stop] = nearest[:, 0]
+        release_pages(vectors)
+    return out
 
 
 def _learned_centroids(data: np.ndarray) -> np.ndarray:
@@ -171,8 +185,21 @@ def _learned_centroids(data: np.ndarray) -> np.ndarray:
     quantizer = faiss.IndexFlatIP(data.shape[1])
     learner = faiss.IndexIVFFlat(quantizer, data.shape[1], groups, faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(len(data), size=min(len(data), SAMPLE_PER_CENTROID * groups), replace=False)
-    learner.train(data[np.sort(sample)])
+    learner.train(_rows(data, np.sort(sample)))
     return faiss.rev_swig_ptr(quantizer.get_xb(), groups * data.shape[1]).reshape(groups, data.shape[1]).copy()
+
+
+def _rows(data: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """data[rows] (ascending rows); from a memory-mapped table a block at a time, its pages
+    handed back after each (a sample's rows lie across the whole file)."""
+    if not isinstance(data, np.memmap):
+        return data[rows]
+    out = np.empty((len(rows), data.shape[1]), dtype=data.dtype)
+    bounds = np.searchsorted(rows, np.arange(0, len(data) + MAPPED_BLOCK, MAPPED_BLOCK))
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        out[a:b] = data[rows[a:b]]
+        release_pages(data)
+    return out
 
 
 REFILE_SHARE = 0.1  # an update files the whole table again once masked plus added rows pass this share of the filed ones

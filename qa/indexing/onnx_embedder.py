@@ -23,6 +23,7 @@ import numpy as np
 
 from qa.config import cache_dir
 from qa.errors import ModelError
+from qa.indexing.heap import trim_heap
 from qa.lazy import SerialTokenizer
 
 # Texts per run of the network. int8 vectors depend on their run (activations are quantised
@@ -78,6 +79,9 @@ class OnnxEmbedder:
         they need again."""
         encoded = self._tokenizer(["."], return_tensors="np")
         self._session.run(None, {k: encoded[k].astype(np.int64) for k in _INPUTS}, self._shrinking)
+        # what the arena frees goes back to the C heap, which keeps it unless told to hand it back
+        # (whether it did on its own depended on what the process had freed before: a test failed at random)
+        trim_heap()
 
     def _encode_rows(self, texts: list[str], rows: np.ndarray, out: list[np.ndarray]) -> None:
         """Vectors of texts[rows] into out[rows], as one batch, or in halves while the batch's

@@ -125,6 +125,9 @@ def joined_rows(parts: Sequence[Any], width: int) -> Any:
     if not any(isinstance(part, StackedRows) for part in parts) and len(stacked.pieces) > 1:
         return np.concatenate([np.asarray(part) for part in parts])  # all new rows: one array, as built
     if len(stacked.pieces) == 1:
+        array, start, stop = stacked.pieces[0]
+        if start == 0 and stop == len(array) and isinstance(array, np.ndarray):
+            return array  # itself: a memory-mapped table stays one (`qa.indexing.heap.Scratch`)
         return np.asarray(stacked)  # a view, not a copy
     if len(stacked.pieces) > MAX_PIECES or stacked.unread_rows() > len(stacked):
         return np.ascontiguousarray(stacked)

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qa.indexing.embedder import Embedder
+from qa.indexing.ivf import release_pages
 from qa.indexing.journal import Journal
 from qa.indexing.rows import StackedRows, taken_rows
 from qa.indexing.tables import ids_of
@@ -41,13 +42,20 @@ class EarlyEmbedding:
     """
 
     def __init__(
-        self, embedder: Embedder, ids: list[str], texts: Sequence[str], workers: int = 0, journal: Journal | None = None
+        self,
+        embedder: Embedder,
+        ids: list[str],
+        texts: Sequence[str],
+        workers: int = 0,
+        journal: Journal | None = None,
+        out: np.ndarray | None = None,
     ) -> None:
         self.ids = ids  # of the sentences to embed, in order
         self._journal = journal  # batches a cut-short run embedded are read back, new ones written
         self._texts = texts
         self._embedder = embedder
-        self.vectors = np.zeros((len(ids), embedder.dimension), dtype=np.float32)
+        # where the vectors go: a memory-mapped file (`out`, its pages handed back as it fills), or memory
+        self.vectors = out if out is not None else np.zeros((len(ids), embedder.dimension), dtype=np.float32)
         self._finished = [0] * (workers or EMBED_WORKERS)
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -99,6 +107,8 @@ class EarlyEmbedding:
                         self._journal.add_vectors(ids, kept)
                 self.vectors[offset : offset + len(batch)] = kept
                 self._finished[worker] += len(batch)
+                if (offset // EMBED_BATCH) % 64 == 63:
+                    release_pages(self.vectors)  # a memory-mapped table's written pages stay in the file
         except BaseException as error:  # noqa: BLE001 (handed to the building thread by `wait`)
             self._errors.append(error)
             self._stop.set()

@@ -71,7 +71,7 @@ from qa.indexing.columns import (
     sentence_columns,
     sentence_table,
 )
-from qa.indexing.ivf import CoarseLists
+from qa.indexing.ivf import MAPPED_BLOCK, CoarseLists, release_pages
 from qa.indexing.manifest import (
     DATA_FILES,
     data_files,
@@ -375,7 +375,15 @@ def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> str:
 
 def _write_array(path: Path, array: np.ndarray) -> str:
     with _HashingFile(path) as handle:
-        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
+        if isinstance(array, np.memmap) and array.ndim == 2:
+            # a build's memory-mapped table: the same bytes as np.save writes, a block of rows
+            # at a time, its pages handed back after each (not held whole while saved)
+            np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+            for start in range(0, len(array), MAPPED_BLOCK):
+                handle.write(np.ascontiguousarray(array[start : start + MAPPED_BLOCK]).tobytes())
+                release_pages(array)
+        else:
+            np.save(handle, np.ascontiguousarray(array), allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
     return handle.hexdigest()
 
 

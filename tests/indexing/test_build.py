@@ -224,3 +224,40 @@ def test_records_made_tables_in_batches_of_any_size_give_the_same_index(
     monkeypatch.setattr(building, "READ_CHARACTERS", 10**9)
     _same_tables(small, build(more, settings, fake_embedder, files={}, previous=whole))
     _same_tables(small, build(more, settings, fake_embedder, files={}))  # and a build from nothing
+
+
+def test_vector_tables_written_to_scratch_files_make_the_same_index(
+    tiny_corpus, fake_settings, fake_embedder, tmp_path, monkeypatch
+) -> None:
+    import qa.indexing.heap as heap
+
+    articles = load_corpus(tiny_corpus)
+    held = build(articles, fake_settings, fake_embedder, files={})
+    monkeypatch.setattr(heap, "SCRATCH_MIN_ROWS", 0)  # every table in a file
+    mapped = build(articles, fake_settings, fake_embedder, files={}, scratch=heap.Scratch(tmp_path / "scratch"))
+    assert isinstance(mapped.sentence_vectors, np.memmap) and isinstance(mapped.chunk_vectors, np.memmap)
+    assert sorted(p.name for p in (tmp_path / "scratch").iterdir()) == ["table-1.npy", "table-2.npy"]
+    _same_tables(mapped, held)
+
+
+def test_a_build_from_nothing_leaves_no_scratch_files_and_reads_back_the_same(
+    tiny_corpus, fake_settings, fake_embedder, monkeypatch
+) -> None:
+    import qa.indexing.heap as heap
+    from qa.api import answer_with_index
+    from qa.indexing.catalog import ensure_index, forget_cached, index_home
+    from qa.indexing.folder import SCRATCH
+
+    questions = ["Who cut the ribbon?", "When did the storm close the port?"]
+    held = ensure_index(tiny_corpus, fake_settings.with_(index_dir=fake_settings.index_dir / "held"), embedder=fake_embedder)
+    monkeypatch.setattr(heap, "SCRATCH_MIN_ROWS", 0)
+    made: list[np.ndarray] = []
+    table = heap.Scratch.table
+    monkeypatch.setattr(heap.Scratch, "table", lambda self, *a: made.append(table(self, *a)) or made[-1])
+    forget_cached()
+    mapped = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    assert len(made) == 2 and not (index_home(tiny_corpus, fake_settings) / SCRATCH).exists()
+    assert np.array_equal(np.asarray(mapped.sentence_vectors), np.asarray(held.sentence_vectors))
+    assert [answer_with_index(mapped, q, fake_settings, embedder=fake_embedder) for q in questions] == [
+        answer_with_index(held, q, fake_settings, embedder=fake_embedder) for q in questions
+    ]

@@ -296,3 +296,28 @@ def test_a_question_hands_back_the_pages_of_the_vector_tables_it_read(
     answer = answer_with_index(index, "When did the Harbour Bridge reopen?", fake_settings, embedder=fake_embedder)
     assert answer.citations  # it did read the tables
     assert resident_kb(folder, "sentences-") == 0
+
+
+def test_a_memory_mapped_table_is_assigned_by_blocks_with_the_same_groups(tmp_path) -> None:
+    from qa.indexing.ivf import MAPPED_BLOCK, learned_lists, nearest_centroid
+
+    rng = np.random.default_rng(3)
+    rows = 2 * MAPPED_BLOCK + 4097 + 7  # three blocks, the last with a short tail
+    table = np.lib.format.open_memmap(tmp_path / "t.npy", mode="w+", dtype=np.float32, shape=(rows, 8))
+    table[:] = rng.standard_normal((rows, 8)).astype(np.float32)
+    centroids = rng.standard_normal((50, 8)).astype(np.float32)
+    assert np.array_equal(nearest_centroid(centroids, table), nearest_centroid(centroids, np.array(table)))
+    learned, held = learned_lists(table), learned_lists(np.array(table))  # its sample read a block at a time
+    assert np.array_equal(learned.centroids, held.centroids) and np.array_equal(learned.groups, held.groups)
+
+
+def test_a_memory_mapped_table_is_saved_as_the_bytes_numpy_writes(tmp_path) -> None:
+    from qa.indexing.ivf import MAPPED_BLOCK
+    from qa.indexing.store import _write_array
+
+    rows = MAPPED_BLOCK + 13
+    table = np.lib.format.open_memmap(tmp_path / "t.npy", mode="w+", dtype=np.float32, shape=(rows, 4))
+    table[:] = np.arange(rows * 4, dtype=np.float32).reshape(rows, 4)
+    _write_array(tmp_path / "mapped.npy", table)
+    np.save(tmp_path / "plain.npy", np.array(table))
+    assert (tmp_path / "mapped.npy").read_bytes() == (tmp_path / "plain.npy").read_bytes()
