@@ -5,6 +5,11 @@ freed, and glibc's allocator keeps what lies below the top of its heap: after th
 of a year of news are let go, RSS stays where it was. `malloc_trim` hands such free pages
 back (0.13 GB after reading the year's 7,445 articles, for example). Elsewhere than glibc
 this does nothing.
+
+A build's largest tables, its sentence and chunk vectors (2.25 GB a million sentences), are
+written to memory-mapped files as they are made (`Scratch`), their pages handed back as they
+are written and read (`qa.indexing.ivf.release_pages`), so a build holds its text tables, not
+its vectors.
 """
 
 from __future__ import annotations
