@@ -19,10 +19,10 @@ import numpy as np
 from qa.indexing.heap import Scratch, table_in
 from qa.indexing.ivf import release_pages
 from qa.indexing.joining import Rows, joined_chunks, joined_sentences, joined_tokens
-from qa.indexing.parts import Parts
+from qa.indexing.parts import Parts, pooled_chunk_vectors
 from qa.indexing.rows import StackedRows, joined_rows
 from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
-from qa.types import Article, Chunk, Sentence
+from qa.types import Article
 
 BATCH_SENTENCES = 50_000  # about 60 MB of records held at once
 
@@ -30,8 +30,8 @@ BATCH_SENTENCES = 50_000  # about 60 MB of records held at once
 class Batches:
     """Collects a build's `Parts` in order; fresh ones are made tables a batch at a time."""
 
-    def __init__(self, skipped: dict[str, str] | None = None, size: int | None = None) -> None:
-        self.size = size or BATCH_SENTENCES
+    def __init__(self, skipped: dict[str, str] | None = None) -> None:
+        self.size = BATCH_SENTENCES
         self.parts: list[Parts] = []
         self.articles: list[Article] = []  # those of `parts`
         self.skipped: dict[str, str] = skipped if skipped is not None else {}  # doc id -> why it was left out
@@ -104,7 +104,8 @@ def chunk_table(
     """Chunk vectors article by article: those of an article taken over read where the previous
     build holds them (`qa.indexing.rows`), the others pooled from their sentences' vectors, each
     run of such articles into one array made at its final size (no copies joined together), in
-    a file of `scratch` where it takes it."""
+    a file of `scratch` where it takes it (`qa.indexing.parts.pooled_chunk_vectors`: the
+    arithmetic is part of what the pipeline fingerprint hashes)."""
     width = int(sentence_vectors.shape[1])
     blocks: list[Any] = []
     run: list[tuple[Parts, int]] = []  # articles to pool, each with the row of its first sentence
@@ -129,7 +130,7 @@ def _pooled_run(run: list[tuple[Parts, int]], vectors: np.ndarray | StackedRows,
     at = 0
     for k, (own, row) in enumerate(run):
         first, last = _chunk_spans(own.chunks)
-        pooled_into(out[at : at + len(first)], first, last, _positions(own.sentences), vectors[row : row + len(own.sentences)])
+        pooled_chunk_vectors(out[at : at + len(first)], first, last, _positions(own.sentences), vectors[row : row + len(own.sentences)])
         at += len(first)
         if k % 512 == 511:  # memory-mapped tables: what was read and written stays in the files
             release_pages(vectors)
@@ -138,24 +139,10 @@ def _pooled_run(run: list[tuple[Parts, int]], vectors: np.ndarray | StackedRows,
     return out
 
 
-def pooled_into(out: np.ndarray, first: Sequence[int], last: Sequence[int], positions: Sequence[int], vectors: Any) -> None:
-    """Each chunk's vector into `out`: the mean of the unit vectors of its sentences (positions
-    first..last in one article, whose sentences at `positions` have the rows of `vectors`),
-    made unit length again; the arithmetic of `qa.indexing.parts.pooled_chunk_vectors`."""
-    row_of = {p: i for i, p in enumerate(positions)}
-    for i, (a, b) in enumerate(zip(first, last)):
-        pooled = vectors[[row_of[p] for p in range(a, b + 1)]].mean(axis=0)
-        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+def _chunk_spans(chunks: Rows) -> tuple[list[int], list[int]]:
+    columns, a, b = chunks.table.columns, chunks.start, chunks.stop  # a fresh article's: rows of a ChunkTable
+    return columns["first_sentence"][a:b].tolist(), columns["last_sentence"][a:b].tolist()
 
 
-def _chunk_spans(chunks: Sequence[Chunk] | Rows) -> tuple[list[int], list[int]]:
-    if isinstance(chunks, Rows) and isinstance(chunks.table, ChunkTable):
-        columns, a, b = chunks.table.columns, chunks.start, chunks.stop
-        return columns["first_sentence"][a:b].tolist(), columns["last_sentence"][a:b].tolist()
-    return [c.first_sentence for c in chunks], [c.last_sentence for c in chunks]
-
-
-def _positions(sentences: Sequence[Sentence] | Rows) -> list[int]:
-    if isinstance(sentences, Rows) and isinstance(sentences.table, SentenceTable):
-        return sentences.table.positions[sentences.start : sentences.stop].tolist()
-    return [s.position for s in sentences]
+def _positions(sentences: Rows) -> list[int]:
+    return sentences.table.positions[sentences.start : sentences.stop].tolist()  # of a SentenceTable

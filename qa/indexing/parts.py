@@ -7,7 +7,7 @@ hashes them, so a change here rebuilds indexes made by the old code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -44,12 +44,13 @@ def article_parts(article: Article, sentences: list[Sentence], settings: Setting
     )
 
 
-def pooled_chunk_vectors(chunks: list[Chunk], sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
-    """Each chunk's vector: the mean of its sentences' unit vectors, made unit length again."""
-    row_of = {(s.doc_id, s.position): i for i, s in enumerate(sentences)}
-    out = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float32)
-    for i, chunk in enumerate(chunks):
-        rows = [row_of[(chunk.doc_id, p)] for p in range(chunk.first_sentence, chunk.last_sentence + 1)]
-        pooled = vectors[rows].mean(axis=0)
+def pooled_chunk_vectors(
+    out: np.ndarray, first: Sequence[int], last: Sequence[int], positions: Sequence[int], vectors: Any
+) -> None:
+    """Each chunk's vector into `out`: the mean of the unit vectors of its sentences (positions
+    `first`..`last` in one article, whose sentences at `positions` have the rows of `vectors`),
+    made unit length again."""
+    row_of = {p: i for i, p in enumerate(positions)}
+    for i, (a, b) in enumerate(zip(first, last)):
+        pooled = vectors[[row_of[p] for p in range(a, b + 1)]].mean(axis=0)
         out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
-    return out

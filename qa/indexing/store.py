@@ -374,16 +374,15 @@ def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> str:
 
 
 def _write_array(path: Path, array: np.ndarray) -> str:
+    """The bytes np.save writes, a block of rows at a time: a build's memory-mapped table
+    (`qa.indexing.heap.Scratch`) hands back its pages after each block, not held whole."""
+    if not (isinstance(array, np.ndarray) and array.flags.c_contiguous):
+        array = np.ascontiguousarray(array)  # rows of several arrays, or a view: the header says C order
     with _HashingFile(path) as handle:
-        if isinstance(array, np.memmap) and array.ndim == 2:
-            # a build's memory-mapped table: the same bytes as np.save writes, a block of rows
-            # at a time, its pages handed back after each (not held whole while saved)
-            np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
-            for start in range(0, len(array), MAPPED_BLOCK):
-                handle.write(np.ascontiguousarray(array[start : start + MAPPED_BLOCK]).tobytes())
-                release_pages(array)
-        else:
-            np.save(handle, np.ascontiguousarray(array), allow_pickle=False)  # type: ignore[arg-type] # a file-like writer
+        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+        for start in range(0, len(array), MAPPED_BLOCK):
+            handle.write(np.ascontiguousarray(array[start : start + MAPPED_BLOCK]).tobytes())
+            release_pages(array)
     return handle.hexdigest()
 
 

@@ -321,3 +321,8 @@ def test_a_memory_mapped_table_is_saved_as_the_bytes_numpy_writes(tmp_path) -> N
     _write_array(tmp_path / "mapped.npy", table)
     np.save(tmp_path / "plain.npy", np.array(table))
     assert (tmp_path / "mapped.npy").read_bytes() == (tmp_path / "plain.npy").read_bytes()
+    # so is any other array it saves: in memory, one-dimensional (groups), empty, a transposed view
+    for k, array in enumerate([np.array(table), np.arange(9, dtype=np.int64), np.zeros((0, 4), np.float32), np.array(table).T]):
+        _write_array(tmp_path / f"{k}.npy", array)
+        np.save(tmp_path / f"{k}-plain.npy", np.ascontiguousarray(array))
+        assert (tmp_path / f"{k}.npy").read_bytes() == (tmp_path / f"{k}-plain.npy").read_bytes()
