@@ -56,6 +56,7 @@ class TokenTable(_Rows):
         self.offsets = offsets
         self.ids = ids
         self.postings = postings  # the `qa.indexing.postings.WordPostings` stored with them, if any
+        self.ordered: bool | None = None  # ids numbered in order of first appearance (`qa.indexing.joining.first_use_ordered`)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1

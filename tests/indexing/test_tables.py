@@ -12,9 +12,10 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.indexing import store
 from qa.indexing.manifest import manifest_checksum
-from qa.indexing.joining import joined_tokens
+from qa.indexing import joining
+from qa.indexing.joining import Rows, first_use_ordered, joined_tokens
 from qa.indexing.postings import Postings, word_postings
-from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_table
+from qa.indexing.columns import columns_json, sentence_columns, sentence_table, token_columns, token_ids, token_table
 from qa.indexing.tables import TokenTable, doc_ids_of, entities_by_id
 from qa.types import Article, Entity, Sentence
 
@@ -163,3 +164,59 @@ def test_tables_without_a_single_token_have_postings_that_fit_them(documents) ->
     assert table.postings.problem(len(table.words), len(documents), len(table.ids)) is None
     held = word_postings(np.zeros(0, dtype=np.int64), np.zeros(len(documents), dtype=np.int64), 0)
     assert held.problem(0, len(documents), 0) is None and len(held.counts) == 0
+
+
+def _table(documents: tuple, shuffled: random.Random | None = None) -> TokenTable:
+    """A `TokenTable` of the documents with stored postings; with `shuffled`, its word ids
+    numbered in a random order rather than in order of first appearance."""
+    words, offsets, ids = token_ids(documents)
+    if shuffled is not None and words:
+        order = list(range(len(words)))
+        shuffled.shuffle(order)
+        words = [words[old] for old in order]
+        ids = np.argsort(order)[ids] if len(ids) else ids
+    table = TokenTable(words, offsets, ids, word_postings(ids, np.diff(offsets), len(words)))
+    firsts = ids[np.sort(np.unique(ids, return_index=True)[1])].tolist()  # each word where it first appears
+    assert first_use_ordered(table) is (firsts == list(range(len(firsts))))
+    return table
+
+
+@pytest.mark.parametrize("blocks", [64, 0], ids=["in-blocks-where-few", "mostly-posting-by-posting"])
+@pytest.mark.parametrize("seed", range(40))
+def test_joined_tokens_equal_the_tokens_numbered_and_sorted_out_afresh(seed: int, blocks: int, monkeypatch) -> None:  # noqa: ANN001
+    # an update's pieces (prefixes, middles and ends of tables, fresh records, in any order) joined
+    # equal the same documents joined as plain records: vocabulary order, ids and postings, whether
+    # the postings are placed a block of words at a time or each on its own
+    monkeypatch.setattr(joining, "_FEWEST_BLOCKS", blocks)
+    monkeypatch.setattr(joining, "_PLACED_AT_ONCE", 7)  # several steps of whole words
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(rng.choice([3, 20, 200]))]
+
+    def documents(count: int) -> tuple:
+        return tuple(tuple(rng.choices(vocabulary, k=rng.choice([0, 1, 3, 12]))) for _ in range(count))
+
+    tables = []
+    for _ in range(rng.randint(1, 3)):
+        own = documents(rng.randint(0, 30))
+        tables.append((own, _table(own, random.Random(seed) if rng.random() < 0.3 else None)))
+    pieces, plain = [], []
+    for _ in range(rng.randint(1, 6)):
+        own, table = rng.choice(tables)
+        if rng.random() < 0.3:
+            fresh = documents(rng.randint(0, 4))
+            pieces.append(fresh)
+            plain.extend(fresh)
+            continue
+        start = rng.choice([0, 0, rng.randint(0, len(own))])
+        stop = rng.choice([len(own), rng.randint(start, len(own))])
+        pieces.append(Rows(table, start, stop))
+        plain.extend(own[start:stop])
+    joined = joined_tokens(pieces)
+    words, offsets, ids = token_ids(tuple(plain))
+    assert joined.words == words and joined == tuple(plain)
+    np.testing.assert_array_equal(joined.offsets, offsets)
+    np.testing.assert_array_equal(joined.ids, ids)
+    assert first_use_ordered(joined)
+    afresh = word_postings(ids, np.diff(offsets), len(words))
+    for part in ("frequency", "documents", "counts"):
+        np.testing.assert_array_equal(getattr(joined.postings, part), getattr(afresh, part))
