@@ -91,6 +91,7 @@ def build(
     journal: Journal | None = None,
     parsed: ParseCache | None = None,
     scratch: Scratch | None = None,
+    tables_ready: Callable[..., None] | None = None,
 ) -> StoredIndex:
     """Build every part of an index in memory.
 
@@ -107,6 +108,9 @@ def build(
         parsed: entities questions have read since (`qa.indexing.demand`), taken over too.
         scratch: where the new sentence and chunk vector tables of a large build are written
             (memory-mapped files) rather than held in memory (`qa.indexing.heap.Scratch`).
+        tables_ready: called with the kept articles and the record tables (sentences, their
+            tokens, chunks, their tokens) as soon as they are joined, before any vector is
+            made, so that they can be saved meanwhile (`qa.indexing.store.write_records`).
 
     Returns:
         The new index, not yet saved.
@@ -121,6 +125,8 @@ def build(
         batches = _read_unparsed(articles, settings, reusable, parsed)
         sentences, sentence_tokens, chunks, chunk_tokens = batches.joined()
         trim_heap()  # the records are let go
+        if tables_ready is not None:
+            tables_ready(batches.articles, sentences, sentence_tokens, chunks, chunk_tokens)
         rows = reusable.kept_rows("sentences", batches.articles, batches.parts)
         # embedded once the records are let go: what a build holds at its peak is the vectors and the tables
         missing = np.flatnonzero(rows < 0)
@@ -150,6 +156,8 @@ def build(
                     made = own or article_parts(article, annotated.pop(article.doc_id), settings)
                     batches.add(article, made, fresh=own is None)
             sentences, sentence_tokens, chunks, chunk_tokens = batches.joined()
+            if tables_ready is not None:
+                tables_ready(batches.articles, sentences, sentence_tokens, chunks, chunk_tokens)
             rows = reusable.kept_rows("sentences", batches.articles, batches.parts)
             sentence_vectors, sentence_kept = sentence_table(sentences, rows, reusable.vectors, embedder, early, report)
         del early  # its texts

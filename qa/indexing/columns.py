@@ -89,8 +89,8 @@ def token_columns(documents: Sequence[tuple[str, ...]]) -> dict[str, Any]:
     held = documents.postings if isinstance(documents, TokenTable) else None
     if held is None:
         held = word_postings(ids, np.diff(offsets), len(words))
-    postings = {"frequency": held.frequency, "documents": held.documents, "counts": held.counts}
-    return {"words": words, "offsets": offsets, "ids": ids, "postings": postings}
+    postings = {"frequency": held.frequency, "documents": narrowest(held.documents), "counts": narrowest(held.counts, signed=False)}
+    return {"words": words, "offsets": offsets, "ids": narrowest(ids), "postings": postings}
 
 
 def token_ids(documents: Sequence[tuple[str, ...]]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -108,7 +108,7 @@ def token_table(columns: Mapping[str, Any]) -> TokenTable:
     Raises:
         ValueError: the columns do not fit together.
     """
-    words, offsets, ids = columns["words"], _ints(columns["offsets"]), _compact(_ints(columns["ids"]))
+    words, offsets, ids = columns["words"], _ints(columns["offsets"]), _compact(columns["ids"])
     if not _all_text(words) or len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(ids):
         raise ValueError("token columns do not fit together")
     if np.any(np.diff(offsets) < 0) or (len(ids) and (ids.min() < 0 or ids.max() >= len(words))):
@@ -116,7 +116,7 @@ def token_table(columns: Mapping[str, Any]) -> TokenTable:
     held = None
     if "postings" in columns:  # absent from builds written before 2026-12-06: worked out on load
         p = columns["postings"]
-        held = WordPostings(_ints(p["frequency"]), _compact(_ints(p["documents"])), _compact(_ints(p["counts"])))
+        held = WordPostings(_ints(p["frequency"]), _compact(p["documents"]), _compact(p["counts"]))
         problem = held.problem(len(words), len(offsets) - 1, len(ids))
         if problem:
             raise ValueError(problem)
@@ -192,7 +192,7 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
     lengths = np.fromiter((len(a.text) for a in articles), np.int64, len(articles))
     _check_spans(table["article"], table["start"], table["end"], lengths, "sentence")
     e = columns["entities"]
-    entities = {key: _ints(e[key]) if key == "offsets" else _compact(_ints(e[key])) for key in ENTITY_NUMBERS}
+    entities = {key: _ints(e[key]) if key == "offsets" else _compact(e[key]) for key in ENTITY_NUMBERS}
     entities.update({key: list(e[key]) for key in ENTITY_NAMES})
     offsets = entities["offsets"]
     if len(offsets) != n + 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
@@ -267,12 +267,32 @@ def _all_text(values: Any) -> bool:
     return set(map(type, values)) <= {str}
 
 
-def _compact(column: np.ndarray) -> np.ndarray:
+def _compact(values: Any) -> np.ndarray:
     """An integer column as int32 where its values fit (word ids, entity offsets into an
-    article and name ids do): half the memory of a loaded index's largest columns."""
+    article and name ids do): half the memory of a loaded index's largest columns. A column
+    stored narrower (`narrowest`) is kept as it is, not copied through int64."""
+    array = np.asarray(values)
+    if array.ndim == 1 and array.dtype.kind in "iu" and array.dtype.itemsize <= (4 if array.dtype.kind == "i" else 2):
+        return array
+    column = _ints(array)
     if column.size and (int(column.min()) < np.iinfo(np.int32).min or int(column.max()) > np.iinfo(np.int32).max):
         return column
     return column.astype(np.int32)
+
+
+def narrowest(column: np.ndarray, signed: bool = True) -> np.ndarray:
+    """An integer column in the narrowest type of int32, int64 (`signed`), or uint8, uint16,
+    int32 (counts, never negative) that holds its values: what an index stores, so that an
+    update writes (and a load reads) half the bytes of int64 word ids and a quarter of int32
+    counts."""
+    column = np.asarray(column)
+    top = int(column.max()) if column.size else 0
+    kinds = (np.int32, np.int64) if signed else (np.uint8, np.uint16, np.int32, np.int64)
+    low = int(column.min()) if column.size else 0
+    for kind in kinds:
+        if np.iinfo(kind).min <= low and top <= np.iinfo(kind).max:
+            return column.astype(kind, copy=False)
+    return column
 
 
 def _ints(values: Any) -> np.ndarray:

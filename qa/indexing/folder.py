@@ -22,11 +22,13 @@ import threading
 import time
 import uuid
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+import numpy as np
 
 from qa.config import Settings
 from qa.errors import IndexCorruptError
@@ -39,7 +41,7 @@ from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.tables import ids_of
 from qa.indexing.segments import Origin
-from qa.ingest.corpus import FileState, load_corpus
+from qa.ingest.corpus import FileState, load_corpus, remember_text_keys
 from qa.ingest.formats import holds_many
 from qa.types import Article
 
@@ -121,7 +123,7 @@ def load_current(home: Path, known: Entry | None = None) -> Entry | None:
                 return None
             if known is not None and known.name == name:
                 return known
-            return Entry(SearchIndex(store.load(home / name), parse_cache=home / CACHE_FILE), name)
+            return Entry(SearchIndex(_loaded(home / name), parse_cache=home / CACHE_FILE), name)
         except Exception as error:  # noqa: BLE001 - anything unexpected in an index means: rebuild it
             # CURRENT changed meanwhile (the build it named, or the one being read, may already
             # be gone): not damage, read the new one. Unchanged: the index is damaged.
@@ -131,6 +133,15 @@ def load_current(home: Path, known: Entry | None = None) -> Entry | None:
                 f"the index in {home} is damaged or outdated ({error}); rebuilding it", IndexWarning, stacklevel=4
             )
             return None
+
+
+def _loaded(folder: Path) -> store.StoredIndex:
+    """A build read from disk; the text keys of a build of this text-processing code are taken
+    (`qa.ingest.corpus.remember_text_keys`)."""
+    stored = store.load(folder)
+    if stored.text_keys is not None and stored.manifest.get("pipeline") == pipeline_fingerprint():
+        remember_text_keys(stored.articles, stored.text_keys)
+    return stored
 
 
 def _pointer_bytes(home: Path) -> bytes | None:
@@ -178,31 +189,46 @@ def write_build(
     # served from the saved ones); what a killed build left there is removed first.
     scratch = home / SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        stored = build(articles, settings, embedder, files, reuse, progress, kept, parsed, Scratch(scratch) if previous is None else None)
-        parsed.prune(ids_of(stored.sentences))  # what questions read of articles since changed or removed
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    finally:
-        parsed.close()
     name = f"build-{uuid.uuid4().hex[:12]}"
     staging = home / f".{name}.partial"
-    del articles  # the build holds those it kept
     index = None
+    # Writing and fsyncing is mostly waiting on the disk, so it runs beside the build: the record
+    # columns from the moment the tables are joined (while the new sentences are embedded), the
+    # rest while the search structures are made from the same read-only records.
     try:
-        if previous is None:
-            # A build from nothing is served from the files it is saved to, as any later process
-            # would serve it: its vector tables memory-mapped, its records not held twice while
-            # the search structures are made (0.3 GB more at the peak of a 624k-sentence build).
-            store.save(staging, stored, None)
-            del stored
-            trim_heap()
-        else:
-            # Writing and fsyncing is mostly waiting on the disk: the search structures are
-            # built meanwhile, from the same read-only records, reusing the last build's.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save") as pool:
-                saving = pool.submit(store.save, staging, stored, _origin(home, previous, stored))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save") as pool:
+            records: list[Future[dict[str, str]]] = []
+
+            def tables_ready(*tables: Any) -> None:
+                staging.mkdir(parents=True, exist_ok=False)
+                records.append(pool.submit(store.write_records, staging, *tables))
+
+            try:
+                stored = build(
+                    articles, settings, embedder, files, reuse, progress, kept, parsed,
+                    Scratch(scratch) if previous is None else None, tables_ready,
+                )
+                parsed.prune(ids_of(stored.sentences))  # what questions read of articles since changed or removed
+            except BaseException:
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise
+            finally:
+                parsed.close()
+            del articles  # the build holds those it kept
+            if previous is None:
+                # A build from nothing is served from the files it is saved to, as any later process
+                # would serve it: its vector tables memory-mapped, its records not held twice while
+                # the search structures are made (0.3 GB more at the peak of a 624k-sentence build).
+                store.save(staging, stored, None, records[0].result() if records else None)
+                del stored
+                trim_heap()
+            else:
+                origin = _origin(home, previous, stored)
+
+                def save() -> dict[str, Any]:  # after the record columns: one worker, in order
+                    return store.save(staging, stored, origin, records[0].result() if records else None)
+
+                saving = pool.submit(save)
                 index = SearchIndex(stored, previous.index, parse_cache=home / CACHE_FILE)
                 index = index.saved_as(saving.result())
         staging.rename(home / name)
@@ -217,7 +243,7 @@ def write_build(
     journal.clear(home)  # saved: nothing left to resume
     _remove_leftovers(home, keep=name)
     if index is None:
-        index = SearchIndex(store.load(home / name), parse_cache=home / CACHE_FILE)
+        index = SearchIndex(_loaded(home / name), parse_cache=home / CACHE_FILE)
     return Entry(index, name)
 
 
@@ -230,7 +256,14 @@ def _origin(home: Path, previous: Entry | None, stored: store.StoredIndex) -> Or
     """The build `stored` was made from, on disk, so that its vector segments are linked, not rewritten."""
     if previous is None or stored.vector_origins is None:
         return None
-    return Origin(home / previous.name, previous.index.stored.manifest, dict(stored.vector_origins))
+    before = previous.index.stored.articles
+    row = {a.doc_id: i for i, a in enumerate(before)}
+    # an article taken over is the very record the last build held (`load_corpus`'s `known`)
+    articles = np.fromiter(
+        (row[a.doc_id] if a.doc_id in row and before[row[a.doc_id]] == a else -1 for a in stored.articles),
+        np.int64, len(stored.articles),
+    )
+    return Origin(home / previous.name, previous.index.stored.manifest, {**stored.vector_origins, "articles": articles})
 
 
 def same_stats(state: FileState, record: dict) -> bool:

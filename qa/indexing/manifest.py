@@ -18,19 +18,30 @@ from qa.indexing.segments import VECTOR_TABLES, layout_problem
 # 2: entities carry their clause role and governing word; 3: vectors as .npy; 4: article metadata;
 # 5: sentences and chunks as columns; 6: vectors in segment files; 7: number columns as NumPy
 # arrays (sentences.npz, chunks.npz) with each token table's word postings, each article's acronyms
-# (aliases.json), files checksummed with XXH3-128 (`qa.files`)
-FORMAT_VERSION = 7
-READABLE_VERSIONS = (6, 7)  # a build of an older version still loads (and is rewritten at the next build)
+# (aliases.json), files checksummed with XXH3-128 (`qa.files`); 8: articles in segment files
+# (`article_files`), word ids and counts stored in their narrowest integer type
+FORMAT_VERSION = 8
+READABLE_VERSIONS = (6, 7, 8)  # a build of an older version still loads (and is rewritten at the next build)
 MANIFEST = "manifest.json"
-DATA_FILES = ("articles.jsonl", "sentences.json", "sentences.npz", "chunks.json", "chunks.npz", "aliases.json")
+DATA_FILES = ("sentences.json", "sentences.npz", "chunks.json", "chunks.npz", "aliases.json")
+ARTICLES_FILE = "articles.jsonl"  # every article in one file: builds of format 6 and 7
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest lists every source file; far beyond any real one
 
 
 def data_files(manifest: dict[str, Any]) -> tuple[str, ...]:
     """The record files of a build of the manifest's format version."""
     if manifest.get("format_version") == 6:
-        return ("articles.jsonl", "sentences.json", "chunks.json")
+        return (ARTICLES_FILE, "sentences.json", "chunks.json")
+    if manifest.get("format_version") == 7:
+        return (ARTICLES_FILE, *DATA_FILES)
     return DATA_FILES
+
+
+def segment_files(manifest: dict[str, Any]) -> list[str]:
+    """The segment files of a build whose manifest has passed `manifest_problem`: its vectors',
+    and (format 8) its articles'."""
+    articles = manifest["article_files"]["files"] if manifest.get("format_version") not in (6, 7) else {}
+    return [*manifest["vectors"]["files"], *articles]
 
 
 def coarse_files(manifest: dict[str, Any]) -> list[str]:
@@ -107,7 +118,11 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     problem = layout_problem(manifest.get("vectors"), counts)
     if problem:
         return problem
-    for name in manifest["vectors"]["files"]:
+    if manifest.get("format_version") not in (6, 7):
+        problem = layout_problem(manifest.get("article_files"), counts, "article_files")
+        if problem:
+            return problem
+    for name in segment_files(manifest):
         if not is_checksum(manifest["checksums"].get(name)):
             return f"no checksum for {name}"
     for relpath, record in manifest["files"].items():

@@ -1,4 +1,5 @@
-"""Vector tables on disk as runs over segment files, so that an update writes only its new rows.
+"""Vector tables (and the articles) on disk as runs over segment files, so that an update
+writes only its new rows.
 
 A table (the sentence or the chunk vectors: float32, one row per record) is stored in one
 or more segment files (NumPy `.npy`, no pickle), and the manifest lists, under `vectors`,
@@ -11,6 +12,10 @@ written) and writes one new segment holding only the rows that are new. The rows
 removed article stay in their segment, unread. When unread rows would outnumber the
 table's own, or a table would span more than `MAX_SEGMENTS` files, or a link cannot be
 made, the table is written whole again, into one new segment.
+
+The articles (`qa.indexing.store`: a JSON line each, their text included) are kept the same
+way since format 8, listed under `article_files`: an update of a year of news wrote all its
+146 MB of article text again for one article added.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from qa.files import FAST_PREFIX, file_checksum
 from qa.indexing.rows import StackedRows
 
 VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, in manifest order
+ARTICLE_TABLE = "articles"  # the articles (one JSON line each), in segment files too since format 8
 MAX_SEGMENTS = 16
 _NAME = re.compile(rf"^({'|'.join(VECTOR_TABLES)})-[0-9a-f]{{12}}\.npy$")
+_ARTICLE_NAME = re.compile(rf"^{ARTICLE_TABLE}-[0-9a-f]{{12}}\.jsonl$")
 
 Run = tuple[str, int, int]  # segment file, first row, row after the last
 WriteArray = Callable[[Path, np.ndarray], str]  # writes an array, fsynced; returns its SHA-256
@@ -53,36 +60,56 @@ class Written:
     files: dict[str, tuple[int, str]]
 
 
-def segment_name(table: str) -> str:
-    return f"{table}-{uuid.uuid4().hex[:12]}.npy"
+# the rows of a table at the given positions (None: all of them) written to a new segment
+# file, fsynced; returns its checksum
+WriteRows = Callable[[Path, "np.ndarray | None"], str]
+
+
+def segment_name(table: str, suffix: str = ".npy") -> str:
+    return f"{table}-{uuid.uuid4().hex[:12]}{suffix}"
 
 
 def write_table(folder: Path, table: str, vectors: np.ndarray, write: WriteArray, origin: Origin | None) -> Written:
     """Save `vectors` (an array, or `qa.indexing.rows.StackedRows`) as table `table` in the new
     build folder `folder`, reusing what `origin` already holds on disk where that is worth it
     (see the module's docstring)."""
+
+    def write_rows(path: Path, rows: np.ndarray | None) -> str:
+        return write(path, vectors if rows is None else vectors[rows])
+
+    return write_segments(folder, table, len(vectors), write_rows, origin, "vectors", ".npy")
+
+
+def write_segments(
+    folder: Path, table: str, count: int, write: WriteRows, origin: Origin | None, key: str, suffix: str
+) -> Written:
+    """Save the `count` rows of table `table` in the new build folder `folder` as segment files
+    named `{table}-<12 hex digits>{suffix}`, linking those of `origin`'s manifest (its `key`
+    entry lists them) where that is worth it (see the module's docstring)."""
     if origin is not None:
-        reused = _write_update(folder, table, vectors, write, origin)
+        reused = _write_update(folder, table, count, write, origin, key, suffix)
         if reused is not None:
             return reused
-    name = segment_name(table)
-    return Written([(name, 0, len(vectors))], {name: (len(vectors), write(folder / name, vectors))})
+    name = segment_name(table, suffix)
+    return Written([(name, 0, count)], {name: (count, write(folder / name, None))})
 
 
-def _write_update(folder: Path, table: str, vectors: np.ndarray, write: WriteArray, origin: Origin) -> Written | None:
-    layout = origin.manifest.get("vectors", {})
+def _write_update(
+    folder: Path, table: str, count: int, write: WriteRows, origin: Origin, key: str, suffix: str
+) -> Written | None:
+    layout = origin.manifest.get(key, {})
     previous_runs = [tuple(run) for run in layout.get(table, [])]
     previous_files: dict[str, int] = layout.get("files", {})
     rows = origin.rows.get(table)
     previous_total = sum(stop - start for _, start, stop in previous_runs)
-    if rows is None or len(rows) != len(vectors) or (len(rows) and int(rows.max()) >= previous_total):
+    if not previous_runs or rows is None or len(rows) != count or (len(rows) and int(rows.max()) >= previous_total):
         return None
-    new_name = segment_name(table)
+    new_name = segment_name(table, suffix)
     runs = plan_runs(rows, previous_runs, new_name)
     linked = sorted({name for name, _, _ in runs} - {new_name})
     fresh = int((rows < 0).sum())
-    unread = sum(previous_files[name] for name in linked) + fresh - len(vectors)
-    if unread > len(vectors) or len(linked) + 1 > MAX_SEGMENTS:
+    unread = sum(previous_files[name] for name in linked) + fresh - count
+    if unread > count or len(linked) + 1 > MAX_SEGMENTS:
         return None
     checksums: dict[str, str] = origin.manifest["checksums"]
     try:
@@ -96,7 +123,7 @@ def _write_update(folder: Path, table: str, vectors: np.ndarray, write: WriteArr
     # fast way (checked against its old checksum when that build was loaded)
     files = {name: (previous_files[name], _fast(checksums[name], folder / name)) for name in linked}
     if fresh:
-        files[new_name] = (fresh, write(folder / new_name, vectors[np.flatnonzero(rows < 0)]))
+        files[new_name] = (fresh, write(folder / new_name, np.flatnonzero(rows < 0)))
     return Written(runs, files)
 
 
@@ -127,28 +154,30 @@ def plan_runs(rows: np.ndarray, previous_runs: list[Run], new_name: str) -> list
     return [(names[int(file[s])], int(offset[s]), int(offset[s]) + int(e - s)) for s, e in zip(starts, stops)]
 
 
-def layout_problem(layout: Any, counts: dict[str, Any]) -> str | None:
-    """What is wrong with a manifest's `vectors` entry, or None."""
+def layout_problem(layout: Any, counts: dict[str, Any], key: str = "vectors") -> str | None:
+    """What is wrong with a manifest's `vectors` entry (or, with `key` "article_files", the
+    entry listing the article segments), or None."""
+    tables, pattern = ((ARTICLE_TABLE,), _ARTICLE_NAME) if key == "article_files" else (VECTOR_TABLES, _NAME)
     if not isinstance(layout, dict) or not isinstance(layout.get("files"), dict):
-        return "'vectors' is not a table of segment files"
+        return f"{key!r} is not a table of segment files"
     files = layout["files"]
     for name, rows in files.items():
-        if not _NAME.match(name) or not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            return f"'vectors' lists a segment file {name!r} that is not ours"
-    for table in VECTOR_TABLES:
+        if not pattern.match(name) or not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            return f"{key!r} lists a segment file {name!r} that is not ours"
+    for table in tables:
         runs = layout.get(table)
         if not isinstance(runs, list):
-            return f"'vectors' has no runs for {table}"
+            return f"{key!r} has no runs for {table}"
         total = 0
         for run in runs:
             if not (isinstance(run, list) and len(run) == 3 and isinstance(run[0], str) and run[0] in files
                     and all(isinstance(x, int) and not isinstance(x, bool) for x in run[1:])):
-                return f"'vectors' has a run of {table} that is not [file, start, stop]"
+                return f"{key!r} has a run of {table} that is not [file, start, stop]"
             if not 0 <= run[1] <= run[2] <= files[run[0]]:
-                return f"'vectors' has a run of {table} outside its file"
+                return f"{key!r} has a run of {table} outside its file"
             total += run[2] - run[1]
         if total != counts.get(table):
-            return f"'vectors' holds {total} rows of {table}, not {counts.get(table)}"
+            return f"{key!r} holds {total} rows of {table}, not {counts.get(table)}"
     return None
 
 

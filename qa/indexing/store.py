@@ -5,8 +5,13 @@ One build lives in its own folder:
     manifest.json     (checked by `qa.indexing.manifest`) format version, model, dimension, settings, source file hashes,
                       the checksum (`qa.files.file_checksum`) of every other file of the build, and
                       `checksum`: the SHA-256 of the manifest itself (its canonical JSON without that key)
-    articles.jsonl    doc_id, title, path, sha256, text, and outlet, url, author, published
-                      (ISO date) where the article has them
+    articles-*.jsonl  one JSON line per article: doc_id, title, path, sha256, text, and outlet,
+                      url, author, published (ISO date) where the article has them, and the
+                      `qa.ingest.corpus.text_key` that tells repeated texts apart, in segment
+                      files as the vectors are (the manifest's `article_files` lists each file's
+                      row count and the runs [file, start, stop] that make the articles, in
+                      order; an update links the segments of the build it came from and writes
+                      only its new articles; builds of format 6 and 7 hold one articles.jsonl)
     sentences.json, sentences.npz
                       the sentences as columns (`qa.indexing.columns.sentence_columns`), text
                       columns in the JSON, number columns as NumPy arrays named by their path
@@ -53,6 +58,7 @@ import json
 import os
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -63,6 +69,7 @@ import orjson
 from qa.errors import IndexCorruptError
 from qa.files import checksum_digest, checksum_of, file_checksum, matches_checksum, sha256_file
 from qa.indexing.columns import (
+    narrowest,
     chunk_columns,
     chunk_records,
     columns_json,
@@ -73,8 +80,10 @@ from qa.indexing.columns import (
 )
 from qa.indexing.ivf import MAPPED_BLOCK, CoarseLists, release_pages
 from qa.indexing.manifest import (
+    ARTICLES_FILE,
     DATA_FILES,
     data_files,
+    segment_files,
     FORMAT_VERSION,
     MANIFEST,
     coarse_files,
@@ -83,7 +92,8 @@ from qa.indexing.manifest import (
 )
 from qa.indexing.rows import StackedRows
 from qa.ingest.aliases import Alias, aliases_code, aliases_of
-from qa.indexing.segments import VECTOR_TABLES, Origin, read_table, write_table
+from qa.ingest.corpus import known_text_key
+from qa.indexing.segments import ARTICLE_TABLE, VECTOR_TABLES, Origin, read_table, write_segments, write_table
 from qa.types import Article, Chunk, Sentence
 
 
@@ -107,24 +117,53 @@ class StoredIndex:
     vector_origins: Mapping[str, np.ndarray] | None = None
     # per article, the acronyms it defines (`qa.ingest.aliases.aliases_of`); None: not known, found on load
     article_aliases: tuple[tuple[Alias, ...], ...] | None = None
+    # per article as loaded, the `qa.ingest.corpus.text_key` its row holds (None: none); None when built
+    text_keys: tuple[str | None, ...] | None = None
 
 
-def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict[str, Any]:
+def write_records(
+    folder: Path,
+    articles: Sequence[Article],
+    sentences: Sequence[Sentence],
+    sentence_tokens: Sequence[tuple[str, ...]],
+    chunks: Sequence[Chunk],
+    chunk_tokens: Sequence[tuple[str, ...]],
+) -> dict[str, str]:
+    """Write the sentence and chunk columns of a build of `articles` into its folder (made);
+    returns each file's checksum, for `save`."""
+    article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    # the two tables at once: each mostly waits on the disk (and NumPy and the checksum let go of the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save-chunks") as pool:
+        chunk_files = pool.submit(lambda: write_columns(folder, "chunks", chunk_columns(chunks, chunk_tokens, article_row)))
+        sentence_files = write_columns(folder, "sentences", sentence_columns(sentences, sentence_tokens, article_row))
+        return {**sentence_files, **chunk_files.result()}
+
+
+def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records: dict[str, str] | None = None) -> dict[str, Any]:
     """Write `index` into the new folder `folder`, manifest last, every file fsynced.
 
     `origin`: the build `index` was made from, whose vector segments are linked rather
     than written again where the rows are the same (`qa.indexing.segments`).
+    `records`: the checksums `write_records` returned for these very tables, already written
+    into the folder (made then), else they are written here.
     The caller makes the folder visible (see `qa.indexing.catalog`) only after this returns, so a
     crash half-way leaves a stray folder, never a half-written index in use. Returns the manifest
     as written (with counts and checksums).
     """
-    folder.mkdir(parents=True, exist_ok=False)
+    if records is None:
+        folder.mkdir(parents=True, exist_ok=False)
+        records = write_records(folder, index.articles, index.sentences, index.sentence_tokens, index.chunks, index.chunk_tokens)
     article_row = {a.doc_id: row for row, a in enumerate(index.articles)}
     dimension = index.manifest["dimension"]
+    articles = index.articles
+
+    def write_articles(path: Path, rows: np.ndarray | None) -> str:
+        return _write_jsonl(path, (_article_row(articles[i]) for i in (range(len(articles)) if rows is None else rows.tolist())))
+
+    written_articles = write_segments(folder, ARTICLE_TABLE, len(articles), write_articles, origin, "article_files", ".jsonl")
     checksums = {
-        "articles.jsonl": _write_jsonl(folder / "articles.jsonl", (_article_row(a) for a in index.articles)),
-        **write_columns(folder, "sentences", sentence_columns(index.sentences, index.sentence_tokens, article_row)),
-        **write_columns(folder, "chunks", chunk_columns(index.chunks, index.chunk_tokens, article_row)),
+        **{name: checksum for name, (_, checksum) in written_articles.files.items()},
+        **records,
         "aliases.json": _write_aliases(folder / "aliases.json", index),
     }
     vectors: dict[str, Any] = {"files": {}}
@@ -151,6 +190,10 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None) -> dict
     }
     manifest["coarse"] = coarse
     manifest["vectors"] = vectors
+    manifest["article_files"] = {
+        "files": {name: count for name, (count, _) in written_articles.files.items()},
+        ARTICLE_TABLE: [list(run) for run in written_articles.runs],
+    }
     manifest["checksums"] = checksums
     manifest["checksum"] = manifest_checksum(manifest)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
@@ -165,14 +208,14 @@ def load(folder: Path) -> StoredIndex:
         IndexCorruptError: a file is missing, truncated, altered or inconsistent.
     """
     manifest = read_manifest(folder)
-    for name in (*data_files(manifest), *coarse_files(manifest), *manifest["vectors"]["files"]):
+    for name in (*data_files(manifest), *coarse_files(manifest), *segment_files(manifest)):
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
         if not matches_checksum(path, manifest["checksums"][name]):
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
     try:
-        articles = tuple(_article(r) for r in _read_jsonl(folder / "articles.jsonl"))
+        articles, text_keys = _read_articles(folder, manifest)
         sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences"), articles)
         chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks"), articles)
         article_aliases = _read_aliases(folder / "aliases.json", len(articles))
@@ -197,7 +240,30 @@ def load(folder: Path) -> StoredIndex:
         chunk_lists=chunk_lists,
         sentence_lists=sentence_lists,
         article_aliases=article_aliases,
+        text_keys=text_keys,
     )
+
+
+def _read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[tuple[Article, ...], tuple[str | None, ...]]:
+    """The build's articles and their stored `text_key`s (None where a row has none): from its
+    segment files, run by run (format 8), else from the one articles.jsonl (the rows of removed
+    articles in a linked segment are read and passed over).
+
+    Raises:
+        ValueError: a segment does not hold as many articles as the manifest says.
+    """
+    if manifest.get("format_version") in (6, 7):
+        rows = list(_read_jsonl(folder / ARTICLES_FILE))
+    else:
+        layout = manifest["article_files"]
+        held = {}
+        for name, count in layout["files"].items():
+            held[name] = list(_read_jsonl(folder / name))
+            if len(held[name]) != count:
+                raise ValueError(f"{name} holds {len(held[name])} articles, not {count}")
+        rows = [row for name, start, stop in layout[ARTICLE_TABLE] for row in held[name][start:stop]]
+        del held
+    return tuple(_article(row) for row in rows), tuple(_text_key(row) for row in rows)
 
 
 def _write_aliases(path: Path, index: StoredIndex) -> str:
@@ -285,7 +351,17 @@ _METADATA = ("outlet", "url", "author", "published")
 def _article_row(a: Article) -> dict[str, Any]:
     row = {"doc_id": a.doc_id, "title": a.title, "path": a.path, "sha256": a.sha256, "text": a.text}
     row.update({key: getattr(a, key) for key in _METADATA if getattr(a, key)})
+    key = known_text_key(a)  # what tells articles of the same text apart, where this process has it
+    if key is not None:
+        row["text_key"] = key
     return row
+
+
+def _text_key(row: dict[str, Any]) -> str | None:
+    key = row.get("text_key")
+    if key is not None and not (isinstance(key, str) and len(key) == 64):
+        raise ValueError(f"article {row.get('doc_id')!r} has a text key that is not a SHA-256")
+    return key
 
 
 def _article(row: dict[str, Any]) -> Article:
@@ -332,6 +408,8 @@ def write_columns(folder: Path, table: str, columns: Mapping[str, Any]) -> dict[
     """A table's columns as `{table}.json` (its text columns) and `{table}.npz` (its number
     columns, uncompressed NumPy arrays); returns each file's checksum."""
     text, numbers = split_columns(columns)
+    # offsets and rows as int32 where they fit (a million sentences: 33 MB less to write); read back as int64
+    numbers = {name: narrowest(array) if array.dtype.kind == "i" else array for name, array in numbers.items()}
     with _HashingFile(folder / f"{table}.json") as handle:
         handle.write(columns_json(text))
     path = folder / f"{table}.npz"

@@ -149,6 +149,22 @@ _TEXT_KEYS: dict[tuple[str, str], str] = {}
 _TEXT_KEYS_KEPT = 200_000
 
 
+def known_text_key(article: Article) -> str | None:
+    """The `text_key` of an article if this process has worked it out (or been told it), else None."""
+    return _TEXT_KEYS.get((article.sha256, Path(article.path).suffix.lower()))
+
+
+def remember_text_keys(articles: Iterable[Article], keys: Iterable[str | None]) -> None:
+    """Take the `text_key`s a build stored for its articles (`qa.indexing.store`), so that the
+    first update of a process does not hash every article's text again (1.8 s at a million
+    sentences); only for a build made by this text-processing code (its texts are this code's)."""
+    for article, key in zip(articles, keys):
+        if len(_TEXT_KEYS) >= _TEXT_KEYS_KEPT:
+            return
+        if key is not None:
+            _TEXT_KEYS[(article.sha256, Path(article.path).suffix.lower())] = key
+
+
 def _remembered_text_key(article: Article) -> str:
     """`text_key` of an article, remembered by the hash of its source bytes (or dump row) and
     its file kind, from which its text follows: an update does not hash every text again."""

@@ -46,8 +46,8 @@ def test_index_folder_is_documented_and_pickle_free(tiny_corpus, fake_settings, 
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(fake_settings, tiny_corpus)
     manifest = json.loads((build / "manifest.json").read_text())
-    segments = sorted(manifest["vectors"]["files"])
-    assert [name.split("-")[0] for name in segments] == ["chunks", "sentences"]  # a fresh build: one segment each
+    segments = sorted([*manifest["vectors"]["files"], *manifest["article_files"]["files"]])
+    assert [name.split("-")[0] for name in segments] == ["articles", "chunks", "sentences"]  # a fresh build: one segment each
     assert sorted(p.name for p in build.iterdir()) == sorted([store.MANIFEST, *store.DATA_FILES, *segments])
     assert manifest["format_version"] == store.FORMAT_VERSION
     assert manifest["model"] == "fake" and manifest["dimension"] == 64
@@ -103,11 +103,30 @@ def test_unchanged_articles_are_not_embedded_again(tiny_corpus, fake_settings, f
     assert fake_embedder.texts_seen - first_texts == 2
 
 
+def as_format_7(build: Path) -> None:
+    """Rewrite a build as format 7 wrote it: every article in one articles.jsonl."""
+    from qa.files import file_checksum
+    from qa.indexing.manifest import manifest_checksum
+
+    manifest = json.loads((build / store.MANIFEST).read_bytes())
+    layout = manifest.pop("article_files")
+    lines = {name: (build / name).read_bytes().splitlines(keepends=True) for name in layout["files"]}
+    (build / "articles.jsonl").write_bytes(b"".join(line for name, a, b in layout["articles"] for line in lines[name][a:b]))
+    for name in layout["files"]:
+        (build / name).unlink()
+        del manifest["checksums"][name]
+    manifest["checksums"]["articles.jsonl"] = file_checksum(build / "articles.jsonl")
+    manifest["format_version"] = 7
+    manifest["checksum"] = manifest_checksum(manifest)
+    (build / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def as_format_6(build: Path) -> None:
     """Rewrite a build as the format before 7 wrote it: every column in the JSON files, SHA-256 checksums."""
     from qa.indexing.columns import columns_json
     from qa.indexing.manifest import manifest_checksum
 
+    as_format_7(build)
     manifest = json.loads((build / store.MANIFEST).read_bytes())
     for table in ("sentences", "chunks"):
         columns = store.read_columns(build, table)
@@ -120,12 +139,13 @@ def as_format_6(build: Path) -> None:
     (build / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
-def test_a_build_of_the_format_before_loads_and_is_written_again_without_embedding(
-    tiny_corpus, fake_settings, fake_embedder
+@pytest.mark.parametrize("earlier", [as_format_6, as_format_7], ids=["format-6", "format-7"])
+def test_a_build_of_a_format_before_loads_and_is_written_again_without_embedding(
+    tiny_corpus, fake_settings, fake_embedder, earlier
 ) -> None:
     expected = answers(ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder), fake_settings, fake_embedder)
     old = current_build(fake_settings, tiny_corpus)
-    as_format_6(old)
+    earlier(old)
     assert answers(store_index(old), fake_settings, fake_embedder) == expected
     forget_cached()
     embedded = fake_embedder.texts_seen
@@ -274,3 +294,23 @@ def test_an_update_reads_again_only_the_files_whose_size_or_times_changed(
     updated = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert "without damage" in updated.articles["storm"].text
     assert answers(updated, fake_settings, fake_embedder)  # and the rest still answers
+
+
+def test_the_first_update_of_a_new_process_hashes_only_the_new_articles_text(tiny_corpus, fake_settings, fake_embedder, monkeypatch) -> None:
+    # each article's text key (what tells repeated texts apart) is stored with it: a new process
+    # adding one article to a million sentences hashed every text again (1.8 s)
+    from qa.ingest import corpus
+
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    forget_cached()
+    monkeypatch.setattr(corpus, "_TEXT_KEYS", {})  # as in a new process
+    hashed = []
+    monkeypatch.setattr(corpus, "text_key", lambda text: hashed.append(text) or corpus.hashlib.sha256(text.encode()).hexdigest())
+    (tiny_corpus / "ferry.txt").write_text("A ferry sank near Port Ellis on Friday.", encoding="utf-8")
+
+    index = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+
+    assert hashed == ["A ferry sank near Port Ellis on Friday."] and "ferry" in index.articles
+    (tiny_corpus / "zz-copy.txt").write_text("A ferry sank near Port Ellis on Friday.", encoding="utf-8")
+    with pytest.warns(UserWarning, match="zz-copy.txt"):  # a repeated text is still found among the stored keys
+        assert "zz-copy" not in ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder).articles

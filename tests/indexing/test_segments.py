@@ -110,4 +110,37 @@ def test_an_update_whose_last_build_is_gone_writes_its_tables_whole(tiny_corpus,
     build = current_build(fake_settings, tiny_corpus)
     files = manifest_of(build)["vectors"]["files"]
     assert len(files) == 2 and sorted(files.values()) == sorted([len(index.chunks), len(index.sentences)])
-    assert sorted(p.name for p in build.iterdir()) == sorted([store.MANIFEST, *store.DATA_FILES, *files])
+    article_files = manifest_of(build)["article_files"]["files"]
+    assert list(article_files.values()) == [len(index.articles)]
+    assert sorted(p.name for p in build.iterdir()) == sorted([store.MANIFEST, *store.DATA_FILES, *files, *article_files])
+
+
+def test_an_update_writes_only_its_new_articles_and_a_removed_one_stays_unread(tiny_corpus, fake_settings, fake_embedder) -> None:
+    # an update of a year of news wrote every article's text again for one added; now it links them
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    first = current_build(fake_settings, tiny_corpus)
+    before = manifest_of(first)["article_files"]
+    (old,) = before["files"]
+    inode = os.stat(first / old).st_ino
+    (tiny_corpus / "ferry.txt").write_text("A ferry sank near Port Ellis on Friday. Crews searched all night.", encoding="utf-8")
+
+    added = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+
+    second = current_build(fake_settings, tiny_corpus)
+    after = manifest_of(second)["article_files"]
+    assert os.stat(second / old).st_ino == inode  # the same file, linked
+    new = {name: rows for name, rows in after["files"].items() if name != old}
+    assert list(new.values()) == [1]  # the ferry article alone
+    assert [json.loads(line)["doc_id"] for line in (second / next(iter(new))).read_text().splitlines()] == ["ferry"]
+    forget_cached()
+    assert store.load(second).articles == tuple(added.articles.values())
+
+    (tiny_corpus / "harbour.txt").unlink()  # a row of the linked segment no longer read
+    removed = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+
+    third = current_build(fake_settings, tiny_corpus)
+    layout = manifest_of(third)["article_files"]
+    assert set(layout["files"]) == set(after["files"]) and len(layout["articles"]) >= 2  # linked, read in runs
+    forget_cached()
+    loaded = store.load(third).articles
+    assert loaded == tuple(removed.articles.values()) and "harbour" not in {a.doc_id for a in loaded}
