@@ -25,7 +25,7 @@ from typing import Callable
 from qa.config import Settings
 from qa.indexing import store
 from qa.indexing.build import Progress, pipeline_fingerprint
-from qa.indexing.embedder import Embedder, embedder_for
+from qa.indexing.embedder import Embedder, embedder_on_demand
 from qa.indexing.folder import Entry, IndexWarning, file_lock, load_current, same_stats, write_build
 from qa.indexing.memory import SearchIndex
 from qa.ingest.corpus import FileState, scan
@@ -232,7 +232,6 @@ def _run(
 ) -> None:
     """Run `job`: load what another process built meanwhile, or build; then swap it in."""
     try:
-        encoder = embedder or embedder_for(settings)
         with file_lock(folder):
             states = scan(corpus)
             with home.guard:
@@ -243,6 +242,7 @@ def _run(
             else:
                 # forced: from scratch, nothing taken over from a build that may be the problem
                 previous = None if force else current or known
+                encoder = embedder or embedder_on_demand(settings, previous.index.manifest if previous else None)
                 entry = write_build(corpus, states, folder, settings, encoder, previous, job.report, resume=not force)
         job.entry = entry
         with home.guard:

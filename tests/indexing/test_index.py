@@ -314,3 +314,17 @@ def test_the_first_update_of_a_new_process_hashes_only_the_new_articles_text(tin
     (tiny_corpus / "zz-copy.txt").write_text("A ferry sank near Port Ellis on Friday.", encoding="utf-8")
     with pytest.warns(UserWarning, match="zz-copy.txt"):  # a repeated text is still found among the stored keys
         assert "zz-copy" not in ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder).articles
+
+
+def test_a_removal_in_a_new_process_does_not_load_the_embedding_model(tiny_corpus, fake_settings, fake_embedder) -> None:
+    # a removal embeds nothing: the model (about 1 s to load) is loaded only when an update embeds
+    from qa.errors import ModelError
+
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    forget_cached()  # as in a new process; the settings name a model ("fake") that cannot be loaded
+    (tiny_corpus / "storm.txt").unlink()
+    removed = ensure_index(tiny_corpus, fake_settings)
+    assert "storm" not in removed.articles and removed.articles
+    (tiny_corpus / "ferry.txt").write_text("A ferry sank near Port Ellis on Friday.", encoding="utf-8")
+    with pytest.raises(ModelError, match="fake"):  # an update with something to embed loads it
+        ensure_index(tiny_corpus, fake_settings)
