@@ -24,6 +24,7 @@ from typing import Any
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import store
+from qa.indexing.durable import write_atomic
 from qa.indexing.manifest import manifest_checksum, read_manifest
 from qa.indexing.catalog import index_home
 
@@ -50,7 +51,7 @@ def write_listing(home: Path, shards: list[dict[str, Any]], settings: Settings, 
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     listing["checksum"] = manifest_checksum(listing)
-    store.write_atomic(home / SHARDS, json.dumps(listing, indent=2, sort_keys=True).encode("utf-8"))
+    write_atomic(home / SHARDS, json.dumps(listing, indent=2, sort_keys=True).encode("utf-8"))
     return listing
 
 

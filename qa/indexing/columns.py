@@ -274,10 +274,7 @@ def _compact(values: Any) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim == 1 and array.dtype.kind in "iu" and array.dtype.itemsize <= (4 if array.dtype.kind == "i" else 2):
         return array
-    column = _ints(array)
-    if column.size and (int(column.min()) < np.iinfo(np.int32).min or int(column.max()) > np.iinfo(np.int32).max):
-        return column
-    return column.astype(np.int32)
+    return narrowest(_ints(array))
 
 
 def narrowest(column: np.ndarray, signed: bool = True) -> np.ndarray:

@@ -33,6 +33,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import journal, store
+from qa.indexing.durable import write_atomic
 from qa.indexing.build import Progress, annotation_fingerprint, build, pipeline_fingerprint
 from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, earlier_key
 from qa.indexing.embedder import Embedder
@@ -235,7 +236,7 @@ def write_build(
         pointer = home / POINTER
         if pointer.is_symlink() or (pointer.exists() and not pointer.is_file()):
             _remove(pointer)  # a folder or link where CURRENT belongs: it was damaged, replace it
-        store.write_atomic(pointer, (name + "\n").encode("utf-8"))
+        write_atomic(pointer, (name + "\n").encode("utf-8"))
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

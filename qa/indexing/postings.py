@@ -96,7 +96,6 @@ class Postings:
         self._counts = np.zeros(0, dtype=np.int32)
         self._norm = np.zeros(0, dtype=np.float64)
         self._idf = np.zeros(0, dtype=np.float64)
-        self.idf: list[float] = []
         if not len(token_ids):
             return
         held = documents.postings if isinstance(documents, TokenTable) else None
@@ -107,14 +106,13 @@ class Postings:
         self._counts = held.counts
         self._tokens = int(lengths.sum())
         if corpus is None:
-            self.idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
+            idf = _okapi_idf(self.size, self.document_frequency.tolist(), self.EPSILON)
             average_length = self._tokens / self.size
         else:
-            idf = _okapi_idf(corpus.documents, list(corpus.document_frequency), self.EPSILON)
-            everywhere = dict(zip(corpus.words, idf))
-            self.idf = [everywhere[word] for word in self.vocabulary]
+            everywhere = dict(zip(corpus.words, _okapi_idf(corpus.documents, list(corpus.document_frequency), self.EPSILON)))
+            idf = [everywhere[word] for word in self.vocabulary]
             average_length = corpus.tokens / corpus.documents
-        self._idf = np.asarray(self.idf, dtype=np.float64)
+        self._idf = np.asarray(idf, dtype=np.float64)
         self._norm = self.K1 * (1 - self.B + self.B * lengths.astype(np.float64) / average_length)
         self._starts[1:] = np.cumsum(self.document_frequency)
 

@@ -50,24 +50,27 @@ vectors back would be a detour. Only what is slow to recompute, the clustering o
 table, is stored (a few MB at 100k sentences).
 
 Sentence and chunk text is not stored twice: it is `article.text[start:end]`.
+
+The article rows are written and read by `qa.indexing.article_rows`, and every file is written
+through `qa.indexing.durable` (fsynced, checksummed as written, replaced atomically).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import orjson
 
 from qa.errors import IndexCorruptError
-from qa.files import checksum_digest, checksum_of, file_checksum, matches_checksum, sha256_file
+from qa.files import file_checksum, matches_checksum, sha256_file  # noqa: F401 - sha256_file is used from here
+from qa.indexing.article_rows import read_articles, write_articles
 from qa.indexing.columns import (
     narrowest,
     chunk_columns,
@@ -78,9 +81,9 @@ from qa.indexing.columns import (
     sentence_columns,
     sentence_table,
 )
-from qa.indexing.ivf import MAPPED_BLOCK, CoarseLists, release_pages
-from qa.indexing.manifest import (
-    ARTICLES_FILE,
+from qa.indexing.durable import HashingFile, fsync_dir, write_array, write_atomic
+from qa.indexing.ivf import CoarseLists
+from qa.indexing.manifest import (  # noqa: F401 - DATA_FILES is used from here
     DATA_FILES,
     data_files,
     segment_files,
@@ -92,8 +95,7 @@ from qa.indexing.manifest import (
 )
 from qa.indexing.rows import StackedRows
 from qa.ingest.aliases import Alias, aliases_code, aliases_of
-from qa.ingest.corpus import known_text_key
-from qa.indexing.segments import ARTICLE_TABLE, VECTOR_TABLES, Origin, read_table, write_segments, write_table
+from qa.indexing.segments import ARTICLE_TABLE, VECTOR_TABLES, Origin, read_table, write_table
 from qa.types import Article, Chunk, Sentence
 
 
@@ -153,14 +155,8 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records
     if records is None:
         folder.mkdir(parents=True, exist_ok=False)
         records = write_records(folder, index.articles, index.sentences, index.sentence_tokens, index.chunks, index.chunk_tokens)
-    article_row = {a.doc_id: row for row, a in enumerate(index.articles)}
     dimension = index.manifest["dimension"]
-    articles = index.articles
-
-    def write_articles(path: Path, rows: np.ndarray | None) -> str:
-        return _write_jsonl(path, (_article_row(articles[i]) for i in (range(len(articles)) if rows is None else rows.tolist())))
-
-    written_articles = write_segments(folder, ARTICLE_TABLE, len(articles), write_articles, origin, "article_files", ".jsonl")
+    written_articles = write_articles(folder, index.articles, origin)
     checksums = {
         **{name: checksum for name, (_, checksum) in written_articles.files.items()},
         **records,
@@ -170,7 +166,7 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records
     for table, table_vectors in zip(VECTOR_TABLES, (index.chunk_vectors, index.sentence_vectors)):
         if table_vectors.shape[1:] != (dimension,) or table_vectors.dtype != np.float32:
             raise ValueError(f"{table} vectors are {table_vectors.dtype} {table_vectors.shape}, not float32 of width {dimension}")
-        written = write_table(folder, table, table_vectors, _write_array, origin)
+        written = write_table(folder, table, table_vectors, write_array, origin)
         vectors[table] = [list(run) for run in written.runs]
         for name, (count, checksum) in written.files.items():
             vectors["files"][name] = count
@@ -179,12 +175,12 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records
     for table, lists in zip(VECTOR_TABLES, (index.chunk_lists, index.sentence_lists)):
         if lists is not None:
             checksums[f"{table}.centroids.npy"] = _write_vectors(folder / f"{table}.centroids.npy", lists.centroids, dimension)
-            checksums[f"{table}.groups.npy"] = _write_array(folder / f"{table}.groups.npy", lists.groups.astype(np.int64))
+            checksums[f"{table}.groups.npy"] = write_array(folder / f"{table}.groups.npy", lists.groups.astype(np.int64))
             coarse[table] = {"trained_on": int(lists.trained_on)}
     manifest = dict(index.manifest)
     manifest["format_version"] = FORMAT_VERSION
     manifest["counts"] = {
-        "articles": len(article_row),
+        "articles": len(index.articles),
         "sentences": len(index.sentences),
         "chunks": len(index.chunks),
     }
@@ -197,7 +193,7 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records
     manifest["checksums"] = checksums
     manifest["checksum"] = manifest_checksum(manifest)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return manifest
 
 
@@ -215,7 +211,7 @@ def load(folder: Path) -> StoredIndex:
         if not matches_checksum(path, manifest["checksums"][name]):
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
     try:
-        articles, text_keys = _read_articles(folder, manifest)
+        articles, text_keys = read_articles(folder, manifest)
         sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences"), articles)
         chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks"), articles)
         article_aliases = _read_aliases(folder / "aliases.json", len(articles))
@@ -244,34 +240,12 @@ def load(folder: Path) -> StoredIndex:
     )
 
 
-def _read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[tuple[Article, ...], tuple[str | None, ...]]:
-    """The build's articles and their stored `text_key`s (None where a row has none): from its
-    segment files, run by run (format 8), else from the one articles.jsonl (the rows of removed
-    articles in a linked segment are read and passed over).
-
-    Raises:
-        ValueError: a segment does not hold as many articles as the manifest says.
-    """
-    if manifest.get("format_version") in (6, 7):
-        rows = list(_read_jsonl(folder / ARTICLES_FILE))
-    else:
-        layout = manifest["article_files"]
-        held = {}
-        for name, count in layout["files"].items():
-            held[name] = list(_read_jsonl(folder / name))
-            if len(held[name]) != count:
-                raise ValueError(f"{name} holds {len(held[name])} articles, not {count}")
-        rows = [row for name, start, stop in layout[ARTICLE_TABLE] for row in held[name][start:stop]]
-        del held
-    return tuple(_article(row) for row in rows), tuple(_text_key(row) for row in rows)
-
-
 def _write_aliases(path: Path, index: StoredIndex) -> str:
     """aliases.json: the acronyms each article defines, and a hash of the code that found them."""
     found = index.article_aliases
     if found is None:
         found = tuple(aliases_of(a.text) for a in index.articles)
-    with _HashingFile(path) as handle:
+    with HashingFile(path) as handle:
         handle.write(orjson.dumps({"code": aliases_code(), "articles": found}))
     return handle.hexdigest()
 
@@ -323,94 +297,13 @@ def _read_coarse(folder: Path, manifest: dict[str, Any], table: str) -> CoarseLi
     return lists
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside `path`, fsync, then `os.replace` onto it.
-
-    The temporary name is unique per call (threads of one process may write the same
-    file), and it is removed if anything fails, so no stray temporary file is left.
-
-    Raises:
-        OSError: the write failed; `path` is unchanged.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-_METADATA = ("outlet", "url", "author", "published")
-
-
-def _article_row(a: Article) -> dict[str, Any]:
-    row = {"doc_id": a.doc_id, "title": a.title, "path": a.path, "sha256": a.sha256, "text": a.text}
-    row.update({key: getattr(a, key) for key in _METADATA if getattr(a, key)})
-    key = known_text_key(a)  # what tells articles of the same text apart, where this process has it
-    if key is not None:
-        row["text_key"] = key
-    return row
-
-
-def _text_key(row: dict[str, Any]) -> str | None:
-    key = row.get("text_key")
-    if key is not None and not (isinstance(key, str) and len(key) == 64):
-        raise ValueError(f"article {row.get('doc_id')!r} has a text key that is not a SHA-256")
-    return key
-
-
-def _article(row: dict[str, Any]) -> Article:
-    metadata = {key: row[key] for key in _METADATA if key in row}
-    if not all(isinstance(v, str) for v in metadata.values()):
-        raise ValueError(f"article {row['doc_id']!r} has metadata that is not text")
-    return Article(row["doc_id"], row["title"], row["text"], row["path"], row["sha256"], **metadata)
-
-
-class _HashingFile:
-    """A file opened for writing that hashes what goes into it, so a saved file need not be read back."""
-
-    def __init__(self, path: Path) -> None:
-        self._handle = open(path, "wb")  # noqa: SIM115 - closed in __exit__
-        self._digest = checksum_digest()
-
-    def write(self, data: bytes | memoryview) -> int:
-        self._digest.update(data)
-        return self._handle.write(data)
-
-    def __enter__(self) -> "_HashingFile":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if exc[0] is None:
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-        finally:
-            self._handle.close()
-
-    def hexdigest(self) -> str:
-        return checksum_of(self._digest)
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
-    with _HashingFile(path) as handle:
-        for row in rows:
-            handle.write(orjson.dumps(row) + b"\n")
-    return handle.hexdigest()
-
-
 def write_columns(folder: Path, table: str, columns: Mapping[str, Any]) -> dict[str, str]:
     """A table's columns as `{table}.json` (its text columns) and `{table}.npz` (its number
     columns, uncompressed NumPy arrays); returns each file's checksum."""
     text, numbers = split_columns(columns)
     # offsets and rows as int32 where they fit (a million sentences: 33 MB less to write); read back as int64
     numbers = {name: narrowest(array) if array.dtype.kind == "i" else array for name, array in numbers.items()}
-    with _HashingFile(folder / f"{table}.json") as handle:
+    with HashingFile(folder / f"{table}.json") as handle:
         handle.write(columns_json(text))
     path = folder / f"{table}.npz"
     with open(path, "wb") as out:
@@ -440,36 +333,7 @@ def read_columns(folder: Path, table: str) -> dict[str, Any]:
         raise ValueError(f"{path.name} is not a NumPy archive: {error}") from error
 
 
-def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
-    with open(path, "rb") as handle:
-        for line in handle:
-            if line.strip():
-                yield orjson.loads(line)
-
-
 def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> str:
-    return _write_array(path, np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension))
+    return write_array(path, np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension))
 
 
-def _write_array(path: Path, array: np.ndarray) -> str:
-    """The bytes np.save writes, a block of rows at a time: a build's memory-mapped table
-    (`qa.indexing.heap.Scratch`) hands back its pages after each block, not held whole."""
-    if not (isinstance(array, np.ndarray) and array.flags.c_contiguous):
-        array = np.ascontiguousarray(array)  # rows of several arrays, or a view: the header says C order
-    with _HashingFile(path) as handle:
-        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
-        for start in range(0, len(array), MAPPED_BLOCK):
-            handle.write(np.ascontiguousarray(array[start : start + MAPPED_BLOCK]).tobytes())
-            release_pages(array)
-    return handle.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -273,7 +273,7 @@ def test_crash_while_saving_keeps_the_last_good_index(tiny_corpus, fake_settings
     def disk_full(path, array):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store, "_write_array", disk_full)
+    monkeypatch.setattr(store, "write_array", disk_full)
     with pytest.raises(OSError, match="No space"):
         ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     assert current_build(fake_settings, tiny_corpus) == good

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.errors import IndexCorruptError
-from qa.indexing import folder, store
+from qa.indexing import durable, folder
 from qa.indexing.manifest import manifest_checksum, manifest_problem, read_manifest
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 
@@ -261,7 +261,7 @@ def test_write_atomic_leaves_no_temporary_file_when_it_fails(tmp_path: Path) -> 
     (tmp_path / "target").mkdir()
     (tmp_path / "target" / "inside").write_text("x")
     with pytest.raises(OSError):
-        store.write_atomic(tmp_path / "target", b"data")
+        durable.write_atomic(tmp_path / "target", b"data")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
 
 

@@ -313,7 +313,7 @@ def test_a_memory_mapped_table_is_assigned_by_blocks_with_the_same_groups(tmp_pa
 
 def test_a_memory_mapped_table_is_saved_as_the_bytes_numpy_writes(tmp_path) -> None:
     from qa.indexing.ivf import MAPPED_BLOCK
-    from qa.indexing.store import _write_array
+    from qa.indexing.durable import write_array as _write_array
 
     rows = MAPPED_BLOCK + 13
     table = np.lib.format.open_memmap(tmp_path / "t.npy", mode="w+", dtype=np.float32, shape=(rows, 4))

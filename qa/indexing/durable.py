@@ -1,0 +1,108 @@
+"""Files a build writes: fsynced before they count, checksummed as they are written, and
+replaced atomically where a file is rewritten in place (`CURRENT`, a manifest).
+
+`qa.indexing.store` writes a build's files with these; `qa.indexing.folder` swaps builds in
+with `write_atomic`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import orjson
+
+from qa.files import checksum_digest, checksum_of
+from qa.indexing.ivf import MAPPED_BLOCK, release_pages
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside `path`, fsync, then `os.replace` onto it.
+
+    The temporary name is unique per call (threads of one process may write the same
+    file), and it is removed if anything fails, so no stray temporary file is left.
+
+    Raises:
+        OSError: the write failed; `path` is unchanged.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+class HashingFile:
+    """A file opened for writing that hashes what goes into it, so a saved file need not be read back."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle = open(path, "wb")  # noqa: SIM115 - closed in __exit__
+        self._digest = checksum_digest()
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._digest.update(data)
+        return self._handle.write(data)
+
+    def __enter__(self) -> "HashingFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+        finally:
+            self._handle.close()
+
+    def hexdigest(self) -> str:
+        return checksum_of(self._digest)
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
+    """One JSON object per line, fsynced; returns the file's checksum."""
+    with HashingFile(path) as handle:
+        for row in rows:
+            handle.write(orjson.dumps(row) + b"\n")
+    return handle.hexdigest()
+
+
+def read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    """The objects of a JSON-lines file (blank lines passed over)."""
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.strip():
+                yield orjson.loads(line)
+
+
+def write_array(path: Path, array: np.ndarray) -> str:
+    """The bytes np.save writes, a block of rows at a time: a build's memory-mapped table
+    (`qa.indexing.heap.Scratch`) hands back its pages after each block, not held whole."""
+    if not (isinstance(array, np.ndarray) and array.flags.c_contiguous):
+        array = np.ascontiguousarray(array)  # rows of several arrays, or a view: the header says C order
+    with HashingFile(path) as handle:
+        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+        for start in range(0, len(array), MAPPED_BLOCK):
+            handle.write(np.ascontiguousarray(array[start : start + MAPPED_BLOCK]).tobytes())
+            release_pages(array)
+    return handle.hexdigest()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a file created or renamed in it) durable, where the system allows."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
