@@ -21,7 +21,7 @@ from qa.errors import CorpusError
 from qa.indexing.build import PARSER_PROCESSES, Progress
 from qa.indexing.catalog import building, ensure_index, in_background
 from qa.indexing.demand import ParseWarning, parse_rest
-from qa.indexing.embedder import Embedder, embedder_for
+from qa.indexing.embedder import Embedder, EncodedOnce, embedder_for
 from qa.indexing.memory import SearchIndex
 from qa.indexing.tables import SentenceTable
 from qa.ingest.formats import SUFFIXES
@@ -160,7 +160,7 @@ def answer_with_index(
         return no_article_matches(index, analysis, scope or ArticleFilter(published_to=day))
     if len(admitted) < len(index.articles):
         index = index.within(admitted)
-    embedder = embedder or embedder_for(settings)
+    embedder = EncodedOnce(embedder or embedder_for(settings))  # the passes below embed the same parts
     try:
         answer = _answer_by_day(index, analysis, settings, embedder, deadline, day)
         if analysis.context:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.answer.question import DATE, DURATION, NUMBER, PERSON, PLACE, REASON
@@ -128,7 +129,14 @@ def reason_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _adds_information(span_text: str, avoid: frozenset[str]) -> bool:
-    tokens = [w for w in words(span_text) if w not in STOPWORDS]
+    tokens = _content_words(span_text)
     if not tokens or all(t in _PRONOUNS for t in tokens):
         return False
     return not all(stem(t) in avoid for t in tokens)
+
+
+@lru_cache(maxsize=65_536)
+def _content_words(span_text: str) -> tuple[str, ...]:
+    """The span's folded words but stopwords; remembered, as a question weighs the same names and
+    numbers in each pass and each span source, and folding a text is the costly part."""
+    return tuple(w for w in words(span_text) if w not in STOPWORDS)

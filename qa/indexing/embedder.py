@@ -62,6 +62,29 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+class EncodedOnce:
+    """An embedder that encodes each list of texts once and gives the same vectors after:
+    one question is searched in several passes (all its articles, then the latest week's; as
+    asked and with the conversation's referent), each embedding the same parts.
+
+    Whole lists are remembered, never single texts: the int8 runtime's vectors depend on the
+    run they are made in (its activations are quantised per run), so a text embedded in
+    another list could come out a little different, and the passes would not read alike.
+    """
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self.name, self.dimension = embedder.name, embedder.dimension
+        self._done: dict[tuple[str, ...], np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        key = tuple(texts)
+        if key not in self._done:
+            self._done[key] = self._embedder.encode(list(texts))
+            self._done[key].flags.writeable = False  # shared by the passes
+        return self._done[key]
+
+
 def resolve_model(name: str) -> str:
     """A local folder for `name`: the bundled all-MiniLM-L6-v2, a path, or a hub name left as is.
 

@@ -43,6 +43,14 @@ class LinearModel:
     scales: dict[str, float] | None = None
     threshold: float | None = None
     card: dict[str, Any] = field(default_factory=dict, compare=False)
+    # (name, weight, mean, scale) of each feature in the weights' order, worked out once: the
+    # sentence and span models score hundreds of rows a question
+    _terms: tuple[tuple[str, float, float, float], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        means, scales = self.means or {}, self.scales or {}
+        terms = tuple((n, w, means.get(n, 0.0), scales.get(n, 1.0) or 1.0) for n, w in self.weights.items())
+        object.__setattr__(self, "_terms", terms)  # frozen: set as the dataclass's own __init__ sets fields
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -57,9 +65,7 @@ class LinearModel:
         one (see `qa.answer.span_features`).
         """
         total = self.bias
-        for name, weight in self.weights.items():
-            mean = (self.means or {}).get(name, 0.0)
-            scale = (self.scales or {}).get(name, 1.0) or 1.0
+        for name, weight, mean, scale in self._terms:
             total += weight * (features.get(name, mean) - mean) / scale
         return total
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,10 @@ CONTEXT_MAX_LENGTH = 160  # with the headline and the sentence before beside the
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("start_logits", "end_logits", "relevance")
 CARD_KIND = "onnx-reader"
+# Readings of this many recent batches are kept: a question is read in several passes (all its
+# articles, then the latest week's; as asked and with the conversation's referent), and a pass
+# that reads the same sentences as one before gets that pass's readings, not a second run.
+_REMEMBERED = 32
 _REEXPORT = "export it again with `python -m train.reader --export-only`, which writes both"
 
 
@@ -64,13 +70,27 @@ class PassageReader:
             raise ModelError(f"{weights} gives outputs {names}, not {OUTPUTS}; retrain with train/reader.py")
         # A reader trained to read each sentence's context says so on its card; one without reads sentences alone.
         self.reads_context = bool(self.card.get("reads_context", False))
+        self._recent: OrderedDict[tuple, tuple[Reading, ...]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def read(self, question: str, passages: list[str], contexts: list[str] | None = None) -> list[Reading]:
         """Relevance and best spans of each passage for `question`, in passage order; with
         `contexts` (see `qa.read.base.reading_context`) when this reader was trained to read them."""
-        if self.reads_context:
-            return read_pairs(self._tokenizer, self._forward, question, passages, CONTEXT_MAX_LENGTH, contexts)
-        return read_pairs(self._tokenizer, self._forward, question, passages, MAX_LENGTH)
+        if not self.reads_context:
+            contexts = None
+        # Whole batches are remembered, never single pairs: int8 activations are quantised per
+        # run, so a pair read beside others could read a little differently.
+        key = (question, tuple(passages), None if contexts is None else tuple(contexts))
+        with self._recent_lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return list(self._recent[key])
+        readings = read_pairs(self._tokenizer, self._forward, question, passages, max_length(self.reads_context), contexts)
+        with self._recent_lock:
+            self._recent[key] = tuple(readings)
+            while len(self._recent) > _REMEMBERED:
+                self._recent.popitem(last=False)
+        return readings
 
     def _forward(self, encoded: dict[str, Any]) -> tuple[Any, Any, Any]:
         feed = {name: encoded[name].astype("int64") for name in INPUTS}

@@ -127,3 +127,16 @@ def test_an_index_and_its_views_find_articles_by_publication_day(tmp_path: Path)
     assert view.published_between(None, date(2023, 1, 8)) == {doc["new"]}
     kept_sentences = {view.sentences[i].doc_id for i in view.tables["sentences"].keep.nonzero()[0]}
     assert kept_sentences == {doc["new"], doc["later"], doc["undated"]}
+
+
+def test_the_passes_of_a_question_embed_it_once(tmp_path: Path, fake_settings, fake_embedder) -> None:
+    from qa.api import answer_with_index
+    from qa.indexing.catalog import ensure_index
+
+    corpus = _corpus(tmp_path / "news")
+    index = ensure_index(corpus, fake_settings, embedder=fake_embedder)
+    counting = type(fake_embedder)()
+    # no time words: read from every article up to the day, then from the latest week's alone
+    answer = answer_with_index(index, "Who did the ferry line name as captain?", fake_settings, embedder=counting,
+                               as_of=date(2023, 1, 8))
+    assert answer.answerable and counting.calls == 1

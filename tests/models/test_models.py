@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,11 @@ def test_score_standardises_features_and_missing_ones_count_as_their_mean() -> N
     assert model.score({"a": 5.0, "b": 4.0}) == pytest.approx(0.5 + 2.0 * 2.0 - 1.0)
     assert model.score({}) == pytest.approx(0.5)
     assert model.probability({}) == pytest.approx(1 / (1 + math.exp(-0.5)))
+    # a model made from another scores with its own weights (they are worked out when it is made)
+    other = replace(model, weights={"a": 1.0}, scales={"a": 0.0})  # a zero scale counts as 1
+    assert other.score({"a": 5.0, "b": 4.0}) == pytest.approx(0.5 + 4.0) and other == LinearModel(
+        "m", {"a": 1.0}, bias=0.5, means={"a": 1.0, "b": 3.0}, scales={"a": 0.0}
+    )
 
 
 def test_json_round_trip_keeps_the_threshold_and_the_card(tmp_path: Path) -> None:
@@ -121,3 +127,19 @@ def test_read_sentences_can_be_set_by_environment_and_bad_values_are_refused(mon
     monkeypatch.setenv("QA_READ_SENTENCES", "0")
     with pytest.raises(ValueError, match="QA_READ_SENTENCES must be a whole number of at least 1"):
         settings_from_env()
+
+
+def test_the_reader_reads_a_batch_once_and_gives_the_same_readings_again() -> None:
+    from qa.read.passage import PassageReader
+
+    reader = PassageReader()
+    runs = []
+    forward = reader._forward
+    reader._forward = lambda encoded: runs.append(1) or forward(encoded)  # counts the network's runs
+    question, passages = "Who repaired the bridge?", ["Acme Ltd repaired the bridge in May.", "The bridge reopened."]
+    contexts = ["Bridge reopens", "Bridge reopens"]
+    first = reader.read(question, passages, contexts)
+    assert reader.read(question, list(passages), list(contexts)) == first and len(runs) == 1
+    # another batch, even one holding the same pair, is read by the network: its int8 numbers depend on the batch
+    reader.read(question, passages[:1], contexts[:1])
+    assert len(runs) == 2
