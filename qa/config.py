@@ -126,7 +126,7 @@ def default_index_dir() -> Path:
 
 def settings_from_env(**overrides: object) -> Settings:
     """Defaults, then `QA_MODEL`, `QA_EMBEDDING_RUNTIME`, `QA_INDEX_DIR`, `QA_READER_MODEL`,
-    `QA_PASSAGE_READER`, `QA_READ_SENTENCES`, `QA_PARSE`, then `overrides`."""
+    `QA_PASSAGE_READER`, `QA_READ_SENTENCES`, `QA_QUESTION_SECONDS`, `QA_PARSE`, then `overrides`."""
     env: dict[str, object] = {}
     if os.environ.get("QA_MODEL"):
         env["model"] = os.environ["QA_MODEL"]
@@ -136,6 +136,8 @@ def settings_from_env(**overrides: object) -> Settings:
         env["embedding_runtime"] = os.environ["QA_EMBEDDING_RUNTIME"].strip()
     if os.environ.get("QA_READ_SENTENCES", "").strip():
         env["read_sentences"] = _positive_int("QA_READ_SENTENCES")
+    if os.environ.get("QA_QUESTION_SECONDS", "").strip():
+        env["question_seconds"] = _positive_int("QA_QUESTION_SECONDS")
     if os.environ.get("QA_PARSE", "").strip():
         env["parse"] = os.environ["QA_PARSE"].strip().lower()
     if os.environ.get("QA_READER_MODEL"):
