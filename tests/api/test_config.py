@@ -33,12 +33,3 @@ def test_this_checkout_keeps_its_default_corpus_and_index_folder() -> None:
     assert qa.config.FROM_CHECKOUT and qa.config.DEFAULT_CORPUS == SEEDS
     assert qa.Settings().index_dir == SEEDS.parent / "index"
 
-
-def test_the_question_time_budget_can_be_set_by_environment(monkeypatch) -> None:
-    from qa.config import settings_from_env
-
-    monkeypatch.setenv("QA_QUESTION_SECONDS", "600")
-    assert settings_from_env().question_seconds == 600
-    monkeypatch.setenv("QA_QUESTION_SECONDS", "soon")
-    with pytest.raises(ValueError, match="QA_QUESTION_SECONDS must be a whole number"):
-        settings_from_env()

@@ -119,14 +119,18 @@ def test_passage_reader_can_be_switched_by_environment(monkeypatch, value: str, 
     assert settings_from_env().passage_reader is expected
 
 
-def test_read_sentences_can_be_set_by_environment_and_bad_values_are_refused(monkeypatch) -> None:
+@pytest.mark.parametrize("variable, setting", [("QA_READ_SENTENCES", "read_sentences"), ("QA_QUESTION_SECONDS", "question_seconds")])
+def test_whole_number_settings_can_be_set_by_environment_and_bad_values_are_refused(
+    monkeypatch, variable: str, setting: str
+) -> None:
     from qa.config import settings_from_env
 
-    monkeypatch.setenv("QA_READ_SENTENCES", "4")
-    assert settings_from_env().read_sentences == 4
-    monkeypatch.setenv("QA_READ_SENTENCES", "0")
-    with pytest.raises(ValueError, match="QA_READ_SENTENCES must be a whole number of at least 1"):
-        settings_from_env()
+    monkeypatch.setenv(variable, "4")
+    assert getattr(settings_from_env(), setting) == 4
+    for bad in ("0", "soon"):
+        monkeypatch.setenv(variable, bad)
+        with pytest.raises(ValueError, match=f"{variable} must be a whole number of at least 1"):
+            settings_from_env()
 
 
 def test_the_reader_reads_a_batch_once_and_gives_the_same_readings_again() -> None:
