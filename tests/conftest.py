@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-from pathlib import Path
-
 import os
+import platform
+import shutil
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,37 @@ from qa.text import content_tokens
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 hypothesis_settings.register_profile("release", max_examples=1000, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The machine and the numeric packages, at the end of every run (a quiet one too): the int8
+    models' numbers, and so a close answer, can move with the CPU's instructions and these versions."""
+    for line in _machine():
+        terminalreporter.write_line(line)
+
+
+def _machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and cpu in ("", platform.machine()):
+                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    wide = sorted(f for f in flags if f in {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
+    names = ("onnxruntime", "torch", "transformers", "tokenizers", "numpy", "spacy", "faiss-cpu")
+    versions = []
+    for name in names:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return [f"machine: {cpu}, {os.cpu_count()} cores, {' '.join(wide) or 'no avx2'}", "packages: " + ", ".join(versions)]
+
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -17,8 +17,9 @@ confidence model calibrated on its answers.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Callable, Protocol
 
 from qa.answer.question import TYPED, QuestionPart
 from qa.answer.ranking import Ranking
@@ -154,7 +155,7 @@ def reader_span_options(
         if part.answer_type in TYPED:
             # "When was the ferry named?" over "named Morning Tern at a ceremony on Thursday": a
             # proposed run holding spans of the wanted type is tightened to them, keeping its score.
-            proposed = _tightened(proposed, typed)
+            proposed = tightened(proposed, typed, article, reading_scorer(reading, sentence.start))
             # and a proposed name of another kind ("Nigerian" for "which city?") is not an answer
             fits = label_priors(part.answer_type)
             proposed = {p: v for p, v in proposed.items() if _label_of(sentence, *p) in (*fits, "NP", "READ")}
@@ -204,14 +205,52 @@ def extractive_options(
     return options
 
 
-def _tightened(proposed: dict[tuple[int, int], float], typed: dict[tuple[int, int], SpanCandidate]) -> dict:
-    """Each proposed span cut to the first and last typed span inside it (if any), with its score."""
+def tightened(
+    proposed: dict[tuple[int, int], float],
+    typed: dict[tuple[int, int], SpanCandidate],
+    text: str,
+    score: Callable[[int, int], float | None],
+) -> dict[tuple[int, int], float]:
+    """Each proposed span cut to the typed spans inside it (if any), keeping its score.
+
+    Typed spans that touch or are joined only by a range word ("Monday to Friday", "2019 and
+    2020") stay one span. A run holding typed spans apart ("on Tuesday after a fire closed it in
+    January") is no one answer: its score goes to the part the reader itself `score`s best, and
+    the other parts keep their own scores as typed spans.
+    """
     out: dict[tuple[int, int], float] = {}
-    for (start, end), score in proposed.items():
-        inside = [(a, b) for a, b in typed if start <= a and b <= end]
-        key = (min(a for a, _ in inside), max(b for _, b in inside)) if inside else (start, end)
-        out[key] = max(score, out.get(key, score))
+    for (start, end), run_score in proposed.items():
+        parts = _joined(sorted((a, b) for a, b in typed if start <= a and b <= end), text)
+        key = max(parts, key=lambda p: _or_lowest(score(*p))) if parts else (start, end)
+        out[key] = max(run_score, out.get(key, run_score))
     return out
+
+
+_RANGE_WORDS = frozenset({"to", "and", "or", "until", "till", "through", "-", "\u2013", "\u2014", "/", ","})
+
+
+def _joined(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Spans sorted by start, with the ones that overlap or are joined by range words made one."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and (a <= out[-1][1] or _only_range_words(text[out[-1][1] : a])):
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _only_range_words(gap: str) -> bool:
+    return all(w.lower() in _RANGE_WORDS for w in re.findall(r"\w+|[^\w\s]", gap))
+
+
+def _or_lowest(score: float | None) -> float:
+    return -math.inf if score is None else score
+
+
+def reading_scorer(reading: Reading, offset: int) -> Callable[[int, int], float | None]:
+    """The reading's `score_span` for article offsets of a sentence starting at `offset`."""
+    return lambda start, end: reading.score_span(start - offset, end - offset)
 
 
 def _label_of(sentence: Sentence, start: int, end: int) -> str:

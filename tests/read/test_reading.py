@@ -6,7 +6,8 @@ import pytest
 
 from qa.answer.question import analyse
 from qa.answer.ranking import rank_sentences
-from qa.answer.span_sources import PassageReaderSpans, read_and_rerank, reader_span_options, span_source
+from qa.answer.span_sources import PassageReaderSpans, read_and_rerank, reader_span_options, span_source, tightened
+from qa.answer.spans import SpanCandidate
 from qa.config import Settings
 from qa.indexing.catalog import ensure_index
 from qa.read.base import Reading, ReadSpan
@@ -187,3 +188,43 @@ def test_the_passage_reader_reads_the_same_from_many_threads_as_from_one() -> No
         together = list(pool.map(lambda job: reader.read(*job), jobs))
     assert [[r.spans for r in rs] for rs in together[:6]] == [[r.spans for r in rs] for rs in alone]
     assert len(together) == len(jobs)
+
+
+def _typed(text: str, *words: str) -> dict[tuple[int, int], SpanCandidate]:
+    spans = [(text.index(w), text.index(w) + len(w)) for w in words]
+    return {(a, b): SpanCandidate(0, a, b, "DATE", 0.0) for a, b in spans}
+
+
+def _scores(text: str, **by_word: float):
+    return lambda start, end: by_word.get(text[start:end])
+
+
+def test_a_proposed_run_is_tightened_to_the_typed_span_inside_it_with_its_score() -> None:
+    text = "The ferry was named Morning Tern at a ceremony on Thursday."
+    run = (text.index("Morning"), text.index("."))
+    assert tightened({run: 9.0}, _typed(text, "Thursday"), text, _scores(text, Thursday=2.0)) == {
+        (text.index("Thursday"), text.index(".")): 9.0
+    }
+    assert tightened({run: 9.0}, {}, text, _scores(text)) == {run: 9.0}
+
+
+def test_a_run_holding_two_dates_apart_gives_its_score_to_the_one_the_reader_scores_best() -> None:
+    # the reader proposed the whole run; it is no one date ("after a fire closed it" lies between)
+    text = "The library reopened on Tuesday after a fire closed it in January."
+    run = (text.index("Tuesday"), text.index("."))
+    typed = _typed(text, "Tuesday", "January")
+    tuesday, january = sorted(typed)
+    assert tightened({run: 13.0}, typed, text, _scores(text, Tuesday=12.5, January=11.0)) == {tuesday: 13.0}
+    assert tightened({run: 13.0}, typed, text, _scores(text, Tuesday=11.0, January=12.5)) == {january: 13.0}
+
+
+def test_dates_joined_by_a_range_word_stay_one_span() -> None:
+    text = "The bridge is closed from Monday to Friday, and again on 3 May - 5 May."
+    typed = _typed(text, "Monday", "Friday", "3 May", "5 May")
+    week = (text.index("Monday"), text.index(","))
+    may = (text.index("3 May"), text.index("."))
+    both = (text.index("Monday"), text.index("."))
+    scores = _scores(text, **{"Monday to Friday": 4.0, "3 May - 5 May": 5.0})
+    assert tightened({(0, len(text)): 8.0}, {k: typed[k] for k in typed if k[1] <= week[1]}, text, scores) == {week: 8.0}
+    assert tightened({(may[0] - 3, may[1]): 6.0}, typed, text, scores) == {may: 6.0}
+    assert tightened({both: 7.0}, typed, text, scores) == {may: 7.0}  # ", and again on" parts them
