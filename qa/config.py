@@ -16,6 +16,9 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 FUSION_MODES = ("rrf", "weighted", "bm25", "dense")
 EMBEDDING_RUNTIMES = ("onnx-int8", "torch")
+# What the int8 export is (`qa.indexing.onnx_embedder.quantise`), named in its cached file and
+# in every index built with it: a change of quantisation makes a new file and rebuilds indexes.
+ONNX_QUANTISATION = "int8-w7"
 ANNOTATORS = ("spacy", "rules")
 PARSE_MODES = ("demand", "build")
 
@@ -109,8 +112,12 @@ class Settings:
         return replace(self, **changes)
 
     def index_shape(self) -> dict[str, object]:
-        """The settings an index was built with, as stored in its manifest."""
-        return {name: getattr(self, name) for name in INDEX_SHAPING}
+        """The settings an index was built with, as stored in its manifest; the ONNX runtime is
+        recorded with its quantisation, so vectors of another export are never reused."""
+        shape = {name: getattr(self, name) for name in INDEX_SHAPING}
+        if self.embedding_runtime == "onnx-int8":
+            shape["embedding_runtime"] = f"onnx-{ONNX_QUANTISATION}"
+        return shape
 
 
 def cache_dir() -> Path:

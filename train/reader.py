@@ -3,6 +3,7 @@
     python -m train.reader --questions 40000      # trains; checkpoints every few minutes
     python -m train.reader --questions 40000      # run again after a cut: resumes
     python -m train.reader --export-only          # writes qa/models/passage_reader.onnx
+    python -m train.reader --export-only --work EMPTY  # the shipped reader's tensors quantised again
 
 On a GPU machine (the released reader was trained so; see the README):
 
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         load_parts(net, args.from_parts, torch)
     elif checkpoint.is_file():
         net.load_state_dict(torch.load(checkpoint, weights_only=False)["net"])
+    elif args.init != "base":
+        print("no checkpoint: exporting the --init weights as they are (a released reader quantised again)", file=sys.stderr)
     else:
         raise SystemExit(f"no checkpoint in {args.work}; train first")
     if args.no_export:

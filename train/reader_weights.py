@@ -59,9 +59,11 @@ def load_parts(net: Any, folder: Path, torch: Any) -> None:
 
 
 def export(net: Any, tokenizer: Any, out: Path) -> None:
-    """Write the network as ONNX with int8 weights (per output channel), atomically."""
+    """Write the network as ONNX with int8 weights (per output channel, within 7 bits:
+    `qa.indexing.onnx_embedder.quantise`), atomically."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from qa.indexing.onnx_embedder import quantise
 
     net.eval()
     sample = tokenizer(["a question?", "another question"], ["a passage", "a longer passage, with words"],
@@ -74,7 +76,7 @@ def export(net: Any, tokenizer: Any, out: Path) -> None:
             warnings.simplefilter("ignore")
             torch.onnx.export(net, tuple(sample[k] for k in INPUTS), str(plain), input_names=list(INPUTS),
                               output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=17, dynamo=False)
-        quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+        quantise(plain, partial)
         os.replace(partial, out)
     finally:
         plain.unlink(missing_ok=True)

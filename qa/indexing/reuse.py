@@ -79,7 +79,7 @@ def reusable_from(previous: StoredIndex | None, settings: Settings, pipeline: st
     the code and annotator are too; whole articles if every setting that shapes an index is."""
     reusable = Reusable(previous)
     same_vectors = previous is not None and previous.manifest.get("model") == settings.model and (
-        previous.manifest.get("settings", {}).get("embedding_runtime", "torch") == settings.embedding_runtime
+        previous.manifest.get("settings", {}).get("embedding_runtime", "torch") == settings.index_shape()["embedding_runtime"]
     )
     if previous is None or not same_vectors:
         return reusable
