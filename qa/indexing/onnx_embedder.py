@@ -3,9 +3,9 @@
 The sentence-transformers model (a BERT encoder, mean pooling, normalisation) is exported
 here, from the installed model, to ONNX, and its matrix weights quantised to int8 per
 output channel (dynamic quantisation: activations are quantised on the fly), in 7 bits
-(`quantise`: the same integer sums on every x86 CPU). On this
-project's 2-core machines it embeds about 1.6 times as fast as PyTorch, and its vectors
-keep a mean cosine of 0.99 to PyTorch's (`tests/indexing/test_embedder.py` checks both sides).
+(`quantise`: the same integer sums on every x86 CPU). On this project's 2-core machines it
+embeds about 1.6 times as fast as PyTorch, and its vectors keep a mean cosine of 0.99 to
+PyTorch's (`tests/indexing/test_embedder.py` checks both sides).
 The exported file is cached under `QA_CACHE_DIR` (default `~/.cache/newsqa-assistant`),
 keyed by the model's folder and weights, so the export runs once per machine.
 """
@@ -114,8 +114,9 @@ def quantise(plain: Path, out: Path) -> None:
     saturates (255 x 127 x 2 > 32,767; 255 x 64 x 2 is not), where VNNI CPUs add in 32 bits.
     With 8-bit weights an AVX2-only CPU's sums were off (by up to 79,106 on random 8-bit data),
     so the same model gave other numbers, and some other answers, than exact arithmetic: a test
-    of an answer passed in an earlier CI run and failed on an AVX2-only machine. Within 7 bits no pair can saturate, and every x86 CPU computes the exact
-    integer sums (`tests/read/test_quantisation.py`).
+    of an answer passed in an earlier CI run and failed on an AVX2-only machine. Within 7 bits
+    no pair can saturate, and every x86 CPU computes the exact integer sums
+    (`tests/read/test_quantisation.py`).
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
