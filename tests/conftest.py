@@ -32,21 +32,19 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 def _machine() -> list[str]:
-    cpu = platform.processor() or platform.machine()
-    flags: set[str] = set()
+    """The CPU's name and the vector instructions the int8 kernels choose by, and the versions of
+    the packages that compute the models' numbers."""
+    info = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu in ("", platform.machine()):
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    wide = sorted(f for f in flags if f in {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
-    names = ("onnxruntime", "torch", "transformers", "tokenizers", "numpy", "spacy", "faiss-cpu")
+    cpu = info.get("model name") or platform.machine()
+    wide = sorted(set(info.get("flags", "").split()) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
     versions = []
-    for name in names:
+    for name in ("onnxruntime", "torch", "transformers", "tokenizers", "numpy", "spacy", "faiss-cpu"):
         try:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
