@@ -4,6 +4,7 @@
     python -m eval.scale --sizes 1000,10000,100000 --million
     python -m eval.scale --sizes 1000000                  # a million sentences built and served
     python -m eval.scale --sizes 1000 --ray                # + sharded build and serving on Ray
+    python -m eval.scale --dump 1000000                   # a JSON-lines dump of a million rows
     qa scale ...                                          # the same
 
 Corpora are cut from SQuAD v1.1 train (real text, one article per file, whole articles
@@ -63,6 +64,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         "--serve-only", action="store_true",
         help="time loading, questions and updates of the index already built for each size (no new build)",
     )
+    parser.add_argument(
+        "--dump", type=int, default=0, metavar="ROWS",
+        help="instead: a JSON-lines dump of ROWS short rows read, built and loaded (eval.scale_dump)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -71,8 +76,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if not args.squad_train.is_file():
         print(f"error: {args.squad_train} not found; pass --squad-train PATH", file=sys.stderr)
         return 1
-    sizes = sorted(int(s) for s in args.sizes.split(","))
     articles = squad_articles(args.squad_train)
+    if args.dump:
+        return _dump(articles, args)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
     rows = []
     for size in sizes:
         folder = args.work_dir / f"s{size}"
@@ -92,6 +99,20 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if args.million and rows:
         rows.append({"target": MILLION, **_child("million", args.work_dir / f"s{sizes[-1]}", args)})
     return report(rows, args.out)
+
+
+def _dump(articles: list, args: argparse.Namespace) -> int:
+    """A news dump of `args.dump` rows read, built and loaded, each in a fresh process (`eval.scale_dump`)."""
+    from eval.scale_dump import write_dump
+
+    folder = args.work_dir / f"dump{args.dump}"
+    row = {"target": f"dump {args.dump}", **write_dump(articles, args.dump, folder)}
+    print(f"dump: {row['rows']} rows, {row['dump_mb']} MB; reading …", file=sys.stderr)
+    for stage in ("dump-read", "dump-build", "dump-load"):
+        row.update(_child(stage, folder, args))
+        print(format_row(row), file=sys.stderr)
+    row["build_rows_per_s"] = round(row["articles"] / row["build_s"], 1)
+    return report([row], args.out)
 
 
 # ---- child processes -----------------------------------------------------------------
@@ -278,8 +299,18 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     return distributed(folder, args)
 
 
+def _dump_stage(name: str):  # noqa: ANN202
+    def stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+        import eval.scale_dump as dump
+
+        return getattr(dump, f"{name}_stage")(folder, args)
+
+    return stage
+
+
 CHILD_STAGES = {
     "build": build_stage, "baselines": baselines_stage, "serve": serve_stage, "million": million_stage, "ray": ray_stage,
+    "dump-read": _dump_stage("read"), "dump-build": _dump_stage("build"), "dump-load": _dump_stage("load"),
 }
 
 
@@ -311,7 +342,9 @@ def _folder_bytes(folder: Path) -> int:
 
 
 COLUMNS = (
-    "target", "sentences", "copies", "build_s", "read_s", "embed_alone_s", "handwritten_s", "handwritten_over_build",
+    "target", "rows", "dump_mb", "articles", "rows_per_s", "read_peak_mb", "articles_mb", "build_rows_per_s",
+    "parse_after_s", "load_peak_mb", "loaded_mb", "sentences", "copies", "build_s", "read_s", "embed_alone_s", "handwritten_s",
+    "handwritten_over_build",
     "build_over_embed", "build_and_read_over_embed", "sentences_per_s", "build_peak_mb", "build_peak_rusage_mb", "index_mb", "load_s", "bm25_p50_ms",
     "dense_p50_ms", "dense_recall_at_10", "hybrid_p50_ms", "ask_p50_ms", "ask_p95_ms", "retrieval_p50_ms", "serve_peak_mb", "add_s",
     "remove_s", "ray_build_1w_s", "ray_build_2w_s", "ray_speedup", "single_ask_p50_ms", "sharded_ask_p50_ms",

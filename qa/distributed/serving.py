@@ -33,7 +33,8 @@ from qa.config import Settings
 from qa.distributed.layout import check_shard, read_listing, sharded_home
 from qa.indexing import store
 from qa.indexing.demand import CACHE_FILE
-from qa.indexing.joining import joined_chunks, joined_sentences, rows_of
+from qa.indexing.article_table import ArticleTable
+from qa.indexing.joining import joined_chunks, joined_sentences, joined_tokens, rows_of
 from qa.indexing.memory import SearchIndex, SearchTable
 from qa.indexing.nearest import dense_index
 from qa.indexing.postings import Postings, TokenCounts, merged_counts
@@ -208,16 +209,16 @@ def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
     """The shards' records end to end, as one build over the same files would hold them."""
     counts = {key: sum(p.manifest["counts"][key] for p in parts) for key in ("articles", "sentences", "chunks")}
     manifest = {**{k: v for k, v in listing.items() if k != "shards"}, "counts": counts, "shards": len(parts)}
-    articles = tuple(a for p in parts for a in p.articles)
+    articles = ArticleTable.of(a for p in parts for a in p.articles)  # columns, as a loaded build's
     return replace(
         parts[0],
         manifest=manifest,
         articles=articles,
-        # copied as columns: the rows no build parsed stay for the parser (`qa.indexing.demand`)
+        # copied as columns (tokens without postings: the shards search): the rows no build parsed stay for the parser
         sentences=joined_sentences([rows_of(p.sentences, 0, len(p.sentences)) for p in parts], articles),
-        sentence_tokens=tuple(t for p in parts for t in p.sentence_tokens),
+        sentence_tokens=joined_tokens([rows_of(p.sentence_tokens, 0, len(p.sentence_tokens)) for p in parts], postings=False),
         chunks=joined_chunks([rows_of(p.chunks, 0, len(p.chunks)) for p in parts], articles),
-        chunk_tokens=tuple(t for p in parts for t in p.chunk_tokens),
+        chunk_tokens=joined_tokens([rows_of(p.chunk_tokens, 0, len(p.chunk_tokens)) for p in parts], postings=False),
         chunk_vectors=StackedRows([p.chunk_vectors for p in parts]),
         sentence_vectors=StackedRows([p.sentence_vectors for p in parts]),
     )

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.indexing.article_table import ArticleColumns, ArticleTable
 from qa.indexing.durable import read_jsonl, write_jsonl
 from qa.indexing.manifest import ARTICLES_FILE
 from qa.indexing.segments import ARTICLE_TABLE, Origin, Written, write_segments
@@ -27,26 +28,40 @@ def write_articles(folder: Path, articles: Sequence[Article], origin: Origin | N
     return write_segments(folder, ARTICLE_TABLE, len(articles), write, origin, "article_files", ".jsonl")
 
 
-def read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[tuple[Article, ...], tuple[str | None, ...]]:
-    """The build's articles and their stored `text_key`s (None where a row has none): from its
-    segment files, run by run (format 8), else from the one articles.jsonl (the rows of removed
-    articles in a linked segment are read and passed over).
+def read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[ArticleTable, list[str | None]]:
+    """The build's articles (as columns, `qa.indexing.article_table`) and their stored
+    `text_key`s (None where a row has none): from its segment files, run by run (format 8),
+    else from the one articles.jsonl (the rows of removed articles in a linked segment are
+    read and passed over). Rows are read one at a time into the columns, never all held as
+    records.
 
     Raises:
         ValueError: a segment does not hold as many articles as the manifest says.
     """
+    columns = ArticleColumns(extra=("text_key",))
     if manifest.get("format_version") in (6, 7):
-        rows = list(read_jsonl(folder / ARTICLES_FILE))
+        for row in read_jsonl(folder / ARTICLES_FILE):
+            _add(columns, row)
+        table = columns.table()
     else:
         layout = manifest["article_files"]
-        held = {}
+        first: dict[str, int] = {}  # each segment's first row among all the segments' rows
         for name, count in layout["files"].items():
-            held[name] = list(read_jsonl(folder / name))
-            if len(held[name]) != count:
-                raise ValueError(f"{name} holds {len(held[name])} articles, not {count}")
-        rows = [row for name, start, stop in layout[ARTICLE_TABLE] for row in held[name][start:stop]]
-        del held
-    return tuple(_article(row) for row in rows), tuple(_text_key(row) for row in rows)
+            first[name] = len(columns)
+            for row in read_jsonl(folder / name):
+                _add(columns, row)
+            if len(columns) - first[name] != count:
+                raise ValueError(f"{name} holds {len(columns) - first[name]} articles, not {count}")
+        whole = columns.table()
+        runs = [range(first[name] + start, first[name] + stop) for name, start, stop in layout[ARTICLE_TABLE]]
+        rows = np.concatenate([np.arange(r.start, r.stop, dtype=np.int64) for r in runs]) if runs else np.zeros(0, np.int64)
+        table = whole if np.array_equal(rows, np.arange(len(whole))) else whole.take(rows)
+    return table, table.extra("text_key")
+
+
+def _add(columns: ArticleColumns, row: dict[str, Any]) -> None:
+    _text_key(row)  # a SHA-256 or none
+    columns.add_fields(row)
 
 
 METADATA = ("outlet", "url", "author", "published")
@@ -66,10 +81,3 @@ def _text_key(row: dict[str, Any]) -> str | None:
     if key is not None and not (isinstance(key, str) and len(key) == 64):
         raise ValueError(f"article {row.get('doc_id')!r} has a text key that is not a SHA-256")
     return key
-
-
-def _article(row: dict[str, Any]) -> Article:
-    metadata = {key: row[key] for key in METADATA if key in row}
-    if not all(isinstance(v, str) for v in metadata.values()):
-        raise ValueError(f"article {row['doc_id']!r} has metadata that is not text")
-    return Article(row["doc_id"], row["title"], row["text"], row["path"], row["sha256"], **metadata)

@@ -17,13 +17,14 @@ import warnings
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from qa.ingest.annotate import AnnotationError, annotate_many
 from qa.ingest.chunker import sentences_of
 from qa.config import Settings
+from qa.indexing.article_table import ArticleTable, field
 from qa.indexing.embedder import Embedder
 from qa.indexing.ivf import coarse_lists, release_pages
 from qa.indexing.journal import Journal
@@ -82,7 +83,7 @@ def annotation_fingerprint() -> str:
 
 
 def build(
-    articles: list[Article],
+    articles: Sequence[Article],
     settings: Settings,
     embedder: Embedder,
     files: dict[str, dict[str, object]],
@@ -96,7 +97,7 @@ def build(
     """Build every part of an index in memory.
 
     Args:
-        articles: the corpus, as from `qa.ingest.corpus.load_corpus`.
+        articles: the corpus, as from `qa.ingest.corpus.load_corpus` (a list, or an `ArticleTable`).
         settings: chunk sizes, annotator and model name to build with.
         embedder: turns texts into unit vectors.
         files: per source file (relative path): doc_id, sha256, size, mtime_ns.
@@ -120,7 +121,7 @@ def build(
     reusable = reusable_from(previous, settings, pipeline_fingerprint())
     if journal is not None:
         reusable.entities = Either(reusable.entities, journal.entities)
-    reusable.find_changed({a.doc_id for a in articles if reusable.parts_of(a) is None})
+    reusable.find_changed(reusable.changed(field(articles, "doc_id"), field(articles, "sha256")))
     if settings.parse == "demand":
         batches = _read_unparsed(articles, settings, reusable, parsed)
         sentences, sentence_tokens, chunks, chunk_tokens = batches.joined()
@@ -149,12 +150,12 @@ def build(
             del fresh, parsing  # the records live on in `annotated` until their batch is made tables
             if journal is not None:
                 journal.flush()
-            batches = Batches(skipped)
-            for article in articles:
+            batches = Batches(articles, skipped)
+            for code, article in enumerate(articles):
                 if article.doc_id not in skipped:
                     own = reusable.parts_of(article)
                     made = own or article_parts(article, annotated.pop(article.doc_id), settings)
-                    batches.add(article, made, fresh=own is None)
+                    batches.add(code, made, fresh=own is None)
             sentences, sentence_tokens, chunks, chunk_tokens = batches.joined()
             if tables_ready is not None:
                 tables_ready(batches.articles, sentences, sentence_tokens, chunks, chunk_tokens)
@@ -182,7 +183,7 @@ def build(
     }
     return StoredIndex(
         manifest=manifest,
-        articles=tuple(kept),
+        articles=kept if isinstance(kept, ArticleTable) else tuple(kept),
         sentences=sentences,
         sentence_tokens=sentence_tokens,
         chunks=chunks,
@@ -251,16 +252,17 @@ READ_CHARACTERS = 4_000_000  # articles split into sentences at once, by their t
 
 
 def _read_unparsed(
-    articles: list[Article], settings: Settings, reusable: Reusable, parsed: ParseCache | None
+    articles: Sequence[Article], settings: Settings, reusable: Reusable, parsed: ParseCache | None
 ) -> Batches:
     """Every article's parts without the parser (and the articles left out): those taken over
     as they are, the others made from their sentences with the entities already known (the
     last build's, or read for a question since; else None, "not parsed yet", which
     `qa.indexing.demand` reads), a group of articles at a time, so that only a batch of
-    records is ever held (`qa.indexing.batches`)."""
-    batches = Batches()
+    records is ever held (`qa.indexing.batches`; the articles of an `ArticleTable` are made
+    a group at a time too)."""
+    batches = Batches(articles)
     for group in _groups(articles, READ_CHARACTERS):
-        split = [(a, sentences_of(a)) for a in group if reusable.parts_of(a) is None]
+        split = [(a, sentences_of(a)) for _, a in group if reusable.parts_of(a) is None]
         known = reusable.entities
         if parsed is not None:
             known = Either(known, parsed.get_many([s.id for _, own in split for s in own if s.id not in known]))
@@ -268,22 +270,23 @@ def _read_unparsed(
         batches.skipped.update(left_out)
         fresh = {article.doc_id: own for article, own in quotable}
         del split, quotable
-        for article in group:
+        for code, article in group:
             own = reusable.parts_of(article)
             if own is not None:
-                batches.add(article, own, fresh=False)
+                batches.add(code, own, fresh=False)
             elif article.doc_id in fresh:
                 read = [replace(s, entities=known[s.id] if s.id in known else None) for s in fresh.pop(article.doc_id)]
-                batches.add(article, article_parts(article, read, settings), fresh=True)
+                batches.add(code, article_parts(article, read, settings), fresh=True)
     return batches
 
 
-def _groups(articles: list[Article], characters: int) -> Iterator[list[Article]]:
-    """The articles in order, in groups of about `characters` characters of text (at least one article)."""
-    group: list[Article] = []
+def _groups(articles: Sequence[Article], characters: int) -> Iterator[list[tuple[int, Article]]]:
+    """The articles in order with their rows, in groups of about `characters` characters of
+    text (at least one article)."""
+    group: list[tuple[int, Article]] = []
     held = 0
-    for article in articles:
-        group.append(article)
+    for code, article in enumerate(articles):
+        group.append((code, article))
         held += len(article.text)
         if held >= characters:
             yield group

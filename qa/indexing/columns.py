@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import orjson
 
+from qa.indexing.article_table import field, text_lengths
 from qa.indexing.postings import WordPostings, word_postings
 from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
@@ -127,7 +128,7 @@ def sentence_columns(
     sentences: Sequence[Sentence], tokens: Sequence[tuple[str, ...]], article_row: Mapping[str, int]
 ) -> dict[str, Any]:
     """The columns `sentence_table` reads back."""
-    if isinstance(sentences, SentenceTable) and [a.doc_id for a in sentences.articles] == list(article_row):
+    if isinstance(sentences, SentenceTable) and list(field(sentences.articles, "doc_id")) == list(article_row):
         c = sentences.columns
         e = c["entities"]
         return {
@@ -189,7 +190,7 @@ def sentence_table(columns: Mapping[str, Any], articles: Sequence[Article]) -> t
         raise ValueError("sentence columns differ in length")
     if n and (table["article"].min() < 0 or table["article"].max() >= len(articles)):
         raise ValueError("a sentence points at no article")
-    lengths = np.fromiter((len(a.text) for a in articles), np.int64, len(articles))
+    lengths = text_lengths(articles)
     _check_spans(table["article"], table["start"], table["end"], lengths, "sentence")
     e = columns["entities"]
     entities = {key: _ints(e[key]) if key == "offsets" else _compact(e[key]) for key in ENTITY_NUMBERS}
@@ -214,7 +215,7 @@ def chunk_columns(
     chunks: Iterable[Chunk], tokens: Sequence[tuple[str, ...]], article_row: Mapping[str, int]
 ) -> dict[str, Any]:
     """The columns `chunk_records` reads back."""
-    if isinstance(chunks, ChunkTable) and [a.doc_id for a in chunks.articles] == list(article_row):
+    if isinstance(chunks, ChunkTable) and list(field(chunks.articles, "doc_id")) == list(article_row):
         return {"id": chunks.ids, **{key: chunks.columns[key] for key in ChunkTable.COLUMNS}, "tokens": token_columns(tokens)}
     fields = ("start", "end", "first_sentence", "last_sentence")
     return {**record_columns(list(chunks), fields, article_row), "tokens": token_columns(tokens)}
@@ -241,7 +242,7 @@ def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tu
         raise ValueError("chunk columns differ in length")
     if len(ids) and (rows.min() < 0 or rows.max() >= len(articles)):
         raise ValueError("a chunk points at no article")
-    _check_spans(rows, starts, ends, np.fromiter((len(a.text) for a in articles), np.int64, len(articles)), "chunk")
+    _check_spans(rows, starts, ends, text_lengths(articles), "chunk")
     if np.any(lasts < firsts):
         raise ValueError("a chunk ends before it starts")
     chunks = ChunkTable(articles, {"id": list(ids), "article": rows, "start": starts, "end": ends,

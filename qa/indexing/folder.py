@@ -26,13 +26,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import journal, store
+from qa.indexing.article_table import ArticleTable, field as article_field
 from qa.indexing.durable import write_atomic
 from qa.indexing.build import Progress, annotation_fingerprint, build, pipeline_fingerprint
 from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, earlier_key
@@ -42,7 +43,7 @@ from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.tables import ids_of
 from qa.indexing.segments import Origin
-from qa.ingest.corpus import FileState, load_corpus, remember_text_keys
+from qa.ingest.corpus import FileState, each_article, remember_text_keys
 from qa.ingest.formats import holds_many
 from qa.types import Article
 
@@ -141,7 +142,8 @@ def _loaded(folder: Path) -> store.StoredIndex:
     (`qa.ingest.corpus.remember_text_keys`)."""
     stored = store.load(folder)
     if stored.text_keys is not None and stored.manifest.get("pipeline") == pipeline_fingerprint():
-        remember_text_keys(stored.articles, stored.text_keys)
+        sources = zip(article_field(stored.articles, "sha256"), article_field(stored.articles, "path"))
+        remember_text_keys(sources, stored.text_keys)
     return stored
 
 
@@ -175,9 +177,11 @@ def write_build(
     reuse = previous.index.stored if previous else None
     same_code = reuse is not None and reuse.manifest.get("pipeline") == pipeline_fingerprint()
     if same_code:
-        articles = load_corpus(corpus, known=reuse.articles, unread=unchanged_articles(corpus, states, reuse))
+        unread = unchanged_articles(corpus, states, reuse)
+        read = each_article(corpus, known=one_article_files(reuse.articles).values(), unread=unread)
     else:
-        articles = load_corpus(corpus)
+        read = each_article(corpus)
+    articles = ArticleTable.of(read)  # columns as they are read: a dump's million rows are never records at once
     files = file_records(corpus, states, articles)
     trim_heap()  # what reading the files left
     kept = journal.Journal(home, _journal_key(settings))
@@ -278,7 +282,7 @@ def unchanged_articles(corpus: Path, states: list[FileState], reuse: store.Store
     """path -> the last build's article, for each one-article file whose size and change
     times are those the last build recorded for it (so it need not be read again)."""
     records: dict[str, dict] = reuse.manifest.get("files", {})
-    by_path = {a.path: a for a in reuse.articles}
+    by_path = one_article_files(reuse.articles)
     out = {}
     for state in states:
         record = records.get(state.relpath)
@@ -293,25 +297,36 @@ def unchanged_articles(corpus: Path, states: list[FileState], reuse: store.Store
     return out
 
 
+def one_article_files(articles: Sequence[Article]) -> dict[str, Article]:
+    """path -> article, of the articles that are a file each (not a dump's, archive's or
+    feed's rows): only those records are made from a loaded build's columns."""
+    rows: dict[str, int] = {}
+    for row, path in enumerate(article_field(articles, "path")):
+        if path not in rows:
+            rows[path] = row
+    return {path: articles[row] for path, row in rows.items() if not holds_many(path)}
+
+
 def file_records(
-    corpus: Path, states: list[FileState], articles: list[Article]
+    corpus: Path, states: list[FileState], articles: Sequence[Article]
 ) -> dict[str, dict[str, object]]:
     """What the manifest remembers per file (of `states`; `articles` those read from them);
     stats taken before reading, so a file changed meanwhile looks changed at the next check."""
     records: dict[str, dict[str, object]] = {}
-    by_relpath: dict[str, list[Article]] = {}
-    for a in articles:
-        by_relpath.setdefault(Path(a.path).relative_to(corpus).as_posix(), []).append(a)
+    by_path: dict[str, list[int]] = {}  # each file's articles (their rows), a dump's many
+    for row, path in enumerate(article_field(articles, "path")):
+        by_path.setdefault(path, []).append(row)
+    by_relpath = {Path(path).relative_to(corpus).as_posix(): rows for path, rows in by_path.items()}
     for state in states:
         own = by_relpath.get(state.relpath, [])
         # One article per file: its hash is the file's. A dump's (archive's, feed's) articles hash their own rows.
-        article = own[0] if len(own) == 1 and not holds_many(state.relpath) else None
+        article = articles[own[0]] if len(own) == 1 else None
         try:
-            sha256 = article.sha256 if article else store.sha256_file(corpus / state.relpath)
+            sha256 = article.sha256 if article and not holds_many(state.relpath) else store.sha256_file(corpus / state.relpath)
         except OSError:
             sha256 = "0" * 64  # gone meanwhile: whatever is there later looks changed
         records[state.relpath] = {
-            "doc_id": own[0].doc_id if len(own) == 1 else None,
+            "doc_id": article.doc_id if article else None,
             "sha256": sha256,
             "size": state.size,
             "mtime_ns": state.mtime_ns,

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.indexing.article_table import field
 from qa.indexing.columns import ENTITY_NAMES, ENTITY_NUMBERS, SENTENCE_FIELDS, entity_columns, record_columns, token_ids
 from qa.indexing.postings import WordPostings, word_postings
 from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
@@ -40,21 +41,32 @@ def rows_of(records: Sequence[Any], start: int, stop: int) -> Sequence[Any] | Ro
 
 def coalesced(pieces: Sequence[Any]) -> list[Any]:
     """The pieces with each run of back-to-back `Rows` of one table made one `Rows` (an
-    update keeps most of the last build in order, so its rows are copied in a few blocks)."""
+    update keeps most of the last build in order, so its rows are copied in a few blocks),
+    and each run of fresh records made one list: every piece costs a few array operations,
+    and a dump of a million one-sentence rows is a million pieces."""
     out: list[Any] = []
+    run: list[Any] | None = None  # the records of the fresh pieces since the last `Rows`
     for piece in pieces:
         last = out[-1] if out else None
-        if isinstance(piece, Rows) and isinstance(last, Rows) and last.table is piece.table and last.stop == piece.start:
+        if not isinstance(piece, Rows):
+            if run is None:
+                run = []
+                out.append(run)
+            run.extend(piece)
+            continue
+        run = None
+        if isinstance(last, Rows) and last.table is piece.table and last.stop == piece.start:
             out[-1] = Rows(piece.table, last.start, piece.stop)
         else:
             out.append(piece)
     return out
 
 
-def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTable:
+def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows], postings: bool = True) -> TokenTable:
     """One `TokenTable` of the pieces end to end, its vocabulary in order of first appearance
     over the whole (so BM25 sums its idf in the very order a fresh build would), with its word
-    postings: those of `Rows` cut from their table's stored postings, not sorted out again.
+    postings (unless not `postings`: a table no one searches): those of `Rows` cut from their
+    table's stored postings, not sorted out again.
 
     An update's pieces are mostly two or three `Rows` of the last build's table: a prefix of a
     table whose vocabulary is in order of first appearance holds exactly its words 0..n, so
@@ -92,12 +104,14 @@ def joined_tokens(pieces: Sequence[Sequence[tuple[str, ...]] | Rows]) -> TokenTa
                 for word in _new_in_order(local, mapping).tolist():
                     mapping[word] = vocabulary.setdefault(words[word], len(vocabulary))
                 ids.append(mapping[local])
-            held.append(_piece_postings(piece, local, lengths, mapping, documents))
+            if postings:
+                held.append(_piece_postings(piece, local, lengths, mapping, documents))
         offsets.append(end + np.cumsum(lengths))
         end += int(lengths.sum())
         documents += len(lengths)
     all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-    table = TokenTable(list(vocabulary), np.concatenate(offsets), all_ids, _joined_postings(held, len(vocabulary), documents))
+    made = _joined_postings(held, len(vocabulary), documents) if postings else None
+    table = TokenTable(list(vocabulary), np.concatenate(offsets), all_ids, made)
     table.ordered = True  # new words numbered as they first appear, piece after piece
     return table
 
@@ -241,7 +255,7 @@ def _in_order_of_first_use(ids: np.ndarray, size: int) -> np.ndarray:
 def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequence[Article]) -> SentenceTable:
     """One `SentenceTable` over `articles` of the pieces end to end; `Rows` of an earlier
     table are copied column by column, never made into records."""
-    article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    article_row = {d: row for row, d in enumerate(field(articles, "doc_id"))}
     moved = _MovedArticles(article_row)
     parts = [_piece_columns(piece, article_row, moved) for piece in coalesced(pieces)]
     names: dict[str, dict[str, int]] = {"labels": {}, "roles": {}, "governors": {}}
@@ -276,7 +290,7 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
 def joined_chunks(pieces: Sequence[Sequence[Chunk] | Rows], articles: Sequence[Article]) -> ChunkTable:
     """One `ChunkTable` over `articles` of the pieces end to end; `Rows` of an earlier table
     are copied column by column, never made into records."""
-    article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    article_row = {d: row for row, d in enumerate(field(articles, "doc_id"))}
     moved = _MovedArticles(article_row)
     ids: list[str] = []
     columns: dict[str, list[np.ndarray]] = {key: [] for key in ChunkTable.COLUMNS}
@@ -304,7 +318,7 @@ class _MovedArticles:
     def rows(self, table: SentenceTable | ChunkTable, start: int, stop: int) -> np.ndarray:
         mapping = self._maps.get(id(table))
         if mapping is None:
-            found = [self._article_row.get(a.doc_id, -1) for a in table.articles]
+            found = [self._article_row.get(d, -1) for d in field(table.articles, "doc_id")]
             mapping = self._maps[id(table)] = np.asarray(found or [0], dtype=np.int64)
         rows = mapping[table.article_rows[start:stop]]
         if len(rows) and rows.min() < 0:

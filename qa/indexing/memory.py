@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases, merged_aliases
+from qa.indexing.article_table import ArticlesById
 from qa.indexing.ivf import release_pages
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
@@ -31,7 +32,7 @@ from qa.indexing.build import annotation_fingerprint, pipeline_fingerprint
 from qa.indexing.demand import attach
 from qa.indexing.tables import ChunkTable, SentenceTable, article_rows_in, doc_ids_of, positions_of, rows_in
 from qa.text import content_tokens
-from qa.types import Article, Chunk, Sentence
+from qa.types import Chunk, Sentence
 
 TABLES = ("chunks", "sentences")
 
@@ -75,7 +76,9 @@ class SearchIndex:
         self.dense_search = described(tables["sentences"].vectors_index)
         self.stored = stored
         self.manifest: dict[str, Any] = stored.manifest
-        self.articles: dict[str, Article] = {a.doc_id: a for a in stored.articles}
+        # doc id -> article (made when read from a loaded build's columns); a view keeps some
+        self.articles: ArticlesById = ArticlesById(stored.articles)
+        self._all_articles = self.articles
         self.chunks: Sequence[Chunk] = stored.chunks  # a `ChunkTable`: a record is made when read
         self.sentences: tuple[Sentence, ...] = stored.sentences
         if isinstance(stored.sentences, SentenceTable):
@@ -91,7 +94,6 @@ class SearchIndex:
             self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
         self._days: tuple[list[str], np.ndarray] | None = None  # `published_between`'s, made on first use
-        self._article_code = {a.doc_id: code for code, a in enumerate(stored.articles)}
         keys = _position_keys(
             self._codes_of(stored.sentences, -1),
             np.asarray(positions_of(stored.sentences), dtype=np.int64),
@@ -136,7 +138,8 @@ class SearchIndex:
         codes = article_rows_in(rows, self.stored.articles)
         if codes is not None:
             return codes.astype(np.int64)
-        return np.fromiter((self._article_code.get(d, unknown) for d in doc_ids_of(rows)), np.int64, len(rows))
+        code = self._all_articles.code
+        return np.fromiter((_or(code(d), unknown) for d in doc_ids_of(rows)), np.int64, len(rows))
 
     def saved_as(self, manifest: dict[str, Any]) -> SearchIndex:
         """This index with the manifest its build was saved under (counts and checksums
@@ -152,7 +155,7 @@ class SearchIndex:
         keeps, and searches mask the rest. Word statistics (idf) stay those of the whole corpus.
         """
         view = copy.copy(self)
-        view.articles = {d: a for d, a in self.articles.items() if d in doc_ids}
+        view.articles = self.articles.within(doc_ids)
         if self._days is not None:  # the view's articles' days, from this index's
             ids, days = self._days
             kept = np.fromiter((d in doc_ids for d in ids), bool, len(ids))
@@ -166,9 +169,7 @@ class SearchIndex:
         (None: no bound), and of those with no known date when `undated`. Each question asks
         this of every article (as of its day, in its time window): the days are read once."""
         if self._days is None:
-            ids = list(self.articles)
-            days = [self.articles[d].published_date for d in ids]
-            self._days = ids, np.fromiter((d.toordinal() if d else -1 for d in days), np.int64, len(ids))
+            self._days = self.articles.days()
         ids, days = self._days
         dated = days >= 0
         kept = dated.copy()
@@ -213,7 +214,7 @@ class SearchIndex:
 
     def sentence_index(self, doc_id: str, position: int) -> int | None:
         """Global index of the sentence at `position` of `doc_id`, if any."""
-        code = self._article_code.get(doc_id)
+        code = self._all_articles.code(doc_id)
         if code is None or position < 0:
             return None
         key = int(_position_keys(code, position))
@@ -238,6 +239,10 @@ class SearchIndex:
         chunk = self.chunks[chunk_index]
         found = (self.sentence_index(chunk.doc_id, p) for p in range(chunk.first_sentence, chunk.last_sentence + 1))
         return [i for i in found if i is not None]
+
+
+def _or(code: int | None, unknown: int) -> int:
+    return unknown if code is None else code
 
 
 def _position_keys(articles: Any, positions: Any) -> Any:

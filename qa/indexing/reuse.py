@@ -9,11 +9,12 @@ of changed articles are looked up by id.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from qa.config import Settings
+from qa.indexing.article_table import field
 from qa.indexing.joining import rows_of
 from qa.indexing.parts import Parts
 from qa.indexing.rows import StackedRows
@@ -42,6 +43,13 @@ class Reusable:
         own = self.articles.get(article.doc_id)
         return own if own is not None and own.sha256 == article.sha256 else None
 
+    def changed(self, doc_ids: Iterable[str], hashes: Iterable[str]) -> set[str]:
+        """Of the articles given by doc id and sha256, those not taken over whole."""
+        if not self.articles:
+            return set(doc_ids)
+        got = self.articles.get
+        return {d for d, sha256 in zip(doc_ids, hashes) if (own := got(d)) is None or own.sha256 != sha256}
+
     def find_changed(self, doc_ids: set[str]) -> None:
         """Make `vector_row` hold the previous rows of the sentences of the articles `doc_ids`
         (those not taken over whole). A sentence's id hashes its article's doc_id
@@ -54,22 +62,29 @@ class Reusable:
         rows = np.flatnonzero(rows_in(self.previous.sentences, doc_ids)).tolist()
         self.vector_row = {ids[row]: row for row in rows}
 
-    def kept_rows(self, table: str, articles: list[Article], parts: list[Parts]) -> np.ndarray:
+    def kept_rows(self, table: str, articles: Sequence[Article], parts: list[Parts]) -> np.ndarray:
         """Per row of the new build's `table` ("sentences" or "chunks"), its row in the previous
         build where it is taken over, else -1: an article taken over whole keeps its rows; the
         sentences of the others are found by id (`find_changed`), their chunks pooled anew."""
         first = self.first_row[table]
         blocks = []
-        for article, own in zip(articles, parts):
+        new = 0  # rows of fresh articles since the last block: one block of -1 for a run of them
+        for doc_id, own in zip(field(articles, "doc_id"), parts):
             records = own.sentences if table == "sentences" else own.chunks
-            start = first.get(article.doc_id) if own is self.articles.get(article.doc_id) else None
+            start = first.get(doc_id) if own is self.articles.get(doc_id) else None
+            if start is None and not (table == "sentences" and self.vector_row):
+                new += len(records)
+                continue
+            if new:
+                blocks.append(np.full(new, -1, dtype=np.int64))
+                new = 0
             if start is not None:
                 blocks.append(np.arange(start, start + len(records), dtype=np.int64))
-            elif table == "sentences" and self.vector_row:
+            else:
                 ids = ids_of(records)
                 blocks.append(np.fromiter((self.vector_row.get(sid, -1) for sid in ids), np.int64, len(ids)))
-            else:
-                blocks.append(np.full(len(records), -1, dtype=np.int64))
+        if new:
+            blocks.append(np.full(new, -1, dtype=np.int64))
         return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
 
 
@@ -107,33 +122,36 @@ def previous_parts(
     sentence_starts = article_starts(previous.sentences, previous.articles)
     chunk_starts = article_starts(previous.chunks, previous.articles)
     chunk_vectors = StackedRows([previous.chunk_vectors], int(previous.chunk_vectors.shape[1]))  # sliced, not copied
-    for a, article in enumerate(previous.articles):
+    for a, (doc_id, sha256) in enumerate(zip(field(previous.articles, "doc_id"), field(previous.articles, "sha256"))):
         s_row, s_end = sentence_starts[a], sentence_starts[a + 1]
         c_row, c_end = chunk_starts[a], chunk_starts[a + 1]
         if parsed_only and parsed is not None and not parsed[s_row:s_end].all():
             continue
-        out[article.doc_id] = Parts(
-            article.sha256,
+        out[doc_id] = Parts(
+            sha256,
             rows_of(previous.sentences, s_row, s_end),
             rows_of(previous.sentence_tokens, s_row, s_end),
             rows_of(previous.chunks, c_row, c_end),
             rows_of(previous.chunk_tokens, c_row, c_end),
             chunk_vectors[c_row:c_end],
         )
-        first_row["sentences"][article.doc_id] = s_row
-        first_row["chunks"][article.doc_id] = c_row
+        first_row["sentences"][doc_id] = s_row
+        first_row["chunks"][doc_id] = c_row
     return out, first_row
 
 
-def article_aliases(articles: list[Article], previous: StoredIndex | None) -> tuple[tuple[Alias, ...], ...]:
+def article_aliases(articles: Sequence[Article], previous: StoredIndex | None) -> tuple[tuple[Alias, ...], ...]:
     """The acronyms each article defines, taken from the previous build where its text is the same."""
-    known: dict[str, tuple[str, tuple[Alias, ...]]] = {}
+    known: dict[str, int] = {}  # doc id -> its row in the previous build
+    texts: Sequence[str] = ()
+    before: tuple[tuple[Alias, ...], ...] = ()
     if previous is not None and previous.article_aliases is not None:
-        known = {a.doc_id: (a.text, own) for a, own in zip(previous.articles, previous.article_aliases)}
+        known = {d: row for row, d in enumerate(field(previous.articles, "doc_id"))}
+        texts, before = field(previous.articles, "text"), previous.article_aliases
     found = []
-    for article in articles:
-        text, own = known.get(article.doc_id, (None, None))
-        found.append(own if own is not None and text == article.text else aliases_of(article.text))
+    for doc_id, text in zip(field(articles, "doc_id"), field(articles, "text")):
+        row = known.get(doc_id)
+        found.append(before[row] if row is not None and texts[row] == text else aliases_of(text))
     return tuple(found)
 
 

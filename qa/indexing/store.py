@@ -71,6 +71,7 @@ import orjson
 from qa.errors import IndexCorruptError
 from qa.files import file_checksum, matches_checksum, sha256_file  # noqa: F401 - sha256_file is used from here
 from qa.indexing.article_rows import read_articles, write_articles
+from qa.indexing.article_table import field
 from qa.indexing.columns import (
     narrowest,
     chunk_columns,
@@ -104,7 +105,7 @@ class StoredIndex:
     """Everything one build holds, as plain records and arrays."""
 
     manifest: dict[str, Any]
-    articles: tuple[Article, ...]
+    articles: Sequence[Article]  # a tuple when built, an `ArticleTable` (columns) when loaded
     sentences: Sequence[Sentence]  # a tuple when built, a `SentenceTable` when loaded
     sentence_tokens: Sequence[tuple[str, ...]]  # a tuple when built, a `TokenTable` when loaded
     chunks: Sequence[Chunk]  # a `ChunkTable` (`qa.indexing.tables`)
@@ -120,7 +121,7 @@ class StoredIndex:
     # per article, the acronyms it defines (`qa.ingest.aliases.aliases_of`); None: not known, found on load
     article_aliases: tuple[tuple[Alias, ...], ...] | None = None
     # per article as loaded, the `qa.ingest.corpus.text_key` its row holds (None: none); None when built
-    text_keys: tuple[str | None, ...] | None = None
+    text_keys: Sequence[str | None] | None = None
 
 
 def write_records(
@@ -133,7 +134,7 @@ def write_records(
 ) -> dict[str, str]:
     """Write the sentence and chunk columns of a build of `articles` into its folder (made);
     returns each file's checksum, for `save`."""
-    article_row = {a.doc_id: row for row, a in enumerate(articles)}
+    article_row = {d: row for row, d in enumerate(field(articles, "doc_id"))}
     # the two tables at once: each mostly waits on the disk (and NumPy and the checksum let go of the GIL)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-save-chunks") as pool:
         chunk_files = pool.submit(lambda: write_columns(folder, "chunks", chunk_columns(chunks, chunk_tokens, article_row)))

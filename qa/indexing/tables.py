@@ -20,6 +20,7 @@ from typing import Any, Mapping, overload
 
 import numpy as np
 
+from qa.indexing.article_table import ArticleTable, field
 from qa.types import Article, Chunk, Entity, Sentence
 
 
@@ -80,7 +81,7 @@ class _ArticleRows(_Rows):
     def doc_ids(self) -> list[str]:
         """Each row's doc_id, without making the rows (worked out once; do not change the list)."""
         if self._doc_ids is None:
-            names = [a.doc_id for a in self.articles]
+            names = field(self.articles, "doc_id")
             self._doc_ids = [names[r] for r in self.article_rows.tolist()]
         return self._doc_ids
 
@@ -126,10 +127,10 @@ class SentenceTable(_ArticleRows):
     def _row(self, i: int) -> Sentence:
         made = self._made[i]
         if made is None:
-            article = self.articles[int(self.article_rows[i])]
+            doc_id, text = _doc_and_text(self.articles, int(self.article_rows[i]))
             start, end = int(self._starts[i]), int(self._ends[i])
             made = Sentence(
-                self.ids[i], article.doc_id, int(self.positions[i]), start, end, article.text[start:end],
+                self.ids[i], doc_id, int(self.positions[i]), start, end, text[start:end],
                 bool(self._quotable[i]), self.entities(i),
             )
             if self.parsed[i] or self.parser is not None:  # else made again once a parser can read it
@@ -151,10 +152,18 @@ class ChunkTable(_ArticleRows):
 
     def _row(self, i: int) -> Chunk:
         c = self.columns
-        article = self.articles[int(self.article_rows[i])]
+        doc_id, text = _doc_and_text(self.articles, int(self.article_rows[i]))
         start, end = int(c["start"][i]), int(c["end"][i])
-        return Chunk(self.ids[i], article.doc_id, start, end, article.text[start:end],
+        return Chunk(self.ids[i], doc_id, start, end, text[start:end],
                      int(c["first_sentence"][i]), int(c["last_sentence"][i]))
+
+
+def _doc_and_text(articles: Sequence[Article], row: int) -> tuple[str, str]:
+    """An article's doc id and text (a table's read without making the rest of its record)."""
+    if isinstance(articles, ArticleTable):
+        return articles.doc_ids[row], articles.column("text")[row]
+    article = articles[row]
+    return article.doc_id, article.text
 
 
 def doc_ids_of(rows: Sequence[Sentence] | Sequence[Chunk]) -> list[str]:
@@ -171,8 +180,8 @@ def article_starts(rows: Sequence[Sentence] | Sequence[Chunk], articles: Sequenc
         return [0, *np.cumsum(counts).tolist()]
     doc_ids = doc_ids_of(rows)
     starts, row = [0], 0
-    for article in articles:
-        while row < len(doc_ids) and doc_ids[row] == article.doc_id:
+    for doc_id in field(articles, "doc_id"):
+        while row < len(doc_ids) and doc_ids[row] == doc_id:
             row += 1
         starts.append(row)
     return starts
@@ -187,6 +196,8 @@ def article_rows_in(rows: Sequence[Sentence] | Sequence[Chunk], articles: Sequen
 
 
 def _same_articles(a: Sequence[Article], b: Sequence[Article]) -> bool:
+    if isinstance(a, ArticleTable) or isinstance(b, ArticleTable):
+        return a is b
     return a is b or (len(a) == len(b) and all(x is y for x, y in zip(a, b)))
 
 
@@ -194,7 +205,7 @@ def rows_in(rows: Sequence[Sentence] | Sequence[Chunk], doc_ids: set[str]) -> np
     """Which rows (sentences or chunks) belong to an article of `doc_ids`, as a bool mask;
     a table's is decided per article, not per row (a year of news has 600k sentences)."""
     if isinstance(rows, _ArticleRows):
-        wanted = np.fromiter((a.doc_id in doc_ids for a in rows.articles), bool, len(rows.articles))
+        wanted = np.fromiter((d in doc_ids for d in field(rows.articles, "doc_id")), bool, len(rows.articles))
         return wanted[rows.article_rows] if len(rows) else np.zeros(0, dtype=bool)
     return np.fromiter((d in doc_ids for d in doc_ids_of(rows)), bool, len(rows))
 
@@ -227,7 +238,8 @@ class TextsOf(Sequence):
     def _texts(self, rows: np.ndarray) -> list[str]:
         table = self._table
         articles, start, end = table.articles, table.columns["start"], table.columns["end"]
-        return [articles[a].text[s:e] for a, s, e in zip(table.article_rows[rows].tolist(), start[rows].tolist(), end[rows].tolist())]
+        spans = zip(table.article_rows[rows].tolist(), start[rows].tolist(), end[rows].tolist())
+        return [_doc_and_text(articles, a)[1][s:e] for a, s, e in spans]
 
 
 def positions_of(sentences: Sequence[Sentence]) -> list[int]:

@@ -22,7 +22,7 @@ import threading
 import warnings
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from qa.errors import CorpusError
 from qa.ingest.files import (  # noqa: F401 - FileState, scan and corpus_files are used from here
@@ -83,23 +83,34 @@ def load_corpus(
     Raises:
         CorpusError: the folder is missing or holds no readable article.
     """
+    return list(each_article(folder, known, unread))
+
+
+def each_article(
+    folder: Path, known: Iterable[Article] = (), unread: Mapping[str, Article] | None = None
+) -> Iterator[Article]:
+    """`load_corpus`'s articles one at a time, as they are read (a dump's rows too), so that
+    whoever keeps them need not hold them all as records (`qa.indexing.article_table`).
+
+    Raises:
+        CorpusError: once the files are read, if none held a readable article.
+    """
     folder = Path(folder)
     walk = list_files(folder)
     for reason in walk.skipped:
         _warn(reason)
     earlier = {(a.path, a.sha256): a for a in known}
     unread = unread or {}
-    found = [
-        (path, article)
-        for path in walk.files
-        for article in ([unread[str(path)]] if str(path) in unread else read_articles(path, folder, earlier))
-    ]
-    kept = distinct_articles([(path, a.doc_id, _remembered_text_key(a)) for path, a in found], folder)
-    articles = [replace(found[position][1], doc_id=doc_id) for position, doc_id in kept]
-    if not articles:
+    distinct = Distinct(folder)
+    for path in walk.files:
+        read = [unread[str(path)]] if str(path) in unread else each_article_of(path, folder, earlier)
+        for article in read:
+            doc_id = distinct.admit(path, article.doc_id, _remembered_text_key(article))
+            if doc_id is not None:
+                yield article if doc_id == article.doc_id else replace(article, doc_id=doc_id)
+    if not distinct.kept:
         found = f"{len(walk.files)} file(s), none readable" if walk.files else "no article files"
         raise CorpusError(f"corpus folder {folder} holds {found}; add news articles as UTF-8 {KINDS} files")
-    return articles
 
 
 def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[tuple[int, str]]:
@@ -112,25 +123,38 @@ def distinct_articles(found: list[tuple[Path, str, str]], folder: Path) -> list[
         folder: the corpus folder.
 
     Returns:
-        (position in `found`, doc id) of each article. An article whose text repeats an
-        earlier one's is skipped with a `CorpusWarning` (each article counts once); x.txt
-        beside x.md are both kept, told apart by their extension.
+        (position in `found`, doc id) of each article (see `Distinct`).
     """
-    kept: list[tuple[int, str]] = []
-    seen_ids: set[str] = set()
-    seen_texts: dict[str, str] = {}  # text key -> where it was first read
-    for position, (path, doc_id, key) in enumerate(found):
-        where = _where(path, doc_id)
-        if key in seen_texts:
-            _warn(f"skipped {where}: it has the same text as {seen_texts[key]}, and each article counts once")
-            continue
-        seen_texts[key] = where
-        if doc_id in seen_ids:
-            stem = stem_of(path.relative_to(folder))
-            doc_id = path.relative_to(folder).as_posix() + doc_id[len(stem):]
-        seen_ids.add(doc_id)
-        kept.append((position, doc_id))
-    return kept
+    distinct = Distinct(folder)
+    admitted = ((position, distinct.admit(path, doc_id, key)) for position, (path, doc_id, key) in enumerate(found))
+    return [(position, doc_id) for position, doc_id in admitted if doc_id is not None]
+
+
+class Distinct:
+    """Which articles count, as they are read in file-name order: an article whose text
+    repeats an earlier one's is skipped with a `CorpusWarning` (each article counts once);
+    x.txt beside x.md are both kept, told apart by their extension."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._ids: set[str] = set()
+        self._texts: dict[str, tuple[Path, str]] = {}  # text key -> the file and doc id it was first read as
+        self.kept = 0
+
+    def admit(self, path: Path, doc_id: str, key: str) -> str | None:
+        """The doc id of the article read from `path` as `doc_id` with text key `key`, or
+        None when it is skipped."""
+        first = self._texts.get(key)
+        if first is not None:
+            _warn(f"skipped {_where(path, doc_id)}: it has the same text as {_where(*first)}, and each article counts once")
+            return None
+        self._texts[key] = (path, doc_id)
+        if doc_id in self._ids:
+            stem = stem_of(path.relative_to(self._folder))
+            doc_id = path.relative_to(self._folder).as_posix() + doc_id[len(stem):]
+        self._ids.add(doc_id)
+        self.kept += 1
+        return doc_id
 
 
 def _where(path: Path, doc_id: str) -> str:
@@ -154,15 +178,16 @@ def known_text_key(article: Article) -> str | None:
     return _TEXT_KEYS.get((article.sha256, Path(article.path).suffix.lower()))
 
 
-def remember_text_keys(articles: Iterable[Article], keys: Iterable[str | None]) -> None:
-    """Take the `text_key`s a build stored for its articles (`qa.indexing.store`), so that the
-    first update of a process does not hash every article's text again (1.8 s at a million
-    sentences); only for a build made by this text-processing code (its texts are this code's)."""
-    for article, key in zip(articles, keys):
+def remember_text_keys(sources: Iterable[tuple[str, str]], keys: Iterable[str | None]) -> None:
+    """Take the `text_key`s a build stored for its articles (`qa.indexing.store`), each with
+    its article's (sha256, path), so that the first update of a process does not hash every
+    article's text again (1.8 s at a million sentences); only for a build made by this
+    text-processing code (its texts are this code's)."""
+    for (sha256, path), key in zip(sources, keys):
         if len(_TEXT_KEYS) >= _TEXT_KEYS_KEPT:
             return
         if key is not None:
-            _TEXT_KEYS[(article.sha256, Path(article.path).suffix.lower())] = key
+            _TEXT_KEYS[(sha256, os.path.splitext(path)[1].lower())] = key
 
 
 def _remembered_text_key(article: Article) -> str:
@@ -190,36 +215,48 @@ def read_articles(path: Path, folder: Path, known: Mapping[tuple[str, str], Arti
     A file that cannot be used gives none, with a `CorpusWarning` saying why. `known` maps
     (path, SHA-256 of the bytes) to the article read from those bytes before.
     """
+    return list(each_article_of(path, folder, known))
+
+
+def each_article_of(path: Path, folder: Path, known: Mapping[tuple[str, str], Article] | None = None) -> Iterator[Article]:
+    """`read_articles`, one article at a time as the file's format reads them."""
     folder = Path(folder)
     kind = format_of(path)
     if kind is None:
         _warn(f"skipped {path}: it is not a {KINDS} file")
-        return []
+        return
     data = _read_inside(path, folder, kind.max_bytes)
     if data is None:
-        return []
+        return
+    sha256 = hashlib.sha256(data).hexdigest()
     if kind.binary:
         content: str | bytes = data
         if not data.strip():
             _warn(f"skipped {path}: the file is empty")
-            return []
+            return
     else:
         if looks_binary(data):
             _warn(f"skipped {path}: it looks binary, not a text article")
-            return []
+            return
         content = decode(data, path)
         if not content.strip():
             _warn(f"skipped {path}: the file is empty")
-            return []
+            return
+    del data  # a dump's text is read from its decoded form alone
     doc_id = stem_of(path.relative_to(folder))
-    sha256 = hashlib.sha256(data).hexdigest()
     earlier = (known or {}).get((str(path), sha256))
     if earlier is not None and not kind.many:
-        return [earlier]
+        yield earlier
+        return
     found = kind.read(content, str(path), _warn)
     if kind.many:
-        return [_article(f"{doc_id}#{f.key}", f.text, str(path), f.sha256, f.fields, "") for f in found]
-    return [_article(doc_id, f.text, str(path), sha256, f.fields, Path(doc_id).name) for f in found[:1]]
+        where = str(path)
+        for f in found:
+            yield _article(f"{doc_id}#{f.key}", f.text, where, f.sha256, f.fields, "")
+        return
+    for f in found:
+        yield _article(doc_id, f.text, str(path), sha256, f.fields, Path(doc_id).name)
+        return
 
 
 def _article(doc_id: str, text: str, path: str, sha256: str, fields: dict[str, str], name: str) -> Article:

@@ -58,3 +58,20 @@ def test_a_corpus_larger_than_its_source_is_filled_with_perturbed_copies(tmp_pat
     assert len(split_sentences(copied)) == 2 and len(copied.split()) == len(paragraph.split()) - 2  # a word less each
     assert json.loads((tmp_path / "questions.json").read_text(encoding="utf-8")) == ["When did port 0 open?", "When did port 1 open?"]
     assert "Port 2" in (tmp_path / "spare.txt").read_text(encoding="utf-8")
+
+
+def test_a_news_dump_is_read_built_and_loaded_with_its_rows_per_second(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "eval.scale", "--dump", "1500", "--threads", "1",
+        "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "out"),
+    ]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads((tmp_path / "out" / "latest-scale.json").read_text(encoding="utf-8"))["rows"][0]
+    dump = tmp_path / "work" / "dump1500" / "corpus" / "rows.jsonl"
+    rows = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == row["rows"] == 1500 and {"id", "title", "outlet", "published", "text"} <= set(rows[0])
+    assert row["articles"] + row["skipped_rows"] == 1500 and row["articles"] > 1400  # rows repeating another's text skipped
+    assert row["rows_per_s"] > 0 and row["read_peak_mb"] > 0 and 0 < row["articles_mb"] < row["dump_mb"] * 4
+    assert row["sentences"] >= row["articles"] and row["build_peak_mb"] > 0 and row["build_rows_per_s"] > 0
+    assert row["load_s"] > 0 and row["loaded_mb"] > 0 and "rows_per_s" in done.stdout

@@ -226,6 +226,31 @@ def test_records_made_tables_in_batches_of_any_size_give_the_same_index(
     _same_tables(small, build(more, settings, fake_embedder, files={}))  # and a build from nothing
 
 
+@pytest.mark.parametrize("parse", ["build", "demand"])
+def test_a_build_of_article_columns_is_the_build_of_the_records(
+    tiny_corpus, fake_settings, fake_embedder, monkeypatch, parse
+) -> None:
+    import qa.indexing.batches as batches
+    import qa.indexing.build as building
+    from qa.indexing.article_table import ArticleTable
+
+    settings = fake_settings.with_(parse=parse)
+    (tiny_corpus / "ad.txt").write_text("Advertisement\n", encoding="utf-8")  # left out: nothing to quote
+    articles = load_corpus(tiny_corpus)
+    records = build(articles, settings, fake_embedder, files={})
+    monkeypatch.setattr(batches, "BATCH_SENTENCES", 3)
+    monkeypatch.setattr(building, "READ_CHARACTERS", 40)
+    with pytest.warns(UserWarning, match="nothing to quote"):
+        columns = build(ArticleTable.of(articles), settings, fake_embedder, files={})
+    assert isinstance(columns.articles, ArticleTable) and list(columns.articles) == list(records.articles)
+    assert "ad" in columns.manifest["skipped"] and len(columns.articles) == len(articles) - 1
+    _same_tables(columns, records)
+    (tiny_corpus / "zz-gale.txt").write_text("A gale shut the port. Nobody sailed that day.", encoding="utf-8")
+    more = load_corpus(tiny_corpus)
+    _same_tables(build(ArticleTable.of(more), settings, fake_embedder, files={}, previous=columns),
+                 build(more, settings, fake_embedder, files={}, previous=records))
+
+
 def test_vector_tables_written_to_scratch_files_make_the_same_index(
     tiny_corpus, fake_settings, fake_embedder, tmp_path, monkeypatch
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from qa.ingest.metadata import Warn
 
@@ -34,7 +34,8 @@ class Found:
 # read(content, where, warn): content is the file's text (decoded, see
 # `qa.ingest.corpus.decode`), or its bytes for a binary format; `where` names the file in
 # warnings. A file or part of it that cannot be used is left out with one warning.
-Reader = Callable[[Any, str, Warn], list[Found]]
+# A format of many articles may yield them as it reads (a dump of a million rows is never a list).
+Reader = Callable[[Any, str, Warn], Iterable[Found]]
 
 
 @dataclass(frozen=True)

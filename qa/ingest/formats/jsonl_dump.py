@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Iterator
 
 from qa.ingest.formats.base import MAX_COLLECTION_BYTES, Format, Found, unique_key
 from qa.ingest.metadata import Warn, metadata_of
 
 
-def read(text: str, where: str, warn: Warn) -> list[Found]:
+def read(text: str, where: str, warn: Warn) -> Iterator[Found]:
     """The usable rows of a dump, in file order, keyed by their own id (else their line
-    number), unique within the file."""
-    rows: list[Found] = []
+    number), unique within the file; yielded as they are read."""
     keys: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    rows = 0
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         here = f"{where} line {number}"
@@ -40,10 +41,24 @@ def read(text: str, where: str, warn: Warn) -> list[Found]:
             warn(f"skipped {here}: it has no \"text\" string to read")
             continue
         key = unique_key(record.get("id"), f"line-{number}", keys)
-        rows.append(Found(body, metadata_of(record, here, warn), key, hashlib.sha256(line.encode("utf-8")).hexdigest()))
+        rows += 1
+        yield Found(body, metadata_of(record, here, warn), key, hashlib.sha256(line.encode("utf-8")).hexdigest())
     if not rows:
         warn(f"skipped {where}: no line holds an article (a JSON object with a \"text\" field)")
-    return rows
+
+
+LINES_AT_ONCE = 1 << 20  # characters split into lines at a time
+
+
+def _lines(text: str) -> Iterator[str]:
+    """`text.splitlines()`, a block of about `LINES_AT_ONCE` characters at a time: each block
+    ends just after a newline, always a line's end, so the lines are the same."""
+    start = 0
+    while start < len(text):
+        cut = text.find("\n", start + LINES_AT_ONCE)
+        end = len(text) if cut < 0 else cut + 1
+        yield from text[start:end].splitlines()
+        start = end
 
 
 FORMAT = Format("JSON-lines dump", (".jsonl",), read, many=True, max_bytes=MAX_COLLECTION_BYTES)

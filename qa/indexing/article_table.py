@@ -1,0 +1,299 @@
+"""A loaded index's articles as columns: an `Article` is made when one is read.
+
+A news dump of a million short rows is a million articles. As `Article` records their
+strings and objects took about 0.9 KB each (the text, the title, a 64-character hash, the
+same file path and dates again for every row, the record itself, the index's dictionaries),
+more than the sentences' columns and vectors together. An `ArticleTable` keeps each text
+field as UTF-8 bytes end to end (`_Text`), fields that repeat from row to row (the file,
+outlet, author, date) as codes into their distinct values (`_Repeated`), and the doc ids as
+strings (looked up by every question); `table[i]` makes row i's `Article`, `table.code(doc_id)`
+finds a row. It is a read-only sequence of articles like the tuple it replaces: `len`,
+iteration, slices (tuples), `==` against any sequence of the same articles.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Iterable, Iterator, Mapping, overload
+
+import numpy as np
+
+from qa.types import Article
+
+_TEXTS = ("title", "text", "sha256", "url")  # a value per row, few repeats
+_REPEATED = ("path", "outlet", "author", "published")  # the same few values on many rows
+FIELDS = ("doc_id", *_TEXTS, *_REPEATED)
+MADE_KEPT = 1024  # articles kept once made (`ArticleTable.__getitem__`)  # every field of an `Article`
+_REQUIRED = ("doc_id", "title", "text", "path", "sha256")
+
+
+class _Text:
+    """Strings stored as UTF-8 bytes end to end; `ends[i]` is where string i's bytes end."""
+
+    def __init__(self, data: bytes, ends: np.ndarray) -> None:
+        self.data, self.ends = data, ends
+
+    def __getitem__(self, i: int) -> str:
+        start = int(self.ends[i - 1]) if i else 0
+        return self.data[start : int(self.ends[i])].decode("utf-8")
+
+    def nbytes(self) -> int:
+        return len(self.data) + self.ends.nbytes
+
+    def take(self, rows: np.ndarray) -> _Text:
+        """The strings at `rows`, in that order."""
+        ends = self.ends
+        starts = np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]])[rows].tolist()
+        data = self.data
+        picked = b"".join([data[a:b] for a, b in zip(starts, ends[rows].tolist())])
+        return _Text(picked, np.cumsum(ends[rows] - np.asarray(starts, dtype=np.int64)) if len(rows) else np.zeros(0, np.int64))
+
+
+class _Repeated:
+    """Strings stored as codes into their distinct values."""
+
+    def __init__(self, values: list[str], codes: np.ndarray) -> None:
+        self.values, self.codes = values, codes
+
+    def __getitem__(self, i: int) -> str:
+        return self.values[int(self.codes[i])]
+
+    def nbytes(self) -> int:
+        return self.codes.nbytes + sum(len(v) + 49 for v in self.values)
+
+
+class ArticleColumns:
+    """Collects articles into the columns of an `ArticleTable`, one at a time (a dump of a
+    million rows is never a million records at once); `extra` names optional per-row strings
+    kept beside them ("" when a row has none), such as a build's stored text keys."""
+
+    def __init__(self, extra: tuple[str, ...] = ()) -> None:
+        self.doc_ids: list[str] = []
+        self._lengths = array("q")  # each text's length in characters (what citation offsets count)
+        self.extra_names = extra
+        self._texts = {name: (bytearray(), array("q")) for name in (*_TEXTS, *extra)}
+        self._repeated: dict[str, tuple[dict[str, int], array]] = {name: ({}, array("i")) for name in _REPEATED}
+
+    def add(self, article: Article, **extra: str | None) -> None:
+        """Append `article`, with its `extra` strings (by name; a missing one is "")."""
+        self.add_fields({**{name: getattr(article, name) for name in FIELDS}, **extra})
+
+    def add_fields(self, fields: Mapping[str, Any]) -> None:
+        """Append an article given as its fields (`FIELDS` and the extra ones; a missing
+        optional one is "", as is an extra one given as None).
+
+        Raises:
+            ValueError: a field is not text, or doc_id, title, text, path or sha256 is missing.
+        """
+        try:
+            doc_id, text = fields["doc_id"], fields["text"]
+            for name in _REQUIRED:
+                if not isinstance(fields[name], str):
+                    raise ValueError(f"article {fields.get('doc_id')!r} has a {name} that is not text")
+        except KeyError as error:
+            raise ValueError(f"article {fields.get('doc_id')!r} has no {error.args[0]}") from None
+        self.doc_ids.append(doc_id)
+        self._lengths.append(len(text))
+        for name, (data, ends) in self._texts.items():
+            value = fields.get(name) or ""
+            if not isinstance(value, str):
+                raise ValueError(f"article {doc_id!r} has a {name} that is not text")
+            data += value.encode("utf-8")
+            ends.append(len(data))
+        for name, (values, codes) in self._repeated.items():
+            value = fields.get(name, "")
+            if not isinstance(value, str):
+                raise ValueError(f"article {doc_id!r} has a {name} that is not text")
+            codes.append(values.setdefault(value, len(values)))
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    def table(self) -> ArticleTable:
+        texts = {name: _Text(bytes(data), np.frombuffer(ends, dtype=np.int64).copy()) for name, (data, ends) in self._texts.items()}
+        repeated = {name: _Repeated(list(values), np.frombuffer(codes, dtype=np.int32).copy())
+                    for name, (values, codes) in self._repeated.items()}
+        return ArticleTable(self.doc_ids, texts, repeated, np.frombuffer(self._lengths, dtype=np.int64).copy())
+
+
+class ArticleTable(Sequence):
+    """Articles as columns (see the module's docstring)."""
+
+    def __init__(
+        self, doc_ids: list[str], texts: Mapping[str, _Text], repeated: Mapping[str, _Repeated], lengths: np.ndarray
+    ) -> None:
+        self.doc_ids = doc_ids
+        self.lengths = lengths
+        self._texts = dict(texts)
+        self._repeated = dict(repeated)
+        self._codes: dict[str, int] | None = None
+        self._made: dict[int, Article] = {}  # the articles read lately (a question reads a few dozen, many times)
+
+    @classmethod
+    def of(cls, articles: Iterable[Article]) -> ArticleTable:
+        columns = ArticleColumns()
+        for article in articles:
+            columns.add(article)
+        return columns.table()
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    @overload
+    def __getitem__(self, i: int) -> Article: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Article, ...]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"article {i} of {len(self)}")
+        made = self._made.get(i)
+        if made is None:
+            if len(self._made) >= MADE_KEPT:
+                self._made.clear()
+            made = self._made[i] = self._article(i)
+        return made
+
+    def _article(self, i: int) -> Article:
+        t, r = self._texts, self._repeated
+        return Article(
+            doc_id=self.doc_ids[i], title=t["title"][i], text=t["text"][i], path=r["path"][i], sha256=t["sha256"][i],
+            outlet=r["outlet"][i], url=t["url"][i], author=r["author"][i], published=r["published"][i],
+        )
+
+    def __iter__(self) -> Iterator[Article]:
+        return (self._article(i) for i in range(len(self)))  # each made, none kept
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def code(self, doc_id: str) -> int | None:
+        """The row of the article `doc_id`, or None (the lookup is made on first use)."""
+        if self._codes is None:
+            self._codes = {d: i for i, d in enumerate(self.doc_ids)}
+        return self._codes.get(doc_id)
+
+    def column(self, name: str) -> Sequence[str]:
+        """One field of every row (`Article`'s name for it), read when asked for, without
+        making the articles."""
+        if name == "doc_id":
+            return self.doc_ids
+        return _Column(self._texts[name] if name in self._texts else self._repeated[name], len(self))
+
+    def extra(self, name: str) -> Sequence[str | None]:
+        """A per-row string kept with `ArticleColumns(extra=...)`, None where a row has none
+        (read when asked for)."""
+        return _Column(self._texts[name], len(self), none_for_empty=True)
+
+    def take(self, rows: np.ndarray) -> ArticleTable:
+        """A table of the rows `rows` of this one, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        texts = {name: column.take(rows) for name, column in self._texts.items()}
+        repeated = {name: _Repeated(column.values, column.codes[rows]) for name, column in self._repeated.items()}
+        doc_ids = self.doc_ids
+        return ArticleTable([doc_ids[i] for i in rows.tolist()], texts, repeated, self.lengths[rows])
+
+    def days(self) -> np.ndarray:
+        """Each article's publication day as a proleptic ordinal, -1 when unknown (each distinct
+        date read once)."""
+        published = self._repeated["published"]
+        ordinals = np.asarray([date.fromisoformat(v).toordinal() if v else -1 for v in published.values] or [-1], dtype=np.int64)
+        return ordinals[published.codes]
+
+    def nbytes(self) -> int:
+        """About what the columns hold (the doc id strings included)."""
+        held = sum(column.nbytes() for column in (*self._texts.values(), *self._repeated.values()))
+        return held + sum(len(d) + 57 for d in self.doc_ids)
+
+
+class _Column(Sequence):
+    """A column's strings, made when read (with `none_for_empty`, None for an empty one)."""
+
+    def __init__(self, column: _Text | _Repeated, length: int, none_for_empty: bool = False) -> None:
+        self._column, self._length, self._none = column, length, none_for_empty
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._length))]
+        if not -self._length <= i < self._length:
+            raise IndexError(i)
+        value = self._column[i % self._length]
+        return (value or None) if self._none else value
+
+
+def field(articles: Sequence[Article], name: str) -> Sequence[str]:
+    """One field of each article (`doc_id`, `path`, `sha256` ...): a table's column, without
+    making its articles, else each record's."""
+    if isinstance(articles, ArticleTable):
+        return articles.column(name)
+    return [getattr(a, name) for a in articles]
+
+
+def text_lengths(articles: Sequence[Article]) -> np.ndarray:
+    """Each article's text length in characters."""
+    if isinstance(articles, ArticleTable):
+        return articles.lengths
+    return np.fromiter((len(a.text) for a in articles), np.int64, len(articles))
+
+
+class ArticlesById(Mapping):
+    """doc id -> `Article` over a build's articles (an `ArticleTable`'s are made when read),
+    optionally only those of a `keep` mask (a filtered view); `code(doc_id)` is an article's
+    row among all of them, kept or not."""
+
+    def __init__(self, articles: Sequence[Article], keep: np.ndarray | None = None) -> None:
+        self._articles = articles
+        self._keep = keep
+        if isinstance(articles, ArticleTable):
+            self._ids, self._code = articles.doc_ids, articles.code
+        else:
+            self._ids = [a.doc_id for a in articles]
+            self._code = {d: i for i, d in enumerate(self._ids)}.get
+
+    def code(self, doc_id: str) -> int | None:
+        return self._code(doc_id)
+
+    def __getitem__(self, doc_id: str) -> Article:
+        code = self._code(doc_id)
+        if code is None or (self._keep is not None and not self._keep[code]):
+            raise KeyError(doc_id)
+        return self._articles[code]
+
+    def __contains__(self, doc_id: object) -> bool:
+        code = self._code(doc_id) if isinstance(doc_id, str) else None
+        return code is not None and (self._keep is None or bool(self._keep[code]))
+
+    def __iter__(self) -> Iterator[str]:
+        if self._keep is None:
+            return iter(self._ids)
+        return (self._ids[i] for i in np.flatnonzero(self._keep).tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids) if self._keep is None else int(np.count_nonzero(self._keep))
+
+    def within(self, doc_ids: set[str]) -> ArticlesById:
+        """Only the articles of `doc_ids` (and of this view)."""
+        keep = np.fromiter((d in doc_ids for d in self._ids), bool, len(self._ids))
+        return ArticlesById(self._articles, keep if self._keep is None else keep & self._keep)
+
+    def days(self) -> tuple[list[str], np.ndarray]:
+        """The doc ids of these articles and their publication days as proleptic ordinals (-1: unknown)."""
+        if isinstance(self._articles, ArticleTable):
+            days = self._articles.days()
+        else:
+            dates = (a.published_date for a in self._articles)
+            days = np.fromiter((d.toordinal() if d else -1 for d in dates), np.int64, len(self._ids))
+        if self._keep is None:
+            return list(self._ids), days
+        kept = np.flatnonzero(self._keep)
+        return [self._ids[i] for i in kept.tolist()], days[kept]

@@ -1,0 +1,70 @@
+"""Articles as columns: a loaded build's articles read back as the records they were."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.indexing.article_table import ArticleColumns, ArticlesById, ArticleTable, field, text_lengths
+from qa.types import Article
+
+ARTICLES = (
+    Article("dump#1", "Ferry sinks", "A ferry sank near Port Ellis on Friday. Ten were rescued.", "/c/dump.jsonl", "a" * 64,
+            outlet="BBC", published="2023-01-06"),
+    Article("dump#2", "Gale", "A gale shut the port — “nobody sailed”.", "/c/dump.jsonl", "b" * 64, url="https://x.test/2",
+            published="2023-01-09"),
+    Article("notes", "Notes", "Mayor Anna Lind cut the ribbon.", "/c/notes.txt", "c" * 64, author="Ann Reporter"),
+)
+
+
+def test_a_table_reads_back_every_article_as_it_was_added() -> None:
+    table = ArticleTable.of(ARTICLES)
+    assert len(table) == 3 and table == ARTICLES and list(table) == list(ARTICLES)
+    assert table[-1] == ARTICLES[2] and table[0:2] == ARTICLES[0:2]
+    assert table.code("dump#2") == 1 and table.code("elsewhere") is None
+    assert list(table.column("path")) == [a.path for a in ARTICLES]
+    assert list(field(table, "text")) == list(field(ARTICLES, "text")) == [a.text for a in ARTICLES]
+    assert text_lengths(table).tolist() == text_lengths(ARTICLES).tolist() == [len(a.text) for a in ARTICLES]
+    with pytest.raises(IndexError):
+        table[3]
+
+
+def test_repeated_fields_are_stored_once_and_days_read_from_them() -> None:
+    table = ArticleTable.of(ARTICLES)
+    assert table._repeated["path"].values == ["/c/dump.jsonl", "/c/notes.txt"]
+    assert table.days().tolist() == [738526, 738529, -1]
+    assert [a.published_date for a in table] == [a.published_date for a in ARTICLES]
+
+
+def test_extra_strings_ride_along_and_taking_rows_keeps_them() -> None:
+    columns = ArticleColumns(extra=("text_key",))
+    for article, key in zip(ARTICLES, ("k" * 64, None, "m" * 64)):
+        columns.add(article, text_key=key)
+    table = columns.table()
+    assert list(table.extra("text_key")) == ["k" * 64, None, "m" * 64]
+    taken = table.take(np.array([2, 0]))
+    assert list(taken) == [ARTICLES[2], ARTICLES[0]] and list(taken.extra("text_key")) == ["m" * 64, "k" * 64]
+
+
+@pytest.mark.parametrize("bad", [{"title": 7}, {"outlet": ["BBC"]}, {"text": None}])
+def test_a_field_that_is_not_text_is_refused(bad: dict) -> None:
+    fields = {"doc_id": "x", "title": "T", "text": "Some text.", "path": "/c/x.txt", "sha256": "d" * 64, **bad}
+    with pytest.raises(ValueError, match="not text"):
+        ArticleColumns().add_fields(fields)
+    with pytest.raises(ValueError, match="has no sha256"):
+        ArticleColumns().add_fields({"doc_id": "x", "title": "T", "text": "t", "path": "p"})
+
+
+@pytest.mark.parametrize("source", [ARTICLES, ArticleTable.of(ARTICLES)], ids=["records", "columns"])
+def test_articles_by_id_and_a_view_of_some_of_them(source) -> None:
+    by_id = ArticlesById(source)
+    assert len(by_id) == 3 and list(by_id) == ["dump#1", "dump#2", "notes"] and by_id["notes"] == ARTICLES[2]
+    assert "dump#2" in by_id and "nothing" not in by_id and by_id.code("notes") == 2
+    view = by_id.within({"notes", "dump#1", "not held"})
+    assert list(view) == ["dump#1", "notes"] and len(view) == 2 and "dump#2" not in view
+    assert view.code("dump#2") == 1  # rows are the build's, kept or not
+    with pytest.raises(KeyError):
+        view["dump#2"]
+    ids, days = view.days()
+    assert ids == ["dump#1", "notes"] and days.tolist() == [738526, -1]
+    assert list(view.within({"notes", "dump#2"})) == ["notes"]
