@@ -24,8 +24,8 @@ from qa.types import Article
 
 _TEXTS = ("title", "text", "sha256", "url")  # a value per row, few repeats
 _REPEATED = ("path", "outlet", "author", "published")  # the same few values on many rows
-FIELDS = ("doc_id", *_TEXTS, *_REPEATED)
-MADE_KEPT = 1024  # articles kept once made (`ArticleTable.__getitem__`)  # every field of an `Article`
+FIELDS = ("doc_id", *_TEXTS, *_REPEATED)  # every field of an `Article`
+MADE_KEPT = 1024  # articles kept once made (`ArticleTable.__getitem__`)
 _REQUIRED = ("doc_id", "title", "text", "path", "sha256")
 
 

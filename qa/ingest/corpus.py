@@ -21,6 +21,7 @@ import stat
 import threading
 import warnings
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
@@ -175,7 +176,7 @@ _TEXT_KEYS_KEPT = 200_000
 
 def known_text_key(article: Article) -> str | None:
     """The `text_key` of an article if this process has worked it out (or been told it), else None."""
-    return _TEXT_KEYS.get((article.sha256, Path(article.path).suffix.lower()))
+    return _TEXT_KEYS.get((article.sha256, _kind(article.path)))
 
 
 def remember_text_keys(sources: Iterable[tuple[str, str]], keys: Iterable[str | None]) -> None:
@@ -187,13 +188,20 @@ def remember_text_keys(sources: Iterable[tuple[str, str]], keys: Iterable[str | 
         if len(_TEXT_KEYS) >= _TEXT_KEYS_KEPT:
             return
         if key is not None:
-            _TEXT_KEYS[(sha256, os.path.splitext(path)[1].lower())] = key
+            _TEXT_KEYS[(sha256, _kind(path))] = key
+
+
+@lru_cache(maxsize=4096)
+def _kind(path: str) -> str:
+    """A file's ending, lower case (what its text follows from besides its bytes), worked out
+    once per file (a dump's million rows share theirs)."""
+    return Path(path).suffix.lower()
 
 
 def _remembered_text_key(article: Article) -> str:
     """`text_key` of an article, remembered by the hash of its source bytes (or dump row) and
     its file kind, from which its text follows: an update does not hash every text again."""
-    source = (article.sha256, Path(article.path).suffix.lower())
+    source = (article.sha256, _kind(article.path))
     key = _TEXT_KEYS.get(source)
     if key is None:
         if len(_TEXT_KEYS) >= _TEXT_KEYS_KEPT:
