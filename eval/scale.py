@@ -34,6 +34,7 @@ from typing import Any, Sequence
 from eval.cli import DEFAULT_OUT, DEFAULT_WORK, SHARED_DATA
 from eval.memory import PeakMemory
 from eval.scale_corpus import squad_articles, write_corpus
+from eval.scale_dump import build_stage as dump_build_stage, load_stage as dump_load_stage, read_stage as dump_read_stage, write_dump
 
 SQUAD_TRAIN = SHARED_DATA / "squad-v1.1-train.json.gz"
 DEFAULT_SIZES = (1000, 10000)
@@ -103,8 +104,6 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
 def _dump(articles: list, args: argparse.Namespace) -> int:
     """A news dump of `args.dump` rows read, built and loaded, each in a fresh process (`eval.scale_dump`)."""
-    from eval.scale_dump import write_dump
-
     folder = args.work_dir / f"dump{args.dump}"
     row = {"target": f"dump {args.dump}", **write_dump(articles, args.dump, folder)}
     print(f"dump: {row['rows']} rows, {row['dump_mb']} MB; reading …", file=sys.stderr)
@@ -299,18 +298,9 @@ def ray_stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     return distributed(folder, args)
 
 
-def _dump_stage(name: str):  # noqa: ANN202
-    def stage(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
-        import eval.scale_dump as dump
-
-        return getattr(dump, f"{name}_stage")(folder, args)
-
-    return stage
-
-
 CHILD_STAGES = {
     "build": build_stage, "baselines": baselines_stage, "serve": serve_stage, "million": million_stage, "ray": ray_stage,
-    "dump-read": _dump_stage("read"), "dump-build": _dump_stage("build"), "dump-load": _dump_stage("load"),
+    "dump-read": dump_read_stage, "dump-build": dump_build_stage, "dump-load": dump_load_stage,
 }
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Iterable, Iterator, Mapping, overload
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
+from qa.indexing.lazy_rows import LazyRows
 from qa.types import Article
 
 _TEXTS = ("title", "text", "sha256", "url")  # a value per row, few repeats
@@ -118,7 +119,7 @@ class ArticleColumns:
         return ArticleTable(self.doc_ids, texts, repeated, np.frombuffer(self._lengths, dtype=np.int64).copy())
 
 
-class ArticleTable(Sequence):
+class ArticleTable(LazyRows):
     """Articles as columns (see the module's docstring)."""
 
     def __init__(
@@ -141,17 +142,7 @@ class ArticleTable(Sequence):
     def __len__(self) -> int:
         return len(self.doc_ids)
 
-    @overload
-    def __getitem__(self, i: int) -> Article: ...
-    @overload
-    def __getitem__(self, i: slice) -> tuple[Article, ...]: ...
-    def __getitem__(self, i: int | slice) -> Any:
-        if isinstance(i, slice):
-            return tuple(self[j] for j in range(*i.indices(len(self))))
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"article {i} of {len(self)}")
+    def _row(self, i: int) -> Article:
         made = self._made.get(i)
         if made is None:
             if len(self._made) >= MADE_KEPT:
@@ -168,11 +159,6 @@ class ArticleTable(Sequence):
 
     def __iter__(self) -> Iterator[Article]:
         return (self._article(i) for i in range(len(self)))  # each made, none kept
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def code(self, doc_id: str) -> int | None:
         """The row of the article `doc_id`, or None (the lookup is made on first use)."""
@@ -213,7 +199,7 @@ class ArticleTable(Sequence):
         return held + sum(len(d) + 57 for d in self.doc_ids)
 
 
-class _Column(Sequence):
+class _Column(LazyRows):
     """A column's strings, made when read (with `none_for_empty`, None for an empty one)."""
 
     def __init__(self, column: _Text | _Repeated, length: int, none_for_empty: bool = False) -> None:
@@ -222,12 +208,8 @@ class _Column(Sequence):
     def __len__(self) -> int:
         return self._length
 
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self._length))]
-        if not -self._length <= i < self._length:
-            raise IndexError(i)
-        value = self._column[i % self._length]
+    def _row(self, i: int) -> str | None:
+        value = self._column[i]
         return (value or None) if self._none else value
 
 

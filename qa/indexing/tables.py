@@ -16,37 +16,13 @@ the last one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Mapping, overload
+from typing import Any, Mapping
 
 import numpy as np
 
 from qa.indexing.article_table import ArticleTable, field
+from qa.indexing.lazy_rows import LazyRows as _Rows
 from qa.types import Article, Chunk, Entity, Sentence
-
-
-class _Rows(Sequence):
-    """A read-only sequence of rows made on demand; slices are tuples, `==` compares rows."""
-
-    def _row(self, i: int) -> Any:
-        raise NotImplementedError
-
-    @overload
-    def __getitem__(self, i: int) -> Any: ...
-    @overload
-    def __getitem__(self, i: slice) -> tuple: ...
-    def __getitem__(self, i: int | slice) -> Any:
-        if isinstance(i, slice):
-            return tuple(self._row(j) for j in range(*i.indices(len(self))))
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"row {i} of {len(self)}")
-        return self._row(i)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class TokenTable(_Rows):
