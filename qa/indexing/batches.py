@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from qa.indexing.article_table import ArticleTable
-from qa.indexing.heap import Scratch, table_in
+from qa.indexing.heap import Scratch, table_in, trim_heap
 from qa.indexing.ivf import release_pages
 from qa.indexing.joining import Rows, joined_chunks, joined_sentences, joined_tokens
 from qa.indexing.parts import Parts, pooled_chunk_vectors
@@ -106,11 +106,21 @@ class Batches:
         so that the batches' tables are let go (the parts taken over stay as they were:
         `qa.indexing.reuse.Reusable.kept_rows` knows them by identity)."""
         self.close_batch()
-        pieces = [self._pieces(kind) for kind in range(4)]
-        tables = (
-            joined_sentences(pieces[0], self.articles), joined_tokens(pieces[1]),
-            joined_chunks(pieces[2], self.articles), joined_tokens(pieces[3]),
+        articles = self.articles
+        joins = (
+            lambda pieces: joined_sentences(pieces, articles), joined_tokens,
+            lambda pieces: joined_chunks(pieces, articles), joined_tokens,
         )
+        made = []
+        trim_heap()  # what reading the articles left, handed back before the build's fullest moment
+        for kind, join in enumerate(joins):
+            made.append(join(self._pieces(kind)))
+            # the batches' tables of this kind are copied: let them go (and their pages) before
+            # the next kind is joined (with the two below, a million one-sentence rows peaked
+            # 0.3 GB lower: `docs/benchmarks.md`)
+            self._tables = [_without(batch, kind) for batch in self._tables]
+            trim_heap()
+        tables: Tables = (made[0], made[1], made[2], made[3])
         self._tables = [tables]
         self._place(range(len(self._codes)), 0)
         return tables
@@ -171,6 +181,11 @@ class _PartsOf(Sequence):
 
 
 Tables = tuple[SentenceTable, TokenTable, ChunkTable, TokenTable]
+
+
+def _without(tables: Tables, kind: int) -> Tables:
+    """`tables` with the table of `kind` let go (None: no part reads it again)."""
+    return tables[:kind] + (None,) + tables[kind + 1 :]  # type: ignore[return-value]
 
 
 def _joined(parts: Sequence[Parts], articles: Sequence[Article]) -> Tables:

@@ -14,6 +14,7 @@ import numpy as np
 import orjson
 
 from qa.indexing.article_table import field, text_lengths
+from qa.indexing.content_ids import HexIds
 from qa.indexing.postings import WordPostings, word_postings
 from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
@@ -80,7 +81,15 @@ def _number_array(key: str, values: Any) -> np.ndarray:
 def columns_json(columns: Mapping[str, Any]) -> bytes:
     """The JSON of a table's columns; NumPy columns become JSON arrays directly (the same
     text as their lists'), so a large build never makes them millions of Python ints."""
-    return orjson.dumps(columns, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(columns, option=orjson.OPT_SERIALIZE_NUMPY, default=_ids_json)
+
+
+def _ids_json(value: Any) -> Any:
+    """The JSON of ids held as numbers (`qa.indexing.content_ids.HexIds`), written from their
+    digits without a string per id."""
+    if isinstance(value, HexIds):
+        return orjson.Fragment(("[" + ",".join(f'"{i}"' for i in value) + "]").encode())
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def token_columns(documents: Sequence[tuple[str, ...]]) -> dict[str, Any]:
@@ -245,7 +254,7 @@ def chunk_records(columns: Mapping[str, Any], articles: Sequence[Article]) -> tu
     _check_spans(rows, starts, ends, text_lengths(articles), "chunk")
     if np.any(lasts < firsts):
         raise ValueError("a chunk ends before it starts")
-    chunks = ChunkTable(articles, {"id": list(ids), "article": rows, "start": starts, "end": ends,
+    chunks = ChunkTable(articles, {"id": ids, "article": rows, "start": starts, "end": ends,
                                    "first_sentence": firsts, "last_sentence": lasts})
     tokens = token_table(columns["tokens"])
     if len(tokens) != len(chunks):

@@ -91,7 +91,8 @@ def write_array(path: Path, array: np.ndarray) -> str:
     with HashingFile(path) as handle:
         np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
         for start in range(0, len(array), MAPPED_BLOCK):
-            handle.write(np.ascontiguousarray(array[start : start + MAPPED_BLOCK]).tobytes())
+            # the block's own bytes (a mapped table's are read from its pages): no copy of them
+            handle.write(memoryview(np.ascontiguousarray(array[start : start + MAPPED_BLOCK])).cast("B"))
             release_pages(array)
     return handle.hexdigest()
 

@@ -16,6 +16,7 @@ anything unexpected means None and an `IndexWarning`, so the caller rebuilds.
 from __future__ import annotations
 
 import fcntl
+import gc
 import re
 import shutil
 import threading
@@ -43,8 +44,9 @@ from qa.indexing.memory import SearchIndex
 from qa.indexing.sentence_vectors import EMBED_BATCH
 from qa.indexing.tables import ids_of
 from qa.indexing.segments import Origin
-from qa.ingest.corpus import FileState, each_article, remember_text_keys
+from qa.ingest.corpus import FileState, each_article, forget_text_keys, remember_text_keys
 from qa.ingest.formats import holds_many
+from qa.text import stem
 from qa.types import Article
 
 POINTER = "CURRENT"
@@ -226,6 +228,12 @@ def write_build(
                 # the search structures are made (0.3 GB more at the peak of a 624k-sentence build).
                 store.save(staging, stored, None, records[0].result() if records else None)
                 del stored
+                # what was remembered while the files were read (their text keys, the stems of their
+                # words) was made among what reading left, and keeps that memory from being handed
+                # back (most of Python's 1 MB arenas held a few such objects); loading remembers anew
+                forget_text_keys()
+                stem.cache_clear()
+                gc.collect()
                 trim_heap()
             else:
                 origin = _origin(home, previous, stored)

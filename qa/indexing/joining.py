@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.indexing.article_table import field
 from qa.indexing.columns import ENTITY_NAMES, ENTITY_NUMBERS, SENTENCE_FIELDS, entity_columns, record_columns, token_ids
+from qa.indexing.content_ids import joined_ids
 from qa.indexing.postings import WordPostings, word_postings
 from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable
 from qa.types import Article, Chunk, Sentence
@@ -279,7 +280,7 @@ def joined_sentences(pieces: Sequence[Sequence[Sentence] | Rows], articles: Sequ
     entities: dict[str, Any] = {key: _joined_ints(value) for key, value in entity_parts.items()}
     entities["offsets"] = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(_joined_ints(counts))])
     entities.update({kind: list(found) for kind, found in names.items()})
-    columns: dict[str, Any] = {"id": [i for part in parts for i in part["id"]], "entities": entities}
+    columns: dict[str, Any] = {"id": joined_ids(part["id"] for part in parts), "entities": entities}
     for key in ("article", "position", "start", "end"):
         columns[key] = _joined_ints([part[key] for part in parts])
     for key in ("quotable", "parsed"):
@@ -292,7 +293,7 @@ def joined_chunks(pieces: Sequence[Sequence[Chunk] | Rows], articles: Sequence[A
     are copied column by column, never made into records."""
     article_row = {d: row for row, d in enumerate(field(articles, "doc_id"))}
     moved = _MovedArticles(article_row)
-    ids: list[str] = []
+    ids: list[Sequence[str]] = []
     columns: dict[str, list[np.ndarray]] = {key: [] for key in ChunkTable.COLUMNS}
     for piece in coalesced(pieces):
         if isinstance(piece, Rows):
@@ -301,10 +302,10 @@ def joined_chunks(pieces: Sequence[Sequence[Chunk] | Rows], articles: Sequence[A
                    **{key: table.columns[key][a:b] for key in ChunkTable.COLUMNS[1:]}}
         else:
             own = record_columns(piece, ChunkTable.COLUMNS[1:], article_row)
-        ids.extend(own["id"])
+        ids.append(own["id"])
         for key in ChunkTable.COLUMNS:
             columns[key].append(np.asarray(own[key], dtype=np.int64))
-    return ChunkTable(articles, {"id": ids, **{key: _joined_ints(value) for key, value in columns.items()}})
+    return ChunkTable(articles, {"id": joined_ids(ids), **{key: _joined_ints(value) for key, value in columns.items()}})
 
 
 class _MovedArticles:

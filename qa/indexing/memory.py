@@ -11,7 +11,6 @@ read these tables, and a sharded index puts its shards' tables here instead
 
 from __future__ import annotations
 
-import bisect
 import copy
 import math
 from dataclasses import dataclass, replace
@@ -99,7 +98,7 @@ class SearchIndex:
             np.asarray(positions_of(stored.sentences), dtype=np.int64),
         )
         self._key_order = np.argsort(keys, kind="stable")
-        self._sorted_keys: list[int] = keys[self._key_order].tolist()  # bisected per lookup
+        self._sorted_keys = keys[self._key_order]  # searched per lookup (an array: a list of ints was 40 B a sentence)
         self._holder_starts, self._holder_chunks = self._chunks_of_sentences()
         sentence_counts = tables["sentences"].postings.counts()
         total = len(stored.sentences) + 1
@@ -123,7 +122,7 @@ class SearchIndex:
         step = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         chunk_articles = self._codes_of(chunks, -2)
         wanted = _position_keys(np.repeat(chunk_articles, lengths), np.repeat(first, lengths) + step)
-        sorted_keys = np.asarray(self._sorted_keys, dtype=np.int64)
+        sorted_keys = self._sorted_keys
         at = np.minimum(np.searchsorted(sorted_keys, wanted), max(sentences - 1, 0))
         found = sorted_keys[at] == wanted if sentences else np.zeros(len(wanted), dtype=bool)
         rows, holder = self._key_order[at[found]], holder[found]
@@ -218,8 +217,8 @@ class SearchIndex:
         if code is None or position < 0:
             return None
         key = int(_position_keys(code, position))
-        at = bisect.bisect_left(self._sorted_keys, key)
-        if at < len(self._sorted_keys) and self._sorted_keys[at] == key:
+        at = int(np.searchsorted(self._sorted_keys, key))
+        if at < len(self._sorted_keys) and int(self._sorted_keys[at]) == key:
             return int(self._key_order[at])
         return None
 

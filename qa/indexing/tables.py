@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from qa.indexing.article_table import ArticleTable, field
+from qa.indexing.content_ids import compact_ids
 from qa.indexing.lazy_rows import LazyRows as _Rows
 from qa.types import Article, Chunk, Entity, Sentence
 
@@ -47,7 +48,7 @@ class _ArticleRows(_Rows):
     """Rows that each belong to an article: `ids`, and `article_rows` into `articles`."""
 
     articles: Sequence[Article]
-    ids: list[str]
+    ids: Sequence[str]  # `qa.indexing.content_ids.HexIds` where they are content ids
     article_rows: np.ndarray
     _doc_ids: list[str] | None = None
 
@@ -67,8 +68,8 @@ class SentenceTable(_ArticleRows):
 
     def __init__(self, articles: Sequence[Article], columns: Mapping[str, Any]) -> None:
         self.articles = articles
-        self.columns = columns
-        self.ids: list[str] = columns["id"]
+        self.columns = columns = {**columns, "id": compact_ids(columns["id"])}
+        self.ids: Sequence[str] = columns["id"]
         self.article_rows: np.ndarray = columns["article"]
         self.positions: np.ndarray = columns["position"]
         self._starts: np.ndarray = columns["start"]
@@ -122,8 +123,8 @@ class ChunkTable(_ArticleRows):
 
     def __init__(self, articles: Sequence[Article], columns: Mapping[str, Any]) -> None:
         self.articles = articles
-        self.columns = columns
-        self.ids: list[str] = columns["id"]
+        self.columns = columns = {**columns, "id": compact_ids(columns["id"])}
+        self.ids: Sequence[str] = columns["id"]
         self.article_rows: np.ndarray = columns["article"]
 
     def _row(self, i: int) -> Chunk:

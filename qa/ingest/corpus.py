@@ -191,6 +191,11 @@ def remember_text_keys(sources: Iterable[tuple[str, str]], keys: Iterable[str | 
             _TEXT_KEYS[(sha256, _kind(path))] = key
 
 
+def forget_text_keys() -> None:
+    """Forget the `text_key`s worked out so far (a build's loader tells them again)."""
+    _TEXT_KEYS.clear()
+
+
 @lru_cache(maxsize=4096)
 def _kind(path: str) -> str:
     """A file's ending, lower case (what its text follows from besides its bytes), worked out

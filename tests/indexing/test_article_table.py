@@ -42,8 +42,12 @@ def test_extra_strings_ride_along_and_taking_rows_keeps_them() -> None:
         columns.add(article, text_key=key)
     table = columns.table()
     assert list(table.extra("text_key")) == ["k" * 64, None, "m" * 64]
-    taken = table.take(np.array([2, 0]))
+    taken = table.take(np.array([2, 0]))  # rows sharing the table's bytes
     assert list(taken) == [ARTICLES[2], ARTICLES[0]] and list(taken.extra("text_key")) == ["m" * 64, "k" * 64]
+    assert taken._texts["text"].data is table._texts["text"].data
+    again = taken.take(np.array([1, 0, 1]))  # rows of such a table, taken again
+    assert list(again) == [ARTICLES[0], ARTICLES[2], ARTICLES[0]] and list(again.extra("text_key")) == ["k" * 64, "m" * 64, "k" * 64]
+    assert list(table.take(np.array([1]))) == [ARTICLES[1]] and len(table.take(np.zeros(0, np.int64))) == 0
 
 
 @pytest.mark.parametrize("bad", [{"title": 7}, {"outlet": ["BBC"]}, {"text": None}])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qa.indexing.build import build, pipeline_fingerprint
+from qa.indexing.content_ids import HexIds
 from qa.indexing.sentence_vectors import EMBED_BATCH, EarlyEmbedding
 from qa.ingest.corpus import load_corpus
 from qa.text import content_tokens
@@ -244,6 +245,9 @@ def test_a_build_of_article_columns_is_the_build_of_the_records(
         columns = build(ArticleTable.of(articles), settings, fake_embedder, files={})
     assert isinstance(columns.articles, ArticleTable) and list(columns.articles) == list(records.articles)
     assert "ad" in columns.manifest["skipped"] and len(columns.articles) == len(articles) - 1
+    # the articles kept are rows of the table read (its bytes shared), the ids 8-byte numbers
+    assert columns.articles._texts["text"].data is not None and columns.articles._texts["text"].starts is not None
+    assert isinstance(columns.sentences.ids, HexIds) and isinstance(columns.chunks.ids, HexIds)
     _same_tables(columns, records)
     (tiny_corpus / "zz-gale.txt").write_text("A gale shut the port. Nobody sailed that day.", encoding="utf-8")
     more = load_corpus(tiny_corpus)

@@ -51,12 +51,12 @@ def test_an_index_filed_by_stored_lists_finds_what_exact_search_finds(monkeypatc
     assert len(lists.centroids) == int(2 * np.sqrt(20000))
     again = ivf.coarse_lists(vectors)
     assert np.array_equal(again.centroids, lists.centroids) and np.array_equal(again.groups, lists.groups)
-    index = ivf.ivf_index(vectors, lists)
+    index = ivf.IvfSearch.filed(vectors, lists)  # the file's candidates, ranked by their exact scores
     assert index.ntotal == 20000 and index.nprobe == ivf.PROBES
     assert recall_at_10(flat_ip(vectors)[0], index, clustered(50, seed=1)) >= 0.95
 
 
-def test_the_one_byte_file_ranks_by_exact_scores_as_a_float_file_would(monkeypatch, tmp_path: Path) -> None:
+def test_the_coded_file_ranks_by_exact_scores_as_a_float_file_would(monkeypatch, tmp_path: Path) -> None:
     import faiss
     from faiss.contrib.ivf_tools import add_preassigned
 
@@ -65,7 +65,7 @@ def test_the_one_byte_file_ranks_by_exact_scores_as_a_float_file_would(monkeypat
     vectors = np.load(tmp_path / "table.npy", mmap_mode="r")
     lists = ivf.learned_lists(np.asarray(vectors))
     search = ivf.IvfSearch.filed(vectors, lists)
-    assert search.base.code_size == vectors.shape[1]  # one byte a dimension, not four
+    assert search.base.code_size == vectors.shape[1] // 2  # half a byte a dimension, not four bytes
     quantizer = faiss.IndexFlatIP(vectors.shape[1])
     quantizer.add(lists.centroids)
     floats = faiss.IndexIVFFlat(quantizer, vectors.shape[1], len(lists.centroids), faiss.METRIC_INNER_PRODUCT)
