@@ -1,8 +1,8 @@
 """A table's sentence or chunk ids held as 8-byte numbers rather than strings.
 
 Every id a build makes is 16 hex digits (`qa.ingest.chunker.content_id`). As Python strings
-a million sentences' and a million chunks' ids took 146 MB, in a build and in a loaded index
-alike; as big-endian 64-bit numbers they take 16 MB, and an id is written out as its digits
+a million sentences' and a million chunks' ids took 135 MB of a loaded index, and as much in a
+build; as big-endian 64-bit numbers they take 16 MB, and an id is written out as its digits
 again when read. Ids of any other form (an index of records made by hand, a test's) stay a list.
 """
 
