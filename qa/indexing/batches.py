@@ -20,6 +20,7 @@ import numpy as np
 from qa.indexing.article_table import ArticleTable
 from qa.indexing.heap import Scratch, table_in, trim_heap
 from qa.indexing.ivf import release_pages
+from qa.indexing.lazy_rows import LazyRows
 from qa.indexing.joining import Rows, joined_chunks, joined_sentences, joined_tokens
 from qa.indexing.parts import Parts, pooled_chunk_vectors
 from qa.indexing.rows import StackedRows, joined_rows
@@ -163,7 +164,7 @@ class Batches:
         return Parts(sha256, Rows(tables[0], s, s_end), Rows(tables[1], s, s_end), Rows(tables[2], c, c_end), Rows(tables[3], c, c_end))
 
 
-class _PartsOf(Sequence):
+class _PartsOf(LazyRows):
     """`Batches.parts`: each part made when read."""
 
     def __init__(self, batches: Batches) -> None:
@@ -172,11 +173,7 @@ class _PartsOf(Sequence):
     def __len__(self) -> int:
         return len(self._batches._codes)
 
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _row(self, i: int) -> Parts:
         return self._batches.part(i)
 
 
