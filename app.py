@@ -22,6 +22,7 @@ starve the short ones.
 
 import argparse
 import os
+import signal
 import sys
 
 from starlette.middleware import Middleware
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     demo = build_ui(Library(assistants))
+    # SIGTERM (a service manager, `kill`) stops the server as Ctrl-C does, so that exit
+    # handlers run: each assistant's exported conversations are removed with it
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
         server_port=int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT),

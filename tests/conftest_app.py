@@ -32,6 +32,7 @@ class RunningApp:
     corpus: Path
     index_dir: Path
     log: Path
+    temp: Path  # the app's temporary folder (TMPDIR)
 
 
 def free_port() -> int:
@@ -54,7 +55,8 @@ def running_app(
         more: further folders, copied beside it under their own names and given as more `--corpus`
             options (the page chooses among them; `RunningApp.corpus` is the first).
     """
-    corpus, index_dir, log = workdir / "corpus", workdir / "index", workdir / "app.log"
+    corpus, index_dir, log, temp = workdir / "corpus", workdir / "index", workdir / "app.log", workdir / "tmp"
+    temp.mkdir()
     shutil.copytree(articles, corpus)
     options = []
     for folder in more:
@@ -72,6 +74,7 @@ def running_app(
         "GRADIO_ANALYTICS_ENABLED": "False",
         "GRADIO_TEMP_DIR": str(workdir / "gradio-tmp"),
         "PYTHONUNBUFFERED": "1",
+        "TMPDIR": str(temp),
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -82,9 +85,11 @@ def running_app(
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_until_up(url, process, log)
-        yield RunningApp(url, corpus, index_dir, log)
+        yield RunningApp(url, corpus, index_dir, log, temp)
     finally:
         _stop(process)
+    left = sorted(p.name for p in temp.glob("newsqa-export-*"))
+    assert not left, f"the stopped app left exported conversations behind in {temp}: {left}"
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -61,7 +62,7 @@ class Assistant:
         self._long = threading.BoundedSemaphore(LONG_QUESTION_SLOTS)
         self._listing: tuple[Sequence[qa.Article], str] | None = None  # (articles, their table)
         self._examples: tuple[Sequence[qa.Article], list[str]] | None = None  # (articles, questions they answer)
-        self._exports = Path(tempfile.mkdtemp(prefix="newsqa-export-"))
+        self._exports: Path | None = None  # made on the first export, removed with this assistant (`_export_folder`)
         self._refresh_texts()
 
     def ask(self, question: str, history: object = None, **scope: object) -> tuple[qa.Answer, list[str]]:
@@ -236,22 +237,24 @@ class Assistant:
         """The conversation written as a Markdown file for download, once per answer; files
         older than EXPORT_AGE_S are removed first (Gradio serves its own copy, which its
         cache sweep removes)."""
-        self._sweep_exports()
+        folder = self._export_folder()
+        _sweep_exports(folder)
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         text = qa.reply.conversation_markdown(turns, note=f"Exported {stamp} from the articles in {self.corpus.name}/")
-        target = self._exports / uuid.uuid4().hex[:8] / "conversation.md"
+        target = folder / uuid.uuid4().hex[:8] / "conversation.md"
         target.parent.mkdir(parents=True)
         target.write_text(text, encoding="utf-8")
         return target
 
-    def _sweep_exports(self) -> None:
-        cutoff = time.time() - EXPORT_AGE_S
-        for folder in list(self._exports.iterdir()):
-            try:
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except OSError:
-                continue  # removed meanwhile
+    def _export_folder(self) -> Path:
+        """The folder of this assistant's exports, made when first needed. It is removed with
+        the assistant or when the process exits (exported conversations are the user's
+        questions: none is left behind in the temporary folder)."""
+        with self._texts_lock:
+            if self._exports is None:
+                self._exports = Path(tempfile.mkdtemp(prefix="newsqa-export-"))
+                weakref.finalize(self, shutil.rmtree, self._exports, ignore_errors=True)
+            return self._exports
 
     def _matches(self, doc_id: str, start: int, end: int, quote: str) -> bool:
         with self._texts_lock:
@@ -304,6 +307,17 @@ class Library:
 def _not_indexed(failure: str) -> str:
     """Why the index could not follow a change of the folder, and what is answered meanwhile."""
     return f"Indexing failed: {qa.reply.escape_markdown(failure)} Questions are answered from the articles indexed before."
+
+
+def _sweep_exports(exports: Path) -> None:
+    """Remove the exports in `exports` older than EXPORT_AGE_S."""
+    cutoff = time.time() - EXPORT_AGE_S
+    for folder in list(exports.iterdir()):
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue  # removed meanwhile
 
 
 def _is_long(question: object) -> bool:
