@@ -11,6 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from qa.answer.confidence import unmatched_share
 from qa.answer.decide import PartResult, answer_part, threshold_for
 from qa.answer.question import Analysis, QuestionWarning, analyse, clean_history, clean_question, part_count
@@ -154,12 +156,14 @@ def answer_with_index(
     """
     analysis = analyse(question, list(history or []), kind_of=partial(entity_label, index))
     day = as_of or date.today()
-    admitted = set(index.articles) if scope is None or not scope.active else scope.doc_ids(index.articles.values())
-    admitted = set(admitted) & index.published_between(None, day, undated=True)
-    if not admitted:
+    admitted = index.published_mask(None, day, undated=True)
+    if scope is not None and scope.active:
+        admitted &= index.admitted_by(scope)
+    count = int(np.count_nonzero(admitted))
+    if not count:
         return no_article_matches(index, analysis, scope or ArticleFilter(published_to=day))
-    if len(admitted) < len(index.articles):
-        index = index.within(admitted)
+    if count < len(index.articles):
+        index = index.within_articles(admitted)
     embedder = EncodedOnce(embedder or embedder_for(settings))  # the passes below embed the same parts
     try:
         answer = _answer_by_day(index, analysis, settings, embedder, deadline, day)
@@ -205,8 +209,8 @@ def _answer_by_day(
     window = time_window(analysis.question, day)
     if window is not None:
         inside = _published_in(index, window)
-        if inside:
-            answer = _answer(index.within(inside), analysis, settings, embedder, deadline)
+        if inside.any():
+            answer = _answer(index.within_articles(inside), analysis, settings, embedder, deadline)
             if answer.answerable:
                 return replace(answer, window=window.describe(), text=f"*From {window.describe()} ({window.words!r}, "
                                f"as of {format_range(day, day)}).*\n\n{answer.text}")
@@ -217,17 +221,17 @@ def _answer_by_day(
     answer = _answer(index, analysis, settings, embedder, deadline)
     week = latest_week(day)
     recent = _published_in(index, week)
-    if recent and len(recent) < len(index.articles):
-        latest = _answer(index.within(recent), analysis, settings, embedder, deadline)
+    if 0 < np.count_nonzero(recent) < len(index.articles):
+        latest = _answer(index.within_articles(recent), analysis, settings, embedder, deadline)
         if latest.answerable and latest.confidence > answer.confidence:
             return replace(latest, window=week.describe(), text=f"*From the latest week, {week.describe()} (surer than "
                            f"the answer from all articles up to {format_range(day, day)}).*\n\n{latest.text}")
     return answer
 
 
-def _published_in(index: SearchIndex, window: TimeWindow) -> set[str]:
-    """The doc ids of the articles published in `window`."""
-    return index.published_between(window.start, window.end)
+def _published_in(index: SearchIndex, window: TimeWindow) -> np.ndarray:
+    """The articles published in `window`, a bool per article of the build."""
+    return index.published_mask(window.start, window.end)
 
 
 def _answer(

@@ -29,9 +29,9 @@ from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex
 from qa.indexing.build import annotation_fingerprint, pipeline_fingerprint
 from qa.indexing.demand import attach
-from qa.indexing.tables import ChunkTable, SentenceTable, article_rows_in, doc_ids_of, positions_of, rows_in
+from qa.indexing.tables import ChunkTable, SentenceTable, article_rows_in, doc_ids_of, positions_of
 from qa.text import content_tokens
-from qa.types import Chunk, Sentence
+from qa.types import ArticleFilter, Chunk, Sentence
 
 TABLES = ("chunks", "sentences")
 
@@ -92,7 +92,9 @@ class SearchIndex:
         else:
             self.aliases = find_aliases(a.text for a in stored.articles)
         self._answer_words: dict[int, tuple[str, ...]] = {}
-        self._days: tuple[list[str], np.ndarray] | None = None  # `published_between`'s, made on first use
+        # per article of the build, made on first use and shared with every view: "days"
+        # (`published_mask`), and each table's article codes ("chunks", "sentences": `within_articles`)
+        self._by_article: dict[str, np.ndarray] = {}
         keys = _position_keys(
             self._codes_of(stored.sentences, -1),
             np.asarray(positions_of(stored.sentences), dtype=np.int64),
@@ -148,28 +150,39 @@ class SearchIndex:
         return self
 
     def within(self, doc_ids: set[str]) -> "SearchIndex":
-        """A view of this index that finds only the articles in `doc_ids` (for filtered questions).
+        """A view of this index that finds only the articles in `doc_ids` (for filtered questions);
+        see `within_articles`."""
+        return self.within_articles(self.articles.mask_of(doc_ids))
+
+    def within_articles(self, keep: np.ndarray) -> "SearchIndex":
+        """A view of this index that finds only the articles `keep` marks (a bool per article
+        of the build, as `published_mask` gives) and this view holds.
 
         Cheap: it shares every structure with this index; its tables say which rows it
         keeps, and searches mask the rest. Word statistics (idf) stay those of the whole corpus.
         """
         view = copy.copy(self)
-        view.articles = self.articles.within(doc_ids)
-        if self._days is not None:  # the view's articles' days, from this index's
-            ids, days = self._days
-            kept = np.fromiter((d in doc_ids for d in ids), bool, len(ids))
-            view._days = [ids[i] for i in np.flatnonzero(kept).tolist()], days[kept]
-        keep = {"chunks": rows_in(self.chunks, doc_ids), "sentences": rows_in(self.sentences, doc_ids)}
-        view.tables = {name: replace(table, keep=keep[name]) for name, table in self.tables.items()}
+        view.articles = self.articles.within_mask(keep)
+        kept = view.articles.mask()
+        view.tables = {name: replace(table, keep=self._rows_kept(name, kept)) for name, table in self.tables.items()}
         return view
 
-    def published_between(self, first: date | None, last: date | None, undated: bool = False) -> set[str]:
-        """The doc ids of this index's articles published from `first` to `last`, inclusive
-        (None: no bound), and of those with no known date when `undated`. Each question asks
-        this of every article (as of its day, in its time window): the days are read once."""
-        if self._days is None:
-            self._days = self.articles.days()
-        ids, days = self._days
+    def _rows_kept(self, table: str, kept: np.ndarray) -> np.ndarray:
+        """Which rows of `table` ("chunks" or "sentences") belong to an article `kept` marks."""
+        codes = self._by_article.get(table)
+        if codes is None:
+            rows = self.chunks if table == "chunks" else self.sentences
+            codes = article_rows_in(rows, self.stored.articles)  # the table's own array, where it has one
+            codes = self._by_article[table] = self._codes_of(rows, -1) if codes is None else codes
+        return np.where(codes >= 0, kept[codes], False) if len(codes) else np.zeros(0, dtype=bool)
+
+    def published_mask(self, first: date | None, last: date | None, undated: bool = False) -> np.ndarray:
+        """This view's articles published from `first` to `last`, inclusive (None: no bound),
+        and those with no known date when `undated`, as a bool per article of the build. Each
+        question asks this (as of its day, in its time window): the days are read once."""
+        days = self._by_article.get("days")
+        if days is None:
+            days = self._by_article["days"] = self._all_articles.all_days()
         dated = days >= 0
         kept = dated.copy()
         if first is not None:
@@ -178,7 +191,26 @@ class SearchIndex:
             kept &= days <= last.toordinal()
         if undated:
             kept |= ~dated
+        return kept & self.articles.mask()
+
+    def admitted_by(self, scope: ArticleFilter) -> np.ndarray:
+        """This view's articles inside `scope` (its dates and outlets), as a bool per article of the build."""
+        if scope.published_from is not None or scope.published_to is not None:
+            kept = self.published_mask(scope.published_from, scope.published_to)
+        else:
+            kept = self.articles.mask()
+        if scope.outlets:
+            kept &= self.articles.outlets_mask(scope.outlets)
+        return kept
+
+    def doc_ids_of(self, kept: np.ndarray) -> set[str]:
+        """The doc ids of the articles a mask over the build's articles marks."""
+        ids = self._all_articles.ids
         return {ids[i] for i in np.flatnonzero(kept).tolist()}
+
+    def published_between(self, first: date | None, last: date | None, undated: bool = False) -> set[str]:
+        """The doc ids of `published_mask`'s articles."""
+        return self.doc_ids_of(self.published_mask(first, last, undated))
 
     def hand_back_pages(self) -> None:
         """Unmap the pages of the memory-mapped vector tables that searches have read (they

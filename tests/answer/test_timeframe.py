@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.answer.timeframe import RECENT_DAYS, TimeWindow, format_range, latest_week, time_window
+from qa.types import ArticleFilter
 
 ASKED = date(2023, 1, 8)  # a Sunday
 
@@ -115,7 +116,9 @@ def test_an_index_and_its_views_find_articles_by_publication_day(tmp_path: Path)
     from qa.api import build_index
 
     corpus = _corpus(tmp_path / "news")
-    (corpus / "undated.md").write_text("---\ntitle: Ferry timetable\n---\nThe ferry runs hourly.\n", encoding="utf-8")
+    (corpus / "undated.md").write_text(
+        "---\ntitle: Ferry timetable\noutlet: Harbour Gazette\n---\nThe ferry runs hourly.\n", encoding="utf-8"
+    )
     index = build_index(corpus, index_dir=tmp_path / "index", read_all=False)
     doc = {Path(a.path).stem: d for d, a in index.articles.items()}
     assert index.published_between(date(2023, 1, 1), date(2023, 1, 31)) == {doc["new"]}
@@ -127,6 +130,20 @@ def test_an_index_and_its_views_find_articles_by_publication_day(tmp_path: Path)
     assert view.published_between(None, date(2023, 1, 8)) == {doc["new"]}
     kept_sentences = {view.sentences[i].doc_id for i in view.tables["sentences"].keep.nonzero()[0]}
     assert kept_sentences == {doc["new"], doc["later"], doc["undated"]}
+    # a question's filters are masks over the build's articles; a view of a view keeps what both keep
+    narrower = view.within_articles(index.published_mask(date(2023, 1, 1), None))
+    assert set(narrower.articles) == {doc["new"], doc["later"]} == index.doc_ids_of(narrower.articles.mask())
+    for name in ("sentences", "chunks"):
+        rows = view.chunks if name == "chunks" else view.sentences
+        kept = {rows[i].doc_id for i in narrower.tables[name].keep.nonzero()[0]}
+        assert kept == {doc["new"], doc["later"]}, name
+    assert index.doc_ids_of(index.admitted_by(ArticleFilter(outlets=("harbour GAZETTE",)))) == {doc["undated"]}
+    for scope in (
+        ArticleFilter(published_from=date(2023, 1, 5)), ArticleFilter(published_to=date(2023, 1, 8)),
+        ArticleFilter(outlets=("Harbour Gazette", "none")), ArticleFilter(published_from=date(2022, 1, 1), outlets=("x",)),
+    ):
+        assert index.doc_ids_of(index.admitted_by(scope)) == scope.doc_ids(index.articles.values()), scope
+        assert view.doc_ids_of(view.admitted_by(scope)) == scope.doc_ids(view.articles.values()), scope
 
 
 def test_the_passes_of_a_question_embed_it_once(tmp_path: Path, fake_settings, fake_embedder) -> None:
