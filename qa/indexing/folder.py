@@ -34,7 +34,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import journal, store
-from qa.indexing.article_table import ArticleTable, field as article_field
+from qa.indexing.article_table import ArticleTable, field as article_field, filled_rows
 from qa.indexing.durable import write_atomic
 from qa.indexing.build import Progress, annotation_fingerprint, build, pipeline_fingerprint
 from qa.indexing.demand import CACHE_FILE, ParseCache, cache_key, earlier_key
@@ -143,9 +143,11 @@ def _loaded(folder: Path) -> store.StoredIndex:
     """A build read from disk; the text keys of a build of this text-processing code are taken
     (`qa.ingest.corpus.remember_text_keys`)."""
     stored = store.load(folder)
-    if stored.text_keys is not None and stored.manifest.get("pipeline") == pipeline_fingerprint():
-        sources = zip(article_field(stored.articles, "sha256"), article_field(stored.articles, "path"))
-        remember_text_keys(sources, stored.text_keys)
+    keys = stored.text_keys
+    if keys is not None and stored.manifest.get("pipeline") == pipeline_fingerprint():
+        rows = filled_rows(keys).tolist()  # only the rows holding one
+        sha256, path = article_field(stored.articles, "sha256"), article_field(stored.articles, "path")
+        remember_text_keys(((sha256[i], path[i]) for i in rows), (keys[i] for i in rows))
     return stored
 
 

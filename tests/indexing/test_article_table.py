@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.indexing.article_table import ArticleColumns, ArticlesById, ArticleTable, field, text_lengths
+from qa.indexing.article_table import ArticleColumns, ArticlesById, ArticleTable, field, filled_rows, text_lengths
 from qa.types import Article
 
 ARTICLES = (
@@ -48,6 +48,10 @@ def test_extra_strings_ride_along_and_taking_rows_keeps_them() -> None:
     again = taken.take(np.array([1, 0, 1]))  # rows of such a table, taken again
     assert list(again) == [ARTICLES[0], ARTICLES[2], ARTICLES[0]] and list(again.extra("text_key")) == ["k" * 64, "m" * 64, "k" * 64]
     assert list(table.take(np.array([1]))) == [ARTICLES[1]] and len(table.take(np.zeros(0, np.int64))) == 0
+    # the rows holding a string, found from the column's offsets: end to end, taken, and as a plain list
+    assert filled_rows(table.extra("text_key")).tolist() == [0, 2] == filled_rows(["k", None, "m"]).tolist()
+    assert filled_rows(taken.extra("text_key")).tolist() == [0, 1] and filled_rows(table.take(np.array([1])).extra("text_key")).tolist() == []
+    assert filled_rows(again.extra("text_key")).tolist() == [0, 1, 2] and filled_rows([]).tolist() == []
 
 
 @pytest.mark.parametrize("bad", [{"title": 7}, {"outlet": ["BBC"]}, {"text": None}])
