@@ -63,6 +63,7 @@ class Assistant:
         self._listing: tuple[Sequence[qa.Article], str] | None = None  # (articles, their table)
         self._examples: tuple[Sequence[qa.Article], list[str]] | None = None  # (articles, questions they answer)
         self._exports: Path | None = None  # made on the first export, removed with this assistant (`_export_folder`)
+        self._exports_lock = threading.Lock()
         self._refresh_texts()
 
     def ask(self, question: str, history: object = None, **scope: object) -> tuple[qa.Answer, list[str]]:
@@ -250,7 +251,7 @@ class Assistant:
         """The folder of this assistant's exports, made when first needed. It is removed with
         the assistant or when the process exits (exported conversations are the user's
         questions: none is left behind in the temporary folder)."""
-        with self._texts_lock:
+        with self._exports_lock:
             if self._exports is None:
                 self._exports = Path(tempfile.mkdtemp(prefix="newsqa-export-"))
                 weakref.finalize(self, shutil.rmtree, self._exports, ignore_errors=True)

@@ -328,11 +328,3 @@ class ArticlesById(Mapping):
         else:
             keep = np.fromiter((a.outlet.casefold() in wanted for a in self._articles), bool, len(self._ids))
         return keep if self._keep is None else keep & self._keep
-
-    def days(self) -> tuple[list[str], np.ndarray]:
-        """The doc ids of these articles and their publication days as proleptic ordinals (-1: unknown)."""
-        days = self.all_days()
-        if self._keep is None:
-            return list(self._ids), days
-        kept = np.flatnonzero(self._keep)
-        return [self._ids[i] for i in kept.tolist()], days[kept]

@@ -73,6 +73,9 @@ def test_articles_by_id_and_a_view_of_some_of_them(source) -> None:
     assert view.code("dump#2") == 1  # rows are the build's, kept or not
     with pytest.raises(KeyError):
         view["dump#2"]
-    ids, days = view.days()
-    assert ids == ["dump#1", "notes"] and days.tolist() == [738526, -1]
+    assert view.all_days().tolist() == [738526, 738529, -1]  # every article's, by code
+    assert view.mask().tolist() == [True, False, True] and by_id.mask().tolist() == [True] * 3
+    assert view.mask_of(["dump#2", "notes", "not held"]).tolist() == [False, False, True]
     assert list(view.within({"notes", "dump#2"})) == ["notes"]
+    assert list(view.within_mask(np.array([True, True, False]))) == ["dump#1"]
+    assert by_id.outlets_mask(["bbc"]).tolist() == [True, False, False] and view.outlets_mask(["x"]).tolist() == [False] * 3
