@@ -88,8 +88,8 @@ def running_app(
         yield RunningApp(url, corpus, index_dir, log, temp)
     finally:
         _stop(process)
-    left = sorted(p.name for p in temp.glob("newsqa-export-*"))
-    assert not left, f"the stopped app left exported conversations behind in {temp}: {left}"
+    left = sorted(str(p) for p in (*temp.glob("newsqa-export-*"), *(workdir / "gradio-tmp").rglob("conversation.md")))
+    assert not left, f"the stopped app left exported conversations behind: {left}"
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
