@@ -265,8 +265,11 @@ def _read_aliases(path: Path, articles: int) -> tuple[tuple[Alias, ...], ...] | 
         raise ValueError("aliases.json does not hold the aliases of every article")
     if stored.get("code") != aliases_code():
         return None
-    found = []
+    found: list[tuple[Alias, ...]] = []
     for own in stored["articles"]:
+        if own == []:  # most articles (a dump's million short rows: 0.8 s checked one by one)
+            found.append(())
+            continue
         if not isinstance(own, list) or not all(_is_alias(pair) for pair in own):
             raise ValueError("aliases.json holds something other than pairs of word lists")
         found.append(tuple((tuple(acronym), tuple(name)) for acronym, name in own))
