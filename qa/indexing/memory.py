@@ -208,10 +208,6 @@ class SearchIndex:
         ids = self._all_articles.ids
         return {ids[i] for i in np.flatnonzero(kept).tolist()}
 
-    def published_between(self, first: date | None, last: date | None, undated: bool = False) -> set[str]:
-        """The doc ids of `published_mask`'s articles."""
-        return self.doc_ids_of(self.published_mask(first, last, undated))
-
     def hand_back_pages(self) -> None:
         """Unmap the pages of the memory-mapped vector tables that searches have read (they
         stay in the page cache and are mapped again on the next read). Called after each

@@ -121,13 +121,13 @@ def test_an_index_and_its_views_find_articles_by_publication_day(tmp_path: Path)
     )
     index = build_index(corpus, index_dir=tmp_path / "index", read_all=False)
     doc = {Path(a.path).stem: d for d, a in index.articles.items()}
-    assert index.published_between(date(2023, 1, 1), date(2023, 1, 31)) == {doc["new"]}
-    assert index.published_between(None, date(2023, 1, 8)) == {doc["old"], doc["new"]}
-    assert index.published_between(None, date(2023, 1, 8), undated=True) == {doc["old"], doc["new"], doc["undated"]}
-    assert index.published_between(date(2023, 1, 6), None) == {doc["later"]}
+    assert index.doc_ids_of(index.published_mask(date(2023, 1, 1), date(2023, 1, 31))) == {doc["new"]}
+    assert index.doc_ids_of(index.published_mask(None, date(2023, 1, 8))) == {doc["old"], doc["new"]}
+    assert index.doc_ids_of(index.published_mask(None, date(2023, 1, 8), undated=True)) == {doc["old"], doc["new"], doc["undated"]}
+    assert index.doc_ids_of(index.published_mask(date(2023, 1, 6), None)) == {doc["later"]}
     view = index.within({doc["new"], doc["later"], doc["undated"]})
-    assert view.published_between(None, None, undated=True) == {doc["new"], doc["later"], doc["undated"]}
-    assert view.published_between(None, date(2023, 1, 8)) == {doc["new"]}
+    assert view.doc_ids_of(view.published_mask(None, None, undated=True)) == {doc["new"], doc["later"], doc["undated"]}
+    assert view.doc_ids_of(view.published_mask(None, date(2023, 1, 8))) == {doc["new"]}
     kept_sentences = {view.sentences[i].doc_id for i in view.tables["sentences"].keep.nonzero()[0]}
     assert kept_sentences == {doc["new"], doc["later"], doc["undated"]}
     # a question's filters are masks over the build's articles; a view of a view keeps what both keep
