@@ -67,14 +67,6 @@ class HashingFile:
         return checksum_of(self._digest)
 
 
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> str:
-    """One JSON object per line, fsynced; returns the file's checksum."""
-    with HashingFile(path) as handle:
-        for row in rows:
-            handle.write(orjson.dumps(row) + b"\n")
-    return handle.hexdigest()
-
-
 def read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
     """The objects of a JSON-lines file (blank lines passed over)."""
     with open(path, "rb") as handle:

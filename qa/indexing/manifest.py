@@ -19,9 +19,10 @@ from qa.indexing.segments import VECTOR_TABLES, layout_problem
 # 5: sentences and chunks as columns; 6: vectors in segment files; 7: number columns as NumPy
 # arrays (sentences.npz, chunks.npz) with each token table's word postings, each article's acronyms
 # (aliases.json), files checksummed with XXH3-128 (`qa.files`); 8: articles in segment files
-# (`article_files`), word ids and counts stored in their narrowest integer type
-FORMAT_VERSION = 8
-READABLE_VERSIONS = (6, 7, 8)  # a build of an older version still loads (and is rewritten at the next build)
+# (`article_files`), word ids and counts stored in their narrowest integer type; 9: article
+# segments as columns (`articles-*.npz`, `qa.indexing.article_rows`) rather than JSON lines
+FORMAT_VERSION = 9
+READABLE_VERSIONS = (6, 7, 8, 9)  # a build of an older version still loads (and is rewritten at the next build)
 MANIFEST = "manifest.json"
 DATA_FILES = ("sentences.json", "sentences.npz", "chunks.json", "chunks.npz", "aliases.json")
 ARTICLES_FILE = "articles.jsonl"  # every article in one file: builds of format 6 and 7
@@ -39,7 +40,7 @@ def data_files(manifest: dict[str, Any]) -> tuple[str, ...]:
 
 def segment_files(manifest: dict[str, Any]) -> list[str]:
     """The segment files of a build whose manifest has passed `manifest_problem`: its vectors',
-    and (format 8) its articles'."""
+    and (since format 8) its articles'."""
     articles = manifest["article_files"]["files"] if manifest.get("format_version") not in (6, 7) else {}
     return [*manifest["vectors"]["files"], *articles]
 

@@ -13,9 +13,9 @@ removed article stay in their segment, unread. When unread rows would outnumber 
 table's own, or a table would span more than `MAX_SEGMENTS` files, or a link cannot be
 made, the table is written whole again, into one new segment.
 
-The articles (`qa.indexing.store`: a JSON line each, their text included) are kept the same
-way since format 8, listed under `article_files`: an update of a year of news wrote all its
-146 MB of article text again for one article added.
+The articles (`qa.indexing.article_rows`: columns since format 9, a JSON line each in format
+8, their text included) are kept the same way since format 8, listed under `article_files`:
+an update of a year of news wrote all its 146 MB of article text again for one article added.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from qa.files import FAST_PREFIX, file_checksum
 from qa.indexing.rows import StackedRows
 
 VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, in manifest order
-ARTICLE_TABLE = "articles"  # the articles (one JSON line each), in segment files too since format 8
+ARTICLE_TABLE = "articles"  # the articles, in segment files too since format 8
 MAX_SEGMENTS = 16
 _NAME = re.compile(rf"^({'|'.join(VECTOR_TABLES)})-[0-9a-f]{{12}}\.npy$")
-_ARTICLE_NAME = re.compile(rf"^{ARTICLE_TABLE}-[0-9a-f]{{12}}\.jsonl$")
+_ARTICLE_NAME = re.compile(rf"^{ARTICLE_TABLE}-[0-9a-f]{{12}}\.(npz|jsonl)$")  # columns since format 9, JSON lines in 8
 
 Run = tuple[str, int, int]  # segment file, first row, row after the last
 WriteArray = Callable[[Path, np.ndarray], str]  # writes an array, fsynced; returns its SHA-256

@@ -5,13 +5,16 @@ One build lives in its own folder:
     manifest.json     (checked by `qa.indexing.manifest`) format version, model, dimension, settings, source file hashes,
                       the checksum (`qa.files.file_checksum`) of every other file of the build, and
                       `checksum`: the SHA-256 of the manifest itself (its canonical JSON without that key)
-    articles-*.jsonl  one JSON line per article: doc_id, title, path, sha256, text, and outlet,
-                      url, author, published (ISO date) where the article has them, and the
-                      `qa.ingest.corpus.text_key` that tells repeated texts apart, in segment
-                      files as the vectors are (the manifest's `article_files` lists each file's
-                      row count and the runs [file, start, stop] that make the articles, in
-                      order; an update links the segments of the build it came from and writes
-                      only its new articles; builds of format 6 and 7 hold one articles.jsonl)
+    articles-*.npz    the articles as columns (`qa.indexing.article_table.table_arrays`): doc_id,
+                      title, text, sha256, url as UTF-8 bytes end to end with offsets; path,
+                      outlet, author, published (ISO date) as codes into their distinct values;
+                      each text's length; and the `qa.ingest.corpus.text_key` that tells
+                      repeated texts apart; in segment files as the vectors are (the manifest's
+                      `article_files` lists each file's row count and the runs [file, start,
+                      stop] that make the articles, in order; an update links the segments of
+                      the build it came from and writes only its new articles; builds of format
+                      8 hold a JSON line per article in `articles-*.jsonl` segments, of format 6
+                      and 7 one articles.jsonl)
     sentences.json, sentences.npz
                       the sentences as columns (`qa.indexing.columns.sentence_columns`), text
                       columns in the JSON, number columns as NumPy arrays named by their path

@@ -174,9 +174,10 @@ _TEXT_KEYS: dict[tuple[str, str], str] = {}
 _TEXT_KEYS_KEPT = 200_000
 
 
-def known_text_key(article: Article) -> str | None:
-    """The `text_key` of an article if this process has worked it out (or been told it), else None."""
-    return _TEXT_KEYS.get((article.sha256, _kind(article.path)))
+def known_text_key(sha256: str, path: str) -> str | None:
+    """The `text_key` of the article of this file hash and path if this process has worked it
+    out (or been told it), else None."""
+    return _TEXT_KEYS.get((sha256, _kind(path)))
 
 
 def remember_text_keys(sources: Iterable[tuple[str, str]], keys: Iterable[str | None]) -> None:

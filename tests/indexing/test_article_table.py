@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.indexing.article_table import ArticleColumns, ArticlesById, ArticleTable, field, filled_rows, text_lengths
+from qa.indexing.article_table import (
+    ArticleColumns,
+    ArticlesById,
+    ArticleTable,
+    field,
+    filled_rows,
+    joined_tables,
+    table_arrays,
+    table_of_arrays,
+    text_lengths,
+)
 from qa.types import Article
 
 ARTICLES = (
@@ -52,6 +62,45 @@ def test_extra_strings_ride_along_and_taking_rows_keeps_them() -> None:
     assert filled_rows(table.extra("text_key")).tolist() == [0, 2] == filled_rows(["k", None, "m"]).tolist()
     assert filled_rows(taken.extra("text_key")).tolist() == [0, 1] and filled_rows(table.take(np.array([1])).extra("text_key")).tolist() == []
     assert filled_rows(again.extra("text_key")).tolist() == [0, 1, 2] and filled_rows([]).tolist() == []
+
+
+def test_a_table_stored_as_arrays_reads_back_the_same_articles_whole_taken_or_joined() -> None:
+    table = ArticleTable.of(ARTICLES)
+    arrays = table_arrays(table, {"text_key": ["k" * 64, None, "m" * 64]})
+    assert all(a.ndim == 1 and a.dtype.kind in "ui" for a in arrays.values())  # plain numbers: no pickle, no objects
+    back = table_of_arrays(arrays, ("text_key",))
+    assert back == ARTICLES and list(back.extra("text_key")) == ["k" * 64, None, "m" * 64]
+    assert back.doc_ids == ["dump#1", "dump#2", "notes"] and back.lengths.tolist() == [len(a.text) for a in ARTICLES]
+    taken = table.take(np.array([2, 0]))  # rows sharing the table's bytes: stored end to end
+    back = table_of_arrays(table_arrays(taken, {"text_key": ["m" * 64, ""]}), ("text_key",))
+    assert back == (ARTICLES[2], ARTICLES[0]) and list(back.extra("text_key")) == ["m" * 64, None]
+    assert table_of_arrays(table_arrays(taken)) == (ARTICLES[2], ARTICLES[0]) and taken.strings("path") == ["/c/notes.txt", "/c/dump.jsonl"]
+    with pytest.raises(ValueError, match="1 text_key strings for 2 articles"):
+        table_arrays(taken, {"text_key": ["m" * 64]})
+    # segments whose repeated fields differ (a file, outlets and dates each has its own) join into one table
+    other = ArticleTable.of([Article("late", "Late", "Ein Fährunglück.", "/c/late.txt", "e" * 64, outlet="DW", published="2023-02-01")])
+    joined = joined_tables([table_of_arrays(table_arrays(t)) for t in (ArticleTable.of(ARTICLES), other, ArticleTable.of(ARTICLES[:1]))])
+    assert joined == (*ARTICLES, other[0], ARTICLES[0]) and joined.code("late") == 3
+    assert joined.days().tolist() == [738526, 738529, -1, 738552, 738526]
+    assert table_of_arrays(table_arrays(ArticleTable.of([]))) == ()
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda a: a.pop("title.ends"), "no column title.ends"),
+        (lambda a: a.update({"lengths": a["lengths"].astype(np.float64)}), "not int64"),
+        (lambda a: a.update({"text.ends": a["text.ends"][:2]}), "2 rows, not 3"),
+        (lambda a: a.update({"text.ends": a["text.ends"][::-1].copy()}), "do not fit"),
+        (lambda a: a.update({"outlet.codes": a["outlet.codes"] + 5}), "codes that are not"),
+        (lambda a: a.update({"doc_id.data": a["doc_id.data"][:-1]}), "do not fit"),
+    ],
+)
+def test_arrays_that_are_not_an_article_table_are_refused(damage, match) -> None:
+    arrays = table_arrays(ArticleTable.of(ARTICLES))
+    damage(arrays)
+    with pytest.raises(ValueError, match=match):
+        table_of_arrays(arrays)
 
 
 @pytest.mark.parametrize("bad", [{"title": 7}, {"outlet": ["BBC"]}, {"text": None}])

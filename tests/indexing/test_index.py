@@ -103,11 +103,43 @@ def test_unchanged_articles_are_not_embedded_again(tiny_corpus, fake_settings, f
     assert fake_embedder.texts_seen - first_texts == 2
 
 
+def as_format_8(build: Path) -> None:
+    """Rewrite a build as format 8 wrote it: its article segments as JSON lines, a row per article."""
+    import numpy as np
+
+    from qa.files import file_checksum
+    from qa.indexing.article_table import table_of_arrays
+    from qa.indexing.manifest import manifest_checksum
+
+    manifest = json.loads((build / store.MANIFEST).read_bytes())
+    layout = manifest["article_files"]
+    renamed = {name: name.replace(".npz", ".jsonl") for name in layout["files"]}
+    for name, new in renamed.items():
+        with np.load(build / name) as stored:
+            table = table_of_arrays({key: stored[key] for key in stored.files}, ("text_key",))
+        keys = table.extra("text_key")
+        rows = []
+        for article, key in zip(table, keys):
+            row = {"doc_id": article.doc_id, "title": article.title, "path": article.path, "sha256": article.sha256, "text": article.text}
+            row.update({f: getattr(article, f) for f in ("outlet", "url", "author", "published") if getattr(article, f)})
+            rows.append({**row, "text_key": key} if key else row)
+        (build / new).write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        (build / name).unlink()
+        del manifest["checksums"][name]
+        manifest["checksums"][new] = file_checksum(build / new)
+    layout["files"] = {renamed[name]: count for name, count in layout["files"].items()}
+    layout["articles"] = [[renamed[name], a, b] for name, a, b in layout["articles"]]
+    manifest["format_version"] = 8
+    manifest["checksum"] = manifest_checksum(manifest)
+    (build / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def as_format_7(build: Path) -> None:
     """Rewrite a build as format 7 wrote it: every article in one articles.jsonl."""
     from qa.files import file_checksum
     from qa.indexing.manifest import manifest_checksum
 
+    as_format_8(build)
     manifest = json.loads((build / store.MANIFEST).read_bytes())
     layout = manifest.pop("article_files")
     lines = {name: (build / name).read_bytes().splitlines(keepends=True) for name in layout["files"]}
@@ -139,7 +171,7 @@ def as_format_6(build: Path) -> None:
     (build / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
-@pytest.mark.parametrize("earlier", [as_format_6, as_format_7], ids=["format-6", "format-7"])
+@pytest.mark.parametrize("earlier", [as_format_6, as_format_7, as_format_8], ids=["format-6", "format-7", "format-8"])
 def test_a_build_of_a_format_before_loads_and_is_written_again_without_embedding(
     tiny_corpus, fake_settings, fake_embedder, earlier
 ) -> None:
@@ -215,11 +247,26 @@ def damage_records(build: Path) -> None:
         handle.write('{"id": "x"}\n')
 
 
+def damage_articles_resealed(build: Path) -> None:
+    """An article segment missing a column, its checksum made to match (as a careless tool would)."""
+    from qa.files import file_checksum
+    from qa.indexing.manifest import manifest_checksum
+
+    path = next(build.glob("articles-*.npz"))
+    with np.load(path) as stored:
+        arrays = {name: stored[name] for name in stored.files if name != "title.ends"}
+    np.savez(path, **arrays)
+    manifest = json.loads((build / store.MANIFEST).read_bytes())
+    manifest["checksums"][path.name] = file_checksum(path)
+    manifest["checksum"] = manifest_checksum(manifest)
+    (build / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def damage_pointer(build: Path) -> None:
     (build.parent / "CURRENT").write_text("../../etc\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [damage_vectors, damage_manifest, damage_records, damage_pointer])
+@pytest.mark.parametrize("damage", [damage_vectors, damage_manifest, damage_records, damage_articles_resealed, damage_pointer])
 def test_damaged_index_is_rebuilt_with_a_warning(tiny_corpus, fake_settings, fake_embedder, damage) -> None:
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     expected = answers(ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder), fake_settings, fake_embedder)
