@@ -89,6 +89,27 @@ def write_array(path: Path, array: np.ndarray) -> str:
     return handle.hexdigest()
 
 
+def write_blocks(path: Path, shape: tuple[int, int], dtype: Any, blocks: Iterable[np.ndarray]) -> str:
+    """The bytes np.save writes for an array of `shape` and `dtype` whose rows come as
+    `blocks`, in order (never held whole); returns the file's checksum.
+
+    Raises:
+        ValueError: the blocks do not make that array.
+    """
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    rows = 0
+    with HashingFile(path) as handle:
+        np.lib.format.write_array_header_1_0(handle, header)
+        for block in blocks:
+            if block.dtype != np.dtype(dtype) or block.shape[1:] != shape[1:]:
+                raise ValueError(f"a block of {block.dtype} {block.shape} in an array of {np.dtype(dtype)} {shape}")
+            handle.write(memoryview(np.ascontiguousarray(block)).cast("B"))
+            rows += len(block)
+        if rows != shape[0]:
+            raise ValueError(f"{rows} rows written to an array of {shape[0]}")
+    return handle.hexdigest()
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a folder's entries (a file created or renamed in it) durable, where the system allows."""
     try:

@@ -20,7 +20,9 @@ from qa.indexing.segments import VECTOR_TABLES, layout_problem
 # arrays (sentences.npz, chunks.npz) with each token table's word postings, each article's acronyms
 # (aliases.json), files checksummed with XXH3-128 (`qa.files`); 8: articles in segment files
 # (`article_files`), word ids and counts stored in their narrowest integer type; 9: article
-# segments as columns (`articles-*.npz`, `qa.indexing.article_rows`) rather than JSON lines
+# segments as columns (`articles-*.npz`, `qa.indexing.article_rows`) rather than JSON lines, and
+# each clustered table's code ranges and codes (`{table}.ranges.npy`, `codes`: segment files
+# `{table}-*.codes.npy` kept like the vectors')
 FORMAT_VERSION = 9
 READABLE_VERSIONS = (6, 7, 8, 9)  # a build of an older version still loads (and is rewritten at the next build)
 MANIFEST = "manifest.json"
@@ -42,11 +44,21 @@ def segment_files(manifest: dict[str, Any]) -> list[str]:
     """The segment files of a build whose manifest has passed `manifest_problem`: its vectors',
     and (since format 8) its articles'."""
     articles = manifest["article_files"]["files"] if manifest.get("format_version") not in (6, 7) else {}
-    return [*manifest["vectors"]["files"], *articles]
+    return [*manifest["vectors"]["files"], *articles, *manifest.get("codes", {}).get("files", {})]
+
+
+def coded_tables(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The clustered tables whose code ranges and codes the build holds (since format 9: all of them)."""
+    return tuple(table for table in manifest.get("coarse", {}) if "codes" in manifest)
 
 
 def coarse_files(manifest: dict[str, Any]) -> list[str]:
-    return [f"{table}.{part}.npy" for table in manifest.get("coarse", {}) for part in ("centroids", "groups")]
+    coded = coded_tables(manifest)
+    return [
+        f"{table}.{part}.npy"
+        for table in manifest.get("coarse", {})
+        for part in ("centroids", "groups", *(("ranges",) if table in coded else ()))
+    ]
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -121,6 +133,10 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
         return problem
     if manifest.get("format_version") not in (6, 7):
         problem = layout_problem(manifest.get("article_files"), counts, "article_files")
+        if problem:
+            return problem
+    if "codes" in manifest:
+        problem = layout_problem(manifest["codes"], counts, "codes", coded_tables(manifest))
         if problem:
             return problem
     for name in segment_files(manifest):

@@ -36,6 +36,8 @@ VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, 
 ARTICLE_TABLE = "articles"  # the articles, in segment files too since format 8
 MAX_SEGMENTS = 16
 _NAME = re.compile(rf"^({'|'.join(VECTOR_TABLES)})-[0-9a-f]{{12}}\.npy$")
+_CODES_NAME = re.compile(rf"^({'|'.join(VECTOR_TABLES)})-[0-9a-f]{{12}}\.codes\.npy$")  # the inverted files' codes, since format 9
+CODES_SUFFIX = ".codes.npy"
 _ARTICLE_NAME = re.compile(rf"^{ARTICLE_TABLE}-[0-9a-f]{{12}}\.(npz|jsonl)$")  # columns since format 9, JSON lines in 8
 
 Run = tuple[str, int, int]  # segment file, first row, row after the last
@@ -154,10 +156,11 @@ def plan_runs(rows: np.ndarray, previous_runs: list[Run], new_name: str) -> list
     return [(names[int(file[s])], int(offset[s]), int(offset[s]) + int(e - s)) for s, e in zip(starts, stops)]
 
 
-def layout_problem(layout: Any, counts: dict[str, Any], key: str = "vectors") -> str | None:
+def layout_problem(layout: Any, counts: dict[str, Any], key: str = "vectors", coded: tuple[str, ...] = ()) -> str | None:
     """What is wrong with a manifest's `vectors` entry (or, with `key` "article_files", the
-    entry listing the article segments), or None."""
-    tables, pattern = ((ARTICLE_TABLE,), _ARTICLE_NAME) if key == "article_files" else (VECTOR_TABLES, _NAME)
+    entry listing the article segments; with "codes", the entry listing the codes of the
+    `coded` tables), or None."""
+    tables, pattern = {"article_files": ((ARTICLE_TABLE,), _ARTICLE_NAME), "codes": (coded, _CODES_NAME)}.get(key, (VECTOR_TABLES, _NAME))
     if not isinstance(layout, dict) or not isinstance(layout.get("files"), dict):
         return f"{key!r} is not a table of segment files"
     files = layout["files"]
@@ -181,23 +184,26 @@ def layout_problem(layout: Any, counts: dict[str, Any], key: str = "vectors") ->
     return None
 
 
-def read_table(folder: Path, layout: dict[str, Any], table: str, dimension: int) -> np.ndarray | StackedRows:
-    """The table's rows, read where they lie: its segment file memory-mapped where one run
-    makes the table, else the runs' mapped rows read as one (`qa.indexing.rows.StackedRows`).
+def read_table(
+    folder: Path, layout: dict[str, Any], table: str, dimension: int, dtype: type = np.float32
+) -> np.ndarray | StackedRows:
+    """The table's rows (`dimension` values of `dtype` each), read where they lie: its
+    segment file memory-mapped where one run makes the table, else the runs' mapped rows read
+    as one (`qa.indexing.rows.StackedRows`).
 
     Raises:
-        ValueError: a segment file is not a float32 table of its listed size.
+        ValueError: a segment file is not a table of its listed size and type.
     """
     runs = layout[table]
-    mapped = {name: _mapped(folder / name, layout["files"][name], dimension) for name in {run[0] for run in runs}}
+    mapped = {name: _mapped(folder / name, layout["files"][name], dimension, dtype) for name in {run[0] for run in runs}}
     pieces = [mapped[name][start:stop] for name, start, stop in runs]
     if not pieces:
-        return np.zeros((0, dimension), dtype=np.float32)
+        return np.zeros((0, dimension), dtype=dtype)
     return pieces[0] if len(pieces) == 1 else StackedRows(pieces, dimension)
 
 
-def _mapped(path: Path, rows: int, dimension: int) -> np.ndarray:
+def _mapped(path: Path, rows: int, dimension: int, dtype: type) -> np.ndarray:
     array = np.load(path, allow_pickle=False, mmap_mode="r")
-    if array.dtype != np.float32 or array.shape != (rows, dimension):
-        raise ValueError(f"{path.name} holds {array.dtype} {array.shape}, not float32 ({rows}, {dimension})")
+    if array.dtype != dtype or array.shape != (rows, dimension):
+        raise ValueError(f"{path.name} holds {array.dtype} {array.shape}, not {np.dtype(dtype)} ({rows}, {dimension})")
     return array

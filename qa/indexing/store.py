@@ -41,6 +41,12 @@ One build lives in its own folder:
                       search (`qa.indexing.ivf`): its k-means centroids and each vector's group,
                       listed under `coarse` in the manifest (with the size they were learned at)
                       and checksummed like the rest
+    sentences.ranges.npy, chunks.ranges.npy, sentences-*.codes.npy, chunks-*.codes.npy
+                      beside a clustered table (since format 9): the ranges of its inverted
+                      file's codes (float32, kept with the centroids) and each vector's code
+                      (uint8, half a byte a dimension), in segment files kept like the vectors'
+                      and listed under `codes` in the manifest: a load files the codes rather
+                      than making them
 
 Columns rather than a JSON object per row, and numbers as arrays rather than JSON: a
 million-sentence index loads in a fraction of the time, and its sentences become Python
@@ -85,8 +91,8 @@ from qa.indexing.columns import (
     sentence_columns,
     sentence_table,
 )
-from qa.indexing.durable import HashingFile, fsync_dir, write_array, write_atomic
-from qa.indexing.ivf import CoarseLists
+from qa.indexing.durable import HashingFile, fsync_dir, write_array, write_atomic, write_blocks
+from qa.indexing.ivf import CoarseLists, code_size, encoded, table_ranges
 from qa.indexing.manifest import (  # noqa: F401 - DATA_FILES is used from here
     DATA_FILES,
     data_files,
@@ -94,12 +100,13 @@ from qa.indexing.manifest import (  # noqa: F401 - DATA_FILES is used from here
     FORMAT_VERSION,
     MANIFEST,
     coarse_files,
+    coded_tables,
     manifest_checksum,
     read_manifest,
 )
 from qa.indexing.rows import StackedRows
 from qa.ingest.aliases import Alias, aliases_code, aliases_of
-from qa.indexing.segments import ARTICLE_TABLE, VECTOR_TABLES, Origin, read_table, write_table
+from qa.indexing.segments import ARTICLE_TABLE, CODES_SUFFIX, VECTOR_TABLES, Origin, Written, read_table, write_segments, write_table
 from qa.types import Article, Chunk, Sentence
 
 
@@ -176,11 +183,21 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records
             vectors["files"][name] = count
             checksums[name] = checksum
     coarse: dict[str, dict[str, int]] = {}
-    for table, lists in zip(VECTOR_TABLES, (index.chunk_lists, index.sentence_lists)):
+    codes: dict[str, Any] = {"files": {}}
+    for table, lists, table_vectors in zip(
+        VECTOR_TABLES, (index.chunk_lists, index.sentence_lists), (index.chunk_vectors, index.sentence_vectors)
+    ):
         if lists is not None:
             checksums[f"{table}.centroids.npy"] = _write_vectors(folder / f"{table}.centroids.npy", lists.centroids, dimension)
             checksums[f"{table}.groups.npy"] = write_array(folder / f"{table}.groups.npy", lists.groups.astype(np.int64))
             coarse[table] = {"trained_on": int(lists.trained_on)}
+            ranges = lists.ranges if lists.ranges is not None else table_ranges(table_vectors)
+            checksums[f"{table}.ranges.npy"] = write_array(folder / f"{table}.ranges.npy", np.asarray(ranges, dtype=np.float32))
+            written = _write_codes(folder, table, table_vectors, ranges, origin)
+            codes[table] = [list(run) for run in written.runs]
+            for name, (count, checksum) in written.files.items():
+                codes["files"][name] = count
+                checksums[name] = checksum
     manifest = dict(index.manifest)
     manifest["format_version"] = FORMAT_VERSION
     manifest["counts"] = {
@@ -189,6 +206,7 @@ def save(folder: Path, index: StoredIndex, origin: Origin | None = None, records
         "chunks": len(index.chunks),
     }
     manifest["coarse"] = coarse
+    manifest["codes"] = codes
     manifest["vectors"] = vectors
     manifest["article_files"] = {
         "files": {name: count for name, (count, _) in written_articles.files.items()},
@@ -285,18 +303,49 @@ def _is_alias(pair: Any) -> bool:
     )
 
 
+def _write_codes(folder: Path, table: str, vectors: Any, ranges: np.ndarray, origin: Origin | None) -> Written:
+    """The file codes of a clustered table's vectors under `ranges`, in segment files kept like
+    the vectors' (an update links the codes of the build it came from where those were made
+    under the same ranges, and codes only its new rows)."""
+    width = code_size(int(vectors.shape[1]))
+
+    def write(path: Path, rows: np.ndarray | None) -> str:
+        chosen = vectors if rows is None else vectors[rows]
+        return write_blocks(path, (len(chosen), width), np.uint8, encoded(chosen, ranges))
+
+    if origin is not None and not _same_ranges(origin, table, ranges):
+        origin = None
+    return write_segments(folder, table, len(vectors), write, origin, "codes", CODES_SUFFIX)
+
+
+def _same_ranges(origin: Origin, table: str, ranges: np.ndarray) -> bool:
+    if table not in coded_tables(origin.manifest):
+        return False
+    try:
+        return bool(np.array_equal(np.load(origin.folder / f"{table}.ranges.npy", allow_pickle=False), ranges))
+    except (OSError, ValueError):  # gone meanwhile: coded afresh
+        return False
+
+
 def _read_coarse(folder: Path, manifest: dict[str, Any], table: str) -> CoarseLists | None:
-    """A table's stored clustering (checksums already checked), or None if it has none."""
+    """A table's stored clustering (checksums already checked), or None if it has none; with
+    its code ranges and its codes (memory-mapped) where the build holds them."""
     record = manifest.get("coarse", {}).get(table)
     if record is None:
         return None
     try:
+        ranges = codes = None
+        if table in coded_tables(manifest):
+            ranges = np.load(folder / f"{table}.ranges.npy", allow_pickle=False)
+            codes = read_table(folder, manifest["codes"], table, code_size(manifest["dimension"]), np.uint8)
         lists = CoarseLists(
             np.load(folder / f"{table}.centroids.npy", allow_pickle=False),
             np.load(folder / f"{table}.groups.npy", allow_pickle=False).astype(np.int64, copy=False),
             record["trained_on"],
+            ranges,
+            codes,
         )
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, KeyError) as error:
         raise IndexCorruptError(f"index in {folder} has unreadable {table} clustering: {error}") from error
     problem = lists.problem(manifest["counts"][table], manifest["dimension"])
     if problem:

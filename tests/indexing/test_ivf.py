@@ -141,6 +141,85 @@ def test_builds_store_the_clustering_and_updates_reuse_it(
             assert lists.groups[row] == built.groups[old_row[sentence.id]]
 
 
+def test_a_build_stores_its_file_codes_and_a_load_files_them_as_making_them_would(
+    small_flat_limit, tiny_corpus, fake_settings, fake_embedder
+) -> None:
+    first = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    folder = build_of(tiny_corpus, fake_settings)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (codes_file,) = manifest["codes"]["files"]
+    assert codes_file.startswith("sentences-") and codes_file.endswith(".codes.npy") and "chunks" not in manifest["coarse"]
+    loaded = store.load(folder).sentence_lists
+    built = first.stored.sentence_lists
+    assert np.array_equal(loaded.ranges, built.ranges) and loaded.codes.shape == (len(first.sentences), ivf.code_size(fake_embedder.dimension))
+    # each stored code is the one FAISS makes for the vector under the stored ranges
+    made = np.concatenate(list(ivf.encoded(np.asarray(first.sentence_vectors), built.ranges)))
+    assert np.array_equal(np.asarray(loaded.codes), made)
+    # filed from the codes, the file holds what filing the vectors makes: the same lists, ids and codes
+    vectors = np.asarray(first.sentence_vectors)
+    from_codes = ivf.ivf_index(vectors, loaded)
+    from_vectors = ivf.ivf_index(vectors, ivf.CoarseLists(built.centroids, built.groups, built.trained_on, built.ranges))
+    assert from_codes.ntotal == from_vectors.ntotal == len(vectors)
+    for group in range(from_codes.nlist):
+        assert list_contents(from_codes, group) == list_contents(from_vectors, group)
+    queries = fake_embedder.encode(["Who cut the ribbon?", "When did the storm close the port?"])
+    assert np.array_equal(from_codes.search(queries, 5)[1], from_vectors.search(queries, 5)[1])
+
+
+def list_contents(index, group: int) -> tuple[list[int], bytes]:  # noqa: ANN001
+    """The ids and the codes of one list of an inverted file."""
+    import faiss
+
+    size = index.invlists.list_size(group)
+    if not size:
+        return [], b""
+    ids = faiss.rev_swig_ptr(index.invlists.get_ids(group), size).tolist()
+    return ids, faiss.rev_swig_ptr(index.invlists.get_codes(group), size * index.code_size).tobytes()
+
+
+def test_an_update_links_the_codes_and_makes_only_its_new_rows(small_flat_limit, tiny_corpus, fake_settings, fake_embedder) -> None:
+    import os
+
+    before = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    first = build_of(tiny_corpus, fake_settings)
+    (old,) = json.loads((first / "manifest.json").read_text())["codes"]["files"]
+    inode, ranges = os.stat(first / old).st_ino, np.load(first / "sentences.ranges.npy")
+    (tiny_corpus / "late.txt").write_text(
+        "Late Report\n\nThe harbour reopened on Friday. Ferries ran again to the islands.", encoding="utf-8"
+    )
+    after = ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    second = build_of(tiny_corpus, fake_settings)
+    codes = json.loads((second / "manifest.json").read_text())["codes"]
+    assert os.stat(second / old).st_ino == inode  # linked, not written again
+    assert sorted(codes["files"].values()) == [len(after.sentences) - len(before.sentences), len(before.sentences)]  # the new rows coded
+    forget_cached()
+    lists = store.load(second).sentence_lists
+    assert np.array_equal(lists.ranges, ranges)  # kept with the centroids
+    made = np.concatenate(list(ivf.encoded(np.asarray(after.sentence_vectors), ranges)))
+    assert np.array_equal(np.asarray(lists.codes), made)
+
+
+@pytest.mark.parametrize("damage", ["shape", "ranges"])
+def test_codes_that_do_not_fit_are_refused_even_when_resealed(
+    small_flat_limit, tiny_corpus, fake_settings, fake_embedder, damage
+) -> None:
+    ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
+    folder = build_of(tiny_corpus, fake_settings)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if damage == "shape":
+        (name,) = manifest["codes"]["files"]
+        np.save(folder / name, np.load(folder / name)[:, :-1])
+    else:
+        name = "sentences.ranges.npy"
+        np.save(folder / name, np.load(folder / name)[:-2])
+    manifest["checksums"][name] = store.file_checksum(folder / name)
+    manifest["checksum"] = manifest_checksum(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="not uint8|code ranges of the wrong shape"):
+        store.load(folder)
+    catalog.forget_cached()
+
+
 def test_a_damaged_clustering_means_a_rebuild(small_flat_limit, tiny_corpus, fake_settings, fake_embedder) -> None:
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     folder = build_of(tiny_corpus, fake_settings)
