@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.answer.spans import typed_spans
 from qa.indexing.memory import SearchIndex
+from qa.indexing.rows import read_rows
 from qa.retrieve.backends import DENSE, LEXICAL, searcher
 from qa.retrieve.retriever import Query, RankedChunk
 
@@ -65,7 +68,7 @@ def candidates(
     pool = [s for s in pool if not (s in seen or seen.add(s)) and index.sentences[s].quotable]
     if not pool:
         return []
-    dense = index.sentence_vectors[pool] @ query.vector
+    dense = read_rows(index.sentence_vectors, np.asarray(pool)) @ query.vector
     bm25 = lexical_hits.scores_of(pool)
     top_bm25 = max(float(bm25.max()), 1e-9)
     weights = {t: index.idf(t) for t in set(query.tokens)}

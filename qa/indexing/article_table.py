@@ -55,6 +55,7 @@ class _Text:
 
     @classmethod
     def of(cls, strings: Sequence[str]) -> _Text:
+        """`strings` end to end."""
         encoded = [s.encode("utf-8") for s in strings]
         return cls(b"".join(encoded), np.cumsum([len(b) for b in encoded], dtype=np.int64))
 

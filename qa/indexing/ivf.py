@@ -35,6 +35,8 @@ import faiss
 import numpy as np
 from faiss.contrib.ivf_tools import add_preassigned
 
+from qa.indexing.rows import read_rows
+
 FLAT_MAX_VECTORS = 40_000
 PROBES = 32  # groups searched per question: recall@10 about 0.97 at 100k sentences
 SAMPLE_PER_CENTROID = 32  # k-means learns from at most this many vectors per centroid
@@ -361,7 +363,7 @@ class IvfSearch:
         for q, (query, rows) in enumerate(zip(queries, ids)):
             found = rows >= 0
             if found.any():
-                exact[q, found] = np.asarray(self.vectors[rows[found]], dtype=np.float32) @ query
+                exact[q, found] = np.asarray(read_rows(self.vectors, rows[found]), dtype=np.float32) @ query
         scores = np.where(ids >= 0, exact, scores)
         order = _best_first(scores, ids)[:, :k]
         return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)

@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from qa.files import FAST_PREFIX, file_checksum
-from qa.indexing.rows import StackedRows
+from qa.indexing.rows import FileRows, OpenFile, StackedRows
 
 VECTOR_TABLES = ("chunks", "sentences")  # the tables of vectors a build holds, in manifest order
 ARTICLE_TABLE = "articles"  # the articles, in segment files too since format 8
@@ -196,7 +196,15 @@ def read_table(
     """
     runs = layout[table]
     mapped = {name: _mapped(folder / name, layout["files"][name], dimension, dtype) for name in {run[0] for run in runs}}
-    pieces = [mapped[name][start:stop] for name, start, stop in runs]
+    files = {name: OpenFile(folder / name) for name in mapped}
+    pieces = []
+    for name, start, stop in runs:
+        piece = mapped[name][start:stop]
+        if isinstance(piece, np.memmap) and len(piece):  # (NumPy makes an empty slice a plain array)
+            # scattered rows are read from the file, not through the mapping (`qa.indexing.rows.read_rows`)
+            row_bytes = int(piece.strides[0])
+            piece.file_rows = FileRows(files[name], int(mapped[name].offset) + start * row_bytes, stop - start, row_bytes)
+        pieces.append(piece)
     if not pieces:
         return np.zeros((0, dimension), dtype=dtype)
     return pieces[0] if len(pieces) == 1 else StackedRows(pieces, dimension)

@@ -15,6 +15,7 @@ import numpy as np
 from qa.indexing.ivf import IvfSearch
 from qa.indexing.memory import SearchIndex
 from qa.indexing.nearest import VectorIndex
+from qa.indexing.rows import read_rows
 from qa.retrieve.searcher import Hits, Query, check_k
 
 
@@ -57,6 +58,6 @@ def _search_among(vectors: np.ndarray, keep: np.ndarray, vector: np.ndarray, n: 
     rows = np.flatnonzero(keep)
     if not len(rows):
         return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-    scores = np.asarray(vectors[rows] @ np.asarray(vector, dtype=np.float32).reshape(-1), dtype=np.float32)
+    scores = np.asarray(read_rows(vectors, rows) @ np.asarray(vector, dtype=np.float32).reshape(-1), dtype=np.float32)
     order = np.argsort(-scores, kind="stable")[:n]
     return Hits(rows[order].astype(np.int64), scores[order])

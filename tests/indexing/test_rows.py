@@ -79,3 +79,41 @@ def test_too_many_pieces_or_too_much_held_memory_is_copied_into_one_array(monkey
     assert np.shares_memory(few, previous)
     mostly_gone = taken_rows(previous, np.concatenate([np.arange(0, 5), [-1], np.arange(90, 95)]), _table(1))
     assert isinstance(mostly_gone, np.ndarray)  # 11 rows read out of 100 held: copied, so the 100 can go
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 39), max_size=60),
+    st.lists(st.tuples(st.integers(0, 39), st.integers(0, 40)), min_size=1, max_size=4),
+)
+def test_rows_read_from_a_segment_file_are_the_rows_read_through_its_mapping(tmp_path_factory, wanted: list[int], runs) -> None:
+    from qa.indexing.rows import read_rows
+    from qa.indexing.segments import read_table
+
+    folder = tmp_path_factory.mktemp("segments")
+    table = np.random.default_rng(len(wanted)).standard_normal((40, 5)).astype(np.float32)
+    np.save(folder / "sentences-000000000001.npy", table)
+    runs = [["sentences-000000000001.npy", min(a, b), max(a, b)] for a, b in runs]
+    stored = read_table(folder, {"files": {"sentences-000000000001.npy": 40}, "sentences": runs}, "sentences", 5)
+    whole = np.concatenate([table[a:b] for _, a, b in runs])
+    rows = np.asarray([r % len(whole) for r in wanted] if len(whole) else [], dtype=np.int64)  # any order, repeats
+    assert np.array_equal(read_rows(stored, rows), whole[rows])
+    if len(whole):
+        assert np.array_equal(read_rows(stored, np.array([-1])), whole[[-1]])
+        with pytest.raises(IndexError):
+            read_rows(stored, np.array([len(whole)]))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "preadv"), reason="reads with preadv")
+def test_scattered_rows_are_read_without_mapping_a_page(tmp_path) -> None:
+    from qa.indexing.rows import read_rows
+    from qa.indexing.segments import read_table
+    from tests.indexing.test_ivf import resident_kb
+
+    table = np.random.default_rng(0).standard_normal((20_000, 64)).astype(np.float32)
+    np.save(tmp_path / "sentences-000000000002.npy", table)
+    stored = read_table(tmp_path, {"files": {"sentences-000000000002.npy": 20_000}, "sentences": [["sentences-000000000002.npy", 0, 20_000]]}, "sentences", 64)
+    rows = np.arange(0, 20_000, 97)
+    assert np.array_equal(read_rows(stored, rows), table[rows])
+    assert resident_kb(tmp_path, "sentences-") == 0  # read through the mapping, each row mapped 64 KB around it
+    assert np.array_equal(stored[rows], table[rows]) and resident_kb(tmp_path, "sentences-") > 0
