@@ -14,7 +14,8 @@ kept vectors again: `IvfSearch` carries the filed lists over and files only what
 The file holds each vector as half a byte a dimension (FAISS's 4-bit scalar quantizer, its
 ranges learned from a fixed sample of the table with the centroids, and kept with them): an
 eighth of the float32 table, which stays on disk, memory-mapped. A build stores each
-vector's code too (`CoarseLists.codes`), so a load files codes rather than making them. A search takes the file's best candidates and
+vector's code too (`CoarseLists.codes`), so a load files codes rather than making them. A
+search takes the file's best candidates and
 ranks them by their exact inner products, read from the table, so its scores are exact and
 its recall that of the probes (`eval/scale.py` prints recall@10 against exact search): on
 600 SQuAD questions over 100k real sentence vectors, recall@10 against exact search was

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -104,7 +107,9 @@ def test_rows_read_from_a_segment_file_are_the_rows_read_through_its_mapping(tmp
             read_rows(stored, np.array([len(whole)]))
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "preadv"), reason="reads with preadv")
+@pytest.mark.skipif(
+    not (hasattr(os, "preadv") and Path("/proc/self/smaps").exists()), reason="reads with preadv, counts pages in Linux's /proc/self/smaps"
+)
 def test_scattered_rows_are_read_without_mapping_a_page(tmp_path) -> None:
     from qa.indexing.rows import read_rows
     from qa.indexing.segments import read_table
