@@ -1,4 +1,4 @@
-"""A build's articles on disk: as columns (`qa.indexing.article_table.table_arrays`: each
+"""A build's articles on disk: as columns (`table_arrays`: each
 text field's UTF-8 bytes end to end with their offsets, the fields that repeat as codes into
 their values, and each article's text key) in NumPy segment files an update links
 (`qa.indexing.segments`; format 9); one JSON line each in such segment files (format 8), or
@@ -13,12 +13,19 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from qa.files import file_checksum
-from qa.indexing.article_table import ArticleColumns, ArticleTable, joined_tables, table_arrays, table_of_arrays
+from qa.indexing.article_table import (
+    REPEATED_FIELDS,
+    TEXT_FIELDS,
+    ArticleColumns,
+    ArticleTable,
+    RepeatedColumn,
+    TextColumn,
+)
 from qa.indexing.durable import read_jsonl
 from qa.indexing.manifest import ARTICLES_FILE
 from qa.indexing.segments import ARTICLE_TABLE, Origin, Written, write_segments
@@ -78,7 +85,7 @@ def read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[ArticleTable,
             segments.append(_segment(folder / name))
             if len(segments[-1]) != count:
                 raise ValueError(f"{name} holds {len(segments[-1])} articles, not {count}")
-        whole = joined_tables(segments) if segments else ArticleColumns(extra=EXTRA).table()
+        whole = joined_tables(segments, EXTRA) if segments else ArticleColumns(extra=EXTRA).table()
         runs = [range(first[name] + start, first[name] + stop) for name, start, stop in layout[ARTICLE_TABLE]]
         rows = np.concatenate([np.arange(r.start, r.stop, dtype=np.int64) for r in runs]) if runs else np.zeros(0, np.int64)
         table = whole if np.array_equal(rows, np.arange(len(whole))) else whole.take(rows)
@@ -113,3 +120,87 @@ def _text_key(row: dict[str, Any]) -> str | None:
     if key is not None and not (isinstance(key, str) and len(key) == 64):
         raise ValueError(f"article {row.get('doc_id')!r} has a text key that is not a SHA-256")
     return key
+
+
+def table_arrays(table: ArticleTable, extra: Mapping[str, Sequence[str | None]] | None = None) -> dict[str, np.ndarray]:
+    """`table`'s articles as the arrays an article segment file holds (format 9), with the `extra` strings given per row (None: ""): per text
+    column `<name>.data` (its UTF-8 bytes end to end) and `<name>.ends`; per repeated column
+    its distinct values the same way (`<name>.values.data`, `<name>.values.ends`) and
+    `<name>.codes`; the doc ids as a text column; `lengths`."""
+    arrays: dict[str, np.ndarray] = {"lengths": np.asarray(table.lengths, dtype=np.int64)}
+    _put_text(arrays, "doc_id", TextColumn.of(table.doc_ids))
+    for name in TEXT_FIELDS:
+        _put_text(arrays, name, table.text_column(name).compact())
+    for name, strings in (extra or {}).items():
+        if len(strings) != len(table):
+            raise ValueError(f"{len(strings)} {name} strings for {len(table)} articles")
+        _put_text(arrays, name, TextColumn.of([s or "" for s in strings]))
+    for name in REPEATED_FIELDS:
+        repeated = table.repeated_column(name)
+        _put_text(arrays, f"{name}.values", TextColumn.of(repeated.values))
+        arrays[f"{name}.codes"] = np.asarray(repeated.codes, dtype=np.int32)
+    return arrays
+
+
+def table_of_arrays(arrays: Mapping[str, np.ndarray], extra: tuple[str, ...] = ()) -> ArticleTable:
+    """The table `table_arrays` stored (with the `extra` text columns it holds).
+
+    Raises:
+        ValueError: an array is missing, of another type or length, or its offsets do not
+            fit its bytes (the file is not an article segment of this format).
+    """
+    lengths = _array(arrays, "lengths", np.int64)
+    count = len(lengths)
+    doc_ids = _text_of(arrays, "doc_id", count).strings()
+    texts = {name: _text_of(arrays, name, count) for name in (*TEXT_FIELDS, *extra)}
+    repeated = {}
+    for name in REPEATED_FIELDS:
+        values = _text_of(arrays, f"{name}.values", None).strings()
+        codes = _array(arrays, f"{name}.codes", np.int32)
+        if len(codes) != count or (count and (int(codes.min()) < 0 or int(codes.max()) >= len(values))):
+            raise ValueError(f"the article column {name} has codes that are not {count} rows of its {len(values)} values")
+        repeated[name] = RepeatedColumn(values, codes)
+    if count and int(lengths.min()) < 0:
+        raise ValueError("an article has a negative text length")
+    return ArticleTable(doc_ids, texts, repeated, lengths)
+
+
+def _put_text(arrays: dict[str, np.ndarray], name: str, column: TextColumn) -> None:
+    arrays[f"{name}.data"] = np.frombuffer(column.data, dtype=np.uint8)
+    arrays[f"{name}.ends"] = np.asarray(column.ends, dtype=np.int64)
+
+
+def _text_of(arrays: Mapping[str, np.ndarray], name: str, count: int | None) -> TextColumn:
+    data, ends = _array(arrays, f"{name}.data", np.uint8), _array(arrays, f"{name}.ends", np.int64)
+    if count is not None and len(ends) != count:
+        raise ValueError(f"the article column {name} has {len(ends)} rows, not {count}")
+    if (int(ends[-1]) if len(ends) else 0) != len(data) or (len(ends) and (int(ends[0]) < 0 or bool((np.diff(ends) < 0).any()))):
+        raise ValueError(f"the article column {name} has offsets that do not fit its {len(data)} bytes")
+    return TextColumn(data.tobytes(), ends)
+
+
+def _array(arrays: Mapping[str, np.ndarray], name: str, dtype: type) -> np.ndarray:
+    if name not in arrays:
+        raise ValueError(f"the articles have no column {name}")
+    array = arrays[name]
+    if array.dtype != dtype or array.ndim != 1:
+        raise ValueError(f"the article column {name} is {array.dtype} of {array.ndim} dimensions, not {np.dtype(dtype)} rows")
+    return array
+
+
+def joined_tables(tables: Sequence[ArticleTable], extra: tuple[str, ...] = ()) -> ArticleTable:
+    """The rows of `tables` (with their `extra` text columns), one table after another (the segments of a build)."""
+    if len(tables) == 1:
+        return tables[0]
+    texts = {name: TextColumn.joined([t.text_column(name).compact() for t in tables]) for name in (*TEXT_FIELDS, *extra)}
+    repeated = {}
+    for name in REPEATED_FIELDS:
+        merged: dict[str, int] = {}
+        codes = []
+        for table in tables:
+            column = table.repeated_column(name)
+            recoded = np.asarray([merged.setdefault(v, len(merged)) for v in column.values] or [0], dtype=np.int32)
+            codes.append(recoded[column.codes])
+        repeated[name] = RepeatedColumn(list(merged), np.concatenate(codes))
+    doc_ids = [d for table in tables for d in table.doc_ids]
+    return ArticleTable(doc_ids, texts, repeated, np.concatenate([t.lengths for t in tables]))

@@ -4,8 +4,8 @@ A news dump of a million short rows is a million articles. As `Article` records 
 strings and objects took about 0.9 KB each (the text, the title, a 64-character hash, the
 same file path and dates again for every row, the record itself, the index's dictionaries),
 more than the sentences' columns and vectors together. An `ArticleTable` keeps each text
-field as UTF-8 bytes end to end (`_Text`), fields that repeat from row to row (the file,
-outlet, author, date) as codes into their distinct values (`_Repeated`), and the doc ids as
+field as UTF-8 bytes end to end (`TextColumn`), fields that repeat from row to row (the file,
+outlet, author, date) as codes into their distinct values (`RepeatedColumn`), and the doc ids as
 strings (looked up by every question); `table[i]` makes row i's `Article`, `table.code(doc_id)`
 finds a row. It is a read-only sequence of articles like the tuple it replaces: `len`,
 iteration, slices (tuples), `==` against any sequence of the same articles.
@@ -23,14 +23,14 @@ import numpy as np
 from qa.indexing.lazy_rows import LazyRows
 from qa.types import Article
 
-_TEXTS = ("title", "text", "sha256", "url")  # a value per row, few repeats
-_REPEATED = ("path", "outlet", "author", "published")  # the same few values on many rows
-FIELDS = ("doc_id", *_TEXTS, *_REPEATED)  # every field of an `Article`
+TEXT_FIELDS = ("title", "text", "sha256", "url")  # a value per row, few repeats
+REPEATED_FIELDS = ("path", "outlet", "author", "published")  # the same few values on many rows
+FIELDS = ("doc_id", *TEXT_FIELDS, *REPEATED_FIELDS)  # every field of an `Article`
 MADE_KEPT = 1024  # articles kept once made (`ArticleTable.__getitem__`)
 _REQUIRED = ("doc_id", "title", "text", "path", "sha256")
 
 
-class _Text:
+class TextColumn:
     """Strings stored as UTF-8 bytes: string i is `data[starts[i]:ends[i]]` (`starts` None:
     end to end, each starting where the one before ended)."""
 
@@ -54,13 +54,13 @@ class _Text:
         return np.diff(self.ends, prepend=0) > 0
 
     @classmethod
-    def of(cls, strings: Sequence[str]) -> _Text:
+    def of(cls, strings: Sequence[str]) -> TextColumn:
         """`strings` end to end."""
         encoded = [s.encode("utf-8") for s in strings]
         return cls(b"".join(encoded), np.cumsum([len(b) for b in encoded], dtype=np.int64))
 
     @classmethod
-    def joined(cls, columns: Sequence[_Text]) -> _Text:
+    def joined(cls, columns: Sequence[TextColumn]) -> TextColumn:
         """The strings of `columns` (each end to end), one column after another."""
         shifts = np.cumsum([0] + [len(c.data) for c in columns[:-1]])
         ends = [c.ends + shift for c, shift in zip(columns, shifts.tolist())]
@@ -75,7 +75,7 @@ class _Text:
             return [text[a:b] for a, b in zip(starts, ends)]
         return [self.data[a:b].decode("utf-8") for a, b in zip(starts, ends)]
 
-    def compact(self) -> _Text:
+    def compact(self) -> TextColumn:
         """These strings end to end (a taken column's bytes, gathered run by run)."""
         if self.starts is None:
             return self
@@ -85,18 +85,18 @@ class _Text:
         view = memoryview(self.data)
         data = b"".join(view[int(self.starts[a]) : int(self.ends[b - 1])] for a, b in zip(firsts, lasts))
         lengths = self.ends - self.starts
-        return _Text(data, np.cumsum(lengths, dtype=np.int64))
+        return TextColumn(data, np.cumsum(lengths, dtype=np.int64))
 
-    def take(self, rows: np.ndarray) -> _Text:
+    def take(self, rows: np.ndarray) -> TextColumn:
         """The strings at `rows`, in that order, sharing these bytes: a build's articles, and
         each batch's, are rows of the table it read (copies of a million rows' texts were
         0.3 GB beside them), which lives as long as they do."""
         ends = self.ends
         starts = self.starts if self.starts is not None else np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]])
-        return _Text(self.data, ends[rows], starts[rows])
+        return TextColumn(self.data, ends[rows], starts[rows])
 
 
-class _Repeated:
+class RepeatedColumn:
     """Strings stored as codes into their distinct values."""
 
     def __init__(self, values: list[str], codes: np.ndarray) -> None:
@@ -118,8 +118,8 @@ class ArticleColumns:
         self.doc_ids: list[str] = []
         self._lengths = array("q")  # each text's length in characters (what citation offsets count)
         self.extra_names = extra
-        self._texts = {name: (bytearray(), array("q")) for name in (*_TEXTS, *extra)}
-        self._repeated: dict[str, tuple[dict[str, int], array]] = {name: ({}, array("i")) for name in _REPEATED}
+        self._texts = {name: (bytearray(), array("q")) for name in (*TEXT_FIELDS, *extra)}
+        self._repeated: dict[str, tuple[dict[str, int], array]] = {name: ({}, array("i")) for name in REPEATED_FIELDS}
 
     def add(self, article: Article, **extra: str | None) -> None:
         """Append `article`, with its `extra` strings (by name; a missing one is "")."""
@@ -157,102 +157,17 @@ class ArticleColumns:
         return len(self.doc_ids)
 
     def table(self) -> ArticleTable:
-        texts = {name: _Text(bytes(data), np.frombuffer(ends, dtype=np.int64).copy()) for name, (data, ends) in self._texts.items()}
-        repeated = {name: _Repeated(list(values), np.frombuffer(codes, dtype=np.int32).copy())
+        texts = {name: TextColumn(bytes(data), np.frombuffer(ends, dtype=np.int64).copy()) for name, (data, ends) in self._texts.items()}
+        repeated = {name: RepeatedColumn(list(values), np.frombuffer(codes, dtype=np.int32).copy())
                     for name, (values, codes) in self._repeated.items()}
         return ArticleTable(self.doc_ids, texts, repeated, np.frombuffer(self._lengths, dtype=np.int64).copy())
-
-
-def table_arrays(table: ArticleTable, extra: Mapping[str, Sequence[str | None]] | None = None) -> dict[str, np.ndarray]:
-    """`table`'s articles as the arrays an article segment file holds (format 9,
-    `qa.indexing.article_rows`), with the `extra` strings given per row (None: ""): per text
-    column `<name>.data` (its UTF-8 bytes end to end) and `<name>.ends`; per repeated column
-    its distinct values the same way (`<name>.values.data`, `<name>.values.ends`) and
-    `<name>.codes`; the doc ids as a text column; `lengths`."""
-    arrays: dict[str, np.ndarray] = {"lengths": np.asarray(table.lengths, dtype=np.int64)}
-    _put_text(arrays, "doc_id", _Text.of(table.doc_ids))
-    for name in _TEXTS:
-        _put_text(arrays, name, table._texts[name].compact())
-    for name, strings in (extra or {}).items():
-        if len(strings) != len(table):
-            raise ValueError(f"{len(strings)} {name} strings for {len(table)} articles")
-        _put_text(arrays, name, _Text.of([s or "" for s in strings]))
-    for name, repeated in table._repeated.items():
-        _put_text(arrays, f"{name}.values", _Text.of(repeated.values))
-        arrays[f"{name}.codes"] = np.asarray(repeated.codes, dtype=np.int32)
-    return arrays
-
-
-def table_of_arrays(arrays: Mapping[str, np.ndarray], extra: tuple[str, ...] = ()) -> ArticleTable:
-    """The table `table_arrays` stored (with the `extra` text columns it holds).
-
-    Raises:
-        ValueError: an array is missing, of another type or length, or its offsets do not
-            fit its bytes (the file is not an article segment of this format).
-    """
-    lengths = _array(arrays, "lengths", np.int64)
-    count = len(lengths)
-    doc_ids = _text_of(arrays, "doc_id", count).strings()
-    texts = {name: _text_of(arrays, name, count) for name in (*_TEXTS, *extra)}
-    repeated = {}
-    for name in _REPEATED:
-        values = _text_of(arrays, f"{name}.values", None).strings()
-        codes = _array(arrays, f"{name}.codes", np.int32)
-        if len(codes) != count or (count and (int(codes.min()) < 0 or int(codes.max()) >= len(values))):
-            raise ValueError(f"the article column {name} has codes that are not {count} rows of its {len(values)} values")
-        repeated[name] = _Repeated(values, codes)
-    if count and int(lengths.min()) < 0:
-        raise ValueError("an article has a negative text length")
-    return ArticleTable(doc_ids, texts, repeated, lengths)
-
-
-def joined_tables(tables: Sequence[ArticleTable]) -> ArticleTable:
-    """The rows of `tables`, one table after another (the segments of a build)."""
-    if len(tables) == 1:
-        return tables[0]
-    first = tables[0]
-    texts = {name: _Text.joined([t._texts[name].compact() for t in tables]) for name in first._texts}
-    repeated = {}
-    for name in first._repeated:
-        merged: dict[str, int] = {}
-        codes = []
-        for table in tables:
-            column = table._repeated[name]
-            recoded = np.asarray([merged.setdefault(v, len(merged)) for v in column.values] or [0], dtype=np.int32)
-            codes.append(recoded[column.codes])
-        repeated[name] = _Repeated(list(merged), np.concatenate(codes))
-    doc_ids = [d for table in tables for d in table.doc_ids]
-    return ArticleTable(doc_ids, texts, repeated, np.concatenate([t.lengths for t in tables]))
-
-
-def _put_text(arrays: dict[str, np.ndarray], name: str, column: _Text) -> None:
-    arrays[f"{name}.data"] = np.frombuffer(column.data, dtype=np.uint8)
-    arrays[f"{name}.ends"] = np.asarray(column.ends, dtype=np.int64)
-
-
-def _text_of(arrays: Mapping[str, np.ndarray], name: str, count: int | None) -> _Text:
-    data, ends = _array(arrays, f"{name}.data", np.uint8), _array(arrays, f"{name}.ends", np.int64)
-    if count is not None and len(ends) != count:
-        raise ValueError(f"the article column {name} has {len(ends)} rows, not {count}")
-    if (int(ends[-1]) if len(ends) else 0) != len(data) or (len(ends) and (int(ends[0]) < 0 or bool((np.diff(ends) < 0).any()))):
-        raise ValueError(f"the article column {name} has offsets that do not fit its {len(data)} bytes")
-    return _Text(data.tobytes(), ends)
-
-
-def _array(arrays: Mapping[str, np.ndarray], name: str, dtype: type) -> np.ndarray:
-    if name not in arrays:
-        raise ValueError(f"the articles have no column {name}")
-    array = arrays[name]
-    if array.dtype != dtype or array.ndim != 1:
-        raise ValueError(f"the article column {name} is {array.dtype} of {array.ndim} dimensions, not {np.dtype(dtype)} rows")
-    return array
 
 
 class ArticleTable(LazyRows):
     """Articles as columns (see the module's docstring)."""
 
     def __init__(
-        self, doc_ids: list[str], texts: Mapping[str, _Text], repeated: Mapping[str, _Repeated], lengths: np.ndarray
+        self, doc_ids: list[str], texts: Mapping[str, TextColumn], repeated: Mapping[str, RepeatedColumn], lengths: np.ndarray
     ) -> None:
         self.doc_ids = doc_ids
         self.lengths = lengths
@@ -317,6 +232,14 @@ class ArticleTable(LazyRows):
         repeated = self._repeated[name]
         return [repeated.values[c] for c in repeated.codes.tolist()]
 
+    def text_column(self, name: str) -> TextColumn:
+        """The stored bytes of the text column `name` (a field of `TEXT_FIELDS`, or an extra one)."""
+        return self._texts[name]
+
+    def repeated_column(self, name: str) -> RepeatedColumn:
+        """The values and codes of the repeated column `name` (a field of `REPEATED_FIELDS`)."""
+        return self._repeated[name]
+
     def byte_lengths(self, name: str) -> np.ndarray:
         """Each row's string of the text column `name`, as its length in UTF-8 bytes."""
         column = self._texts[name]
@@ -326,7 +249,7 @@ class ArticleTable(LazyRows):
         """A table of the rows `rows` of this one, in that order."""
         rows = np.asarray(rows, dtype=np.int64)
         texts = {name: column.take(rows) for name, column in self._texts.items()}
-        repeated = {name: _Repeated(column.values, column.codes[rows]) for name, column in self._repeated.items()}
+        repeated = {name: RepeatedColumn(column.values, column.codes[rows]) for name, column in self._repeated.items()}
         doc_ids = self.doc_ids
         return ArticleTable([doc_ids[i] for i in rows.tolist()], texts, repeated, self.lengths[rows])
 
@@ -352,7 +275,7 @@ class ArticleTable(LazyRows):
 class _Column(LazyRows):
     """A column's strings, made when read (with `none_for_empty`, None for an empty one)."""
 
-    def __init__(self, column: _Text | _Repeated, length: int, none_for_empty: bool = False) -> None:
+    def __init__(self, column: TextColumn | RepeatedColumn, length: int, none_for_empty: bool = False) -> None:
         self._column, self._length, self._none = column, length, none_for_empty
 
     def __len__(self) -> int:
@@ -366,7 +289,7 @@ class _Column(LazyRows):
 def filled_rows(column: Sequence[str | None]) -> np.ndarray:
     """The rows of `column` holding a string that is not empty (a table's column is not read
     row by row: a million articles' stored text keys, most of them absent, took 3.4 s)."""
-    if isinstance(column, _Column) and isinstance(column._column, _Text):
+    if isinstance(column, _Column) and isinstance(column._column, TextColumn):
         return np.flatnonzero(column._column.filled()[: len(column)])
     return np.asarray([i for i, value in enumerate(column) if value], dtype=np.int64)
 

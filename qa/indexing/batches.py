@@ -19,7 +19,7 @@ import numpy as np
 
 from qa.indexing.article_table import ArticleTable
 from qa.indexing.heap import Scratch, table_in, trim_heap
-from qa.indexing.ivf import release_pages
+from qa.indexing.rows import release_pages
 from qa.indexing.lazy_rows import LazyRows
 from qa.indexing.joining import Rows, joined_chunks, joined_sentences, joined_tokens
 from qa.indexing.parts import Parts, pooled_chunk_vectors

@@ -26,7 +26,8 @@ from qa.ingest.chunker import sentences_of
 from qa.config import Settings
 from qa.indexing.article_table import ArticleTable, field
 from qa.indexing.embedder import Embedder
-from qa.indexing.ivf import coarse_lists, release_pages
+from qa.indexing.ivf import coarse_lists
+from qa.indexing.rows import release_pages
 from qa.indexing.journal import Journal
 from qa.indexing.store import StoredIndex
 from qa.indexing.heap import Scratch, trim_heap

@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from qa.files import checksum_digest, checksum_of
-from qa.indexing.ivf import MAPPED_BLOCK, release_pages
+from qa.indexing.rows import MAPPED_BLOCK, release_pages
 
 
 def write_atomic(path: Path, data: bytes) -> None:

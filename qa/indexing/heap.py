@@ -8,7 +8,7 @@ this does nothing.
 
 A build's largest tables, its sentence and chunk vectors (2.25 GB a million sentences), are
 written to memory-mapped files as they are made (`Scratch`), their pages handed back as they
-are written and read (`qa.indexing.ivf.release_pages`), so a build holds its text tables, not
+are written and read (`qa.indexing.rows.release_pages`), so a build holds its text tables, not
 its vectors.
 """
 
@@ -47,7 +47,7 @@ SCRATCH_MIN_ROWS = 50_000  # smaller vector tables are held in memory
 
 class Scratch:
     """Vector tables a build writes into files of `folder` rather than memory, memory-mapped
-    (their pages handed back as they are written and read, `qa.indexing.ivf.release_pages`),
+    (their pages handed back as they are written and read, `qa.indexing.rows.release_pages`),
     for tables of at least `SCRATCH_MIN_ROWS` rows; each table a new file. The build's owner
     removes the folder once the build is saved."""
 

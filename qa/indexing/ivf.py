@@ -14,9 +14,8 @@ kept vectors again: `IvfSearch` carries the filed lists over and files only what
 The file holds each vector as half a byte a dimension (FAISS's 4-bit scalar quantizer, its
 ranges learned from a fixed sample of the table with the centroids, and kept with them): an
 eighth of the float32 table, which stays on disk, memory-mapped. A build stores each
-vector's code too (`CoarseLists.codes`), so a load files codes rather than making them. A
-search takes the file's best candidates and
-ranks them by their exact inner products, read from the table, so its scores are exact and
+vector's code too (`CoarseLists.codes`, `qa.indexing.ivf_codes`), so a load files codes
+rather than making them. A search takes the file's best candidates and ranks them by their exact inner products, read from the table, so its scores are exact and
 its recall that of the probes (`eval/scale.py` prints recall@10 against exact search): on
 600 SQuAD questions over 100k real sentence vectors, recall@10 against exact search was
 0.907 with one byte a dimension and with half a byte alike, candidates re-scored 64 to 256,
@@ -28,20 +27,19 @@ benchmarks' "Product quantisation, measured".
 
 from __future__ import annotations
 
-import mmap
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import faiss
 import numpy as np
 from faiss.contrib.ivf_tools import add_preassigned
 
-from qa.indexing.rows import read_rows
+from qa.indexing.ivf_codes import CODE, FILE_BLOCK, code_size, file_codes, table_ranges
+from qa.indexing.rows import MAPPED_BLOCK, read_rows, release_pages
 
 FLAT_MAX_VECTORS = 40_000
 PROBES = 32  # groups searched per question: recall@10 about 0.97 at 100k sentences
 SAMPLE_PER_CENTROID = 32  # k-means learns from at most this many vectors per centroid
-CODE = faiss.ScalarQuantizer.QT_4bit  # how the file holds a vector: half a byte a dimension
 RETRAIN_GROWTH = 2.0  # centroids are learned again once the table is this many times the size they were learned at
 
 
@@ -112,29 +110,6 @@ def learned_lists(vectors: np.ndarray) -> CoarseLists:
     return CoarseLists(centroids, nearest_centroid(centroids, data), len(data), table_ranges(data))
 
 
-def table_ranges(vectors: Any) -> np.ndarray | None:
-    """The ranges of a file's codes, learned from a fixed sample of the table `vectors` (None
-    for an empty one)."""
-    rows = np.sort(np.random.default_rng(0).choice(len(vectors), size=min(len(vectors), RANGE_SAMPLE), replace=False))
-    return _trained_ranges(_sampled(vectors, rows)) if len(rows) else None
-
-
-def code_size(dimension: int) -> int:
-    """Bytes of a vector's code in the file."""
-    return int(faiss.ScalarQuantizer(dimension, CODE).code_size)
-
-
-def encoded(vectors: Any, ranges: np.ndarray) -> Iterator[np.ndarray]:
-    """The codes of `vectors` under `ranges`, a block of rows at a time (a memory-mapped
-    table's pages handed back after each): what a load files into the lists, made once
-    when a build is saved."""
-    quantizer = faiss.ScalarQuantizer(int(vectors.shape[1]), CODE)
-    faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), quantizer.trained)
-    for start in range(0, len(vectors), FILE_BLOCK):
-        yield quantizer.compute_codes(np.ascontiguousarray(vectors[start : start + FILE_BLOCK], dtype=np.float32))
-        release_pages(vectors)
-
-
 def ivf_index(
     vectors: np.ndarray, coarse: CoarseLists, probes: int = PROBES, ranges: np.ndarray | None = None
 ) -> faiss.IndexIVFScalarQuantizer:
@@ -160,7 +135,7 @@ def ivf_index(
     index.is_trained = True
     groups = np.ascontiguousarray(coarse.groups, dtype=np.int64)
     if codes is not None:
-        _file_codes(index, codes, groups)
+        file_codes(index, codes, groups)
     else:
         for start in range(0, len(vectors), FILE_BLOCK):
             block = np.ascontiguousarray(vectors[start : start + FILE_BLOCK], dtype=np.float32)
@@ -170,71 +145,9 @@ def ivf_index(
     return index
 
 
-def _file_codes(index: faiss.IndexIVFScalarQuantizer, codes: Any, groups: np.ndarray) -> None:
-    """File the rows given as `codes` (a table of the file's codes, read a block at a time) in
-    their `groups`' lists, in row order within each list, as FAISS's own adding would: each
-    list sized once, then filled block by block."""
-    lists = index.invlists
-    sizes = np.bincount(groups, minlength=index.nlist)
-    for group in np.flatnonzero(sizes).tolist():
-        lists.resize(group, int(sizes[group]))
-    filled = np.zeros(index.nlist, dtype=np.int64)
-    for start in range(0, len(groups), CODES_BLOCK):
-        block_groups = groups[start : start + CODES_BLOCK]
-        order = np.argsort(block_groups, kind="stable")
-        ids = order.astype(np.int64) + start
-        ordered = np.ascontiguousarray(np.asarray(codes[start : start + CODES_BLOCK])[order])
-        release_pages(codes)
-        bounds = np.searchsorted(block_groups[order], np.arange(index.nlist + 1))
-        for group in np.flatnonzero(np.diff(bounds)).tolist():
-            a, b = int(bounds[group]), int(bounds[group + 1])
-            lists.update_entries(group, int(filled[group]), b - a, faiss.swig_ptr(ids[a:b]), faiss.swig_ptr(ordered[a:b]))
-            filled[group] += b - a
-    index.ntotal = len(groups)
-
-
-RANGE_SAMPLE = 65_536  # vectors the ranges of the file's codes are learned from
-FILE_BLOCK = 65_536  # vectors filed at a time
-CODES_BLOCK = 4 * FILE_BLOCK  # rows of codes filed at a time (48 MB of codes at 384 dimensions)
-SAMPLE_STRETCH = 4_096  # sample rows read between hand-backs of a memory-mapped table's pages
 # a search re-scores at least this many of the file's best rows exactly (k * 4 when more): with
 # half a byte a dimension, 64 missed true neighbours among the tight clusters of tests/indexing
 RESCORED = 128
-
-
-def _sampled(vectors: Any, rows: np.ndarray) -> np.ndarray:
-    """`vectors[rows]` (rows ascending) read a stretch of the table at a time, handing back the
-    pages of a memory-mapped table after each: a sample spread over the whole file touches
-    every page (the kernel maps the pages around each one read), so read at once it made the
-    whole table resident (1.5 GB at a million sentences) before the first block was filed."""
-    out = np.empty((len(rows), int(vectors.shape[1])), dtype=np.float32)
-    for start in range(0, len(rows), SAMPLE_STRETCH):
-        out[start : start + SAMPLE_STRETCH] = vectors[rows[start : start + SAMPLE_STRETCH]]
-        release_pages(vectors)
-    return out
-
-
-def _trained_ranges(sample: np.ndarray) -> np.ndarray:
-    quantizer = faiss.ScalarQuantizer(sample.shape[1], CODE)
-    quantizer.train(sample)
-    return faiss.vector_to_array(quantizer.trained)
-
-
-def release_pages(vectors: Any) -> None:
-    """Hand back the pages of a memory-mapped table that have been read (they are read
-    again from the file when needed): a table filed or searched once is not kept resident."""
-    for piece in getattr(vectors, "pieces", None) or [(vectors, 0, 0)]:
-        mapped = getattr(piece[0], "_mmap", None)
-        if mapped is not None and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            try:
-                mapped.madvise(mmap.MADV_DONTNEED)
-            except (OSError, ValueError):
-                pass
-
-
-# rows of a memory-mapped table read at once (a multiple of FAISS's 4096-query blocks, so results
-# are the same): 16 * 4096 kept up to 0.1 GB of a million-row table's pages beside a build's peak
-MAPPED_BLOCK = 4 * 4096
 
 
 def nearest_centroid(centroids: np.ndarray, vectors: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases, merged_aliases
 from qa.indexing.article_table import ArticlesById
-from qa.indexing.ivf import release_pages
+from qa.indexing.rows import release_pages
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
 from qa.indexing.store import StoredIndex

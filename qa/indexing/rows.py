@@ -8,6 +8,7 @@ sentences then allocates a few hundred KB instead of copying 200 MB of vectors.
 
 from __future__ import annotations
 
+import mmap
 import os
 import weakref
 from typing import Any, Sequence
@@ -207,3 +208,20 @@ def read_rows(table: Any, rows: np.ndarray) -> np.ndarray:
         return np.asarray(table[rows])
     rows = np.where(rows < 0, rows + len(table), rows)
     return where.read(rows, int(table.shape[1]), table.dtype)
+
+
+# rows of a memory-mapped table read at once (a multiple of FAISS's 4096-query blocks, so results
+# are the same): 16 * 4096 kept up to 0.1 GB of a million-row table's pages beside a build's peak
+MAPPED_BLOCK = 4 * 4096
+
+
+def release_pages(vectors: Any) -> None:
+    """Hand back the pages of a memory-mapped table that have been read (they are read
+    again from the file when needed): a table filed or searched once is not kept resident."""
+    for piece in getattr(vectors, "pieces", None) or [(vectors, 0, 0)]:
+        mapped = getattr(piece[0], "_mmap", None)
+        if mapped is not None and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+            try:
+                mapped.madvise(mmap.MADV_DONTNEED)
+            except (OSError, ValueError):
+                pass

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qa.indexing.embedder import Embedder
-from qa.indexing.ivf import release_pages
+from qa.indexing.rows import release_pages
 from qa.indexing.journal import Journal
 from qa.indexing.rows import StackedRows, taken_rows
 from qa.indexing.tables import ids_of

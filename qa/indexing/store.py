@@ -5,7 +5,7 @@ One build lives in its own folder:
     manifest.json     (checked by `qa.indexing.manifest`) format version, model, dimension, settings, source file hashes,
                       the checksum (`qa.files.file_checksum`) of every other file of the build, and
                       `checksum`: the SHA-256 of the manifest itself (its canonical JSON without that key)
-    articles-*.npz    the articles as columns (`qa.indexing.article_table.table_arrays`): doc_id,
+    articles-*.npz    the articles as columns (`qa.indexing.article_rows.table_arrays`): doc_id,
                       title, text, sha256, url as UTF-8 bytes end to end with offsets; path,
                       outlet, author, published (ISO date) as codes into their distinct values;
                       each text's length; and the `qa.ingest.corpus.text_key` that tells
@@ -92,7 +92,8 @@ from qa.indexing.columns import (
     sentence_table,
 )
 from qa.indexing.durable import HashingFile, fsync_dir, write_array, write_atomic, write_blocks
-from qa.indexing.ivf import CoarseLists, code_size, encoded, table_ranges
+from qa.indexing.ivf import CoarseLists
+from qa.indexing.ivf_codes import code_size, encoded, table_ranges
 from qa.indexing.manifest import (  # noqa: F401 - DATA_FILES is used from here
     DATA_FILES,
     data_files,

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa.indexing.article_rows import joined_tables, table_arrays, table_of_arrays
 from qa.indexing.article_table import (
     ArticleColumns,
     ArticlesById,
     ArticleTable,
     field,
     filled_rows,
-    joined_tables,
-    table_arrays,
-    table_of_arrays,
     text_lengths,
 )
 from qa.types import Article

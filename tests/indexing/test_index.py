@@ -108,7 +108,7 @@ def as_format_8(build: Path) -> None:
     import numpy as np
 
     from qa.files import file_checksum
-    from qa.indexing.article_table import table_of_arrays
+    from qa.indexing.article_rows import table_of_arrays
     from qa.indexing.manifest import manifest_checksum
 
     manifest = json.loads((build / store.MANIFEST).read_bytes())

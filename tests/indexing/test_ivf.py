@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.errors import IndexCorruptError
-from qa.indexing import catalog, ivf, store
+from qa.indexing import catalog, ivf, ivf_codes, store
 from qa.indexing.manifest import manifest_checksum
 from qa.indexing.catalog import IndexWarning, ensure_index, forget_cached, index_home
 from qa.indexing.nearest import flat_ip
@@ -151,9 +151,9 @@ def test_a_build_stores_its_file_codes_and_a_load_files_them_as_making_them_woul
     assert codes_file.startswith("sentences-") and codes_file.endswith(".codes.npy") and "chunks" not in manifest["coarse"]
     loaded = store.load(folder).sentence_lists
     built = first.stored.sentence_lists
-    assert np.array_equal(loaded.ranges, built.ranges) and loaded.codes.shape == (len(first.sentences), ivf.code_size(fake_embedder.dimension))
+    assert np.array_equal(loaded.ranges, built.ranges) and loaded.codes.shape == (len(first.sentences), ivf_codes.code_size(fake_embedder.dimension))
     # each stored code is the one FAISS makes for the vector under the stored ranges
-    made = np.concatenate(list(ivf.encoded(np.asarray(first.sentence_vectors), built.ranges)))
+    made = np.concatenate(list(ivf_codes.encoded(np.asarray(first.sentence_vectors), built.ranges)))
     assert np.array_equal(np.asarray(loaded.codes), made)
     # filed from the codes, the file holds what filing the vectors makes: the same lists, ids and codes
     vectors = np.asarray(first.sentence_vectors)
@@ -195,7 +195,7 @@ def test_an_update_links_the_codes_and_makes_only_its_new_rows(small_flat_limit,
     forget_cached()
     lists = store.load(second).sentence_lists
     assert np.array_equal(lists.ranges, ranges)  # kept with the centroids
-    made = np.concatenate(list(ivf.encoded(np.asarray(after.sentence_vectors), ranges)))
+    made = np.concatenate(list(ivf_codes.encoded(np.asarray(after.sentence_vectors), ranges)))
     assert np.array_equal(np.asarray(lists.codes), made)
 
 
@@ -378,7 +378,8 @@ def test_a_question_hands_back_the_pages_of_the_vector_tables_it_read(
 
 
 def test_a_memory_mapped_table_is_assigned_by_blocks_with_the_same_groups(tmp_path) -> None:
-    from qa.indexing.ivf import MAPPED_BLOCK, learned_lists, nearest_centroid
+    from qa.indexing.ivf import learned_lists, nearest_centroid
+    from qa.indexing.rows import MAPPED_BLOCK
 
     rng = np.random.default_rng(3)
     rows = 2 * MAPPED_BLOCK + 4097 + 7  # three blocks, the last with a short tail
@@ -391,7 +392,7 @@ def test_a_memory_mapped_table_is_assigned_by_blocks_with_the_same_groups(tmp_pa
 
 
 def test_a_memory_mapped_table_is_saved_as_the_bytes_numpy_writes(tmp_path) -> None:
-    from qa.indexing.ivf import MAPPED_BLOCK
+    from qa.indexing.rows import MAPPED_BLOCK
     from qa.indexing.durable import write_array as _write_array
 
     rows = MAPPED_BLOCK + 13

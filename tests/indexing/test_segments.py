@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.indexing import segments, store
-from qa.indexing.article_table import table_of_arrays
+from qa.indexing.article_rows import table_of_arrays
 from qa.indexing.catalog import ensure_index, forget_cached, index_home
 from qa.indexing.rows import StackedRows
 
