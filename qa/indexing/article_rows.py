@@ -104,7 +104,7 @@ def _segment(path: Path) -> ArticleTable:
             table = table_of_arrays({name: stored[name] for name in stored.files}, EXTRA)
     except zipfile.BadZipFile as error:
         raise ValueError(f"{path.name} is not a NumPy archive: {error}") from error
-    lengths = table.byte_lengths("text_key")
+    lengths = table.text_column("text_key").byte_lengths()
     if bool(((lengths != 0) & (lengths != 64)).any()):
         raise ValueError(f"{path.name} has a text key that is not a SHA-256")
     return table

@@ -47,11 +47,13 @@ class TextColumn:
     def nbytes(self) -> int:
         return len(self.data) + self.ends.nbytes + (self.starts.nbytes if self.starts is not None else 0)
 
+    def byte_lengths(self) -> np.ndarray:
+        """Each string's length in UTF-8 bytes."""
+        return self.ends - self.starts if self.starts is not None else np.diff(self.ends, prepend=0)
+
     def filled(self) -> np.ndarray:
         """Which strings are not empty, as a bool each."""
-        if self.starts is not None:
-            return self.ends > self.starts
-        return np.diff(self.ends, prepend=0) > 0
+        return self.byte_lengths() > 0
 
     @classmethod
     def of(cls, strings: Sequence[str]) -> TextColumn:
@@ -84,8 +86,7 @@ class TextColumn:
         lasts = np.concatenate((breaks, [len(self.ends)])).tolist() if len(self.ends) else []
         view = memoryview(self.data)
         data = b"".join(view[int(self.starts[a]) : int(self.ends[b - 1])] for a, b in zip(firsts, lasts))
-        lengths = self.ends - self.starts
-        return TextColumn(data, np.cumsum(lengths, dtype=np.int64))
+        return TextColumn(data, np.cumsum(self.byte_lengths(), dtype=np.int64))
 
     def take(self, rows: np.ndarray) -> TextColumn:
         """The strings at `rows`, in that order, sharing these bytes: a build's articles, and
@@ -239,11 +240,6 @@ class ArticleTable(LazyRows):
     def repeated_column(self, name: str) -> RepeatedColumn:
         """The values and codes of the repeated column `name` (a field of `REPEATED_FIELDS`)."""
         return self._repeated[name]
-
-    def byte_lengths(self, name: str) -> np.ndarray:
-        """Each row's string of the text column `name`, as its length in UTF-8 bytes."""
-        column = self._texts[name]
-        return column.ends - column.starts if column.starts is not None else np.diff(column.ends, prepend=0)
 
     def take(self, rows: np.ndarray) -> ArticleTable:
         """A table of the rows `rows` of this one, in that order."""

@@ -78,18 +78,17 @@ def read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
 def write_array(path: Path, array: np.ndarray) -> str:
     """The bytes np.save writes, a block of rows at a time: a build's memory-mapped table
     (`qa.indexing.heap.Scratch`) hands back its pages after each block, not held whole."""
-    if not (isinstance(array, np.ndarray) and array.flags.c_contiguous):
-        array = np.ascontiguousarray(array)  # rows of several arrays, or a view: the header says C order
-    with HashingFile(path) as handle:
-        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+
+    def blocks() -> Iterable[np.ndarray]:
         for start in range(0, len(array), MAPPED_BLOCK):
-            # the block's own bytes (a mapped table's are read from its pages): no copy of them
-            handle.write(memoryview(np.ascontiguousarray(array[start : start + MAPPED_BLOCK])).cast("B"))
+            # the block's own rows (a mapped table's are read from its pages), in C order as the header says
+            yield np.ascontiguousarray(array[start : start + MAPPED_BLOCK])
             release_pages(array)
-    return handle.hexdigest()
+
+    return write_blocks(path, tuple(array.shape), array.dtype, blocks())
 
 
-def write_blocks(path: Path, shape: tuple[int, int], dtype: Any, blocks: Iterable[np.ndarray]) -> str:
+def write_blocks(path: Path, shape: tuple[int, ...], dtype: Any, blocks: Iterable[np.ndarray]) -> str:
     """The bytes np.save writes for an array of `shape` and `dtype` whose rows come as
     `blocks`, in order (never held whole); returns the file's checksum.
 
