@@ -34,6 +34,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import IndexCorruptError
 from qa.indexing import journal, store
+from qa.indexing.article_match import rows_before, same_records
 from qa.indexing.article_table import ArticleTable, field as article_field, filled_rows
 from qa.indexing.durable import write_atomic
 from qa.indexing.build import Progress, annotation_fingerprint, build, pipeline_fingerprint
@@ -271,13 +272,10 @@ def _origin(home: Path, previous: Entry | None, stored: store.StoredIndex) -> Or
     """The build `stored` was made from, on disk, so that its vector segments are linked, not rewritten."""
     if previous is None or stored.vector_origins is None:
         return None
-    before = previous.index.stored.articles
-    row = {a.doc_id: i for i, a in enumerate(before)}
+    before, after = previous.index.stored.articles, stored.articles
+    rows = rows_before(before, after)
     # an article taken over is the very record the last build held (`load_corpus`'s `known`)
-    articles = np.fromiter(
-        (row[a.doc_id] if a.doc_id in row and before[row[a.doc_id]] == a else -1 for a in stored.articles),
-        np.int64, len(stored.articles),
-    )
+    articles = np.where(same_records(before, rows, after), rows, -1)
     return Origin(home / previous.name, previous.index.stored.manifest, {**stored.vector_origins, "articles": articles})
 
 

@@ -14,6 +14,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from qa.config import Settings
+from qa.indexing.article_match import rows_before, same_texts
 from qa.indexing.article_table import field
 from qa.indexing.joining import rows_of
 from qa.indexing.parts import Parts
@@ -141,18 +142,15 @@ def previous_parts(
 
 
 def article_aliases(articles: Sequence[Article], previous: StoredIndex | None) -> tuple[tuple[Alias, ...], ...]:
-    """The acronyms each article defines, taken from the previous build where its text is the same."""
-    known: dict[str, int] = {}  # doc id -> its row in the previous build
-    texts: Sequence[str] = ()
-    before: tuple[tuple[Alias, ...], ...] = ()
-    if previous is not None and previous.article_aliases is not None:
-        known = {d: row for row, d in enumerate(field(previous.articles, "doc_id"))}
-        texts, before = field(previous.articles, "text"), previous.article_aliases
-    found = []
-    for doc_id, text in zip(field(articles, "doc_id"), field(articles, "text")):
-        row = known.get(doc_id)
-        found.append(before[row] if row is not None and texts[row] == text else aliases_of(text))
-    return tuple(found)
+    """The acronyms each article defines, taken from the previous build where its text is the
+    same (compared as stored bytes, `qa.indexing.article_match`: no text is decoded but the
+    new ones)."""
+    if previous is None or previous.article_aliases is None:
+        return tuple(aliases_of(text) for text in field(articles, "text"))
+    rows = rows_before(previous.articles, articles)
+    same = same_texts(previous.articles, rows, articles).tolist()
+    before, texts = previous.article_aliases, field(articles, "text")
+    return tuple(before[row] if kept else aliases_of(texts[i]) for i, (row, kept) in enumerate(zip(rows.tolist(), same)))
 
 
 class Either(Mapping):
