@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--negatives", type=int, default=3)
     parser.add_argument("--batch-questions", type=int, default=8, help="questions per step (each with its negatives)")
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument(
+        "--span-weight", type=float, default=1.0,
+        help="weight of the span loss beside the relevance loss (above 1: the no-answer score "
+        "moves the spans less; see docs/training.md)",
+    )
     parser.add_argument("--epochs", type=int, default=1, help="passes over the chosen questions")
     parser.add_argument(
         "--with-dev-half", action="store_true",
@@ -295,7 +300,7 @@ def train(net: Any, tokenizer: Any, args: argparse.Namespace, checkpoint: Path, 
             prepared = upcoming.result().to(args.device)
             if step + 1 < len(batches):
                 upcoming = pool.submit(prepare, ahead, batches[step + 1])
-            loss = step_loss(net, prepared, torch)
+            loss = step_loss(net, prepared, torch, args.span_weight)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
             optimizer.step()
@@ -431,10 +436,11 @@ def _on(device: str, encoded: Any) -> list[Any]:
     return [encoded[name].to(device) for name in INPUTS]
 
 
-def step_loss(net: Any, step: Step, torch: Any) -> Any:
-    """Span loss on the gold passages, plus relevance: each group's gold passage on top of its
-    group and of a no-answer score of 0, or for a group without an answer the no-answer score
-    on top (listwise softmax), and each passage's own answered-or-not (pointwise, half weight)."""
+def step_loss(net: Any, step: Step, torch: Any, span_weight: float = 1.0) -> Any:
+    """Span loss on the gold passages (times `span_weight`), plus relevance: each group's gold
+    passage on top of its group and of a no-answer score of 0, or for a group without an answer
+    the no-answer score on top (listwise softmax), and each passage's own answered-or-not
+    (pointwise, half weight)."""
     starts, ends, relevance = net(*step.inputs)
     padding = step.inputs[INPUTS.index("attention_mask")] == 0
     starts, ends = starts.masked_fill(padding, -1e4), ends.masked_fill(padding, -1e4)
@@ -450,7 +456,7 @@ def step_loss(net: Any, step: Step, torch: Any) -> Any:
         return relevance_loss
     cross = torch.nn.functional.cross_entropy
     span_loss = (cross(starts[step.gold_rows], step.gold_starts) + cross(ends[step.gold_rows], step.gold_ends)) / 2
-    return span_loss + relevance_loss
+    return span_weight * span_loss + relevance_loss
 
 
 def check(

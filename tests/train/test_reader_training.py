@@ -103,7 +103,7 @@ def test_a_folder_without_the_heads_is_refused(tmp_path: Path) -> None:
 def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
     """The loss laid out on the tokenising thread equals the loss written out group by group,
     also when groups have different numbers of negatives and when a group has no answer
-    (a stand-in network gives the logits)."""
+    (a stand-in network gives the logits), and with the span loss weighted (`--span-weight`)."""
     import torch
     from transformers import AutoTokenizer
 
@@ -146,6 +146,8 @@ def test_the_batched_loss_is_each_groups_loss_averaged() -> None:
     assert prepared.members.tolist() == [[0, 1, 2], [3, 4, 0], [5, 0, 0]]
     assert prepared.present.tolist()[1] == [True, True, False] and prepared.has_gold.tolist() == [True, True, False]
     assert torch.allclose(batched, by_group, atol=1e-5)
+    weighted = step_loss(Logits(), prepared, torch, span_weight=2.5)
+    assert torch.allclose(weighted, 2.5 * sum(span) / len(span) + listwise + 0.5 * pointwise, atol=1e-5)
 
 
 @pytest.mark.slow
