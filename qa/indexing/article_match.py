@@ -2,10 +2,10 @@
 
 An update asks it twice: which articles are the very records the last build held (their
 vector and article segments are linked, `qa.indexing.folder`), and which keep their text
-(their acronyms are taken over, `qa.indexing.reuse.article_aliases`). Made into `Article`
-records, a dump of a million one-row articles took a second per 100k rows for each; its
-columns are compared in runs of rows that lie end to end in both tables, most of an
-update being one run.
+(their acronyms are taken over, `qa.indexing.reuse.article_aliases`). Both used to make
+`Article` records of both builds to compare them, two records and a decoded text per article,
+which a dump of one-row articles pays a million times. The columns are compared instead, in
+runs of rows that lie end to end in both tables (most of an update is one run).
 """
 
 from __future__ import annotations
