@@ -64,9 +64,9 @@ def same_strings(before: TextColumn, at: np.ndarray, after: TextColumn) -> np.nd
     end to end in both columns make a run, compared as one block of bytes where its strings
     are each as long as their pair (then each is equal to it exactly when the blocks are);
     a run that differs is compared string by string."""
-    b_start, b_end = _bounds(before)
+    b_start, b_end = before.bounds()
     b_start, b_end = b_start[at], b_end[at]
-    a_start, a_end = _bounds(after)
+    a_start, a_end = after.bounds()
     same = (b_end - b_start) == (a_end - a_start)
     if not len(at):
         return same
@@ -81,12 +81,6 @@ def same_strings(before: TextColumn, at: np.ndarray, after: TextColumn) -> np.nd
         for i in range(first, last):
             same[i] = same[i] and old[b_start[i] : b_end[i]] == new[a_start[i] : a_end[i]]
     return same
-
-
-def _bounds(column: TextColumn) -> tuple[np.ndarray, np.ndarray]:
-    ends = column.ends
-    starts = column.starts if column.starts is not None else np.concatenate(([0], ends[:-1])).astype(ends.dtype)
-    return starts, ends
 
 
 def _same_values(before: RepeatedColumn, at: np.ndarray, after: RepeatedColumn) -> np.ndarray:

@@ -92,9 +92,13 @@ class TextColumn:
         """The strings at `rows`, in that order, sharing these bytes: a build's articles, and
         each batch's, are rows of the table it read (copies of a million rows' texts were
         0.3 GB beside them), which lives as long as they do."""
-        ends = self.ends
-        starts = self.starts if self.starts is not None else np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]])
+        starts, ends = self.bounds()
         return TextColumn(self.data, ends[rows], starts[rows])
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each string starts and ends in `data`."""
+        ends = self.ends
+        return (self.starts if self.starts is not None else np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]])), ends
 
 
 class RepeatedColumn:
