@@ -30,6 +30,7 @@ from qa.indexing.store import StoredIndex
 from qa.indexing.build import annotation_fingerprint, pipeline_fingerprint
 from qa.indexing.demand import attach
 from qa.indexing.tables import ChunkTable, SentenceTable, article_rows_in, doc_ids_of, positions_of
+from qa.indexing.views import RecentViews
 from qa.text import content_tokens
 from qa.types import ArticleFilter, Chunk, Sentence
 
@@ -95,6 +96,8 @@ class SearchIndex:
         # per article of the build, made on first use and shared with every view: "days"
         # (`published_mask`), and each table's article codes ("chunks", "sentences": `within_articles`)
         self._by_article: dict[str, np.ndarray] = {}
+        # the row masks of recent views, and the vectors searches read for them (`qa.indexing.views`)
+        self.recent_views = RecentViews()
         keys = _position_keys(
             self._codes_of(stored.sentences, -1),
             np.asarray(positions_of(stored.sentences), dtype=np.int64),
@@ -168,7 +171,11 @@ class SearchIndex:
         return view
 
     def _rows_kept(self, table: str, kept: np.ndarray) -> np.ndarray:
-        """Which rows of `table` ("chunks" or "sentences") belong to an article `kept` marks."""
+        """Which rows of `table` ("chunks" or "sentences") belong to an article `kept` marks
+        (read-only; the same mask as a recent view's for the same articles)."""
+        return self.recent_views.rows_kept(table, kept, lambda: self._rows_of(table, kept))
+
+    def _rows_of(self, table: str, kept: np.ndarray) -> np.ndarray:
         codes = self._by_article.get(table)
         if codes is None:
             rows = self.chunks if table == "chunks" else self.sentences

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.indexing import ivf
 from qa.indexing.nearest import dense_index, flat_ip
@@ -51,3 +53,20 @@ def test_a_filtered_view_is_searched_exactly_among_its_rows() -> None:
     hits = DenseSearcher(index, view, keep).search(Query("", (), vectors[7]), 10)
     expected = np.array([3, 9, 250, 499])[np.argsort(-(vectors[[3, 9, 250, 499]] @ vectors[7]), kind="stable")]
     assert hits.rows.tolist() == expected.tolist() and hits.every is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-3, 3), min_size=0, max_size=40),
+    st.integers(1, 45),
+)
+def test_the_nearest_among_kept_rows_come_best_first_with_ties_in_row_order(values, n) -> None:
+    from qa.retrieve.dense import _nearest_among
+
+    # vectors whose inner product with (1, 0) is each value: many ties
+    vectors = np.array([[v, 0.0] for v in values], dtype=np.float32).reshape(-1, 2)
+    rows = np.arange(len(values), dtype=np.int64) * 3 + 1
+    hits = _nearest_among(rows, vectors, np.array([1.0, 0.0], dtype=np.float32), n)
+    expected = np.argsort(-np.array(values, dtype=np.float32), kind="stable")[:n]
+    assert np.array_equal(hits.rows, rows[expected])
+    assert np.array_equal(hits.scores, np.array(values, dtype=np.float32)[expected])
