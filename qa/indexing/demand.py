@@ -73,6 +73,17 @@ class ParseCache:
                     out[sid] = _entities(rows)
         return out
 
+    def holds(self, sids: list[str]) -> set[str]:
+        """Which of `sids` the cache holds entities for, without reading the entities (at the
+        year of news, reading them all to learn which were there took 27 s and 1.4 GB)."""
+        out: set[str] = set()
+        with self._lock:
+            for start in range(0, len(sids), 500):
+                batch = sids[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                out.update(sid for (sid,) in self._db.execute(f"SELECT sid FROM entities WHERE sid IN ({marks})", batch))
+        return out
+
     def put(self, found: Iterable[tuple[str, tuple[Entity, ...]]]) -> None:
         rows = [(sid, orjson.dumps([list(e) for e in entities])) for sid, entities in found]
         if not rows:
@@ -248,8 +259,9 @@ def parse_rest(
         return 0
     pending = np.flatnonzero(~table.parsed).tolist()
     if parser.cache is not None:
-        cached = parser.cache.get_many([table.ids[r] for r in pending])
-        pending = [r for r in pending if table.ids[r] not in cached]
+        ids = [table.ids[r] for r in pending]
+        cached = parser.cache.holds(ids)
+        pending = [r for r, sid in zip(pending, ids) if sid not in cached]
     pending = [r for r in pending if not parser.knows(r)]
     if not pending:
         return 0

@@ -139,6 +139,32 @@ def test_a_cache_of_another_parser_is_emptied(tmp_path: Path) -> None:
     assert ParseCache(path, cache_key("spacy", "new-code")).get("s1") is None
 
 
+def test_the_cache_says_which_sentences_it_holds_without_reading_their_entities(tmp_path: Path) -> None:
+    cache = ParseCache(tmp_path / CACHE_FILE, cache_key("spacy", "code"))
+    held = [f"s{i}" for i in range(0, 1200, 3)]  # over the 500 ids a query asks for at a time
+    cache.put((sid, (Entity(0, 1, "GPE", "", ""),) if i % 2 else ()) for i, sid in enumerate(held))
+    asked = [f"s{i}" for i in range(1200)]
+    assert cache.holds(asked) == set(held)  # a sentence held with no entities is held
+    assert cache.holds([]) == set()
+    cache.close()
+
+
+def test_reading_the_rest_in_a_new_process_reads_only_what_the_cache_lacks(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    settings = Settings(model="fake", index_dir=tmp_path / "i")
+    index = ensure_index(corpus, settings, embedder=FakeEmbedder())
+    first = index.sentences[0].entities  # read on demand: the rows its reading covered go to the cache
+    covered = [r for r in range(len(index.sentences)) if index.sentences.parser.knows(r)]
+    assert covered and len(covered) < len(index.sentences)
+    forget_cached()
+    again = ensure_index(corpus, settings, embedder=FakeEmbedder())
+    read: list[int] = []
+    keep = again.sentences.parser.keep
+    monkeypatch.setattr(again.sentences.parser, "keep", lambda found: read.extend(found) or keep(found))
+    assert parse_rest(again.sentences) == len(again.sentences) - len(covered)
+    assert sorted(read) == sorted(set(range(len(again.sentences))) - set(covered))
+    assert again.sentences[0].entities == first
+
+
 def test_a_cache_keyed_as_before_by_the_same_code_is_kept(tmp_path: Path) -> None:
     path = tmp_path / CACHE_FILE
     found = (Entity(0, 4, "PERSON", "subject", "said"),)
