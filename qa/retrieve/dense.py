@@ -19,14 +19,18 @@ from qa.indexing.memory import SearchIndex
 from qa.indexing.nearest import VectorIndex
 from qa.indexing.rows import read_rows
 from qa.indexing.views import RecentViews
-from qa.retrieve.searcher import Hits, Query, check_k
+from qa.retrieve.searcher import Hits, Query, best_of, check_k
 
 
 class DenseSearcher:
     """The rows whose vectors are nearest the query's vector."""
 
     def __init__(
-        self, vectors_index: VectorIndex, vectors: np.ndarray, keep: np.ndarray | None = None, views: RecentViews | None = None
+        self,
+        vectors_index: VectorIndex,
+        vectors: np.ndarray,
+        keep: np.ndarray | None = None,
+        views: RecentViews | None = None,
     ) -> None:
         self.vectors_index = vectors_index
         self.vectors = vectors
@@ -37,7 +41,7 @@ class DenseSearcher:
     def over(cls, index: SearchIndex, table: str) -> DenseSearcher:
         """The dense searcher of `index`'s `table` ("chunks" or "sentences")."""
         found = index.tables[table]
-        return cls(found.vectors_index, found.vectors, found.keep, getattr(index, "recent_views", None))
+        return cls(found.vectors_index, found.vectors, found.keep, index.recent_views)
 
     def search(self, query: Query, k: int) -> Hits:
         check_k(k)
@@ -73,8 +77,5 @@ def _nearest_among(rows: np.ndarray, vectors: np.ndarray, vector: np.ndarray, n:
     if not len(rows):
         return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     scores = np.asarray(vectors @ np.asarray(vector, dtype=np.float32).reshape(-1), dtype=np.float32)
-    among = np.arange(len(scores))
-    if len(scores) > n > 0:  # only those tied with the n-th or better are sorted: the same order, ties in row order
-        among = np.flatnonzero(scores >= np.partition(scores, len(scores) - n)[len(scores) - n])
-    order = among[np.argsort(-scores[among], kind="stable")][:n]
+    order = best_of(scores, np.arange(len(scores)), n)
     return Hits(rows[order].astype(np.int64), scores[order])

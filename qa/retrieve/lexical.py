@@ -6,7 +6,7 @@ import numpy as np
 
 from qa.indexing.memory import SearchIndex
 from qa.indexing.postings import TermScores
-from qa.retrieve.searcher import Hits, Query, check_k
+from qa.retrieve.searcher import Hits, Query, best_of, check_k
 
 
 class LexicalSearcher:
@@ -37,9 +37,4 @@ class LexicalSearcher:
 
 def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the `k` highest positive scores, best first, ties in index order."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > k:
-        # keep every candidate tied with the k-th, then order them stably
-        kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
-        positive = positive[scores[positive] >= kth]
-    return positive[np.argsort(-scores[positive], kind="stable")][:k]
+    return best_of(scores, np.flatnonzero(scores > 0), k)

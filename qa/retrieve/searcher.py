@@ -71,6 +71,16 @@ class Searcher(Protocol):
         ...
 
 
+def best_of(scores: np.ndarray, among: np.ndarray, k: int) -> np.ndarray:
+    """The `k` of the indices `among` (ascending) with the highest `scores`, best first, ties in
+    index order: only those tied with the k-th or better are sorted, so the order is that of a
+    stable sort of them all."""
+    if len(among) > k > 0:
+        kth = np.partition(scores[among], len(among) - k)[len(among) - k]
+        among = among[scores[among] >= kth]
+    return among[np.argsort(-scores[among], kind="stable")][:k]
+
+
 def check_k(k: int) -> None:
     """Refuse a number of hits below 1 (a searcher's `k`)."""
     if k < 1:
