@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 START_TIMEOUT_S = 300.0
 REQUEST_TIMEOUT_S = 120.0
+LOG_TAIL_LINES = 60  # of the server's output, shown when a request failed
 NORMAL_QUESTIONS = (
     "Who accepted the pledge and when?",
     "Who is the ISIS spokesman?",
@@ -81,6 +82,7 @@ class Tally:
 class Server:
     url: str
     pid: int | None
+    log: Path | None = None  # the server's output, where this benchmark started it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             runs = [args.clients] if scenario in ("chat", "mixed") else [[0]]
             for clients in runs[0]:
                 results.append(_run(scenario, server, clients, args))
+        if any(r["errors"] for r in results) and server.log is not None:
+            _show_log_tail(server.log)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 1 if any(r["errors"] for r in results) else 0
@@ -349,7 +353,7 @@ def _server(url: str | None) -> Iterator[Server]:
     try:
         base = f"http://127.0.0.1:{port}/"
         _wait_until_up(base, process, work / "app.log")
-        yield Server(base, process.pid)
+        yield Server(base, process.pid, work / "app.log")
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -361,6 +365,14 @@ def _server(url: str | None) -> Iterator[Server]:
             process.wait(timeout=20)
         log.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _show_log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> None:
+    """The end of the started server's output, where the traceback of a failed request is."""
+    tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    print(f"the server's last {len(tail)} lines of output ({log.name}):", flush=True)
+    for line in tail:
+        print(f"    {line}", flush=True)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:

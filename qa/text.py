@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -23,7 +24,9 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_stemmer = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps the word it is stemming in itself: two threads stemming with one
+# stemmer read each other's words (an IndexError, or a wrong stem). Each thread has its own.
+_stemmers = threading.local()
 
 
 # Characters that do not show: a soft hyphen ("Bagh\u00addadi" reads "Baghdadi"), zero-width
@@ -51,8 +54,11 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Snowball (Porter 2) stem of one folded word."""
-    return _stemmer.stemWord(word)
+    """Snowball (Porter 2) stem of one folded word; safe to call from many threads at once."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def content_tokens(text: str) -> list[str]:

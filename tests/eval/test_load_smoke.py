@@ -36,3 +36,16 @@ def test_load_benchmark_runs_and_reports(tmp_path: Path) -> None:
     assert chat["requests"] == 6 and chat["errors"] == 0 and chat["throughput"] > 0
     assert 0 < chat["normal"]["p50"] <= chat["normal"]["p95"] <= chat["normal"]["max"]
     assert all(r["rss_mib"][0] > 0 and r["rss_mib"][1] > 0 for r in results)
+
+
+def test_a_failed_request_shows_the_end_of_the_servers_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from eval.load import _show_log_tail
+
+    log = tmp_path / "app.log"
+    log.write_text("\n".join(f"line {n}" for n in range(100)) + "\nIndexError: string index out of range\n")
+    _show_log_tail(log, lines=3)
+    shown = capsys.readouterr().out.splitlines()
+    assert shown == [
+        "the server's last 3 lines of output (app.log):", "    line 98", "    line 99",
+        "    IndexError: string index out of range",
+    ]
