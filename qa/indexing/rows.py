@@ -30,6 +30,8 @@ class StackedRows:
     """
 
     ndim = 2
+    # no __dict__: an update makes one per article taken over (a million at a dump of one-sentence rows)
+    __slots__ = ("pieces", "shape", "dtype", "_starts")
 
     def __init__(self, parts: Sequence[Any], width: int | None = None) -> None:
         pieces: list[Piece] = []
@@ -44,12 +46,19 @@ class StackedRows:
 
     def _hold(self, pieces: Sequence[Piece], width: int) -> None:
         self.pieces: tuple[Piece, ...] = tuple(pieces)
-        # summed in Python: an update slices a table per article taken over (a million at a
-        # dump of one-sentence rows), and NumPy's cumsum of a short list costs ten times as much
-        first = list(accumulate((stop - start for _, start, stop in self.pieces), initial=0))
-        self._first = np.array(first, dtype=np.int64)
-        self.shape = (first[-1], width)
+        self.shape = (sum(stop - start for _, start, stop in self.pieces), width)
         self.dtype = self.pieces[0][0].dtype if self.pieces else FLOAT32
+        self._starts: np.ndarray | None = None
+
+    @property
+    def _first(self) -> np.ndarray:
+        """The first row of each piece, and the row count after them: worked out when first read
+        (an update slices a table per article taken over, 100k to a million slices, and reads
+        rows of few of them)."""
+        if self._starts is None:
+            # summed in Python: NumPy's cumsum of a short list costs ten times as much
+            self._starts = np.array(list(accumulate((stop - start for _, start, stop in self.pieces), initial=0)), dtype=np.int64)
+        return self._starts
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -88,16 +97,21 @@ class StackedRows:
         if step != 1:
             raise IndexError("StackedRows slices rows with step 1 only")
         last = max(first, last)
-        out = []
+        sliced = StackedRows.__new__(StackedRows)  # the pieces are cut already: none to join
         if len(self.pieces) == 1:  # the usual case, read without walking the pieces
             array, start, _ = self.pieces[0]
-            out = [(array, start + first, start + last)] if first < last else []
-        else:
-            for (array, start, stop), offset in zip(self.pieces, self._first[:-1].tolist()):
-                low, high = max(start, start + first - offset), min(stop, start + last - offset)
-                if low < high:
-                    out.append((array, low, high))
-        sliced = StackedRows.__new__(StackedRows)  # the pieces are cut already: none to join
+            sliced.pieces = ((array, start + first, start + last),) if first < last else ()
+            sliced.shape, sliced.dtype, sliced._starts = (last - first, self.shape[1]), self.dtype, None
+            return sliced
+        out = []
+        starts = self._first
+        at = max(0, int(np.searchsorted(starts, first, side="right")) - 1)  # the piece of row `first`: walked from there
+        while at < len(self.pieces) and int(starts[at]) < last:
+            (array, start, stop), offset = self.pieces[at], int(starts[at])
+            low, high = max(start, start + first - offset), min(stop, start + last - offset)
+            if low < high:
+                out.append((array, low, high))
+            at += 1
         sliced._hold(out, self.shape[1])
         return sliced
 

@@ -42,6 +42,22 @@ def test_cut_and_joined_again_the_rows_of_one_array_are_one_piece_of_it() -> Non
     assert np.shares_memory(joined_rows([stacked[1:4], stacked[4:10]], 3), source)  # a view of part of it
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 5), min_size=1, max_size=8),
+    cuts=st.lists(st.tuples(st.integers(-12, 30), st.integers(-12, 30)), min_size=1, max_size=3),
+)
+def test_a_slice_of_a_slice_reads_the_rows_numpy_would(sizes: list[int], cuts: list[tuple[int, int]]) -> None:
+    parts = [_table(n, 2, 100 * i) for i, n in enumerate(sizes)]
+    whole, rows = np.concatenate(parts), StackedRows(parts, 2)
+    for first, last in cuts:  # each cut taken from the one before, as an update cuts a cut table
+        whole, rows = whole[first:last], rows[first:last]
+        assert rows.shape == whole.shape and len(rows) == len(whole)
+        assert np.array_equal(np.asarray(rows), whole)
+        assert all(np.array_equal(rows[i], whole[i]) for i in range(len(whole)))
+        assert all(stop > start for _, start, stop in rows.pieces)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.one_of(st.just(-1), st.integers(0, 49)), max_size=60),
