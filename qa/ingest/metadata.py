@@ -125,7 +125,12 @@ def metadata_of(fields: Mapping[str, Any], where: str, warn: Warn) -> dict[str, 
     lowered = {str(k).strip().lower(): v for k, v in fields.items()}
     out: dict[str, str] = {}
     for name, keys in _ALIASES.items():
-        value = next((lowered[k] for k in keys if lowered.get(k) not in (None, "")), None)
+        value = None
+        for key in keys:  # a loop, not a generator: a dump's million rows come through here
+            found = lowered.get(key)
+            if found is not None and found != "":
+                value = found
+                break
         if value is None:
             continue
         if name == "published":

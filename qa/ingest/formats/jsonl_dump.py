@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Iterator
+
+import orjson
 
 from qa.ingest.formats.base import MAX_COLLECTION_BYTES, Format, Found, unique_key
 from qa.ingest.metadata import Warn, metadata_of
@@ -26,7 +29,7 @@ def read(text: str, where: str, warn: Warn) -> Iterator[Found]:
             continue
         here = f"{where} line {number}"
         try:
-            record = json.loads(line)
+            record = _parsed(line)
         except ValueError as error:
             warn(f"skipped {here}: not JSON ({error.args[0] if error.args else error})")
             continue
@@ -45,6 +48,22 @@ def read(text: str, where: str, warn: Warn) -> Iterator[Found]:
         yield Found(body, metadata_of(record, here, warn), key, hashlib.sha256(line.encode("utf-8")).hexdigest())
     if not rows:
         warn(f"skipped {where}: no line holds an article (a JSON object with a \"text\" field)")
+
+
+def _parsed(line: str) -> object:
+    """One row's JSON, as the standard library reads it: by orjson (a third of the time a
+    dump's row took), else by `json` where orjson refuses the row (NaN, lone surrogates: the
+    standard library reads them, or refuses the row with its own message) or could read it
+    differently (an integer past 64 bits, which orjson makes a float: any run of 19 digits)."""
+    if _LONG_DIGITS.search(line) is None:
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(line)
+
+
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 LINES_AT_ONCE = 1 << 20  # characters split into lines at a time
