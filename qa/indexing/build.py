@@ -262,8 +262,8 @@ def _read_unparsed(
     already known (the last build's, or read for a question since; else None, "not parsed
     yet", which `qa.indexing.demand` reads), a group of articles at a time, so that only a
     batch of records is ever held (`qa.indexing.batches`). No record is made of an article
-    taken over (an `ArticleTable` makes one per row read: at the 100k-row dump, 1.8 s of an
-    update that adds one article)."""
+    taken over (an `ArticleTable` makes one per row read: at the 100k-row dump, about 2 s of
+    each update that adds or removes one article, sampled)."""
     batches = Batches(articles)
     doc_ids = field(articles, "doc_id")
     for group in _groups(articles, doc_ids, changed, READ_CHARACTERS):
