@@ -341,10 +341,14 @@ def question_parts(question: str) -> int:
 def warm_up(corpus: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> SearchIndex:
     """Load the models and the index now, so the first question is as fast as the rest.
 
-    One throwaway question goes through every stage (embedder, reader, learned models).
+    One throwaway question goes through every stage (embedder, reader, learned models). An
+    index that is out of date (articles changed since it was built, or it was made by earlier
+    code) is returned as it is while a build brings it up to date in a background thread
+    (`updating` says so), as `ask(..., wait=False)` does: a chat restarted over a changed
+    archive answers at once. Only a first build is waited for.
     """
     resolved = settings or settings_from_env()
-    index = build_index(corpus, settings=resolved, read_all=False)
+    index = ensure_index(resolve_corpus(corpus), resolved, wait=False)
     answer_with_index(index, "Who said what, and when?", resolved)
     read_articles(index, background=True)
     return index
