@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases, merged_aliases
-from qa.indexing.article_table import ArticlesById
+from qa.indexing.articles_by_id import ArticlesById
 from qa.indexing.rows import release_pages
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores

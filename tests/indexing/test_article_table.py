@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from qa.indexing.article_rows import joined_tables, table_arrays, table_of_arrays
-from qa.indexing.article_table import (
-    ArticleColumns,
-    ArticlesById,
-    ArticleTable,
-    field,
-    filled_rows,
-    text_lengths,
-)
+from qa.indexing import article_table
+from qa.indexing.article_table import ArticleColumns, ArticleTable, field, filled_rows, text_lengths
+from qa.indexing.articles_by_id import ArticlesById
 from qa.types import Article
 
 ARTICLES = (
@@ -60,6 +55,22 @@ def test_extra_strings_ride_along_and_taking_rows_keeps_them() -> None:
     assert filled_rows(table.extra("text_key")).tolist() == [0, 2] == filled_rows(["k", None, "m"]).tolist()
     assert filled_rows(taken.extra("text_key")).tolist() == [0, 1] and filled_rows(table.take(np.array([1])).extra("text_key")).tolist() == []
     assert filled_rows(again.extra("text_key")).tolist() == [0, 1, 2] and filled_rows([]).tolist() == []
+
+
+@pytest.mark.parametrize("block", [1, 2, 1 << 16])
+def test_a_column_walked_a_block_at_a_time_reads_each_row_as_indexing_does(monkeypatch, block: int) -> None:
+    monkeypatch.setattr(article_table, "ITER_BLOCK", block)
+    articles = (*ARTICLES, Article("café", "Café reopens", "The café in Åsby reopened.", "/c/cafe.md", "d" * 64))
+    columns = ArticleColumns(extra=("text_key",))
+    for article, key in zip(articles, ("k" * 64, None, "", "ü" * 3)):
+        columns.add(article, text_key=key)
+    table = columns.table()
+    for view in (table, table.take(np.array([3, 0, 2, 3])), table.take(np.zeros(0, np.int64))):
+        for name in ("doc_id", "title", "text", "sha256", "path", "outlet", "author", "published"):
+            column = field(view, name)
+            assert list(column) == [column[i] for i in range(len(column))] == [getattr(a, name) for a in view]
+        keys = view.extra("text_key")
+        assert list(keys) == [keys[i] for i in range(len(keys))]
 
 
 def test_a_table_stored_as_arrays_reads_back_the_same_articles_whole_taken_or_joined() -> None:
