@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Sequence
+from functools import partial
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -37,9 +38,15 @@ class Rows:
 
 def rows_of(records: Sequence[Any], start: int, stop: int) -> Sequence[Any] | Rows:
     """Rows [start, stop) of `records`: a `Rows` of a table, else a plain slice."""
+    return cutter(records)(start, stop)
+
+
+def cutter(records: Sequence[Any]) -> Callable[[int, int], Sequence[Any] | Rows]:
+    """`rows_of(records, start, stop)` as a function of (start, stop), its kind of cut chosen
+    once (an update cuts each table of the last build per article: 100k to a million cuts)."""
     if isinstance(records, (SentenceTable, ChunkTable, TokenTable)):
-        return Rows(records, start, stop)
-    return records[start:stop]
+        return partial(Rows, records)
+    return lambda start, stop: records[start:stop]
 
 
 def coalesced(pieces: Sequence[Any]) -> list[Any]:

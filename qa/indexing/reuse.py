@@ -9,19 +9,18 @@ of changed articles are looked up by id.
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from qa.config import Settings
 from qa.indexing.article_match import rows_before, same_texts
 from qa.indexing.article_table import field
-from qa.indexing.joining import Rows, rows_of
+from qa.indexing.joining import cutter
 from qa.indexing.parts import Parts
 from qa.indexing.rows import StackedRows
 from qa.indexing.store import StoredIndex
-from qa.indexing.tables import ChunkTable, SentenceTable, TokenTable, article_starts, entities_by_id, ids_of, rows_in
+from qa.indexing.tables import SentenceTable, article_starts, entities_by_id, ids_of, rows_in
 from qa.ingest.aliases import Alias, aliases_of
 from qa.types import Article
 
@@ -126,7 +125,7 @@ def previous_parts(
     chunk_vectors = StackedRows([previous.chunk_vectors], int(previous.chunk_vectors.shape[1]))  # sliced, not copied
     # each table's cutter chosen once: an update cuts them per article (100k to a million)
     sentences, sentence_tokens, chunks, chunk_tokens = (
-        _cutter(previous.sentences), _cutter(previous.sentence_tokens), _cutter(previous.chunks), _cutter(previous.chunk_tokens)
+        cutter(previous.sentences), cutter(previous.sentence_tokens), cutter(previous.chunks), cutter(previous.chunk_tokens)
     )
     for a, (doc_id, sha256) in enumerate(zip(field(previous.articles, "doc_id"), field(previous.articles, "sha256"))):
         s_row, s_end = sentence_starts[a], sentence_starts[a + 1]
@@ -140,13 +139,6 @@ def previous_parts(
         first_row["sentences"][doc_id] = s_row
         first_row["chunks"][doc_id] = c_row
     return out, first_row
-
-
-def _cutter(records: Sequence[Any]) -> Callable[[int, int], Sequence[Any] | Rows]:
-    """`rows_of(records, start, stop)` as a function of (start, stop), its kind of cut chosen once."""
-    if isinstance(records, (SentenceTable, ChunkTable, TokenTable)):
-        return partial(Rows, records)
-    return partial(rows_of, records)
 
 
 def article_aliases(articles: Sequence[Article], previous: StoredIndex | None) -> tuple[tuple[Alias, ...], ...]:

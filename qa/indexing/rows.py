@@ -44,10 +44,10 @@ class StackedRows:
             width = int(parts[0].shape[1])
         self._hold(pieces, width)
 
-    def _hold(self, pieces: Sequence[Piece], width: int) -> None:
+    def _hold(self, pieces: Sequence[Piece], width: int, dtype: Any = None) -> None:
         self.pieces: tuple[Piece, ...] = tuple(pieces)
         self.shape = (sum(stop - start for _, start, stop in self.pieces), width)
-        self.dtype = self.pieces[0][0].dtype if self.pieces else FLOAT32
+        self.dtype = dtype if dtype is not None else self.pieces[0][0].dtype if self.pieces else FLOAT32
         self._starts: np.ndarray | None = None
 
     @property
@@ -100,8 +100,7 @@ class StackedRows:
         sliced = StackedRows.__new__(StackedRows)  # the pieces are cut already: none to join
         if len(self.pieces) == 1:  # the usual case, read without walking the pieces
             array, start, _ = self.pieces[0]
-            sliced.pieces = ((array, start + first, start + last),) if first < last else ()
-            sliced.shape, sliced.dtype, sliced._starts = (last - first, self.shape[1]), self.dtype, None
+            sliced._hold(((array, start + first, start + last),) if first < last else (), self.shape[1], self.dtype)
             return sliced
         out = []
         starts = self._first
