@@ -11,7 +11,6 @@ as JSON lines took 7.8 s to read into them, stored as columns 1.2 s.
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -27,6 +26,7 @@ from qa.indexing.article_table import (
     TextColumn,
 )
 from qa.indexing.durable import read_jsonl
+from qa.indexing.mapped import MappedArchive, mapped_arrays
 from qa.indexing.manifest import ARTICLES_FILE
 from qa.indexing.segments import ARTICLE_TABLE, Origin, Written, write_segments
 from qa.ingest.corpus import known_text_key
@@ -60,12 +60,15 @@ def write_articles(folder: Path, articles: Sequence[Article], origin: Origin | N
     return write_segments(folder, ARTICLE_TABLE, len(articles), write, origin, "article_files", SEGMENT_SUFFIX)
 
 
-def read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[ArticleTable, list[str | None]]:
+def read_articles(
+    folder: Path, manifest: dict[str, Any], held: list[MappedArchive] | None = None
+) -> tuple[ArticleTable, list[str | None]]:
     """The build's articles (as columns, `qa.indexing.article_table`) and their stored
     `text_key`s (None where a row has none): from its segment files, run by run (formats 8
     and 9), else from the one articles.jsonl (the rows of removed articles in a linked segment
     are read and passed over). JSON rows are read one at a time into the columns, never all
-    held as records.
+    held as records. The texts of a build of one segment are read in place
+    (`qa.indexing.mapped`, its archive appended to `held`); those of several are joined.
 
     Raises:
         ValueError: a segment does not hold as many articles as the manifest says, or is not
@@ -82,7 +85,7 @@ def read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[ArticleTable,
         segments = []
         for name, count in layout["files"].items():
             first[name] = sum(len(t) for t in segments)
-            segments.append(_segment(folder / name))
+            segments.append(_segment(folder / name, held))
             if len(segments[-1]) != count:
                 raise ValueError(f"{name} holds {len(segments[-1])} articles, not {count}")
         whole = joined_tables(segments, EXTRA) if segments else ArticleColumns(extra=EXTRA).table()
@@ -92,18 +95,14 @@ def read_articles(folder: Path, manifest: dict[str, Any]) -> tuple[ArticleTable,
     return table, table.extra("text_key")
 
 
-def _segment(path: Path) -> ArticleTable:
+def _segment(path: Path, held: list[MappedArchive] | None = None) -> ArticleTable:
     """One segment's articles: columns (format 9) or JSON lines (format 8)."""
     if path.suffix == ".jsonl":
         columns = ArticleColumns(extra=EXTRA)
         for row in read_jsonl(path):
             _add(columns, row)
         return columns.table()
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            table = table_of_arrays({name: stored[name] for name in stored.files}, EXTRA)
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path.name} is not a NumPy archive: {error}") from error
+    table = table_of_arrays(mapped_arrays(path, held), EXTRA)
     lengths = table.text_column("text_key").byte_lengths()
     if bool(((lengths != 0) & (lengths != 64)).any()):
         raise ValueError(f"{path.name} has a text key that is not a SHA-256")
@@ -176,7 +175,8 @@ def _text_of(arrays: Mapping[str, np.ndarray], name: str, count: int | None) -> 
         raise ValueError(f"the article column {name} has {len(ends)} rows, not {count}")
     if (int(ends[-1]) if len(ends) else 0) != len(data) or (len(ends) and (int(ends[0]) < 0 or bool((np.diff(ends) < 0).any()))):
         raise ValueError(f"the article column {name} has offsets that do not fit its {len(data)} bytes")
-    return TextColumn(data.tobytes(), ends)
+    # the texts stay where they are read (a question decodes the few it cites); the short columns are walked whole
+    return TextColumn(memoryview(data) if name == "text" else data.tobytes(), ends)
 
 
 def _array(arrays: Mapping[str, np.ndarray], name: str, dtype: type) -> np.ndarray:

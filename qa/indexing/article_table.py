@@ -33,9 +33,10 @@ _REQUIRED = ("doc_id", "title", "text", "path", "sha256")
 
 class TextColumn:
     """Strings stored as UTF-8 bytes: string i is `data[starts[i]:ends[i]]` (`starts` None:
-    end to end, each starting where the one before ended)."""
+    end to end, each starting where the one before ended). `data` is `bytes`, or a
+    `memoryview` of a loaded build's bytes read in place (`qa.indexing.mapped`)."""
 
-    def __init__(self, data: bytes, ends: np.ndarray, starts: np.ndarray | None = None) -> None:
+    def __init__(self, data: bytes | memoryview, ends: np.ndarray, starts: np.ndarray | None = None) -> None:
         self.data, self.ends, self.starts = data, ends, starts
 
     def __getitem__(self, i: int) -> str:
@@ -43,7 +44,7 @@ class TextColumn:
             start = int(self.starts[i])
         else:
             start = int(self.ends[i - 1]) if i else 0
-        return self.data[start : int(self.ends[i])].decode("utf-8")
+        return str(self.data[start : int(self.ends[i])], "utf-8")
 
     def nbytes(self) -> int:
         return len(self.data) + self.ends.nbytes + (self.starts.nbytes if self.starts is not None else 0)
@@ -71,9 +72,9 @@ class TextColumn:
 
     def strings(self) -> list[str]:
         """Every string, in order (ASCII bytes, such as a dump's doc ids, decoded at once)."""
-        if self.starts is None or not self.data.isascii():
+        if self.starts is None or not _ascii(self.data):
             return self.strings_between(0, len(self.ends))
-        text = self.data.decode("ascii")
+        text = str(self.data, "ascii")
         return [text[a:b] for a, b in zip(self.starts.tolist(), self.ends.tolist())]
 
     def strings_between(self, first: int, last: int) -> list[str]:
@@ -81,10 +82,10 @@ class TextColumn:
         ends = self.ends[first:last].tolist()
         base = (int(self.ends[first - 1]) if first else 0) if ends else 0
         starts = [base, *ends[:-1]] if self.starts is None else self.starts[first:last].tolist()
-        if self.starts is None and ends and self.data[base : ends[-1]].isascii():
-            text = self.data[base : ends[-1]].decode("ascii")
+        if self.starts is None and ends and _ascii(self.data[base : ends[-1]]):
+            text = str(self.data[base : ends[-1]], "ascii")
             return [text[a - base : b - base] for a, b in zip(starts, ends)]
-        return [self.data[a:b].decode("utf-8") for a, b in zip(starts, ends)]
+        return [str(self.data[a:b], "utf-8") for a, b in zip(starts, ends)]
 
     def compact(self) -> TextColumn:
         """These strings end to end (a taken column's bytes, gathered run by run)."""
@@ -108,6 +109,10 @@ class TextColumn:
         """Where each string starts and ends in `data`."""
         ends = self.ends
         return (self.starts if self.starts is not None else np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]])), ends
+
+
+def _ascii(data: bytes | memoryview) -> bool:
+    return data.isascii() if isinstance(data, bytes) else bytes(data).isascii()
 
 
 class RepeatedColumn:

@@ -23,6 +23,7 @@ import numpy as np
 
 from qa.ingest.aliases import answer_key, find_aliases, merged_aliases
 from qa.indexing.articles_by_id import ArticlesById
+from qa.indexing.mapped import release_all
 from qa.indexing.rows import release_pages
 from qa.indexing.nearest import VectorIndex, dense_index, described
 from qa.indexing.postings import Postings, TermScores
@@ -216,12 +217,14 @@ class SearchIndex:
         return {ids[i] for i in np.flatnonzero(kept).tolist()}
 
     def hand_back_pages(self) -> None:
-        """Unmap the pages of the memory-mapped vector tables that searches have read (they
-        stay in the page cache and are mapped again on the next read). Called after each
-        question: the kernel maps 64 KB around every row read, so at a million sentences a
-        hundred questions left 1 GB of the tables resident in the process (0.006 ms a call)."""
+        """Unmap the pages of the memory-mapped vector tables that searches have read, and of
+        the record columns read in place (`qa.indexing.mapped`): they stay in the page cache
+        and are mapped again on the next read. Called after each question: the kernel maps
+        64 KB around every row read, so at a million sentences a hundred questions left 1 GB
+        of the tables resident in the process (0.006 ms a call)."""
         release_pages(self.sentence_vectors)
         release_pages(self._chunk_vectors)
+        release_all(self.stored.mappings)
 
     def idf(self, token: str) -> float:
         """Smoothed inverse sentence frequency; an unseen token is as rare as can be."""

@@ -50,7 +50,9 @@ One build lives in its own folder:
 
 Columns rather than a JSON object per row, and numbers as arrays rather than JSON: a
 million-sentence index loads in a fraction of the time, and its sentences become Python
-objects only when a question reads them. A build of format version 6 (every column in the
+objects only when a question reads them. The archives (`.npz`) are uncompressed, and a load
+reads their arrays in place (`qa.indexing.mapped`): a question reads the pages of the rows it
+touches, and the columns are not held in memory. A build of format version 6 (every column in the
 JSON files, SHA-256 checksums, no aliases.json) still loads.
 
 The vectors are plain arrays rather than FAISS files: the search structures are built
@@ -68,7 +70,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ import numpy as np
 import orjson
 
 from qa.errors import IndexCorruptError
+from qa.indexing.mapped import MappedArchive, mapped_arrays, release_all
 from qa.files import file_checksum, matches_checksum, sha256_file  # noqa: F401 - sha256_file is used from here
 from qa.indexing.article_rows import read_articles, write_articles
 from qa.indexing.article_table import field
@@ -133,6 +135,9 @@ class StoredIndex:
     article_aliases: tuple[tuple[Alias, ...], ...] | None = None
     # per article as loaded, the `qa.ingest.corpus.text_key` its row holds (None: none); None when built
     text_keys: Sequence[str | None] | None = None
+    # the archives a loaded build's columns are read from in place (`qa.indexing.mapped`), whose
+    # pages are handed back once the load has checked them and after each question
+    mappings: tuple[MappedArchive, ...] = ()
 
 
 def write_records(
@@ -233,10 +238,11 @@ def load(folder: Path) -> StoredIndex:
             raise IndexCorruptError(f"index file {path} is missing")
         if not matches_checksum(path, manifest["checksums"][name]):
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
+    held: list[MappedArchive] = []
     try:
-        articles, text_keys = read_articles(folder, manifest)
-        sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences"), articles)
-        chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks"), articles)
+        articles, text_keys = read_articles(folder, manifest, held)
+        sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences", held), articles)
+        chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks", held), articles)
         article_aliases = _read_aliases(folder / "aliases.json", len(articles))
         chunk_vectors = read_table(folder, manifest["vectors"], "chunks", manifest["dimension"])
         sentence_vectors = read_table(folder, manifest["vectors"], "sentences", manifest["dimension"])
@@ -247,6 +253,7 @@ def load(folder: Path) -> StoredIndex:
     if chunk_vectors.ndim != 2 or chunk_vectors.shape[1] != manifest.get("dimension"):
         raise IndexCorruptError(f"index in {folder} has vectors of the wrong dimension")
     chunk_lists, sentence_lists = (_read_coarse(folder, manifest, table) for table in VECTOR_TABLES)
+    release_all(held)  # the checks above read every column: its pages stay on disk until a question reads them
     return StoredIndex(
         manifest=manifest,
         articles=articles,
@@ -260,6 +267,7 @@ def load(folder: Path) -> StoredIndex:
         sentence_lists=sentence_lists,
         article_aliases=article_aliases,
         text_keys=text_keys,
+        mappings=tuple(held),
     )
 
 
@@ -370,8 +378,9 @@ def write_columns(folder: Path, table: str, columns: Mapping[str, Any]) -> dict[
     return {f"{table}.json": handle.hexdigest(), path.name: file_checksum(path)}
 
 
-def read_columns(folder: Path, table: str) -> dict[str, Any]:
-    """The columns `write_columns` wrote (checksums already checked); a build written before
+def read_columns(folder: Path, table: str, held: list[MappedArchive] | None = None) -> dict[str, Any]:
+    """The columns `write_columns` wrote (checksums already checked), the number columns read
+    in place (`qa.indexing.mapped`, the archive appended to `held`); a build written before
     2026-12-06 holds them all in `{table}.json`.
 
     Raises:
@@ -383,11 +392,7 @@ def read_columns(folder: Path, table: str) -> dict[str, Any]:
         return text
     if not isinstance(text, dict):
         raise ValueError(f"{table}.json does not hold a table of columns")
-    try:
-        with np.load(path, allow_pickle=False) as numbers:
-            return joined_columns(text, {name: numbers[name] for name in numbers.files})
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path.name} is not a NumPy archive: {error}") from error
+    return joined_columns(text, mapped_arrays(path, held))
 
 
 def _write_vectors(path: Path, vectors: np.ndarray, dimension: int) -> str:

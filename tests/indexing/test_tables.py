@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import numpy as np
 import orjson
@@ -112,7 +113,7 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(
 
     ensure_index(tiny_corpus, fake_settings, embedder=fake_embedder)
     build = current_build(fake_settings, tiny_corpus)
-    columns = store.read_columns(build, table)
+    columns = _copied(store.read_columns(build, table))  # loaded columns are read in place, read-only
     damage(columns)
     for name in (f"{table}.json", f"{table}.npz"):
         (build / name).unlink()
@@ -123,6 +124,13 @@ def test_a_resealed_inconsistent_index_is_refused_as_inconsistent(
     (build / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="inconsistent"):
         store.load(build)
+
+
+def _copied(columns: Any) -> Any:
+    """Columns as loaded, with every array a writable copy."""
+    if isinstance(columns, dict):
+        return {key: _copied(value) for key, value in columns.items()}
+    return columns.copy() if isinstance(columns, np.ndarray) else columns
 
 
 def test_joining_rows_of_a_table_with_fresh_records_equals_joining_the_records() -> None:
