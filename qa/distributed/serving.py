@@ -1,8 +1,9 @@
 """Serving a sharded index: one Ray actor per shard, every search sent to all of them.
 
 `open_sharded` gives a `ShardedIndex`, whose `index` is a `SearchIndex` to the rest of the
-pipeline: it holds the records the answer stages read (articles, sentences, chunks, their
-tokens; the vectors read from the shards' memory-mapped files), and its search tables are
+pipeline: it reads the records the answer stages read (articles, sentences, chunks, their
+tokens) in place from one copy of them joined beside the shards (`qa.distributed.records`),
+the vectors from the shards' memory-mapped files, and its search tables are
 the shards' seen as one (`ShardedPostings`, `ShardedVectors`), so the same searchers of
 `qa.retrieve` search it, filtered views included. The search structures (BM25 postings,
 FAISS) live in the actors. A search returns each shard's hits with shard-local row
@@ -33,7 +34,9 @@ from qa.config import Settings
 from qa.distributed.layout import check_shard, read_listing, sharded_home
 from qa.indexing import store
 from qa.indexing.demand import CACHE_FILE
-from qa.indexing.article_table import ArticleTable
+from qa.distributed.records import coordinator_records
+from qa.indexing.article_rows import joined_tables
+from qa.indexing.mapped import release_all
 from qa.indexing.joining import joined_chunks, joined_sentences, joined_tokens, rows_of
 from qa.indexing.memory import SearchIndex, SearchTable
 from qa.indexing.nearest import dense_index
@@ -179,7 +182,7 @@ class ShardedIndex:
         for folder, checksum in zip(folders, checksums):
             check_shard(Path(folder), checksum)
         self.shards = Shards(folders, checksums)
-        joined = _joined(parts, listing)
+        joined = _joined(parts, listing, home)
         tables = {}
         for kind, counts, vectors in (
             ("chunks", self.shards.corpus[0], joined.chunk_vectors),
@@ -205,23 +208,39 @@ class ShardedIndex:
         self.shards.close()
 
 
-def _joined(parts: list[StoredIndex], listing: dict[str, Any]) -> StoredIndex:
-    """The shards' records end to end, as one build over the same files would hold them."""
+def _joined(parts: list[StoredIndex], listing: dict[str, Any], home: Path) -> StoredIndex:
+    """The shards' records end to end, as one build over the same files would hold them: read
+    in place from the records folder beside the shards (`qa.distributed.records`), written the
+    first time these shards are served."""
     counts = {key: sum(p.manifest["counts"][key] for p in parts) for key in ("articles", "sentences", "chunks")}
     manifest = {**{k: v for k, v in listing.items() if k != "shards"}, "counts": counts, "shards": len(parts)}
-    articles = ArticleTable.of(a for p in parts for a in p.articles)  # columns, as a loaded build's
+    records = coordinator_records(home, listing["checksum"], lambda: _records_in_memory(parts))
+    for part in parts:
+        release_all(part.mappings)  # a join read every column of the shards: their pages go back to the files
+    aliases = [p.article_aliases for p in parts]
     return replace(
         parts[0],
         manifest=manifest,
-        articles=articles,
-        # copied as columns (tokens without postings: the shards search): the rows no build parsed stay for the parser
-        sentences=joined_sentences([rows_of(p.sentences, 0, len(p.sentences)) for p in parts], articles),
-        sentence_tokens=joined_tokens([rows_of(p.sentence_tokens, 0, len(p.sentence_tokens)) for p in parts], postings=False),
-        chunks=joined_chunks([rows_of(p.chunks, 0, len(p.chunks)) for p in parts], articles),
-        chunk_tokens=joined_tokens([rows_of(p.chunk_tokens, 0, len(p.chunk_tokens)) for p in parts], postings=False),
+        **records,
         chunk_vectors=StackedRows([p.chunk_vectors for p in parts]),
         sentence_vectors=StackedRows([p.sentence_vectors for p in parts]),
+        # every shard's acronyms (shard 0's alone were taken before), or found again from the texts
+        article_aliases=None if any(a is None for a in aliases) else tuple(x for a in aliases for x in a),  # type: ignore[union-attr]
+        text_keys=None,
     )
+
+
+def _records_in_memory(parts: list[StoredIndex]) -> dict[str, Any]:
+    """The shards' records joined as columns (tokens without postings: the shards search); the
+    rows no build parsed stay for the parser."""
+    articles = joined_tables([p.articles for p in parts])  # columns, never a record per article
+    return {
+        "articles": articles,
+        "sentences": joined_sentences([rows_of(p.sentences, 0, len(p.sentences)) for p in parts], articles),
+        "sentence_tokens": joined_tokens([rows_of(p.sentence_tokens, 0, len(p.sentence_tokens)) for p in parts], postings=False),
+        "chunks": joined_chunks([rows_of(p.chunks, 0, len(p.chunks)) for p in parts], articles),
+        "chunk_tokens": joined_tokens([rows_of(p.chunk_tokens, 0, len(p.chunk_tokens)) for p in parts], postings=False),
+    }
 
 
 def open_sharded(corpus: Path, settings: Settings) -> ShardedIndex:

@@ -87,6 +87,7 @@ def test_answers_over_shards_equal_answers_over_one_index(corpus, settings, shar
     single = ensure_index(folder, settings)
     assert sharded.shard_count == SHARDS_BUILT
     assert [s.id for s in sharded.index.sentences] == [s.id for s in single.sentences]
+    assert sharded.index.aliases == single.aliases  # every shard's acronyms (shard 0's alone were taken once)
     differ = []
     for question in questions:
         mine, theirs = answer_with_index(sharded.index, question, settings), answer_with_index(single, question, settings)
