@@ -74,13 +74,30 @@ def same_strings(before: TextColumn, at: np.ndarray, after: TextColumn) -> np.nd
     firsts = np.concatenate(([0], np.flatnonzero(~joined) + 1)).tolist()
     lasts = [*firsts[1:], len(at)]
     old, new = memoryview(before.data), memoryview(after.data)
+    old_bytes, new_bytes = np.frombuffer(old, dtype=np.uint8), np.frombuffer(new, dtype=np.uint8)
     b_start, b_end, a_start, a_end = b_start.tolist(), b_end.tolist(), a_start.tolist(), a_end.tolist()
     for first, last in zip(firsts, lasts):
-        if same[first:last].all() and old[b_start[first] : b_end[last - 1]] == new[a_start[first] : a_end[last - 1]]:
+        if same[first:last].all() and _same_bytes(
+            old_bytes[b_start[first] : b_end[last - 1]], new_bytes[a_start[first] : a_end[last - 1]]
+        ):
             continue
         for i in range(first, last):
             same[i] = same[i] and old[b_start[i] : b_end[i]] == new[a_start[i] : a_end[i]]
     return same
+
+
+BYTES_AT_ONCE = 1 << 20  # bytes of a run compared at a time
+
+
+def _same_bytes(old: np.ndarray, new: np.ndarray) -> bool:
+    """Whether two byte arrays are equal, compared a block at a time: a memoryview's `==` took
+    0.15 s for the year of news's 70 MB of text, and comparing the whole arrays at once 0.3-0.5 s
+    (the 70 MB of truths it makes are fresh pages each time); an update compares it twice."""
+    if len(old) != len(new):
+        return False
+    return all(
+        np.array_equal(old[at : at + BYTES_AT_ONCE], new[at : at + BYTES_AT_ONCE]) for at in range(0, len(old), BYTES_AT_ONCE)
+    )
 
 
 def _same_values(before: RepeatedColumn, at: np.ndarray, after: RepeatedColumn) -> np.ndarray:

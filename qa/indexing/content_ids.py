@@ -62,6 +62,18 @@ class HexIds(Sequence):
         return list(self)
 
 
+def id_number(sid: object) -> int | None:
+    """The number `HexIds` holds for the id `sid`; None for a string that is not 16 lowercase
+    hex digits (no such id is in a `HexIds`)."""
+    if not isinstance(sid, str) or len(sid) != DIGITS:
+        return None
+    try:
+        number = int(sid, 16)
+    except ValueError:
+        return None
+    return number if format(number, "016x") == sid else None
+
+
 def compact_ids(ids: Sequence[str]) -> Sequence[str]:
     """`ids` as `HexIds` when each is 16 lowercase hex digits (already so: as they are), else
     as a list of them."""

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.errors import IndexCorruptError
 from qa.indexing import store
@@ -48,6 +50,32 @@ def test_sentences_and_tokens_read_back_equal_to_what_was_written() -> None:
     assert entities_by_id(sentences)["s1"] == SENTENCES[1].entities and "s9" not in entities_by_id(sentences)
     with pytest.raises(IndexError):
         sentences[3]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.booleans()), min_size=1, max_size=30),
+       st.lists(st.text(alphabet="0123456789abcdefABx_+ ", min_size=0, max_size=17), max_size=5))
+def test_entities_by_id_of_numbered_ids_answer_as_a_dictionary_of_them(rows, strangers) -> None:
+    """Ids held as numbers are looked up by bisection: the same answers as a dictionary of the
+    parsed rows' ids (the last row of a repeated id), for ids present, absent and malformed."""
+    ids = [f"{7 * 10**14 + number:016x}" for number, _ in rows]
+    parsed = [done for _, done in rows]
+    sentences = tuple(Sentence(sid, "a", i, 0, 31, SENTENCES[0].text, True, (Entity(0, i % 5 + 1, "X", "", ""),))
+                      for i, sid in enumerate(ids))
+    columns = orjson.loads(columns_json(sentence_columns(sentences, [()] * len(ids), {"a": 0, "b": 1})))
+    columns["parsed"] = parsed
+    table, _ = sentence_table(columns, ARTICLES)
+    assert type(table.ids).__name__ == "HexIds"
+    found = entities_by_id(table)
+    expected = {sid: sentences[i].entities for i, sid in enumerate(ids) if parsed[i]}
+    assert len(found) == len(expected) and list(found) == list(expected)
+    for sid in [*ids, f"{8 * 10**14:016x}", *strangers, ids[0].upper(), "0x" + ids[0][2:]]:
+        assert (sid in found) == (sid in expected)
+        if sid in expected:
+            assert found[sid] == expected[sid]
+        else:
+            with pytest.raises(KeyError):
+                found[sid]
 
 
 def test_postings_from_a_token_table_score_as_from_tuples() -> None:

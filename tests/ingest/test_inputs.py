@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.ingest.corpus import CorpusWarning, load_corpus
 from qa.ingest.metadata import parse_date, split_front_matter
@@ -129,6 +131,42 @@ def test_dump_rows_hash_on_their_own(tmp_path: Path) -> None:
 )
 def test_dates_in_the_forms_news_metadata_uses(value: object, day: date | None) -> None:
     assert parse_date(value) == day
+
+
+_DAY_SHAPES = st.from_regex(
+    r"\A(\d{1,5}[/. -]\d{1,3}[/. -]\d{1,5}|\d{1,2} [A-Za-z]{3,9},? \d{4}|[A-Za-z]{3,9} \d{1,2},? \d{4}|\d{4}/\d{2}/\d{2}x?)\Z"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_DAY_SHAPES, st.text(max_size=14)))
+def test_a_day_reads_as_trying_every_form_in_turn_reads_it(text: str) -> None:
+    """A date of digits alone skips the forms that name the month; the day found is the same."""
+    from datetime import datetime
+    from email.utils import parsedate_to_datetime
+
+    from qa.ingest.metadata import _DAY_FORMATS
+
+    def every_form(value: str) -> date | None:  # parse_date as it was: each form tried in turn
+        value = " ".join(value.split())
+        if not value:
+            return None
+        for read in (lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")).date(), lambda v: date.fromisoformat(v[:10])):
+            try:
+                return read(value)
+            except ValueError:
+                pass
+        for pattern in _DAY_FORMATS:
+            try:
+                return datetime.strptime(value, pattern).date()
+            except ValueError:
+                continue
+        try:
+            return parsedate_to_datetime(value).date()
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    assert parse_date(text) == every_form(text)
 
 
 def test_front_matter_needs_an_opening_and_a_closing_rule() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.ingest.formats.jsonl_dump import _parsed
+from qa.ingest.formats.jsonl_dump import _holds_float, _parsed
 
 _SCALARS = (
     st.none() | st.booleans() | st.integers() | st.integers(min_value=-(10**40), max_value=10**40)
@@ -30,6 +30,15 @@ def test_a_row_reads_as_json_reads_it(row: dict, ascii_only: bool) -> None:
 ])
 def test_rows_orjson_refuses_or_reads_otherwise_read_as_json_reads_them(line: str) -> None:
     assert repr(_parsed(line)) == repr(json.loads(line))
+
+
+def test_a_deeply_nested_row_reads_as_json_reads_it() -> None:
+    line = '{"text": "x", "deep": ' + "[" * 500 + "1.5" + "]" * 500 + "}"
+    assert repr(_parsed(line)) == repr(json.loads(line))
+    deep: list = [2.5]
+    for _ in range(5000):  # deeper than Python's recursion limit: the float is found all the same
+        deep = [deep]
+    assert _holds_float({"deep": deep}) and not _holds_float({"deep": [[["x", 1, None, True]]]})
 
 
 @pytest.mark.parametrize("line", ['{"text": "x"} trailing', "\ufeff{\"text\": \"x\"}", '{"text": "a\tb"}', "{'text': 'x'}"])
