@@ -52,8 +52,8 @@ Columns rather than a JSON object per row, and numbers as arrays rather than JSO
 million-sentence index loads in a fraction of the time, and its sentences become Python
 objects only when a question reads them. The archives (`.npz`) are uncompressed, and a load
 reads their arrays in place (`qa.indexing.mapped`): a question reads the pages of the rows it
-touches, and the columns are not held in memory. A build of format version 6 (every column in the
-JSON files, SHA-256 checksums, no aliases.json) still loads.
+touches, and the columns are not held in memory. A build of format version 6 (every column
+in the JSON files, SHA-256 checksums, no aliases.json) still loads.
 
 The vectors are plain arrays rather than FAISS files: the search structures are built
 from them in memory (`qa.indexing.memory`), so storing a FAISS index only to read its
@@ -135,9 +135,7 @@ class StoredIndex:
     article_aliases: tuple[tuple[Alias, ...], ...] | None = None
     # per article as loaded, the `qa.ingest.corpus.text_key` its row holds (None: none); None when built
     text_keys: Sequence[str | None] | None = None
-    # the archives a loaded build's columns are read from in place (`qa.indexing.mapped`), whose
-    # pages are handed back once the load has checked them and after each question
-    mappings: tuple[MappedArchive, ...] = ()
+    mappings: tuple[MappedArchive, ...] = ()  # what a loaded build's columns are read from in place
 
 
 def write_records(
