@@ -7,6 +7,8 @@
         shard-<id>/        one shard: an ordinary build folder (see `qa.indexing.store`)
         .shard-<id>.partial  a shard being written (never listed; removed by the next build)
         .lock              serialises builds across processes (`qa.indexing.folder.file_lock`)
+        records-<checksum>/  the shards' records joined, for the coordinator to read in place
+                           (`qa.distributed.records`; written when the shards are first served)
 
 A shard listed in `shards.json` was renamed into place after its manifest and files
 were fsynced, so the listing never names a half-written shard.
