@@ -33,10 +33,8 @@ from typing import Any, Callable
 from qa.errors import IndexCorruptError
 from qa.files import matches_checksum
 from qa.indexing import store
-from qa.indexing.article_rows import read_articles, write_articles
-from qa.indexing.columns import chunk_records, sentence_table
+from qa.indexing.article_rows import write_articles
 from qa.indexing.durable import fsync_dir, write_atomic
-from qa.indexing.mapped import MappedArchive, release_all
 from qa.indexing.segments import ARTICLE_TABLE
 
 RECORDS_PREFIX = "records-"
@@ -105,14 +103,8 @@ def _read(folder: Path) -> dict[str, Any]:
         for name, checksum in checksums.items():
             if not matches_checksum(folder / name, checksum):
                 raise IndexCorruptError(f"{folder / name} does not match its checksum")
-        held: list[MappedArchive] = []
-        articles, _ = read_articles(folder, manifest, held)
-        sentences, sentence_tokens = sentence_table(store.read_columns(folder, "sentences", held), articles)
-        chunks, chunk_tokens = chunk_records(store.read_columns(folder, "chunks", held), articles)
+        records = store.read_records(folder, manifest)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise IndexCorruptError(f"the records in {folder} are inconsistent: {error}") from error
-    release_all(held)  # the checks read every column: its pages stay on disk until a question reads them
-    return {
-        "articles": articles, "sentences": sentences, "sentence_tokens": sentence_tokens,
-        "chunks": chunks, "chunk_tokens": chunk_tokens, "mappings": tuple(held),
-    }
+    del records["text_keys"]  # what an update reads; the coordinator does not update
+    return records

@@ -86,11 +86,17 @@ class MappedArchive:
 
     def release(self) -> None:
         """Hand back the pages read so far (they are read again from the file when touched)."""
-        if self._mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
-            try:
-                self._mapping.madvise(mmap.MADV_DONTNEED)
-            except (OSError, ValueError):
-                pass
+        hand_back(self._mapping)
+
+
+def hand_back(mapping: mmap.mmap | None) -> None:
+    """Hand back the pages of `mapping` read so far, where the system can (a closed mapping, or
+    one the system cannot advise, is left as it is)."""
+    if mapping is not None and hasattr(mapping, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            mapping.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
 
 
 def mapped_arrays(path: Path, held: list[MappedArchive] | None = None) -> dict[str, np.ndarray]:

@@ -8,13 +8,14 @@ sentences then allocates a few hundred KB instead of copying 200 MB of vectors.
 
 from __future__ import annotations
 
-import mmap
 import os
 import weakref
 from itertools import accumulate
 from typing import Any, Sequence
 
 import numpy as np
+
+from qa.indexing.mapped import hand_back
 
 Piece = tuple[np.ndarray, int, int]  # an array, and the first row and the row after the last read from it
 FLOAT32 = np.dtype(np.float32)
@@ -241,9 +242,4 @@ def release_pages(vectors: Any) -> None:
     """Hand back the pages of a memory-mapped table that have been read (they are read
     again from the file when needed): a table filed or searched once is not kept resident."""
     for piece in getattr(vectors, "pieces", None) or [(vectors, 0, 0)]:
-        mapped = getattr(piece[0], "_mmap", None)
-        if mapped is not None and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            try:
-                mapped.madvise(mmap.MADV_DONTNEED)
-            except (OSError, ValueError):
-                pass
+        hand_back(getattr(piece[0], "_mmap", None))

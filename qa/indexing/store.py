@@ -50,10 +50,9 @@ One build lives in its own folder:
 
 Columns rather than a JSON object per row, and numbers as arrays rather than JSON: a
 million-sentence index loads in a fraction of the time, and its sentences become Python
-objects only when a question reads them. The archives (`.npz`) are uncompressed, and a load
-reads their arrays in place (`qa.indexing.mapped`): a question reads the pages of the rows it
-touches, and the columns are not held in memory. A build of format version 6 (every column
-in the JSON files, SHA-256 checksums, no aliases.json) still loads.
+objects only when a question reads them; the uncompressed archives (`.npz`) are read in
+place (`qa.indexing.mapped`), not held in memory. A build of format 6 (every column in the
+JSON files, SHA-256 checksums, no aliases.json) still loads.
 
 The vectors are plain arrays rather than FAISS files: the search structures are built
 from them in memory (`qa.indexing.memory`), so storing a FAISS index only to read its
@@ -236,37 +235,40 @@ def load(folder: Path) -> StoredIndex:
             raise IndexCorruptError(f"index file {path} is missing")
         if not matches_checksum(path, manifest["checksums"][name]):
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
-    held: list[MappedArchive] = []
     try:
-        articles, text_keys = read_articles(folder, manifest, held)
-        sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences", held), articles)
-        chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks", held), articles)
-        article_aliases = _read_aliases(folder / "aliases.json", len(articles))
+        records = read_records(folder, manifest)
+        article_aliases = _read_aliases(folder / "aliases.json", len(records["articles"]))
         chunk_vectors = read_table(folder, manifest["vectors"], "chunks", manifest["dimension"])
         sentence_vectors = read_table(folder, manifest["vectors"], "sentences", manifest["dimension"])
     except (KeyError, TypeError, ValueError, RuntimeError, orjson.JSONDecodeError) as error:
         raise IndexCorruptError(f"index in {folder} is inconsistent: {error}") from error
-    if len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
+    if len(chunk_vectors) != len(records["chunks"]) or len(sentence_vectors) != len(records["sentences"]):
         raise IndexCorruptError(f"index in {folder} has vector counts that do not match its records")
     if chunk_vectors.ndim != 2 or chunk_vectors.shape[1] != manifest.get("dimension"):
         raise IndexCorruptError(f"index in {folder} has vectors of the wrong dimension")
     chunk_lists, sentence_lists = (_read_coarse(folder, manifest, table) for table in VECTOR_TABLES)
-    release_all(held)  # the checks above read every column: its pages stay on disk until a question reads them
     return StoredIndex(
         manifest=manifest,
-        articles=articles,
-        sentences=sentences,
-        sentence_tokens=sentence_tokens,
-        chunks=chunks,
-        chunk_tokens=chunk_tokens,
+        **records,
         chunk_vectors=chunk_vectors,
         sentence_vectors=sentence_vectors,
         chunk_lists=chunk_lists,
         sentence_lists=sentence_lists,
         article_aliases=article_aliases,
-        text_keys=text_keys,
-        mappings=tuple(held),
     )
+
+
+def read_records(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The build's articles (and text keys), sentences, chunks and tokens by `StoredIndex` field,
+    read in place (`mappings`); the pages the checks read are handed back. Raises KeyError,
+    TypeError or ValueError where the files do not fit together."""
+    held: list[MappedArchive] = []
+    articles, text_keys = read_articles(folder, manifest, held)
+    sentences, sentence_tokens = sentence_table(read_columns(folder, "sentences", held), articles)
+    chunks, chunk_tokens = chunk_records(read_columns(folder, "chunks", held), articles)
+    release_all(held)
+    return {"articles": articles, "text_keys": text_keys, "sentences": sentences, "sentence_tokens": sentence_tokens,
+            "chunks": chunks, "chunk_tokens": chunk_tokens, "mappings": tuple(held)}
 
 
 def _write_aliases(path: Path, index: StoredIndex) -> str:
@@ -377,9 +379,8 @@ def write_columns(folder: Path, table: str, columns: Mapping[str, Any]) -> dict[
 
 
 def read_columns(folder: Path, table: str, held: list[MappedArchive] | None = None) -> dict[str, Any]:
-    """The columns `write_columns` wrote (checksums already checked), the number columns read
-    in place (`qa.indexing.mapped`, the archive appended to `held`); a build written before
-    2026-12-06 holds them all in `{table}.json`.
+    """The columns `write_columns` wrote (checksums checked), numbers read in place (the archive
+    appended to `held`); a build written before 2026-12-06 holds them all in `{table}.json`.
 
     Raises:
         ValueError, orjson.JSONDecodeError: the files do not hold columns.
